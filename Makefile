@@ -1,0 +1,46 @@
+# One-command entry points. `make run` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+export CTWH_EXTRACT_ROOT ?= build/extracts/demo
+export CTWH_DB ?= build/warehouse.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+PORT ?= 8501
+
+.PHONY: run test install system-deps demo-data build serve bench clean
+
+## make run: install, render the demo extracts, build the warehouse, serve the page
+run: demo-data build serve
+
+## make test: install (with Chromium), render the demo extracts, run every test
+test: install system-deps demo-data
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
+	touch $@
+
+## system packages the browser tests need (Debian chromium; never a downloaded browser)
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+demo-data: install
+	$(PY) -m trialgen render --out $(CTWH_EXTRACT_ROOT)
+
+build: install
+	$(DBT) build
+
+serve: install
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf build
