@@ -198,7 +198,7 @@ def km_table(time: Any, event: Any, alpha: float = 0.05) -> pl.DataFrame:
 
     Examples
     --------
-    >>> km_table([1, 2, 2, 3], [1, 1, 0, 1])["surv"].to_list()
+    >>> [round(s, 6) for s in km_table([1, 2, 2, 3], [1, 1, 0, 1])["surv"]]
     [0.75, 0.5, 0.0]
     """
     t, e = _as_arrays(time, event)
@@ -302,8 +302,8 @@ def _quantile_from_table(table: pl.DataFrame, p: float) -> dict[str, float | Non
     upper = np.concatenate([[1.0], table["upper"].fill_null(np.nan).to_numpy()])
     return {
         "estimate": step_quantile(times, 1.0 - surv, p),
-        "lower": step_quantile(times, 1.0 - upper, p),
-        "upper": step_quantile(times, 1.0 - lower, p),
+        "lower": step_quantile(times, 1.0 - lower, p),
+        "upper": step_quantile(times, 1.0 - upper, p),
     }
 
 
@@ -340,8 +340,12 @@ def km_quantile(time: Any, event: Any, p: float = 0.5, alpha: float = 0.05) -> d
 
     The 100(1-alpha)% CI is Brookmeyer-Crowley on the log-log scale, computed
     as where the pointwise log-log band crosses the level, with the same
-    midpoint rule: the lower limit is the quantile of the *upper* band, the
-    upper limit the quantile of the *lower* band (R ``quantile.survfit``). A
+    midpoint rule (R ``quantile.survfit``): the lower limit is the time where
+    the *lower* band crosses 1 - p (it falls first), the upper limit the time
+    where the *upper* band crosses it. (STUDY.md words this the other way
+    round -- "the lower limit is the quantile of the upper band"; R, SAS and
+    the definition {t : lower(t) <= 1 - p <= upper(t)} all give the
+    assignment used here, so the lower limit is never above the estimate.) A
     limit is NE where its band never crosses the level. The band is undefined
     where S(t) = 0, so when the last event takes S(t) to 0 before the band
     has crossed, the limit is NE -- as in R, which drops these NA band values.
