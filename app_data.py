@@ -1,0 +1,570 @@
+"""The one module through which the Streamlit pages read the warehouse.
+
+Locking
+-------
+A DuckDB file admits either one read-write process or any number of read-only
+ones, never both at once. The nightly ``dbt build`` needs the read-write lock, so
+the page never holds the file: every query opens it **read-only, runs, and closes
+it at once** (:func:`_read`). When the file is locked by a running build the open
+is retried briefly (:data:`LOCK_RETRIES`, exponential back-off from
+:data:`LOCK_BACKOFF_S`); if it stays locked, the last result read for the same
+query is served (the previous build) and the page says so; only when there is
+none does the page say that the warehouse is being rebuilt.
+
+Caching
+-------
+Results are cached with ``st.cache_data`` keyed on the build: the file's path,
+modification time (ns) and size, and those of its write-ahead log (:func:`build_key`),
+so a finished ``dbt build`` invalidates every cached frame without any timer. While
+the key is unchanged the page does not open the file at all.
+
+Every query is static SQL with ``?`` parameters; user input never becomes SQL
+text. Frames are returned as polars DataFrames. The file is ``$CTWH_DB``
+(default ``build/warehouse.duckdb``; a relative path is taken from the
+repository root, as ``make build`` writes it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+REPO = Path(__file__).resolve().parent
+DB_ENV = "CTWH_DB"
+DEFAULT_DB = "build/warehouse.duckdb"
+
+#: Attempts to open a locked file before giving up, and the first back-off (doubles):
+#: at most 0.05 + 0.1 + 0.2 + 0.4 s of waiting per query.
+LOCK_RETRIES = 5
+LOCK_BACKOFF_S = 0.05
+#: After a lock outlasted the retries, queries of the next seconds try only once
+#: (a build holds the file for a while; a page of ten queries should not wait ten times).
+BUSY_MEMO_S = 2.0
+
+#: How the warehouse is built (shown whenever it is missing or incomplete).
+BUILD_INSTRUCTIONS = (
+    "Build it from the repository root with `make build` (runs `dbt build` with the "
+    "project's profile), or on a fresh machine `make run` (installs, renders the demo "
+    "extracts, builds and serves). With an explicit file: "
+    "`CTWH_DB=<file> DBT_PROFILES_DIR=. dbt build`."
+)
+
+#: Tables each page needs (lower-case ``schema.table``).
+ADAM_TABLES = ("adam.adsl", "adam.adrs", "adam.adtte", "adam.adae")
+RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_at_risk")
+COMPARISON_TABLES = ("results.published_comparison",)
+AUDIT_TABLES = ("intermediate.int_edc__audit_trail",)
+
+#: GX Data Docs written by the validation step (another issue), relative to the repo.
+GX_DATA_DOCS = Path("expectations/gx/uncommitted/data_docs/local_site/index.html")
+
+_STALE_FLAG = "ctwh_served_previous_build"
+
+
+# --------------------------------------------------------------------------- errors
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be read right now (base class)."""
+
+
+class WarehouseNotBuilt(WarehouseUnavailable):
+    """The DuckDB file, or tables a page needs, do not exist."""
+
+    def __init__(self, path: Path, missing: Sequence[str] = ()):
+        self.path = path
+        self.missing = tuple(missing)
+        what = f"tables missing: {', '.join(self.missing)}" if self.missing else "file not found"
+        super().__init__(f"warehouse {path} is not built ({what})")
+
+
+class WarehouseBusy(WarehouseUnavailable):
+    """The file stayed locked by a writer (a running ``dbt build``) and no earlier result exists."""
+
+
+# --------------------------------------------------------------------------- the file
+class BuildKey(NamedTuple):
+    """Identity of one state of the warehouse file (the cache key).
+
+    DuckDB appends committed changes to ``<file>.wal`` and folds them into the file at a
+    checkpoint, so the write-ahead log's stamp is part of the key as well: a writer's
+    commits change the key even before they reach the main file.
+    """
+
+    path: str
+    mtime_ns: int
+    size: int
+    wal_mtime_ns: int = 0
+    wal_size: int = -1
+
+
+def db_path() -> Path:
+    """The DuckDB file: ``$CTWH_DB`` or ``build/warehouse.duckdb``, relative to the repo root."""
+    path = Path(os.environ.get(DB_ENV) or DEFAULT_DB).expanduser()
+    return path if path.is_absolute() else REPO / path
+
+
+def build_key(path: Path | None = None) -> BuildKey | None:
+    """``(path, mtime_ns, size)`` of the file, ``None`` when it does not exist."""
+    path = path or db_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    try:
+        wal = Path(f"{path}.wal").stat()
+        wal_stamp = (wal.st_mtime_ns, wal.st_size)
+    except FileNotFoundError:
+        wal_stamp = (0, -1)
+    return BuildKey(str(path), stat.st_mtime_ns, stat.st_size, *wal_stamp)
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and ("lock" in text or "conflicting" in text)
+
+
+_busy_at = -1e9  # time.monotonic() of the last lock that outlasted the retries
+
+
+def _read(path: str, sql: str, params: tuple, attempts: int = LOCK_RETRIES) -> pl.DataFrame:
+    """Open ``path`` read-only, run one query, close it again (retry briefly on a lock)."""
+    global _busy_at
+    delay = LOCK_BACKOFF_S
+    for attempt in range(attempts):
+        try:
+            con = duckdb.connect(path, read_only=True)
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise
+            if attempt == attempts - 1:
+                _busy_at = time.monotonic()
+                raise WarehouseBusy(f"{path} is locked by another process (a running dbt build?)") from exc
+            time.sleep(delay)
+            delay *= 2
+            continue
+        try:
+            return con.sql(sql, params=list(params) or None).pl()
+        finally:
+            con.close()
+    raise AssertionError("unreachable")
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_read(key: BuildKey, sql: str, params: tuple, _attempts: int) -> pl.DataFrame:
+    """:func:`_read`, cached per state of the file (the stamps in ``key`` are part of the
+    cache key only; ``_attempts`` is not hashed)."""
+    return _read(key.path, sql, params, _attempts)
+
+
+# last frame read per (path, sql, params): served while a build holds the lock
+_LAST_GOOD: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+_LAST_GOOD_LOCK = threading.Lock()
+_LAST_GOOD_MAX = 512
+
+
+def _remember(key: tuple, frame: pl.DataFrame) -> None:
+    with _LAST_GOOD_LOCK:
+        _LAST_GOOD[key] = frame
+        _LAST_GOOD.move_to_end(key)
+        while len(_LAST_GOOD) > _LAST_GOOD_MAX:
+            _LAST_GOOD.popitem(last=False)
+
+
+def _recall(key: tuple) -> pl.DataFrame | None:
+    with _LAST_GOOD_LOCK:
+        return _LAST_GOOD.get(key)
+
+
+def _flag_previous_build() -> None:
+    try:
+        st.session_state[_STALE_FLAG] = True
+    except Exception:  # outside a Streamlit run there is no session to tell
+        pass
+
+
+def reset_previous_build_flag() -> None:
+    """Forget that an earlier run of this session served the previous build."""
+    try:
+        st.session_state[_STALE_FLAG] = False
+    except Exception:
+        pass
+
+
+def served_previous_build() -> bool:
+    """Did this run serve a frame of the previous build because the file was locked?"""
+    try:
+        return bool(st.session_state.get(_STALE_FLAG, False))
+    except Exception:
+        return False
+
+
+def query(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+    """Run one parameterised read-only query against the current build.
+
+    Parameters
+    ----------
+    sql : str
+        Static SQL text with ``?`` placeholders.
+    params : sequence
+        Values for the placeholders (lists bind as DuckDB lists).
+
+    Returns
+    -------
+    polars.DataFrame
+
+    Raises
+    ------
+    WarehouseNotBuilt
+        The file does not exist, or the query names a table that does not.
+    WarehouseBusy
+        The file is locked by a writer and this query has never been answered.
+    """
+    key = build_key()
+    if key is None:
+        raise WarehouseNotBuilt(db_path())
+    params = tuple(list(p) if isinstance(p, (list, tuple)) else p for p in params)
+    remember_key = (key.path, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    try:
+        attempts = 1 if time.monotonic() - _busy_at < BUSY_MEMO_S else LOCK_RETRIES
+        frame = _cached_read(key, sql, params, attempts)
+    except WarehouseBusy:
+        previous = _recall(remember_key)
+        if previous is None:
+            raise
+        _flag_previous_build()
+        return previous
+    except duckdb.CatalogException as exc:
+        raise WarehouseNotBuilt(Path(key.path), [str(exc).splitlines()[0]]) from exc
+    _remember(remember_key, frame)
+    return frame
+
+
+# --------------------------------------------------------------------------- status
+@dataclass(frozen=True)
+class WarehouseStatus:
+    """What exists in the warehouse file."""
+
+    path: Path
+    exists: bool
+    tables: frozenset[str]
+
+    def missing(self, required: Sequence[str]) -> list[str]:
+        """Required ``schema.table`` names that are not in the file."""
+        return [t for t in required if t.lower() not in self.tables]
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.tables
+
+    def schemas(self) -> set[str]:
+        return {t.split(".", 1)[0] for t in self.tables}
+
+
+def warehouse_status() -> WarehouseStatus:
+    """Tables and views of the file (empty when it does not exist)."""
+    path = db_path()
+    if build_key(path) is None:
+        return WarehouseStatus(path, False, frozenset())
+    try:
+        names = query(
+            "select lower(table_schema || '.' || table_name) as NAME from information_schema.tables"
+        )["NAME"].to_list()
+    except WarehouseNotBuilt:
+        names = []
+    except duckdb.Error:  # e.g. a file that is not (yet) a DuckDB database
+        names = []
+    return WarehouseStatus(path, True, frozenset(names))
+
+
+def require(*tables: str) -> WarehouseStatus:
+    """The status, or :class:`WarehouseNotBuilt` naming the missing tables."""
+    status = warehouse_status()
+    if not status.exists:
+        raise WarehouseNotBuilt(status.path)
+    missing = status.missing(tables)
+    if missing:
+        raise WarehouseNotBuilt(status.path, missing)
+    return status
+
+
+# --------------------------------------------------------------------------- results
+def analysis_results() -> pl.DataFrame:
+    """``results.analysis_results`` (every figure, unrounded value and printed text)."""
+    return query(
+        "select TABLE_ID, ITEM, STAT, VALUE, VALUE_TEXT, DECIMALS, POPULATION, DENOMINATOR, DATA_CUTOFF "
+        "from results.analysis_results"
+    )
+
+
+def km_curve(paramcd: str) -> pl.DataFrame:
+    """``results.km_curves`` of one parameter, in time order."""
+    return query(
+        "select PARAMCD, TIME, TIME_MONTHS, SURV, LOWER, UPPER, N_RISK, N_EVENT, N_CENSOR "
+        "from results.km_curves where PARAMCD = ? order by TIME",
+        [paramcd],
+    )
+
+
+def km_at_risk(paramcd: str) -> pl.DataFrame:
+    """``results.km_at_risk`` of one parameter (0, 3, 6, ... months)."""
+    return query(
+        "select PARAMCD, TIME_MONTHS, N_RISK from results.km_at_risk where PARAMCD = ? order by TIME_MONTHS",
+        [paramcd],
+    )
+
+
+def published_comparison() -> pl.DataFrame:
+    """``results.published_comparison`` in its stored (published) order, with ``ORD``."""
+    return query(
+        "select rowid as ORD, TABLE_ID, ITEM, STAT, PUBLISHED, DECIMALS, WAREHOUSE_VALUE, "
+        "WAREHOUSE_TEXT, MATCH, NOTE, EXPLANATION from results.published_comparison order by rowid"
+    )
+
+
+def published_order() -> pl.DataFrame:
+    """Keys of ``ref.published_results`` in the paper's order (``ORD``), empty when absent."""
+    if not warehouse_status().has("ref.published_results"):
+        return pl.DataFrame(schema={"ORD": pl.Int64, "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String})
+    return query(
+        'select rowid as ORD, "table" as TABLE_ID, item as ITEM, stat as STAT '
+        "from ref.published_results order by rowid"
+    )
+
+
+# --------------------------------------------------------------------------- ADaM frames
+def subjects() -> pl.DataFrame:
+    """``adam.adsl`` columns the filters and populations need."""
+    return query(
+        "select USUBJID, SITEID, CYTORISK, FASFL, SAFFL, RSEVFL from adam.adsl order by USUBJID"
+    )
+
+
+def best_overall_response() -> pl.DataFrame:
+    """``adam.adrs`` BOR rows (one per response-evaluable subject)."""
+    return query(
+        "select USUBJID, AVALC, ADT from adam.adrs where PARAMCD = 'BOR' order by USUBJID"
+    )
+
+
+def time_to_event(paramcds: Sequence[str]) -> pl.DataFrame:
+    """``adam.adtte`` rows of the given parameters (``AVAL`` days, ``CNSR`` 0 = event)."""
+    return query(
+        "select USUBJID, PARAMCD, AVAL, CNSR from adam.adtte "
+        "where list_contains(?::VARCHAR[], PARAMCD) order by PARAMCD, USUBJID",
+        [list(paramcds)],
+    )
+
+
+# --------------------------------------------------------------------------- traceability
+# Lineage: SOURCE_FILE is '<TRANSFER_ID>/site_<SITEID>/<form>.csv' (DESIGN.md), so the
+# transfer and site of a source record are taken from it.
+_LINEAGE = (
+    "nullif(regexp_extract(SOURCE_FILE, 'site_([^/]+)/', 1), '') as SOURCE_SITEID, "
+    "split_part(SOURCE_FILE, '/', 1) as TRANSFER_ID, "
+    "SOURCE_FILE, SOURCE_ROW"
+)
+
+# the ADRS rows a starting set points at (SRCDOM = 'ADRS', SRCSEQ = ASEQ), followed
+# recursively down to the assessment read from the raw lab/response record
+_ADRS_CHAIN = """
+chain(ROOT_USUBJID, STEP, USUBJID, ASEQ, PARAMCD, AVISIT, ADT, AVALC, SRCDOM, SRCVAR, SRCSEQ,
+      SOURCE_FILE, SOURCE_ROW) as (
+    select a.USUBJID, 1, a.USUBJID, a.ASEQ, a.PARAMCD, a.AVISIT, a.ADT, a.AVALC, a.SRCDOM, a.SRCVAR,
+           a.SRCSEQ, a.SOURCE_FILE, a.SOURCE_ROW
+    from adam.adrs as a
+    inner join start_ as s on s.SRCDOM = 'ADRS' and a.USUBJID = s.USUBJID and a.ASEQ = s.SRCSEQ
+    union all
+    select c.ROOT_USUBJID, c.STEP + 1, a.USUBJID, a.ASEQ, a.PARAMCD, a.AVISIT, a.ADT, a.AVALC,
+           a.SRCDOM, a.SRCVAR, a.SRCSEQ, a.SOURCE_FILE, a.SOURCE_ROW
+    from adam.adrs as a
+    inner join chain as c on c.SRCDOM = 'ADRS' and a.USUBJID = c.USUBJID and a.ASEQ = c.SRCSEQ
+    where c.STEP < 10
+)
+"""
+
+_TRACE_COLUMNS = (
+    "USUBJID, STEP, DATASET, PARAMCD, AVALC, ADT, AVISIT, " + _LINEAGE + ", SRCDOM, SRCVAR, SRCSEQ"
+)
+
+
+def bor_subjects(categories: Sequence[str]) -> pl.DataFrame:
+    """Response-evaluable subjects whose best overall response is one of ``categories``."""
+    return query(
+        "select s.USUBJID, s.SITEID, b.AVALC as BOR, b.ADT as BOR_DATE "
+        "from adam.adrs as b inner join adam.adsl as s on b.USUBJID = s.USUBJID "
+        "where b.PARAMCD = 'BOR' and s.RSEVFL = 'Y' and list_contains(?::VARCHAR[], b.AVALC) "
+        "order by s.USUBJID",
+        [list(categories)],
+    )
+
+
+def bor_trace(categories: Sequence[str]) -> pl.DataFrame:
+    """The BOR rows of those subjects and the ADRS chain down to the raw records."""
+    sql = f"""
+    with recursive start_ as (
+        select b.USUBJID, b.ASEQ, b.PARAMCD, b.AVISIT, b.ADT, b.AVALC, b.SRCDOM, b.SRCVAR, b.SRCSEQ,
+               b.SOURCE_FILE, b.SOURCE_ROW
+        from adam.adrs as b inner join adam.adsl as s on b.USUBJID = s.USUBJID
+        where b.PARAMCD = 'BOR' and s.RSEVFL = 'Y' and list_contains(?::VARCHAR[], b.AVALC)
+    ),
+    {_ADRS_CHAIN},
+    rows_ as (
+        select USUBJID, 0 as STEP, 'ADRS' as DATASET, PARAMCD, AVISIT, ADT, AVALC, SRCDOM, SRCVAR,
+               SRCSEQ, SOURCE_FILE, SOURCE_ROW from start_
+        union all
+        select USUBJID, STEP, 'ADRS', PARAMCD, AVISIT, ADT, AVALC, SRCDOM, SRCVAR, SRCSEQ,
+               SOURCE_FILE, SOURCE_ROW from chain
+    )
+    select {_TRACE_COLUMNS} from rows_ order by USUBJID, STEP
+    """
+    return query(sql, [list(categories)])
+
+
+def tte_event_subjects(paramcd: str) -> pl.DataFrame:
+    """FAS subjects with an event (``CNSR = 0``) for ``paramcd``."""
+    return query(
+        "select t.USUBJID, s.SITEID, t.AVAL as AVAL_DAYS, t.ADT, t.EVNTDESC "
+        "from adam.adtte as t inner join adam.adsl as s on t.USUBJID = s.USUBJID "
+        "where t.PARAMCD = ? and t.CNSR = 0 and s.FASFL = 'Y' order by t.USUBJID",
+        [paramcd],
+    )
+
+
+def tte_event_trace(paramcd: str, with_death_records: bool) -> pl.DataFrame:
+    """The ADTTE event rows, the ADRS chain they point at, and death records (``dd``)."""
+    death = """
+        union all
+        select d.USUBJID, 1, 'dd (current)', null, null, d.DTHDT, d.DTHCAUS, 'DD', 'DTHDAT', null,
+               d.SOURCE_FILE, d.SOURCE_ROW
+        from intermediate.int_dd__current as d
+        inner join start_ as s on s.USUBJID = d.USUBJID and s.SRCDOM = 'ADSL' and s.SRCVAR = 'DTHDT'
+    """ if with_death_records else ""
+    sql = f"""
+    with recursive start_ as (
+        select t.USUBJID, t.PARAMCD, t.ADT, t.EVNTDESC, t.SRCDOM, t.SRCVAR, t.SRCSEQ
+        from adam.adtte as t inner join adam.adsl as s on t.USUBJID = s.USUBJID
+        where t.PARAMCD = ? and t.CNSR = 0 and s.FASFL = 'Y'
+    ),
+    {_ADRS_CHAIN},
+    rows_ as (
+        select USUBJID, 0 as STEP, 'ADTTE' as DATASET, PARAMCD, cast(null as varchar) as AVISIT, ADT,
+               cast(EVNTDESC as varchar) as AVALC, SRCDOM, SRCVAR, cast(SRCSEQ as bigint) as SRCSEQ,
+               cast(null as varchar) as SOURCE_FILE, cast(null as integer) as SOURCE_ROW
+        from start_
+        union all
+        select USUBJID, STEP, 'ADRS', PARAMCD, AVISIT, ADT, AVALC, SRCDOM, SRCVAR, SRCSEQ,
+               SOURCE_FILE, SOURCE_ROW from chain
+        {death}
+    )
+    select {_TRACE_COLUMNS} from rows_ order by USUBJID, STEP
+    """
+    return query(sql, [paramcd])
+
+
+def teae_subjects(preferred_term: str, min_grade: int) -> pl.DataFrame:
+    """Safety subjects with a treatment-emergent ``preferred_term`` of grade >= ``min_grade``."""
+    return query(
+        "select a.USUBJID, s.SITEID, count(*) as N_RECORDS, max(a.AETOXGR) as WORST_GRADE "
+        "from adam.adae as a inner join adam.adsl as s on a.USUBJID = s.USUBJID "
+        "where a.TRTEMFL = 'Y' and s.SAFFL = 'Y' and a.AEDECOD = ? and coalesce(a.AETOXGR, 0) >= ? "
+        "group by a.USUBJID, s.SITEID order by a.USUBJID",
+        [preferred_term, int(min_grade)],
+    )
+
+
+def teae_trace(preferred_term: str, min_grade: int) -> pl.DataFrame:
+    """The ADAE records behind :func:`teae_subjects`, with their lineage."""
+    return query(
+        "select a.USUBJID, a.AESEQ, a.AEDECOD, a.AETERM, a.ASTDT, a.AENDT, a.AETOXGR, a.AESER, a.AREL, "
+        + _LINEAGE.replace("SOURCE_FILE", "a.SOURCE_FILE").replace("SOURCE_ROW", "a.SOURCE_ROW")
+        + " from adam.adae as a inner join adam.adsl as s on a.USUBJID = s.USUBJID "
+        "where a.TRTEMFL = 'Y' and s.SAFFL = 'Y' and a.AEDECOD = ? and coalesce(a.AETOXGR, 0) >= ? "
+        "order by a.USUBJID, a.AESEQ",
+        [preferred_term, int(min_grade)],
+    )
+
+
+def source_records(files: Sequence[str], rows: Sequence[int]) -> pl.DataFrame:
+    """Audit-trail entries (current version) of the given ``SOURCE_FILE``/``SOURCE_ROW`` pairs."""
+    return query(
+        "with wanted as (select unnest(?::VARCHAR[]) as F, unnest(?::INTEGER[]) as R) "
+        "select distinct w.F as SOURCE_FILE, w.R as SOURCE_ROW, a.FORM, a.RECID, a.RECVER, a.RECSTAT, "
+        "a.MODDTC, a.FIRST_TRANSFER_ID, a.RECORD_JSON "
+        "from wanted as w inner join intermediate.int_edc__audit_trail as a "
+        "on a.LAST_SOURCE_FILE = w.F and a.LAST_SOURCE_ROW = w.R "
+        "order by w.F, w.R",
+        [list(files), [int(r) for r in rows]],
+    )
+
+
+# --------------------------------------------------------------------------- data quality
+def site_transfers() -> pl.DataFrame:
+    """Per site: latest transfer, number of transfers, current/superseded/deleted records.
+
+    From ``intermediate.int_edc__audit_trail`` (every version of every record with the
+    transfers that carried it); the manifest-based ``int_edc__site_latest_transfer`` wins
+    for the latest transfer and the count of transfers when it exists.
+    """
+    audit = query(
+        "select coalesce(SITEID, SITE_FOLDER) as SITEID, "
+        "max(LAST_TRANSFER_ID) as LAST_TRANSFER_WITH_DATA, "
+        "min(FIRST_TRANSFER_ID) as FIRST_TRANSFER_ID, "
+        "count(distinct USUBJID) as N_SUBJECTS, "
+        "count(*) filter (where CURRENT_FL = 'Y' and coalesce(RECSTAT, '') <> 'DELETED') as CURRENT_RECORDS, "
+        "count(*) filter (where CURRENT_FL = 'Y' and RECSTAT = 'DELETED') as DELETED_RECORDS, "
+        "count(*) filter (where CURRENT_FL <> 'Y') as SUPERSEDED_VERSIONS "
+        "from intermediate.int_edc__audit_trail group by all order by SITEID"
+    )
+    if warehouse_status().has("intermediate.int_edc__site_latest_transfer"):
+        latest = query(
+            "select SITEID, max(LATEST_TRANSFER_ID) as LATEST_TRANSFER_ID, "
+            "max(N_TRANSFERS) as N_TRANSFERS, count(distinct FORM) as N_FORMS "
+            "from intermediate.int_edc__site_latest_transfer group by SITEID"
+        )
+        return audit.join(latest, on="SITEID", how="full", coalesce=True).with_columns(
+            pl.coalesce("LATEST_TRANSFER_ID", "LAST_TRANSFER_WITH_DATA").alias("LATEST_TRANSFER_ID")
+        ).sort("SITEID")
+    return audit.with_columns(
+        pl.col("LAST_TRANSFER_WITH_DATA").alias("LATEST_TRANSFER_ID"),
+        pl.lit(None, dtype=pl.Int64).alias("N_TRANSFERS"),
+        pl.lit(None, dtype=pl.Int64).alias("N_FORMS"),
+    )
+
+
+def schema_tables(schema: str) -> pl.DataFrame:
+    """Tables of one schema with their columns (``TABLE_NAME, COLUMNS`` list)."""
+    return query(
+        "select table_name as TABLE_NAME, list(upper(column_name) order by ordinal_position) as COLUMNS "
+        "from information_schema.columns where table_schema = ? group by table_name order by table_name",
+        [schema],
+    )
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_table(schema: str, table: str, limit: int = 5000) -> pl.DataFrame:
+    """All rows (up to ``limit``) of a table that :func:`schema_tables` listed.
+
+    Identifiers cannot be bound as parameters; the name is checked against the
+    catalogue first and then quoted, so no free text reaches the SQL.
+    """
+    known = schema_tables(schema)["TABLE_NAME"].to_list()
+    if table not in known:
+        raise WarehouseNotBuilt(db_path(), [f"{schema}.{table}"])
+    return query(f"select * from {_quote_ident(schema)}.{_quote_ident(table)} limit ?", [int(limit)])
+
+
+def gx_data_docs() -> Path | None:
+    """The GX Data Docs index page when the validation step has written it."""
+    path = REPO / GX_DATA_DOCS
+    return path if path.is_file() else None

@@ -1,0 +1,1 @@
+"""Thin Streamlit pages; ``streamlit_app.py`` lists them with ``st.navigation``."""

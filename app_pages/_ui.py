@@ -1,0 +1,63 @@
+"""Page frame shared by every page: title, warehouse check, build instructions, notices.
+
+Not a page itself (``streamlit_app.py`` does not list it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import streamlit as st
+
+import app_data
+
+
+def show_not_built(exc: app_data.WarehouseNotBuilt) -> None:
+    """Say that the warehouse is not built (or incomplete) and how to build it."""
+    if exc.missing:
+        st.warning(
+            f"The warehouse at `{exc.path}` is not completely built: this page needs "
+            + ", ".join(f"`{t}`" for t in exc.missing) + "."
+        )
+    else:
+        st.warning(f"The warehouse has not been built yet: `{exc.path}` does not exist.")
+    st.markdown(app_data.BUILD_INSTRUCTIONS)
+    st.code("make build        # or: dbt build", language="bash")
+
+
+def show_busy() -> None:
+    """Say that a build holds the file and nothing earlier can be shown."""
+    st.info(
+        f"The warehouse `{app_data.db_path()}` is being rebuilt right now (`dbt build` holds the "
+        "file). Reload the page in a minute."
+    )
+
+
+@contextmanager
+def page(title: str, required: Sequence[str] = ()) -> Iterator[app_data.WarehouseStatus]:
+    """Frame of a page: title, the tables it needs, and graceful messages.
+
+    Yields the warehouse status when every required table exists; otherwise shows the
+    build instructions and stops the page. A query that fails later because the
+    warehouse disappeared or is locked also ends in a message, never a traceback.
+    """
+    app_data.reset_previous_build_flag()
+    st.title(title)
+    try:
+        status = app_data.require(*required)
+    except app_data.WarehouseNotBuilt as exc:
+        show_not_built(exc)
+        st.stop()
+    except app_data.WarehouseBusy:
+        show_busy()
+        st.stop()
+    try:
+        yield status
+    except app_data.WarehouseNotBuilt as exc:
+        show_not_built(exc)
+    except app_data.WarehouseBusy:
+        show_busy()
+    if app_data.served_previous_build():
+        st.info("A `dbt build` is writing the warehouse right now: this page shows the previous build.")
+    st.caption(f"Warehouse: `{app_data.db_path()}` (opened read-only per query)")

@@ -1,0 +1,34 @@
+"""Every published figure beside the warehouse's value, mismatches first, with explanations."""
+
+import streamlit as st
+
+import app_data
+import app_views
+from app_pages import _ui
+
+with _ui.page("Published figures vs the warehouse", app_data.COMPARISON_TABLES):
+    comparison = app_data.published_comparison()
+    counts = app_views.comparison_counts(comparison)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Published figures", counts["total"], border=True)
+    c2.metric("Reproduced", counts["matched"], border=True)
+    c3.metric("Mismatches, explained", counts["explained"], border=True)
+    c4.metric("Mismatches, unexplained", counts["unexplained"], border=True)
+
+    view = app_views.comparison_view(comparison)
+    if counts["mismatched"]:
+        st.error(f"{counts['mismatched']} published figure(s) differ from the warehouse; they are listed first.")
+    else:
+        st.success(f"All {counts['total']} published figures are reproduced by the warehouse.")
+    explained = view.filter(view["Explanation"] != "")
+    if explained.height:
+        with st.expander(f"Known source inconsistencies ({explained.height} figures)", expanded=counts["explained"] > 0):
+            for row in explained.iter_rows(named=True):
+                st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — "
+                            f"published {row['Published']}, warehouse {row['Warehouse']} "
+                            f"({row['Status']}): {row['Explanation']}")
+    st.download_button("Download comparison (CSV)", app_views.csv_bytes(view), file_name="published_comparison.csv",
+                       mime="text/csv", on_click="ignore", icon=":material/download:")
+    st.dataframe(view, hide_index=True, width="stretch", height=600,
+                 column_config={"Explanation": st.column_config.TextColumn(width="large"),
+                                "Item": st.column_config.TextColumn(width="medium")})

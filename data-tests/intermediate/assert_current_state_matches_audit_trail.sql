@@ -1,0 +1,27 @@
+-- The current-state models and the audit trail agree: every record of int_ae__current and
+-- int_ex__current (the two largest forms) is the audit trail's current version (CURRENT_FL
+-- 'Y', ACTIVE), every ACTIVE current version of the audit trail not cut by the cutoff is in
+-- the current-state model, and no record has two current versions.
+{% for form in ['ae', 'ex'] %}
+select '{{ form }}' as FORM, cur.SITE_FOLDER, cur.RECID, 'current record not current in audit trail' as PROBLEM
+from {{ ref('int_' ~ form ~ '__current') }} as cur
+left join {{ ref('int_edc__audit_trail') }} as audit
+    on audit.FORM = '{{ form }}'
+    and audit.SITE_FOLDER = cur.SITE_FOLDER
+    and audit.RECID = cur.RECID
+    and audit.RECVER = cur.RECVER
+    and audit.CURRENT_FL = 'Y'
+where audit.RECID is null or audit.RECSTAT <> 'ACTIVE'
+union all
+{% endfor %}
+select FORM, SITE_FOLDER, RECID, 'several current versions'
+from {{ ref('int_edc__audit_trail') }}
+where CURRENT_FL = 'Y'
+group by FORM, SITE_FOLDER, RECID
+having count(*) > 1
+union all
+select audit.FORM, audit.SITE_FOLDER, audit.RECID, 'deleted record still current'
+from {{ ref('int_edc__audit_trail') }} as audit
+inner join {{ ref('int_ae__current') }} as cur
+    on audit.FORM = 'ae' and audit.SITE_FOLDER = cur.SITE_FOLDER and audit.RECID = cur.RECID
+where audit.CURRENT_FL = 'Y' and audit.RECSTAT = 'DELETED'

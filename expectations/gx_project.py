@@ -1,0 +1,346 @@
+"""The file-mode GX project in ``expectations/gx/`` and the translation of GX results.
+
+GX is used as documented for 1.x with the pandas data source (frames handed over in
+``batch_parameters``; never SQLAlchemy/duckdb-engine): one dataframe asset, validation
+definition and checkpoint per suite; every checkpoint has an ``UpdateDataDocsAction``, so
+each run updates the static Data Docs site in ``expectations/gx/uncommitted/data_docs/``.
+
+Suites are built in code (:mod:`expectations.suites`) from the seeds on every run and
+written to the project only when their content changed, so the committed JSON under
+``expectations/gx/expectations/`` always shows the suites the last build ran and does not
+churn (GX gives every expectation a new id when it is written).
+
+Several ``dbt build`` processes may share the repository (and so this project): all GX work
+happens under an exclusive lock file in ``gx/uncommitted/``.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import great_expectations as gx  # noqa: E402  (after the analytics switch)
+from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
+
+DATASOURCE = "warehouse"
+BATCH_DEFINITION = "whole_frame"
+RESULT_FORMAT = {"result_format": "COMPLETE"}
+KEEP_RUNS = 2                  # runs kept per suite (results + Data Docs pages); DuckDB keeps the history
+DOCS_INDEX_LIMIT = 150         # validation results listed on the Data Docs index page
+EXAMPLES = 5                   # example values kept per failed check
+log = logging.getLogger(__name__)
+
+
+def project_root() -> Path:
+    """The dbt project folder (dbt runs Python models with it as working directory)."""
+    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    return start
+
+
+def clean_text(value, limit: int = 200) -> str:
+    """Printable text for reports: undecodable bytes escaped, long values cut."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return "(empty)"
+    if isinstance(value, pd.Timestamp):
+        text = value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Missing:
+    """Stands in for an empty value inside a message template (any format spec)."""
+
+    def __format__(self, spec: str) -> str:
+        return "(empty)"
+
+    def __repr__(self) -> str:
+        return "(empty)"
+
+
+def format_message(template: str, values: dict) -> str:
+    safe = {}
+    for key, value in values.items():
+        if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+            safe[key] = _Missing()
+        elif isinstance(value, (str, pd.Timestamp)):
+            safe[key] = clean_text(value)
+        else:
+            safe[key] = value
+    try:
+        return template.format(**safe)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return template
+
+
+class GxProject:
+    """Open with ``with GxProject(root) as gxp:`` (takes the lock, builds the context)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else project_root() / "expectations"
+        self.gx_dir = self.root / "gx"
+        self._lock = None
+        self.context = None
+        self.runs: list[dict] = []           # one entry per suite run (for the run log)
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "GxProject":
+        lock_dir = self.gx_dir / "uncommitted"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(lock_dir / ".build.lock", "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+        self._configure()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def _configure(self) -> None:
+        """Project settings: no progress bars or analytics; a capped Data Docs index."""
+        variables = self.context.variables
+        changed = False
+        bars = variables.progress_bars
+        if not bars or bars.get("globally", True) or bars.get("metric_calculations", True):
+            variables.progress_bars = {"globally": False, "metric_calculations": False}
+            changed = True
+        if variables.analytics_enabled is not False:
+            variables.analytics_enabled = False
+            changed = True
+        site = (variables.data_docs_sites or {}).get("local_site")
+        if site is not None:
+            index = site.setdefault("site_index_builder",
+                                    {"class_name": "DefaultSiteIndexBuilder"})
+            if index.get("validation_results_limit") != DOCS_INDEX_LIMIT \
+                    or site.get("show_how_to_buttons", True):
+                index["validation_results_limit"] = DOCS_INDEX_LIMIT
+                site["show_how_to_buttons"] = False
+                changed = True
+        if changed:
+            variables.save()
+            self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+
+    # ------------------------------------------------------------------ objects
+    def _datasource(self):
+        try:
+            return self.context.data_sources.get(DATASOURCE)
+        except (KeyError, ValueError, LookupError, gx.exceptions.DataContextError):
+            return self.context.data_sources.add_pandas(DATASOURCE)
+
+    def _batch_definition(self, asset_name: str):
+        source = self._datasource()
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(asset_name)
+        try:
+            return asset.get_batch_definition(BATCH_DEFINITION)
+        except (KeyError, LookupError):
+            return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+
+    @staticmethod
+    def _content(suite: gx.ExpectationSuite) -> str:
+        items = [{"type": e.expectation_type, "kwargs": e.configuration.kwargs,
+                  "meta": e.meta} for e in suite.expectations]
+        return json.dumps({"meta": suite.meta, "expectations": items}, sort_keys=True,
+                          default=str)
+
+    def _stored(self, factory, name: str):
+        try:
+            return factory.get(name)
+        except Exception:            # GX raises several not-found types across stores
+            return None
+
+    def checkpoint(self, suite: gx.ExpectationSuite) -> gx.Checkpoint:
+        """The stored checkpoint of ``suite``; suite, definition and checkpoint written only
+        when the suite's content changed (or they are missing / stale)."""
+        ctx = self.context
+        name = suite.name
+        batch_definition = self._batch_definition(name)
+        stored = self._stored(ctx.suites, name)
+        checkpoint = self._stored(ctx.checkpoints, name)
+        if (stored is not None and checkpoint is not None
+                and self._content(stored) == self._content(suite)
+                and checkpoint.is_fresh().success):
+            return checkpoint
+        for factory in (ctx.checkpoints, ctx.validation_definitions, ctx.suites):
+            if self._stored(factory, name) is not None:
+                factory.delete(name)
+        suite = ctx.suites.add(suite)
+        definition = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+        return ctx.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[definition], result_format=RESULT_FORMAT,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")]))
+
+    # ------------------------------------------------------------------ running
+    def run(self, suite: gx.ExpectationSuite, frame: pd.DataFrame, run_name: str):
+        """Validate ``frame`` with ``suite`` through its checkpoint (updates Data Docs)."""
+        started = time.perf_counter()
+        checkpoint = self.checkpoint(suite)
+        run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        # one consolidated block per dtype: GX copies the frame's blocks for every metric
+        result = checkpoint.run(batch_parameters={"dataframe": frame.copy()}, run_id=run_id)
+        (validation,) = result.run_results.values()
+        self.runs.append({"SUITE": suite.name, "ROWS": len(frame),
+                          "EXPECTATIONS": len(suite.expectations),
+                          "FAILED_EXPECTATIONS": sum(not r.success for r in validation.results),
+                          "SECONDS": round(time.perf_counter() - started, 3)})
+        return validation
+
+    def prune(self, keep: int = KEEP_RUNS) -> None:
+        """Keep the newest ``keep`` runs per suite of stored results and Data Docs pages."""
+        for base in (self.gx_dir / "uncommitted" / "validations",
+                     self.gx_dir / "uncommitted" / "data_docs" / "local_site" / "validations"):
+            if not base.is_dir():
+                continue
+            for suite_dir in base.iterdir():
+                runs = []
+                for run_dir in suite_dir.glob("*/*"):       # <run_name>/<run_time>
+                    if run_dir.is_dir():
+                        runs.append((run_dir.name, run_dir))
+                for _, run_dir in sorted(runs, reverse=True)[keep:]:
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        run_dir.parent.rmdir()
+
+    @property
+    def docs_index(self) -> Path:
+        return self.gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+# ============================================================================ results -> rows
+REPORT_COLUMNS = ["SUITE", "CHECK_ID", "SITEID", "TRANSFER_ID", "FILE", "ROW", "COLUMN_NAME",
+                  "MESSAGE", "UNEXPECTED_COUNT", "EXAMPLES"]
+
+
+def expectation_failures(validation) -> Iterator[tuple[dict, dict, list]]:
+    """(meta, result dict, unexpected index list) of every failed expectation."""
+    for er in validation.results:
+        if er.success:
+            continue
+        meta = dict(er.expectation_config.meta or {})
+        meta.setdefault("value", er.expectation_config.kwargs.get("column"))
+        raised = (er.exception_info or {}).get("raised_exception")
+        if raised:
+            meta = meta | {"check": "validation_error",
+                           "message": "the check could not run: "
+                                      + clean_text((er.exception_info or {})
+                                                   .get("exception_message"))}
+        yield meta, dict(er.result or {}), list((er.result or {}).get("unexpected_index_list")
+                                               or [])
+
+
+LOCATION = (("SITEID", "site"), ("TRANSFER_ID", "transfer"), ("FILE", "file"),
+            ("DATASET", "dataset"), ("USUBJID", "subject"), ("ROW", "row"),
+            ("COLUMN_NAME", "column"))
+
+
+def _locate(where: dict) -> str:
+    return ", ".join(f"{label} {where[key]}" for key, label in LOCATION
+                     if where.get(key) not in (None, ""))
+
+
+def report_rows(suite_name: str, validation, frame: pd.DataFrame, *, group_by: list[str],
+                site_col: str | None = None, transfer_col: str | None = None,
+                file_col: str | None = None, default_row_col: str | None = None,
+                subject_col: str | None = None, dataset: str | None = None,
+                occurrences: pd.DataFrame | None = None) -> list[dict]:
+    """One report row per failed expectation and group (e.g. per file, per site).
+
+    The message names where the failure is (site, transfer, file or dataset, first row or
+    subject, column) and what is wrong (the expectation's meta template, filled from the
+    first offending row). ``occurrences`` (``_KEY`` + lineage columns): the frame holds
+    distinct rows; each failing row is reported wherever it occurs.
+    """
+    rows: list[dict] = []
+    for meta, result, indices in expectation_failures(validation):
+        check = meta.get("check", "unknown")
+        if not indices:
+            # table-level expectation (or a check that could not run): one row
+            where = {"DATASET": dataset, "COLUMN_NAME": meta.get("column")}
+            detail = format_message(meta.get("message", check),
+                                    {"value": result.get("observed_value"),
+                                     "missing": ", ".join(
+                                         (result.get("details") or {}).get("mismatched", {})
+                                         .get("missing", []) or [])})
+            rows.append({"SUITE": suite_name, "CHECK_ID": check, **where,
+                         "MESSAGE": f"{_locate(where)}: {detail}" if _locate(where) else detail,
+                         "UNEXPECTED_COUNT": int(result.get("unexpected_count") or 1),
+                         "EXAMPLES": clean_text(result.get("observed_value"), 500)})
+            continue
+        bad = frame.loc[indices]
+        if occurrences is not None:
+            lineage = [c for c in occurrences.columns if c != "_KEY"]
+            bad = bad.drop(columns=[c for c in lineage if c in bad.columns]) \
+                     .merge(occurrences, on="_KEY", how="inner")
+        row_col = meta["row"] if "row" in meta else default_row_col
+        if meta.get("report") == "later_duplicates":
+            bad = _later_duplicates(frame, bad)
+        keys = [c for c in group_by if c in bad.columns]
+        groups = bad.groupby(keys, sort=True, dropna=False) if keys else [((), bad)]
+        value_col = meta.get("value")
+        for _, group in groups:
+            if row_col and row_col in group.columns:
+                group = group.sort_values(row_col, na_position="last")
+            first = group.iloc[0].to_dict()
+            first_row = first.get(row_col) if row_col else None
+            first_row = None if first_row is None or pd.isna(first_row) else int(first_row)
+            column = meta.get("column")
+            if meta.get("column_from"):
+                column = first.get(meta["column_from"]) or column
+            values = first | {"value": first.get(value_col) if value_col else None,
+                              "column": column, "first_row": first.get("_FIRST_ROW")}
+            detail = format_message(meta.get("message", check), values)
+            where = {"SITEID": first.get(site_col) if site_col else None,
+                     "TRANSFER_ID": first.get(transfer_col) if transfer_col else None,
+                     "FILE": first.get(file_col) if file_col else None,
+                     "DATASET": dataset,
+                     "USUBJID": first.get(subject_col) if subject_col else None,
+                     "ROW": first_row, "COLUMN_NAME": column}
+            count = len(group)
+            unit = "row" if row_col else ("subject" if subject_col else "value")
+            more = f" (and {count - 1} more {unit}(s))" if count > 1 else ""
+            examples = []
+            for _, r in group.head(EXAMPLES).iterrows():
+                label = []
+                if row_col and pd.notna(r.get(row_col)):
+                    label.append(f"row {int(r[row_col])}")
+                if subject_col and r.get(subject_col) is not None:
+                    label.append(clean_text(r.get(subject_col), 40))
+                shown = clean_text(r.get(value_col), 60) if value_col else ""
+                examples.append((" ".join(label) + ": " if label else "") + shown)
+            rows.append({"SUITE": suite_name, "CHECK_ID": check, **where,
+                         "MESSAGE": f"{_locate(where)}: {detail}{more}",
+                         "UNEXPECTED_COUNT": count, "EXAMPLES": "; ".join(examples)})
+    return rows
+
+
+def _later_duplicates(frame: pd.DataFrame, bad: pd.DataFrame) -> pd.DataFrame:
+    """Of each duplicated (file, RECID, RECVER), every occurrence after the first."""
+    keys = ["SOURCE_FILE", "RECID", "RECVER"]
+    ordered = bad.sort_values(["SOURCE_FILE", "SOURCE_ROW"])
+    first = ordered.groupby(keys, dropna=False)["SOURCE_ROW"].transform("min")
+    later = ordered[ordered["SOURCE_ROW"] != first].copy()
+    later["_FIRST_ROW"] = first[later.index]
+    return later

@@ -1,0 +1,348 @@
+"""The GX expectation suites of the warehouse (reviewed like code).
+
+Every expectation carries a ``meta`` that says what a data manager is told when it fails:
+
+- ``check``    short id of the check (the CHECK column of the validation tables);
+- ``column``   the spec/ADaM column the check is about (None for file-level checks);
+- ``message``  a ``str.format`` template over the offending row's columns plus ``value``
+  (the offending value) and ``column``;
+- ``value``    frame column holding the value to show (default: the expectation's column);
+- ``row``      frame column holding the row to report (default SOURCE_ROW; None = no row);
+- ``column_from`` frame column holding the reported column name (e.g. MISSING_COLUMNS);
+- ``report``   ``later_duplicates``: of a duplicated key, report every occurrence but the first.
+
+Suites
+------
+``delivery_files``   one row per file / manifest (frame from expectations.delivery): manifest,
+                     hash, row count, UTF-8, BOM, CSV structure, missing / extra columns.
+``delivery_<form>``  one per form, one row per data row of every transfer: required values,
+                     types, dates (format, calendar, partial only where allowed), codes,
+                     ranges, SITEID vs folder, SUBJID pattern / site / present in dm,
+                     duplicate (RECID, RECVER), RECVER going backwards, dates vs consent,
+                     dates after the transfer date.
+``adam_<dataset>``   ADaM conformance (docs/DESIGN.md contracts, seeds/adam_*.csv).
+``study_rules``      protocol rules a data manager queries a site about (warnings).
+"""
+from __future__ import annotations
+
+import re
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from expectations.contract import Contract
+
+
+def full_match(regex: str) -> str:
+    """Anchor a seed regex so that it must match the whole value (no trailing newline)."""
+    return rf"\A(?:{regex})\Z"
+
+
+def _meta(check: str, message: str, column: str | None = None, **extra) -> dict:
+    return {"check": check, "column": column, "message": message, **extra}
+
+
+def _suite(name: str, description: str, expectations: list) -> gx.ExpectationSuite:
+    # expectations passed to the constructor: add_expectation() would look each one up in
+    # the project's store (slow, and it needs an open context)
+    return gx.ExpectationSuite(name=name, meta={"description": description},
+                               expectations=expectations)
+
+
+# =============================================================================== delivery
+def delivery_files_suite(contract: Contract) -> gx.ExpectationSuite:
+    """File-level contract: one row per file (see expectations.delivery FILE_COLUMNS)."""
+    siteid = contract.type_regex["siteid"]
+    E = []
+    E.append(gxe.ExpectColumnValuesToMatchRegex(
+        column="TRANSFER_ID", regex=full_match(r"[0-9]{8}T[0-9]{4}"),
+        meta=_meta("transfer_folder", "the transfer folder {value!r} is not a transfer id "
+                   "YYYYMMDDTHHMM", row=None)))
+    E.append(gxe.ExpectColumnValuesToBeNull(
+        column="MANIFEST_ERROR",
+        meta=_meta("manifest", "{MANIFEST_ERROR}", row=None)))
+    E.append(gxe.ExpectColumnValuesToMatchRegex(
+        column="SITE_FOLDER", regex=full_match(siteid),
+        meta=_meta("site_folder", "the folder site_{value} is not a study site's folder",
+                   row=None)))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="KNOWN_FILE", value_set=[True],
+        meta=_meta("unexpected_file", "unexpected file: not site_<SITEID>/<form>.csv of "
+                   "one of the 14 forms", row=None, value="FILE")))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="IN_MANIFEST", value_set=[True],
+        meta=_meta("not_in_manifest", "file is not in the manifest (not to be trusted)",
+                   row=None, value="FILE")))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="ON_DISK", value_set=[True],
+        meta=_meta("missing_file", "file listed in the manifest is missing", row=None,
+                   value="FILE")))
+    E.append(gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="FILE", column_B="LISTED_AS", ignore_row_if="either_value_is_missing",
+        meta=_meta("manifest_entry", "the manifest lists this file with SITEID/FORM of "
+                   "{LISTED_AS}", row=None, value="FILE")))
+    E.append(gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="ACTUAL_ROWS", column_B="DECLARED_ROWS",
+        ignore_row_if="either_value_is_missing",
+        meta=_meta("row_count", "row count {ACTUAL_ROWS} disagrees with the manifest "
+                   "(ROWS {DECLARED_ROWS})", column="ROWS", row=None, value="ACTUAL_ROWS")))
+    E.append(gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="ACTUAL_SHA256", column_B="DECLARED_SHA256",
+        ignore_row_if="either_value_is_missing",
+        meta=_meta("sha256", "SHA-256 hash disagrees with the manifest (file "
+                   "{ACTUAL_SHA256:.12}..., manifest {DECLARED_SHA256:.12}...)",
+                   column="SHA256", row=None, value="ACTUAL_SHA256")))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="UTF8_OK", value_set=[True],
+        meta=_meta("encoding", "file is not UTF-8 (first undecodable bytes in row "
+                   "{BAD_UTF8_ROW}, column {BAD_UTF8_COLUMN})", row="BAD_UTF8_ROW",
+                   column_from="BAD_UTF8_COLUMN", value="FILE")))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="HAS_BOM", value_set=[False],
+        meta=_meta("bom", "file starts with a UTF-8 byte-order mark (the spec says no BOM)",
+                   row=None, value="FILE")))
+    E.append(gxe.ExpectColumnValuesToBeNull(
+        column="CSV_ERROR",
+        meta=_meta("csv", "{CSV_ERROR}", row="CSV_ERROR_ROW")))
+    E.append(gxe.ExpectColumnValuesToBeNull(
+        column="MISSING_COLUMNS",
+        meta=_meta("missing_column", "missing column(s) {MISSING_COLUMNS}", row=None,
+                   column_from="MISSING_COLUMNS")))
+    E.append(gxe.ExpectColumnValuesToBeNull(
+        column="EXTRA_COLUMNS",
+        meta=_meta("extra_column", "extra column(s) {EXTRA_COLUMNS} (not in the spec)",
+                   row=None, column_from="EXTRA_COLUMNS")))
+    return _suite("delivery_files", "Delivery contract, file level: manifest (listed, row "
+                  "count, SHA-256), UTF-8 without BOM, RFC 4180 CSV, columns (missing/extra).",
+                  E)
+
+
+def delivery_form_suite(contract: Contract, form: str) -> gx.ExpectationSuite:
+    """Row-level contract of one form (frame: expectations.delivery forms[form])."""
+    E = []
+    lists = contract.codelists
+    for col in contract.common + contract.form_columns(form):
+        name = col.name
+        if col.required:
+            E.append(gxe.ExpectColumnValuesToNotBeNull(
+                column=name, meta=_meta("required", "required value is missing", name)))
+        regex = contract.type_regex.get(col.type_key)
+        expected = contract.type_expected.get(col.type_key, "")
+        if regex:
+            E.append(gxe.ExpectColumnValuesToMatchRegex(
+                column=name, regex=full_match(regex),
+                meta=_meta(f"type_{col.type_key}", f"{{value!r}} {expected}", name)))
+        if col.is_date:
+            E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
+                column=f"{name}__ISO", strftime_format="%Y-%m-%d",
+                meta=_meta("date_calendar", "{value!r} is not a valid date (no such day)",
+                           name, value=name)))
+        if col.type == "timestamp":
+            E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
+                column=name, strftime_format="%Y-%m-%dT%H:%M:%S",
+                meta=_meta("timestamp_calendar", "{value!r} is not a valid timestamp", name)))
+        if col.type == "code":
+            E.append(gxe.ExpectColumnValuesToBeInSet(
+                column=name, value_set=lists[col.codelist],
+                meta=_meta("code", f"code {{value!r}} is outside its list {col.codelist}",
+                           name)))
+        if col.type == "code_list":
+            one = "|".join(re.escape(c) for c in lists[col.codelist])
+            E.append(gxe.ExpectColumnValuesToMatchRegex(
+                column=name, regex=full_match(f"(?:{one})(?:;(?:{one}))*"),
+                meta=_meta("code", f"{{value!r}} has a code outside its list {col.codelist} "
+                           "(;-separated codes expected)", name)))
+        if col.min_value is not None or col.max_value is not None:
+            lo = "" if col.min_value is None else f"{col.min_value:g}"
+            hi = "" if col.max_value is None else f"{col.max_value:g}"
+            E.append(gxe.ExpectColumnValuesToBeBetween(
+                column=f"{name}__NUM", min_value=col.min_value, max_value=col.max_value,
+                meta=_meta("range", f"{{value!r}} is outside the range {lo}..{hi}", name,
+                           value=name)))
+    if form == "lb":
+        E.extend(_lab_expectations(contract))
+    E.append(gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="SITEID", column_B="SITE_FOLDER", ignore_row_if="either_value_is_missing",
+        meta=_meta("siteid_folder", "SITEID {value} differs from the folder site_{SITE_FOLDER}",
+                   "SITEID", value="SITEID")))
+    E.append(gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="SUBJID_SITE", column_B="SITE_FOLDER", ignore_row_if="either_value_is_missing",
+        meta=_meta("subjid_site", "SUBJID {value} is not a subject of the folder's site "
+                   "{SITE_FOLDER}", "SUBJID", value="SUBJID")))
+    if form != "dm":
+        E.append(gxe.ExpectColumnValuesToBeInSet(
+            column="IN_DM", value_set=[True],
+            meta=_meta("subjid_in_dm", "SUBJID {value} not in dm (the site's dm file of this "
+                       "transfer has no such subject)", "SUBJID", value="SUBJID")))
+    return _suite(f"delivery_{form}", f"Delivery contract of form {form}, values: one row per "
+                  "distinct row (site, values) of every transfer (spec sections 2-5).", E)
+
+
+def delivery_dates_suite() -> gx.ExpectationSuite:
+    """Dates vs the transfer date and informed consent, at each date's own precision
+    (frame: expectations.delivery Delivery.dates_frame, one row per date value)."""
+    E = [
+        # after the transfer date when even the earliest day the (partial) date can mean is
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="TRANSFER_BOUND", column_B="LO", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("after_transfer", "{COLUMN} {VALUE} is after the transfer date "
+                       "{TRANSFER_BOUND}", column_from="COLUMN", value="VALUE")),
+        # before consent only when even the latest day it can mean is (2017-03 is not
+        # before a consent on 2017-03-20)
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="HI", column_B="ICDT_ON_STUDY", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("before_consent", "{COLUMN} {VALUE} is before informed consent "
+                       "({ICDT_ON_STUDY}) of subject {SUBJID}", column_from="COLUMN",
+                       value="VALUE")),
+        # history dates (mh, pt) must be before consent: after it when even the earliest
+        # day they can mean is
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="ICDT_HISTORY", column_B="LO", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("history_after_consent", "{COLUMN} {VALUE} is after informed consent "
+                       "({ICDT_HISTORY}) of subject {SUBJID}; history dates must be before it",
+                       column_from="COLUMN", value="VALUE")),
+    ]
+    return _suite("delivery_dates", "Delivery contract, date order: no date after the "
+                  "transfer's date, on-study dates not before informed consent, history dates "
+                  "(mh, pt) not after it; partial dates compared at their own precision.", E)
+
+
+def delivery_records_suite() -> gx.ExpectationSuite:
+    """Record keys (frame: Delivery.records_frame, one row per data row of every form)."""
+    E = [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["SOURCE_FILE", "RECID", "RECVER"],
+            meta=_meta("duplicate_record", "duplicate (RECID, RECVER) ({RECID}, {RECVER}): the "
+                       "same record version is already in row {first_row}", "RECID",
+                       value="RECID", report="later_duplicates")),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="RECVER_NUM", column_B="PREV_RECVER", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("recver_backwards", "RECVER {value} of record {RECID} went backwards "
+                       "(RECVER {PREV_RECVER:g} in an earlier transfer of the site)", "RECVER",
+                       value="RECVER")),
+    ]
+    return _suite("delivery_records", "Delivery contract, record versions: (RECID, RECVER) "
+                  "unique within a file; RECVER never lower than in the site's earlier "
+                  "transfers.", E)
+
+
+def _lab_expectations(contract: Contract) -> list:
+    labs = contract.lab_tests
+    results = "|".join(f"{re.escape(r.LBTESTCD)}:(?:{r.RESULT_REGEX})"
+                       for r in labs.itertuples(index=False))
+    units = sorted(f"{r.LBTESTCD}:{'' if pd.isna(r.UNIT) else r.UNIT}"
+                   for r in labs.itertuples(index=False))
+    return [
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="LBRES_KEY", regex=full_match(results),
+            meta=_meta("lab_result", "LBORRES {value!r} is not a result of test {LBTESTCD} "
+                       "(see seeds/extract_lab_tests.csv)", "LBORRES", value="LBORRES")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="LBUNIT_KEY", value_set=units,
+            meta=_meta("lab_unit", "unit {value!r} is not the spec's unit of test {LBTESTCD}",
+                       "LBORRESU", value="LBORRESU")),
+    ]
+
+
+def delivery_suites(contract: Contract) -> dict[str, gx.ExpectationSuite]:
+    suites = {"delivery_files": delivery_files_suite(contract),
+              "delivery_records": delivery_records_suite(),
+              "delivery_dates": delivery_dates_suite()}
+    for form in contract.forms:
+        suites[f"delivery_{form}"] = delivery_form_suite(contract, form)
+    return suites
+
+
+# ======================================================================== ADaM and study rules
+def _number_or_text(text: str):
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
+
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def rule_expectation(kind: str, variable: str, other: str | None = None,
+                     value_set: str | None = None, min_value=None, max_value=None, *,
+                     check: str, message: str | None = None, **meta):
+    """One GX expectation for a row of seeds adam_rules / study_rules (CHECK_KIND vocabulary).
+
+    ``message`` defaults to a description of the rule; ``check`` is the reported CHECK_ID.
+    """
+    lo = None if min_value is None or pd.isna(min_value) else float(min_value)
+    hi = None if max_value is None or pd.isna(max_value) else float(max_value)
+    columns = variable.split("|")
+    rng = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'}"
+    defaults = {
+        "unique": f"{', '.join(columns)} not unique (value {{value}})",
+        "not_null": f"{variable} is missing",
+        "in_set": f"{variable} {{value!r}} is not one of {value_set}",
+        "between": f"{variable} {{value}} is outside {rng}",
+        "integer": f"{variable} is not an integer column (type {{value}})",
+        "not_before": f"{variable} {{value}} is before {other} {{{other}}}",
+        "equal": f"{variable} {{value}} differs from {other} {{{other}}}",
+    }
+    m = _meta(check, message or defaults[kind], columns[0], value=columns[0], **meta)
+    if kind == "unique":
+        if len(columns) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=variable, meta=m)
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, meta=m)
+    if kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(column=variable, meta=m)
+    if kind == "in_set":
+        values = [_number_or_text(v) for v in (value_set or "").split("|")]
+        return gxe.ExpectColumnValuesToBeInSet(column=variable, value_set=values, meta=m)
+    if kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(column=variable, min_value=lo, max_value=hi,
+                                                 meta=m)
+    if kind == "integer":
+        return gxe.ExpectColumnValuesToBeInTypeList(
+            column=variable, meta=m | {"value": None},
+            type_list=["int8", "int16", "int32", "int64", "Int8", "Int16", "Int32", "Int64",
+                       "uint8", "uint16", "uint32", "uint64"])
+    if kind == "not_before":
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=variable, column_B=other, or_equal=True,
+            ignore_row_if="either_value_is_missing", meta=m)
+    if kind == "equal":
+        return gxe.ExpectColumnPairValuesToBeEqual(
+            column_A=variable, column_B=other, ignore_row_if="either_value_is_missing", meta=m)
+    raise ValueError(f"unknown rule kind {kind!r}")
+
+
+def adam_suite(dataset: str, required: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
+    """ADaM conformance of one dataset (seeds adam_required_variables, adam_rules)."""
+    E = [gxe.ExpectTableColumnsToMatchSet(
+        column_set=list(required), exact_match=False,
+        meta=_meta("required_variables", "required variable(s) missing: {missing} "
+                   "(docs/DESIGN.md contract)"))]
+    for r in rules.itertuples(index=False):
+        E.append(rule_expectation(
+            _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE), _cell(r.VALUE_SET),
+            r.MIN_VALUE, r.MAX_VALUE, check=_cell(r.CHECK_KIND),
+            description=_cell(r.DESCRIPTION)))
+    return _suite(f"adam_{dataset}", f"ADaM conformance of adam.{dataset}: required variables "
+                  "(docs/DESIGN.md) and seeds/adam_rules.csv. Every failure blocks publication "
+                  "of new results.", E)
+
+
+def study_rules_suite(frame_name: str, rules: pd.DataFrame) -> gx.ExpectationSuite:
+    """Study rules over one frame (seed study_rules); failures are queries, not blockers."""
+    E = [rule_expectation(_cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE),
+                          _cell(r.VALUE_SET), r.MIN_VALUE, r.MAX_VALUE,
+                          check=_cell(r.RULE_ID), message=_cell(r.MESSAGE))
+         for r in rules.itertuples(index=False)]
+    return _suite(f"study_rules_{frame_name}", f"Study rules ({frame_name}) a data manager "
+                  "queries a site about (seeds/study_rules.csv); warnings, not blockers.", E)

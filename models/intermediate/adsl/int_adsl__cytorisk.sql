@@ -1,0 +1,80 @@
+-- Cytogenetic risk and FISH positivity flags (STUDY.md), cutoffs from seed fish_cutoffs:
+--   a test is positive when FISHSTAT = 'DONE' and PCTPOS >= CUTOFF_PCT (FAILED = not done);
+--   CYTORISK = 'HIGH' if any high-risk test (HIGH_RISK_FL = 'Y': del17p, t(4;14), t(14;16))
+--   is positive; 'STANDARD' if every high-risk test was done and none is positive;
+--   otherwise 'NOT AVAILABLE'.
+-- Per test the latest DONE result on or before the first dose (TRTSDT; enrolment date for
+-- subjects never dosed) is used. Flags are 'Y'/'N' (N also when not done).
+-- Inputs: int_dm__current, int_adsl__trtsdt_trtedt, int_fish__current, fish_cutoffs.
+{% set flags = ['DEL17PFL', 'T414FL', 'T1416FL', 'T1114FL', 'DEL13FL'] %}
+with subjects as (
+    select
+        dm.USUBJID,
+        coalesce(trt.TRTSDT, dm.ENRLDT) as REFDT
+    from {{ ref('int_dm__current') }} as dm
+    left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt
+        on dm.USUBJID = trt.USUBJID
+),
+
+results_done as (
+    select
+        fish.USUBJID,
+        fish.FISHTEST,
+        fish.PCTPOS,
+        row_number() over (
+            partition by fish.USUBJID, fish.FISHTEST
+            order by fish.FISHDT desc nulls last, fish.RECID desc
+        ) as _RANK
+    from {{ ref('int_fish__current') }} as fish
+    inner join subjects
+        on fish.USUBJID = subjects.USUBJID
+    where fish.FISHSTAT = 'DONE'
+        and fish.PCTPOS is not null
+        and (fish.FISHDT is null or fish.FISHDT <= subjects.REFDT)
+),
+
+tests as (
+    select
+        results_done.USUBJID,
+        cutoffs.FISHTEST,
+        cutoffs.HIGH_RISK_FL,
+        cutoffs.ADSL_FLAG,
+        results_done.PCTPOS >= cutoffs.CUTOFF_PCT as IS_POSITIVE
+    from results_done
+    inner join {{ ref('fish_cutoffs') }} as cutoffs
+        on results_done.FISHTEST = cutoffs.FISHTEST
+    where results_done._RANK = 1
+),
+
+per_subject as (
+    select
+        USUBJID,
+        count(distinct FISHTEST) filter (where HIGH_RISK_FL = 'Y') as N_HIGH_RISK_DONE,
+        count(*) filter (where HIGH_RISK_FL = 'Y' and IS_POSITIVE) as N_HIGH_RISK_POSITIVE,
+        {% for flag in flags -%}
+        bool_or(ADSL_FLAG = '{{ flag }}' and IS_POSITIVE) as _{{ flag }}{{ "," if not loop.last }}
+        {% endfor %}
+    from tests
+    group by USUBJID
+),
+
+n_high_risk_tests as (
+    select count(*) as N_HIGH_RISK_TESTS
+    from {{ ref('fish_cutoffs') }}
+    where HIGH_RISK_FL = 'Y'
+)
+
+select
+    subjects.USUBJID,
+    case
+        when per_subject.N_HIGH_RISK_POSITIVE > 0 then 'HIGH'
+        when per_subject.N_HIGH_RISK_DONE = n_high_risk_tests.N_HIGH_RISK_TESTS then 'STANDARD'
+        else 'NOT AVAILABLE'
+    end as CYTORISK,
+    {% for flag in flags -%}
+    case when per_subject._{{ flag }} then 'Y' else 'N' end as {{ flag }}{{ "," if not loop.last }}
+    {% endfor %}
+from subjects
+cross join n_high_risk_tests
+left join per_subject
+    on subjects.USUBJID = per_subject.USUBJID

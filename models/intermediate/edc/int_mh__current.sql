@@ -1,0 +1,4 @@
+-- Current state of the mh records: highest RECVER in the site's latest transfer,
+-- DELETED records dropped (macro edc_current).
+-- Cutoff: baseline history (dates before consent); not filtered.
+{{ edc_current('mh') }}

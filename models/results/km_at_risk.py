@@ -1,0 +1,10 @@
+"""results.km_at_risk -- numbers at risk at 0, 3, 6, ... months per time-to-event parameter.
+
+Inputs: adam.adtte, adam.adsl. Logic: analysis.results.km_at_risk.
+"""
+from analysis.results import km_at_risk
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="results")
+    return km_at_risk(dbt.ref("adtte").pl(), dbt.ref("adsl").pl())

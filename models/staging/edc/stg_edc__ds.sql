@@ -1,0 +1,12 @@
+-- Disposition (end of treatment / end of study): typed; lineage kept.
+with source as (
+    {{ edc_with_lineage(source('edc', 'ds')) }}
+)
+
+select
+    {{ edc_common_columns() }},
+    DSCAT,
+    {{ edc_date('DSSTDAT', 'DSST') }},
+    DSDECOD,
+    {{ edc_lineage_columns() }}
+from source

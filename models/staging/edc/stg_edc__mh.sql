@@ -1,0 +1,12 @@
+-- Myeloma history: every row of every transfer, typed; DIAGDAT is a partial date.
+with source as (
+    {{ edc_with_lineage(source('edc', 'mh')) }}
+)
+
+select
+    {{ edc_common_columns() }},
+    {{ edc_partial_date('DIAGDAT', 'DIAG') }},
+    MMTYPE,
+    LCTYPE,
+    {{ edc_lineage_columns() }}
+from source

@@ -1,0 +1,13 @@
+-- Investigator response assessment: every row of every transfer, typed; lineage kept.
+with source as (
+    {{ edc_with_lineage(source('edc', 'rs')) }}
+)
+
+select
+    {{ edc_common_columns() }},
+    VISIT,
+    {{ edc_date('RSDAT', 'RS') }},
+    RSORRES,
+    RSPDRSN,
+    {{ edc_lineage_columns() }}
+from source

@@ -1,0 +1,46 @@
+"""validation.adam_checks -- ADaM conformance of adam.adsl, adrs, adtte, adae, adex.
+
+Inputs: the five ADaM datasets; seeds adam_required_variables and adam_rules;
+validation.build_info. GX suites adam_<dataset> (expectations/suites.py, generated from the
+seeds) through the pandas data source: required variables (docs/DESIGN.md), one row per
+subject in ADSL, population flags Y/N never null, CNSR 0 = event / positive integer,
+event dates not before start dates, PARAMCDs from the lists, plausibility ranges.
+
+One row per failed check and site: SUITE, CHECK_ID, DATASET, SITEID, USUBJID (first subject),
+COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. Any row blocks publication of new
+analysis results (validation.publication_gate).
+"""
+import os
+import sys
+from pathlib import Path
+
+
+def _project_root() -> Path:
+    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    return start
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    build_id = str(dbt.ref("build_info").df()["BUILD_ID"].iloc[0])
+    datasets = {
+        "adsl": dbt.ref("adsl").df(),
+        "adrs": dbt.ref("adrs").df(),
+        "adtte": dbt.ref("adtte").df(),
+        "adae": dbt.ref("adae").df(),
+        "adex": dbt.ref("adex").df(),
+    }
+    required = dbt.ref("adam_required_variables").df()
+    rules = dbt.ref("adam_rules").df()
+    root = _project_root()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from expectations.checks import as_polars, run_adam_checks
+
+    report = run_adam_checks(datasets, required, rules, run_name=build_id,
+                             gx_root=root / "expectations")
+    report["BUILD_ID"] = build_id
+    return as_polars(report)

@@ -1,0 +1,21 @@
+{{ config(materialized='incremental', unique_key='BUILD_ID') }}
+-- validation.run_log: one row per build (the validation history; incremental): what the
+-- delivery checks, the ADaM checks and the study rules found, and whether the build may
+-- publish results. Details: validation.delivery_report, adam_checks, study_rule_checks and
+-- the GX Data Docs (expectations/gx/uncommitted/data_docs/local_site/index.html).
+select
+    build.BUILD_ID,
+    build.RUN_STARTED_AT,
+    build.EXTRACT_ROOT,
+    build.DATA_CUTOFF,
+    (select count(*) from {{ ref('delivery_checks') }}) as N_FAILED_DELIVERY_CHECKS,
+    (select count(*) from {{ ref('quarantine') }}) as N_QUARANTINED_SITE_TRANSFERS,
+    (select count(distinct SITEID || '/' || TRANSFER_ID) from {{ ref('delivery_report') }}
+        where STATUS = 'OPEN') as N_OPEN_QUARANTINES,
+    (select count(*) from {{ ref('delivery_report') }} where STATUS = 'INTERNAL') as N_VALIDATION_ERRORS,
+    (select count(*) from {{ ref('adam_checks') }}) as N_FAILED_ADAM_CHECKS,
+    (select count(*) from {{ ref('study_rule_checks') }}) as N_STUDY_RULE_QUERIES,
+    gate.ADAM_CHECKS_PASSED,
+    'expectations/gx/uncommitted/data_docs/local_site/index.html' as DATA_DOCS
+from {{ ref('build_info') }} as build
+left join {{ ref('publication_gate') }} as gate on gate.BUILD_ID = build.BUILD_ID

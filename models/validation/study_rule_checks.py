@@ -1,0 +1,43 @@
+"""validation.study_rule_checks -- protocol rules a data manager queries a site about.
+
+Inputs: validation.study_rule_subjects, validation.study_rule_records, seed study_rules,
+validation.build_info. GX suites study_rules_subjects and study_rules_records
+(expectations/suites.py, generated from the seed): eligibility (refractory to lenalidomide or
+to a proteasome-inhibitor line; age, prior lines, ECOG), lenalidomide starting dose vs
+baseline creatinine clearance, doses after the end-of-treatment date, AEs after death.
+
+One row per rule and site (and file, for record-level rules): SUITE, CHECK_ID (rule id),
+SITEID, USUBJID (first subject), TRANSFER_ID, FILE, ROW, COLUMN_NAME, MESSAGE,
+UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. These are queries: listed per site, a warning in the
+build, they do not block publication.
+"""
+import os
+import sys
+from pathlib import Path
+
+
+def _project_root() -> Path:
+    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    return start
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    build_id = str(dbt.ref("build_info").df()["BUILD_ID"].iloc[0])
+    frames = {
+        "subjects": dbt.ref("study_rule_subjects").df(),
+        "records": dbt.ref("study_rule_records").df(),
+    }
+    rules = dbt.ref("study_rules").df()
+    root = _project_root()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from expectations.checks import as_polars, run_study_rule_checks
+
+    report = run_study_rule_checks(frames, rules, run_name=build_id,
+                                   gx_root=root / "expectations")
+    report["BUILD_ID"] = build_id
+    return as_polars(report)

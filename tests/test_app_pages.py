@@ -1,0 +1,246 @@
+"""Every page of the Streamlit app, run with AppTest against the real demo warehouse.
+
+The warehouse is the session's ``demo_warehouse`` (a real ``dbt build`` of the rendered
+demo delivery); the app reads it through ``$CTWH_DB``. Expected figures are the
+published ones (Table 3, the efficacy text) or are read from the same DuckDB file
+independently of the app (read-only).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+
+APP = str(REPO / "streamlit_app.py")
+PAGES = ("summary", "tables", "published", "data_quality", "subjects")
+TIMEOUT = 180  # first run imports lifelines/plotly and fills the cache on a 2-core machine
+
+
+def _sql(db: Path, sql: str, params=None):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _open(page: str) -> AppTest:
+    """Run the app from its entry point, then switch to ``page`` (AppTest's multipage flow)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page != "summary":
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "markdown", "caption", "info", "warning", "success", "error", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture
+def warehouse(demo_warehouse, monkeypatch) -> Path:
+    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
+    return demo_warehouse
+
+
+# --------------------------------------------------------------------------- summary
+def test_summary_shows_the_published_headline(warehouse):
+    at = _open("summary")
+    m = _metrics(at)
+    assert m["VGPR or better"] == "50.0%"
+    assert m["Overall response (≥ PR)"] == "84.4%"
+    assert m["Median PFS"] == "22.0 months"
+    assert m["Median follow-up"] == "28.1 months"
+    text = _texts(at)
+    assert "16/32 · 95% CI 31.9–68.1" in text
+    assert "27/32 · 95% CI 67.2–94.7" in text
+    assert "95% CI 17.3–NE · 18 events" in text
+    assert "figures from results.analysis_results" in text
+
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    traces = {t.get("name"): t for t in spec["data"]}
+    km = traces["Kaplan-Meier estimate"]
+    assert km["line"]["shape"] == "hv" and km["y"][0] == 1.0
+    curve = _sql(warehouse, "select TIME_MONTHS, SURV from results.km_curves where PARAMCD = 'PFS' order by TIME")
+    assert km["x"] == pytest.approx([c[0] for c in curve]) and km["y"] == pytest.approx([c[1] for c in curve])
+    at_risk = _sql(warehouse, "select N_RISK from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS")
+    assert traces["Number at risk"]["text"] == [str(n) for (n,) in at_risk]
+    assert traces["Number at risk"]["text"][0] == "34"
+    n_censored = _sql(warehouse, "select count(*) from results.km_curves where PARAMCD = 'PFS' and N_CENSOR > 0")
+    assert len(traces["Censored"]["x"]) == n_censored[0][0] > 0
+    assert traces["95% CI"]["fill"] == "tonexty"
+
+
+def test_summary_filter_by_cytogenetic_risk_recomputes(warehouse):
+    at = _open("summary")
+    at.multiselect(key="f_cyto").set_value(["HIGH"]).run()
+    assert not at.exception
+    # the paper's subgroup ORRs: 8/11 = 72.7% (high risk), 19/21 = 90.5% (standard risk)
+    assert _metrics(at)["Overall response (≥ PR)"] == "72.7%"
+    assert "8/11" in _texts(at) and "recomputed from adam" in _texts(at)
+    at.multiselect(key="f_cyto").set_value(["STANDARD"]).run()
+    assert _metrics(at)["Overall response (≥ PR)"] == "90.5%"
+    assert "19/21" in _texts(at)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_summary_recomputed_on_all_subjects_equals_the_results_tables(warehouse):
+    """Selecting every risk group takes the recompute path on all subjects: the analysis
+    package on the ADaM frames must give the figures of the results tables."""
+    at = _open("summary")
+    unfiltered = (_metrics(at), _texts(at))
+    groups = [g for (g,) in _sql(warehouse, "select distinct CYTORISK from adam.adsl order by 1")]
+    at.multiselect(key="f_cyto").set_value(groups).run()
+    assert not at.exception
+    assert _metrics(at) == unfiltered[0]
+    text = _texts(at)
+    assert "recomputed from adam" in text
+    for needle in ("16/32 · 95% CI 31.9–68.1", "27/32 · 95% CI 67.2–94.7", "95% CI 17.3–NE · 18 events"):
+        assert needle in text
+
+
+def test_summary_filter_by_site(warehouse):
+    site, n_fas, n_re = _sql(
+        warehouse,
+        "select SITEID, count(*) filter (where FASFL = 'Y'), count(*) filter (where RSEVFL = 'Y') "
+        "from adam.adsl group by SITEID order by count(*) desc, SITEID limit 1")[0]
+    at = _open("summary")
+    at.multiselect(key="f_site").set_value([site]).run()
+    assert not at.exception
+    assert f"Filtered: {n_fas} FAS subjects, {n_re} response-evaluable" in _texts(at)
+
+
+# --------------------------------------------------------------------------- tables
+def test_tables_page_lays_out_tables_1_to_7(warehouse):
+    at = _open("tables")
+    assert len(at.tabs) == 7 and [t.label for t in at.tabs] == [f"Table {i}" for i in range(1, 8)]
+    tables = [t.value for t in at.table]
+    assert len(tables) == 7
+    t1, t3, t7 = tables[0], tables[2], tables[6]
+    rows1 = {str(r.iloc[0]).strip("\u2003"): r.iloc[1] for _, r in t1.iterrows()}
+    assert rows1["Male"] == "19 (56)" and rows1["Female"] == "15 (44)"
+    assert t1.columns[1] == "Ixazomib + LenDex N = 34"
+    rows3 = {str(r.iloc[0]).strip("\u2003"): (r.iloc[1], r.iloc[2]) for _, r in t3.iterrows()}
+    assert rows3["VGPR or better (CR + VGPR)"] == ("16 (50.0)", "(31.9, 68.1)")
+    assert rows3["Overall response (≥ PR)"] == ("27 (84.4)", "(67.2, 94.7)")
+    rows7 = {str(r.iloc[0]).strip("\u2003"): tuple(r.iloc[1:]) for _, r in t7.iterrows()}
+    assert rows7["Neutropenia"][:2] == ("14 (41)", "13 (38)")
+    downloads = at.get("download_button")
+    assert len(downloads) == 7
+
+
+# --------------------------------------------------------------------------- published
+def test_published_page_lists_mismatches_first(warehouse):
+    at = _open("published")
+    total, matched, explained = _sql(
+        warehouse,
+        "select count(*), count(*) filter (where MATCH), "
+        "count(*) filter (where not MATCH and coalesce(EXPLANATION, '') <> '') "
+        "from results.published_comparison")[0]
+    n_published = _sql(warehouse, "select count(*) from ref.published_results")[0][0]
+    m = _metrics(at)
+    assert m["Published figures"] == str(total) == str(n_published)
+    assert m["Reproduced"] == str(matched)
+    assert m["Mismatches, explained"] == str(explained)
+    assert m["Mismatches, unexplained"] == str(total - matched - explained)
+    view = at.dataframe[0].value
+    assert len(view) == total
+    status = list(view["Status"])
+    n_mismatch = total - matched
+    assert all(not s.startswith("match") for s in status[:n_mismatch])
+    assert all(s.startswith("match") for s in status[n_mismatch:])
+    # every known inconsistency is shown with its explanation
+    n_known = _sql(warehouse, "select count(*) from ref.known_inconsistencies")[0][0]
+    assert (view["Explanation"] != "").sum() == n_known
+    assert sum("Source" in str(md.value) for md in at.markdown) == n_known
+
+
+# --------------------------------------------------------------------------- data quality
+def test_data_quality_page(warehouse):
+    at = _open("data_quality")
+    newest = _sql(warehouse, "select max(LAST_TRANSFER_ID) from intermediate.int_edc__audit_trail")[0][0]
+    n_sites = _sql(warehouse, "select count(distinct SITEID) from adam.adsl")[0][0]
+    m = _metrics(at)
+    assert m["Newest transfer"] == newest
+    assert m["Sites up to date"].endswith(f"of {n_sites}")
+    sites = at.dataframe[0].value
+    assert len(sites) == n_sites and set(sites.columns) >= {"SITEID", "LATEST_TRANSFER_ID", "FRESHNESS"}
+    assert (sites["DAYS_BEHIND"] >= 0).all()
+    assert sites.loc[sites["DAYS_BEHIND"] == 0, "FRESHNESS"].eq("up to date").all()
+    text = _texts(at)
+    has_validation = _sql(warehouse, "select count(*) from information_schema.tables "
+                                     "where table_schema = 'validation'")[0][0] > 0
+    if has_validation:
+        assert "validation." in text
+    else:
+        assert "No validation results yet" in text
+    has_status = _sql(warehouse, "select count(*) from information_schema.tables where table_schema = 'results' "
+                                 "and (table_name ilike '%status%' or table_name ilike '%publication%')")[0][0] > 0
+    if not has_status:
+        assert "Nothing is stale" in text
+
+
+# --------------------------------------------------------------------------- subjects
+def test_subjects_behind_the_primary_endpoint(warehouse):
+    at = _open("subjects")
+    assert at.selectbox(key="cell").value.label == "Table 3 · VGPR or better (CR + VGPR)"
+    m = _metrics(at)
+    assert m["Figure in the table"] == "16" and m["Subjects found"] == "16"
+    people, trace = at.dataframe[0].value, at.dataframe[1].value
+    assert len(people) == 16 and set(people["BOR"]) <= {"SCR", "CR", "VGPR"}
+    # every subject is traced down to a raw record of a site's extract
+    raw = trace[trace["SOURCE_FILE"] != ""]
+    assert set(raw["USUBJID"]) == set(people["USUBJID"])
+    assert raw["SOURCE_FILE"].str.match(r"^\d{8}T\d{4}/site_[^/]+/[a-z]+\.csv$").all()
+    assert (raw["TRANSFER_ID"] == raw["SOURCE_FILE"].str.slice(0, 13)).all()
+
+
+@pytest.mark.parametrize("label, figure", [
+    ("Efficacy · PFS events (confirmed PD or death)", "18"),
+    ("Table 5 · Constipation", "17"),
+    ("Table 6 · Neutropenia (grade ≥ 3)", "7"),
+])
+def test_subjects_behind_other_cells(warehouse, label, figure):
+    at = _open("subjects")
+    box = at.selectbox(key="cell")
+    box.select_index(box.options.index(label)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="cell").value.label == label
+    m = _metrics(at)
+    assert m["Figure in the table"] == figure and m["Subjects found"] == figure
+    trace = at.dataframe[1].value
+    assert (trace["SOURCE_FILE"] != "").any()
+
+
+# --------------------------------------------------------------------------- not built
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_how_to_build_a_missing_warehouse(page, tmp_path, monkeypatch):
+    monkeypatch.setenv("CTWH_DB", str(tmp_path / "not_built.duckdb"))
+    at = _open(page)
+    text = _texts(at)
+    assert "has not been built yet" in text and "make build" in text and "dbt build" in text
+    assert not at.metric and not at.dataframe and not at.table
+
+
+def test_an_empty_warehouse_names_the_missing_tables(tmp_path, monkeypatch):
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    monkeypatch.setenv("CTWH_DB", str(db))
+    at = _open("summary")
+    text = _texts(at)
+    assert "not completely built" in text and "`results.analysis_results`" in text and "make build" in text

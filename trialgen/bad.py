@@ -1,0 +1,356 @@
+"""Bad deliveries: the demo delivery with exactly one defect of spec section 5.
+
+:func:`write_bad_delivery` renders the clean demo delivery and then damages ONE site's
+file in the LATEST transfer (``recver_backwards`` compares with that site's previous
+transfer). Unless the defect is about the manifest itself, the manifest row of the
+damaged file is updated (ROWS, SHA256), so the delivery has exactly one defect.
+The description returned (printed as JSON by the CLI) locates it: case, site,
+transfer, file (relative to the transfer folder), row (1-based data row, header
+excluded; null for file-level defects), column (null when none applies) and a short
+fragment of the message a validator is expected to give. It is never written inside
+the delivery folder.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from trialgen.cohort_io import DEFAULT_COHORT_DIR
+from trialgen.render import render_folder
+
+BAD_SITE = "103"
+
+
+@dataclass(frozen=True)
+class BadCase:
+    """Where the defect is and what a validator should say about it."""
+
+    case: str
+    site: str
+    transfer: str
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"source_file": f"{self.transfer}/{self.file}"}
+
+
+class SiteFileEditor:
+    """Edit one file of a transfer line by line, leaving every other line's bytes alone."""
+
+    def __init__(self, transfer_dir: Path, site: str, form: str):
+        self.transfer_dir = transfer_dir
+        self.name = f"site_{site}/{form}.csv"
+        self.path = transfer_dir / self.name
+        self.lines = self.path.read_bytes().split(b"\n")[:-1]   # files end with "\n"
+        self.header = self._fields(0)
+
+    def _fields(self, index: int) -> list[str]:
+        return next(csv.reader([self.lines[index].decode("utf-8")]))
+
+    @staticmethod
+    def _encode(fields: list[str]) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(fields)
+        return buffer.getvalue().encode("utf-8")
+
+    def row(self, k: int) -> dict[str, str]:
+        """Data row ``k`` (1-based) as a dict."""
+        return dict(zip(self.header, self._fields(k)))
+
+    def rows(self) -> list[dict[str, str]]:
+        return [self.row(k) for k in range(1, len(self.lines))]
+
+    def find(self, condition: Callable[[dict[str, str]], bool]) -> int:
+        """1-based number of the first data row meeting ``condition``."""
+        for k in range(1, len(self.lines)):
+            if condition(self.row(k)):
+                return k
+        raise LookupError(f"no row of {self.name} fits the bad case")
+
+    def set(self, k: int, column: str, value: str) -> None:
+        fields = self._fields(k)
+        fields[self.header.index(column)] = value
+        self.lines[k] = self._encode(fields)
+
+    def insert_copy(self, k: int) -> int:
+        """Insert a copy of row ``k`` right after it; return the copy's row number."""
+        self.lines.insert(k + 1, self.lines[k])
+        return k + 1
+
+    def drop_column(self, column: str) -> None:
+        at = self.header.index(column)
+        self.lines = [self._encode([f for i, f in enumerate(self._fields(j)) if i != at])
+                      for j in range(len(self.lines))]
+
+    def add_column(self, column: str, values: dict[int, str]) -> None:
+        self.lines = [self._encode(self._fields(j) + [column if j == 0 else values.get(j, "")])
+                      for j in range(len(self.lines))]
+
+    def save(self, encoding: str | None = None) -> bytes:
+        data = b"\n".join(self.lines) + b"\n"
+        if encoding:
+            data = data.decode("utf-8").encode(encoding)
+        self.path.write_bytes(data)
+        return data
+
+
+def manifest_rows(transfer_dir: Path) -> tuple[list[str], list[list[str]]]:
+    with (transfer_dir / "manifest.csv").open(encoding="utf-8", newline="") as fh:
+        lines = list(csv.reader(fh))
+    return lines[0], lines[1:]
+
+
+def write_manifest_rows(transfer_dir: Path, header: list[str], rows: list[list[str]]) -> None:
+    with (transfer_dir / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *rows])
+
+
+def edit_manifest(transfer_dir: Path, name: str,
+                  change: Callable[[dict[str, str]], dict[str, str] | None]) -> None:
+    """Replace (or, when ``change`` returns None, remove) the manifest row of ``name``."""
+    header, rows = manifest_rows(transfer_dir)
+    out = []
+    for row in rows:
+        entry = dict(zip(header, row))
+        if entry["FILE"] == name:
+            entry = change(entry)
+            if entry is None:
+                continue
+        out.append([entry[c] for c in header])
+    write_manifest_rows(transfer_dir, header, out)
+
+
+def refresh_manifest(transfer_dir: Path, name: str, data: bytes) -> None:
+    """Make the manifest row of ``name`` agree with the file's bytes again."""
+    rows = data.count(b"\n") - 1
+    edit_manifest(transfer_dir, name, lambda e: e | {
+        "ROWS": str(rows), "SHA256": hashlib.sha256(data).hexdigest()})
+
+
+@dataclass
+class Delivery:
+    """A rendered delivery: its root and transfer folders in time order."""
+
+    root: Path
+
+    @property
+    def transfers(self) -> list[Path]:
+        return sorted(p for p in self.root.iterdir() if p.is_dir())
+
+    @property
+    def latest(self) -> Path:
+        return self.transfers[-1]
+
+    def consent(self, site: str, subjid: str) -> dt.date:
+        dm = SiteFileEditor(self.latest, site, "dm")
+        return dt.date.fromisoformat(dm.row(dm.find(lambda r: r["SUBJID"] == subjid))["ICDAT"])
+
+
+# ------------------------------------------------------------------------------ the cases
+def _value_change(delivery: Delivery, case: str, form: str, column: str,
+                  pick: Callable[[dict], bool], value: Callable[[dict], str],
+                  message: str, site: str = BAD_SITE) -> BadCase:
+    """Enter a wrong value as a new version of one record, then fix up the manifest.
+
+    The bad value arrives the way a real correction would (RECVER + 1, entered the day
+    before the transfer), so the delivery has no defect other than the value itself.
+    """
+    editor = SiteFileEditor(delivery.latest, site, form)
+    k = editor.find(pick)
+    row = editor.row(k)
+    editor.set(k, column, value(row))
+    editor.set(k, "RECVER", str(int(row["RECVER"]) + 1))
+    entered = dt.datetime.strptime(delivery.latest.name, "%Y%m%dT%H%M") - dt.timedelta(hours=12)
+    editor.set(k, "MODDTC", entered.strftime("%Y-%m-%dT%H:%M:%S"))
+    refresh_manifest(delivery.latest, editor.name, editor.save())
+    return BadCase(case, site, delivery.latest.name, editor.name, k, column, message)
+
+
+def missing_column(d: Delivery) -> BadCase:
+    editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
+    editor.drop_column("AETOXGR")
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("missing_column", BAD_SITE, d.latest.name, editor.name, None, "AETOXGR",
+                   "missing column")
+
+
+def extra_column(d: Delivery) -> BadCase:
+    editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
+    editor.add_column("AECOMMENT", {1: "外来で経過観察"})
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("extra_column", BAD_SITE, d.latest.name, editor.name, None, "AECOMMENT",
+                   "extra column")
+
+
+def file_not_in_manifest(d: Delivery) -> BadCase:
+    name = f"site_{BAD_SITE}/cm.csv"
+    edit_manifest(d.latest, name, lambda e: None)
+    return BadCase("file_not_in_manifest", BAD_SITE, d.latest.name, name, None, None,
+                   "not in the manifest")
+
+
+def hash_mismatch(d: Delivery) -> BadCase:
+    """The file's line ends turned into CRLF after the manifest was made (data unchanged)."""
+    editor = SiteFileEditor(d.latest, BAD_SITE, "vs")
+    editor.path.write_bytes(editor.path.read_bytes().replace(b"\n", b"\r\n"))
+    return BadCase("hash_mismatch", BAD_SITE, d.latest.name, editor.name, None, "SHA256",
+                   "hash disagrees")
+
+
+def row_count_mismatch(d: Delivery) -> BadCase:
+    name = f"site_{BAD_SITE}/ex.csv"
+    edit_manifest(d.latest, name, lambda e: e | {"ROWS": str(int(e["ROWS"]) + 1)})
+    return BadCase("row_count_mismatch", BAD_SITE, d.latest.name, name, None, "ROWS",
+                   "row count")
+
+
+def not_utf8(d: Delivery) -> BadCase:
+    """The AE file exported in Shift_JIS (cp932), as a Japanese Windows tool would."""
+    editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
+    k = editor.find(lambda r: not r["AETERM"].isascii())
+    refresh_manifest(d.latest, editor.name, editor.save(encoding="cp932"))
+    return BadCase("not_utf8", BAD_SITE, d.latest.name, editor.name, k, "AETERM", "not UTF-8")
+
+
+def unparseable_date(d: Delivery) -> BadCase:
+    def day_first(row):
+        y, m, day = row["LBDAT"].split("-")
+        return f"{day}/{m}/{y}"
+    return _value_change(d, "unparseable_date", "lb", "LBDAT",
+                         lambda r: r["VISIT"] == "C2D1", day_first, "not a valid date")
+
+
+def impossible_date(d: Delivery) -> BadCase:
+    return _value_change(d, "impossible_date", "vs", "VSDAT",
+                         lambda r: r["VSDAT"] >= "2018", lambda r: f"{r['VSDAT'][:4]}-02-30",
+                         "not a valid date")
+
+
+def code_outside_list(d: Delivery) -> BadCase:
+    return _value_change(d, "code_outside_list", "ae", "AEOUT",
+                         lambda r: r["AEOUT"] == "RECOVERED/RESOLVED", lambda r: "RESOLVED",
+                         "outside its list")
+
+
+def siteid_mismatch(d: Delivery) -> BadCase:
+    return _value_change(d, "siteid_mismatch", "lb", "SITEID", lambda r: True,
+                         lambda r: "104", "differs from the folder")
+
+
+def subjid_not_in_dm(d: Delivery) -> BadCase:
+    return _value_change(d, "subjid_not_in_dm", "ae", "SUBJID", lambda r: True,
+                         lambda r: f"{BAD_SITE}-099", "SUBJID not in dm")
+
+
+def duplicate_recid_recver(d: Delivery) -> BadCase:
+    editor = SiteFileEditor(d.latest, BAD_SITE, "rs")
+    k = editor.insert_copy(1)
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("duplicate_recid_recver", BAD_SITE, d.latest.name, editor.name, k, "RECID",
+                   "duplicate (RECID, RECVER)")
+
+
+def recver_backwards(d: Delivery) -> BadCase:
+    """A corrected record re-exported with a lower RECVER than in the site's previous transfer."""
+    for site, form, recid, recver in _corrected_records(d):
+        editor = SiteFileEditor(d.latest, site, form)
+        k = editor.find(lambda r: r["RECID"] == recid)
+        editor.set(k, "RECVER", str(recver - 1))
+        refresh_manifest(d.latest, editor.name, editor.save())
+        return BadCase("recver_backwards", site, d.latest.name, editor.name, k, "RECVER",
+                       "went backwards")
+    raise LookupError("no corrected record to send backwards")
+
+
+def _corrected_records(d: Delivery):
+    """(site, form, RECID, RECVER >= 2) of records in a site's previous transfer."""
+    sites = sorted(p.name.removeprefix("site_") for p in d.latest.glob("site_*"))
+    for site in sorted(sites, key=lambda s: s != BAD_SITE):
+        earlier = [t for t in d.transfers[:-1] if (t / f"site_{site}").is_dir()]
+        if not earlier:
+            continue
+        for form in ("lb", "vs", "ae", "dm", "ecog"):
+            editor = SiteFileEditor(earlier[-1], site, form)
+            for row in editor.rows():
+                if int(row["RECVER"]) >= 2:
+                    yield site, form, row["RECID"], int(row["RECVER"])
+
+
+def date_before_consent(d: Delivery) -> BadCase:
+    def before(row):
+        return (d.consent(BAD_SITE, row["SUBJID"]) - dt.timedelta(days=30)).isoformat()
+    return _value_change(d, "date_before_consent", "lb", "LBDAT",
+                         lambda r: r["VISIT"] == "C3D1", before, "before informed consent")
+
+
+def history_date_after_consent(d: Delivery) -> BadCase:
+    def after(row):
+        return (d.consent(BAD_SITE, row["SUBJID"]) + dt.timedelta(days=10)).isoformat()
+    return _value_change(d, "history_date_after_consent", "mh", "DIAGDAT", lambda r: True,
+                         after, "after informed consent")
+
+
+def date_after_transfer(d: Delivery) -> BadCase:
+    """The site's last lab record re-entered with a date 20 days after the transfer."""
+    later = (dt.datetime.strptime(d.latest.name, "%Y%m%dT%H%M").date()
+             + dt.timedelta(days=20)).isoformat()
+    editor = SiteFileEditor(d.latest, BAD_SITE, "lb")
+    last = editor.row(len(editor.lines) - 1)["RECID"]
+    return _value_change(d, "date_after_transfer", "lb", "LBDAT",
+                         lambda r: r["RECID"] == last, lambda r: later, "after the transfer date")
+
+
+CASES: dict[str, Callable[[Delivery], BadCase]] = {
+    "missing_column": missing_column,
+    "extra_column": extra_column,
+    "file_not_in_manifest": file_not_in_manifest,
+    "hash_mismatch": hash_mismatch,
+    "row_count_mismatch": row_count_mismatch,
+    "not_utf8": not_utf8,
+    "unparseable_date": unparseable_date,
+    "impossible_date": impossible_date,
+    "code_outside_list": code_outside_list,
+    "siteid_mismatch": siteid_mismatch,
+    "subjid_not_in_dm": subjid_not_in_dm,
+    "duplicate_recid_recver": duplicate_recid_recver,
+    "recver_backwards": recver_backwards,
+    "date_before_consent": date_before_consent,
+    "history_date_after_consent": history_date_after_consent,
+    "date_after_transfer": date_after_transfer,
+}
+
+
+def apply_bad_case(case: str, root: Path) -> BadCase:
+    """Damage a rendered delivery at ``root`` with one bad case.
+
+    Parameters
+    ----------
+    case : str
+        A name of :data:`CASES`.
+    root : Path
+        A clean delivery folder (modified in place).
+
+    Returns
+    -------
+    BadCase
+        Where the defect is and what a validator should report.
+    """
+    if case not in CASES:
+        raise KeyError(f"unknown bad case {case!r}; choose one of: {', '.join(CASES)}")
+    return CASES[case](Delivery(Path(root)))
+
+
+def write_bad_delivery(case: str, out: Path, cohort_dir: Path = DEFAULT_COHORT_DIR) -> BadCase:
+    """Render the demo delivery into ``out`` and apply one bad case to it."""
+    if case not in CASES:
+        raise KeyError(f"unknown bad case {case!r}; choose one of: {', '.join(CASES)}")
+    render_folder(cohort_dir, out)
+    return apply_bad_case(case, out)
