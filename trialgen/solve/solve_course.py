@@ -200,7 +200,7 @@ class Slot:
 def _slots() -> tuple[Slot, ...]:
     pd = [("SD", 85), ("SD", 141), ("PR", 197), ("PR", 253), ("VGPR", 365), ("VGPR", 449),
           ("PR", 527), ("VGPR", 545), ("PR", 561), ("VGPR", 589), ("SCR", 617),
-          ("VGPR", 645), ("CR", 670), ("PR", 760), ("PR", 830)]
+          ("CR", 670), ("VGPR", 700), ("PR", 760), ("PR", 830)]
     slots = [Slot(f"PD{day}", bor, PD_ON, day, eot_reason="PROGRESSIVE DISEASE")
              for bor, day in pd]
     slots += [
@@ -362,8 +362,8 @@ class Model:
             row[var] = row.get(var, 0.0) + coef
         self.rows.append((row, lower, upper))
 
-    def solve(self, what: str, time_limit: float = 120.0) -> np.ndarray:
-        """Solve to optimality (HiGHS, deterministic); raise if infeasible."""
+    def solve(self, what: str, time_limit: float = 900.0) -> np.ndarray:
+        """Solve to optimality (HiGHS, deterministic); raise otherwise."""
         r, c, v = [], [], []
         for i, (row, _, _) in enumerate(self.rows):
             for var, coef in row.items():
@@ -379,8 +379,8 @@ class Model:
                       constraints=LinearConstraint(a, lo, hi),
                       options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "disp": False})
         elapsed = time.perf_counter() - started
-        if result.x is None:
-            raise RuntimeError(f"{what}: MILP found no solution ({result.message})")
+        if result.status != 0:  # a time-limited incumbent would depend on machine speed
+            raise RuntimeError(f"{what}: MILP not solved to optimality ({result.message})")
         n_int = int(np.sum(self.integer))
         SOLVER_LOG.append(f"{what}: {len(self.cost)} variables ({n_int} integer), "
                           f"{len(self.rows)} rows, {elapsed:.2f} s, {result.message}")
@@ -611,48 +611,62 @@ def _pfs_bounds(subj: Subject) -> tuple[int, int]:
     return lo, hi
 
 
+def coordinate_search(items: list, get: Callable, put: Callable, bounds: Callable,
+                      gap: Callable[[], float]) -> tuple[float, int]:
+    """Deterministic first-improvement coordinate search on integer days.
+
+    Items are visited in the given order; for each, shifts are tried smallest
+    first (ties: earlier first) within ``bounds(item)``, and the first shift that
+    lowers ``gap()`` is kept. Stops as soon as the gap is 0, or when a whole round
+    improves nothing. Returns the final gap and the number of rounds.
+    """
+    best, rounds = gap(), 0
+    while best > 0 and rounds < 50:
+        rounds += 1
+        improved = False
+        for item in items:
+            lo, hi = bounds(item)
+            current = get(item)
+            for shift in sorted(range(lo - current, hi - current + 1), key=lambda d: (abs(d), d)):
+                if shift == 0:
+                    continue
+                put(item, current + shift)
+                trial = gap()
+                if trial < best - 1e-12:
+                    best, improved = trial, True
+                    break
+                put(item, current)
+            if best == 0:
+                break
+        if not improved:
+            break
+    return best, rounds
+
+
 def plan_progression(subjects: list[Subject],
                      targets: dict[tuple[str, str, str], tuple[str, int]]) -> None:
     """Move PFS days until the PFS median/CI and the DOR median print as published.
 
-    Deterministic coordinate search: subjects in enrolment order, shifts of up to
-    two weeks, a move is kept when it lowers the gap (plus a small pull back to the
-    slot's nominal day, so days stay where the slots put them when they can).
+    Starts from the slots' nominal days (courses without one end near the cutoff)
+    and runs :func:`coordinate_search` over subjects in enrolment order, each day
+    within :func:`_pfs_bounds` (at most 45 days from its nominal value).
     """
     for subj in subjects:
         lo, hi = _pfs_bounds(subj)
-        # courses without a nominal day end near the cutoff
         nominal = subj.slot.day if subj.slot.day else hi - 5
         subj.pfs_day = min(max(nominal, lo), hi)
-    nominal = {s.subjid: s.pfs_day for s in subjects}
 
-    def loss() -> float:
-        gap = km_gap(*pfs_observations(subjects), "PFS", targets)
-        gap += km_gap(*dor_observations(subjects), "DOR|VGPR_OR_BETTER", targets)
-        pull = sum(abs(s.pfs_day - nominal[s.subjid]) for s in subjects)
-        return gap + 1e-3 * pull
+    def gap() -> float:
+        return (km_gap(*pfs_observations(subjects), "PFS", targets)
+                + km_gap(*dor_observations(subjects), "DOR|VGPR_OR_BETTER", targets))
 
-    best, rounds = loss(), 0
-    while best > 0 and rounds < 50:  # the nominal days may already land
-        rounds += 1
-        improved = False
-        for subj in sorted(subjects, key=lambda s: s.subjno):
-            lo, hi = _pfs_bounds(subj)
-            current = subj.pfs_day
-            for shift in sorted(range(-14, 15), key=lambda d: (abs(d), d)):
-                if shift == 0 or not lo <= current + shift <= hi:
-                    continue
-                subj.pfs_day = current + shift
-                trial = loss()
-                if trial < best - 1e-9:
-                    best, current, improved = trial, subj.pfs_day, True
-                else:
-                    subj.pfs_day = current
-        if not improved:
-            break
-    if best >= 1.0:
-        raise RuntimeError(f"PFS/DOR search did not land (gap {best:.3f})")
-    SOLVER_LOG.append(f"PFS days: coordinate search, {rounds} rounds, final gap {best:.4f}")
+    best, rounds = coordinate_search(
+        sorted(subjects, key=lambda s: s.subjno), get=lambda s: s.pfs_day,
+        put=lambda s, day: setattr(s, "pfs_day", day), bounds=_pfs_bounds,
+        gap=gap)
+    if best > 0:
+        raise RuntimeError(f"PFS/DOR search did not land (gap {best:.3f} days)")
+    SOLVER_LOG.append(f"PFS days: coordinate search, {rounds} round(s)")
 
 
 # --------------------------------------------------------------------------- stage 4
@@ -1070,7 +1084,7 @@ def solve_dose_patterns(subjects: list[Subject],
         model.add(((v, 1.0) for (s, i), v in z.items() if candidates[s][i].rdi < min_hi), 1, n_subj)
         model.add(((v, 1.0) for (s, i), v in z.items()
                    if candidates[s][i].rdi >= max_lo), 1, n_subj)
-        sol = model.solve(f"dose patterns {drug.lower()}", time_limit=120.0)
+        sol = model.solve(f"dose patterns {drug.lower()}")
         for (s, i), v in z.items():
             if sol[v] > 0.5:
                 chosen[subjects[s].subjid, drug] = candidates[s][i]
@@ -1144,13 +1158,19 @@ def _held_rows(subj: Subject, drug: str, holds: int, cycles: list[list[int]],
     else:
         picks = rng.choice(len(eligible), size=holds, replace=False) if holds else []
         chosen = {eligible[int(i)] for i in picks}
-    rows = []
+    # one reason per interruption: an AE where the AE records interrupted the drug
+    # (or there are no AE records), a single missed day or dose otherwise
+    for_ae = "DRUG INTERRUPTED" in subj.ae_actions.get(drug, {"DRUG INTERRUPTED"})
+    rows, run_reason = [], ""
     for c, d in sorted(chosen):
-        single = drug == "LENALIDOMIDE" and (c, d - 1) not in chosen and (c, d + 1) not in chosen
-        # holds for an AE where the AE records interrupted the drug, else missed doses
-        for_ae = "DRUG INTERRUPTED" in subj.ae_actions.get(drug, {"DRUG INTERRUPTED"})
-        reason = "MISSED" if single or not for_ae or rng.random() < 0.15 else "ADVERSE EVENT"
-        rows.append(_dose_row(subj, drug, c, d, "HELD", None, reason))
+        step = 1 if drug == "LENALIDOMIDE" else 7
+        if (c, d - step) not in chosen or drug != "LENALIDOMIDE":  # a new interruption
+            run = (drug == "LENALIDOMIDE" and (c, d + 1) in chosen)
+            if run:
+                run_reason = "ADVERSE EVENT" if for_ae else "OTHER"
+            else:
+                run_reason = "ADVERSE EVENT" if for_ae and rng.random() < 0.85 else "MISSED"
+        rows.append(_dose_row(subj, drug, c, d, "HELD", None, run_reason))
     return rows
 
 
@@ -1430,28 +1450,25 @@ def intended_endpoints(subj: Subject) -> dict:
 
 
 def tune_follow_up(subjects: list[Subject], targets: dict) -> None:
-    """Move last-known-alive days of subjects in survival follow-up (coordinate search)
-    until the reverse-KM median follow-up prints as published."""
+    """Move last-known-alive days of subjects in follow-up (:func:`coordinate_search`)
+    until the reverse-KM median follow-up prints as published.
+
+    Each such day stays within the last 12 weeks (one survival-contact interval)
+    before the cutoff and after the subject's other records.
+    """
     free = [s for s in sorted(subjects, key=lambda s: s.subjno)
             if not s.course.get("DEATH_DAY") and s.fate not in (ONGOING, NOASSESS)]
-    start = {s.subjid: s.course["LAST_ALIVE_DAY"] for s in free}
-
-    def observations() -> tuple[list[int], list[int]]:
-        time, event = [], []
-        for s in subjects:
-            death = s.course.get("DEATH_DAY")
-            time.append(death or s.course["LAST_ALIVE_DAY"])
-            event.append(1 if death else 0)
-        return time, event
-
     published = targets["EFF", "FOLLOW_UP", "median_months"]
     window = _print_interval(published)
     lo_day, hi_day = window[0] * DAYS_PER_MONTH, window[1] * DAYS_PER_MONTH
 
-    def loss() -> float:
-        time, event = observations()
-        reverse = [1 - e for e in event]
-        gap = _months_gap(fast_km_quantile(time, reverse, bands=False)["estimate"], *published)
+    def gap() -> float:
+        time, reverse = [], []
+        for s in subjects:
+            death = s.course.get("DEATH_DAY")
+            time.append(death or s.course["LAST_ALIVE_DAY"])
+            reverse.append(0 if death else 1)  # reverse KM: censoring is the event
+        missed = _months_gap(fast_km_quantile(time, reverse, bands=False)["estimate"], *published)
         # guide across plateaus: the reverse KM must be >= 0.5 just before the window
         # and < 0.5 at its end, so that it crosses 0.5 inside
         km = fast_km(time, reverse, bands=False)
@@ -1459,32 +1476,17 @@ def tune_follow_up(subjects: list[Subject], targets: dict) -> None:
         at_end = km["surv"][km["time"] < hi_day]
         s_before = float(before[-1]) if before.size else 1.0
         s_end = float(at_end[-1]) if at_end.size else 1.0
-        guide = max(0.0, 0.5 + 1e-9 - s_before) + max(0.0, s_end - 0.5 + 1e-9)
-        pull = sum(abs(s.course["LAST_ALIVE_DAY"] - start[s.subjid]) for s in free)
-        return gap + 100.0 * guide + 1e-3 * pull
+        return missed + 100.0 * (max(0.0, 0.5 + 1e-9 - s_before) + max(0.0, s_end - 0.5 + 1e-9))
 
-    best, rounds = loss(), 0
-    while rounds < 50:
-        rounds += 1
-        improved = False
-        for subj in free:
-            # the last contact stays within 12 weeks of the cutoff
-            lo, hi = max(subj.course["FOLLOW_UP_FLOOR"], subj.cut_day - 83), subj.cut_day
-            current = subj.course["LAST_ALIVE_DAY"]
-            for shift in sorted(range(lo - current, hi - current + 1), key=lambda d: (abs(d), d)):
-                if shift == 0 or not lo <= current + shift <= hi:
-                    continue
-                subj.course["LAST_ALIVE_DAY"] = current + shift
-                trial = loss()
-                if trial < best - 1e-9:
-                    best, current, improved = trial, current + shift, True
-                else:
-                    subj.course["LAST_ALIVE_DAY"] = current
-        if not improved:
-            break
-    if best >= 1.0:
+    def bounds(s: Subject) -> tuple[int, int]:
+        return max(s.course["FOLLOW_UP_FLOOR"], s.cut_day - 83), s.cut_day
+
+    best, rounds = coordinate_search(
+        free, get=lambda s: s.course["LAST_ALIVE_DAY"],
+        put=lambda s, day: s.course.__setitem__("LAST_ALIVE_DAY", day), bounds=bounds, gap=gap)
+    if best > 0:
         raise RuntimeError(f"follow-up search did not land (gap {best:.3f})")
-    SOLVER_LOG.append(f"follow-up: coordinate search, {rounds} rounds, final gap {best:.4f}")
+    SOLVER_LOG.append(f"follow-up: coordinate search, {rounds} round(s)")
 
 
 # --------------------------------------------------------------------------- output
