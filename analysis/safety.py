@@ -180,7 +180,7 @@ def _n_and_pct(table: str, items: list[str], counts: list[int], n_saf: int) -> p
     """``n`` and ``pct`` rows (pct = 100 n / N, unrounded), item by item."""
     n = _rows(table, items, "n", counts, n_saf)
     pct = _rows(table, items, "pct", [100.0 * c / n_saf for c in counts], n_saf)
-    order = pl.DataFrame({"item": items}).with_row_index("_order")
+    order = pl.DataFrame({"item": items}, schema={"item": pl.String}).with_row_index("_order")
     return pl.concat([n, pct]).join(order, on="item").sort("_order", "stat").drop("_order")
 
 

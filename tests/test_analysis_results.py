@@ -7,6 +7,7 @@ end-to-end tests read ``results.*`` from the ``demo_warehouse`` fixture (a real
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -43,6 +44,8 @@ def summary_frame(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"table": pl.String, "item": pl.String, "stat": pl.String,
                                       "value": pl.Float64, "denominator": pl.Int64}, orient="row")
 
+
+KNOWN_SEED = pl.read_csv(Path(__file__).resolve().parents[1] / "seeds" / "known_inconsistencies.csv")
 
 KNOWN_EMPTY = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
                                    "EXPLANATION": pl.String})
@@ -216,8 +219,7 @@ def test_compare_with_published_rejects_explanations_of_unpublished_keys():
 
 
 def test_known_inconsistencies_seed_explains_published_rows_only(published):
-    from pathlib import Path
-    seed = pl.read_csv(Path(__file__).resolve().parents[1] / "seeds" / "known_inconsistencies.csv")
+    seed = KNOWN_SEED
     assert seed.columns == ["TABLE_ID", "ITEM", "STAT", "EXPLANATION"]
     assert seed["EXPLANATION"].null_count() == 0
     # compare_with_published raises on an orphan or repeated key
@@ -281,15 +283,25 @@ EXPECTED_EXPLAINED_MISMATCHES = {("T7", "GROUP=Dermatologic disorders", "related
 
 
 def test_published_comparison_end_to_end(demo_warehouse, published):
-    cmp = query(demo_warehouse, "select * from results.published_comparison")
+    cmp = query(demo_warehouse, "select * from results.published_comparison order by rowid")
     assert cmp.columns == COMPARISON_COLUMNS
     assert cmp.height == published.height == 481
-    assert cmp.select("TABLE_ID", "ITEM", "STAT").sort(pl.all()).rows() == \
-        published.select("table", "item", "stat").sort(pl.all()).rows()
+    # one row per published row, stored in the published order
+    assert cmp.select("TABLE_ID", "ITEM", "STAT").rows() == published.select("table", "item", "stat").rows()
     unexplained = cmp.filter(~pl.col("MATCH") & pl.col("EXPLANATION").is_null())
     assert unexplained.select("TABLE_ID", "ITEM", "STAT", "PUBLISHED", "WAREHOUSE_TEXT").rows() == []
     explained = cmp.filter(~pl.col("MATCH")).select("TABLE_ID", "ITEM", "STAT").rows()
     assert set(explained) == EXPECTED_EXPLAINED_MISMATCHES
+    # the dermatologic row shows the figure its term rows imply (= the group's grade >= 3 count)
+    derm = cmp.filter((pl.col("ITEM") == "GROUP=Dermatologic disorders")
+                      & pl.col("STAT").is_in(["grade3plus", "related_grade3plus"]))
+    assert sorted(derm.select("STAT", "PUBLISHED", "WAREHOUSE_TEXT").rows()) == [
+        ("grade3plus", "9", "9"), ("related_grade3plus", "8", "9")]
+    # every explanation of the seed is shown (the two STUDY.md inconsistencies included), not hidden
+    shown = cmp.filter(pl.col("EXPLANATION").is_not_null()).select("TABLE_ID", "ITEM", "STAT").rows()
+    assert set(shown) == set(KNOWN_SEED.select("TABLE_ID", "ITEM", "STAT").rows())
+    assert ("SAFETY_TEXT", "RELATED|PT=Nausea", "n") in shown
+    assert ("T7", "GROUP=Dermatologic disorders", "drug_interrupted") in shown
 
 
 def test_analysis_results_end_to_end(demo_warehouse):
