@@ -19,7 +19,7 @@
 --                   response-evaluable subjects whose BOR reaches the level
 -- "After subsequent therapy" = dated after SUBSQDT (a date on SUBSQDT counts as before).
 -- SRCSEQ: ASEQ of the ADRS row the date comes from (null for ADSL dates).
--- Inputs: adsl, adrs.
+-- Inputs: adsl, adrs, response_categories.
 with adsl as (
     select USUBJID, FASFL, TRTSDT, DTHDT, DTHCAUS, LSTALVDT, SUBSQDT
     from {{ ref('adsl') }}
