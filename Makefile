@@ -9,7 +9,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PORT ?= 8501
 
-.PHONY: run test install system-deps demo-data build serve bench clean
+.PHONY: run test install system-deps demo-data build serve clean
 
 ## make run: install, render the demo extracts, build the warehouse, serve the page
 run: demo-data build serve
@@ -38,9 +38,6 @@ build: install
 
 serve: install
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
-
-bench: install
-	$(PY) -m benchmarks.run
 
 clean:
 	rm -rf build
