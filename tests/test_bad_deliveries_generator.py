@@ -67,7 +67,8 @@ DEFECT_SEEN = {
     "code_outside_list": lambda root, d: cell(root, d) not in CODE_LISTS[("ae", "AEOUT")],
     "siteid_mismatch": lambda root, d: cell(root, d) != d["site"],
     "subjid_not_in_dm": lambda root, d: cell(root, d) == f"{d['site']}-099",
-    "duplicate_recid_recver": lambda root, d: _rows(root, d)[d["row"] - 1] == _rows(root, d)[d["row"] - 2],
+    "duplicate_recid_recver": lambda root, d: _rows(root, d)[d["row"] - 1]
+    == _rows(root, d)[d["row"] - 2],
     "recver_backwards": lambda root, d: int(cell(root, d)) < _previous_recver(root, d),
     "date_before_consent": lambda root, d: cell(root, d) < _consent(root, d),
     "history_date_after_consent": lambda root, d: cell(root, d) > _consent(root, d),

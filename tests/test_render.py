@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -18,8 +20,13 @@ from trialgen.render import render_folder
 from trialgen.study import DATA_CUTOFF, FIRST_ENROLMENT
 from trialgen.transfers import read_current, read_form_file
 
+REPO = Path(__file__).resolve().parents[1]
 DEMO_READY = all((DEFAULT_COHORT_DIR / f"{t}.csv").exists() for t in COHORT_TABLES)
-pytestmark = pytest.mark.skipif(not DEMO_READY, reason="demo cohort not complete yet")
+
+
+def need_demo() -> None:
+    if not DEMO_READY:
+        pytest.skip("demo cohort not complete yet")
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -29,11 +36,13 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cohort() -> dict[str, pl.DataFrame]:
+    need_demo()
     return read_cohort(DEFAULT_COHORT_DIR)
 
 
 @pytest.fixture(scope="module")
 def delivery(tmp_path_factory) -> Path:
+    need_demo()
     out = tmp_path_factory.mktemp("render") / "extracts"
     render_folder(DEFAULT_COHORT_DIR, out)
     return out
@@ -174,7 +183,8 @@ def test_baseline_records_hold_the_cohort_baseline(cohort, days, delivery):
             expected = expected.replace("0", "NOT DETECTED")
         assert rendered.height == base.height, test
         assert (rendered["LBORRES"] == expected).all(), test
-    ecog = read_current(delivery, "ecog").filter(pl.col("VISIT") == "SCREENING").join(base, on="SUBJID")
+    ecog = read_current(delivery, "ecog").filter(pl.col("VISIT") == "SCREENING").join(
+        base, on="SUBJID")
     assert (ecog["ECOG"] == ecog["ECOG_right"]).all()
 
 
@@ -209,7 +219,8 @@ def test_adverse_events_sit_in_their_timing_windows(cohort, days, delivery):
     window = {
         "ON_TREATMENT": (pl.col("START") >= pl.col("TRTSDT"))
         & (pl.col("START") <= pl.col("LAST_DOSE_DATE") + pl.duration(days=30)),
-        "PRE_TREATMENT": (pl.col("START") >= pl.col("ICDAT")) & (pl.col("START") < pl.col("TRTSDT")),
+        "PRE_TREATMENT": (pl.col("START") >= pl.col("ICDAT"))
+        & (pl.col("START") < pl.col("TRTSDT")),
         "POST_WINDOW": pl.col("START") > pl.col("LAST_DOSE_DATE") + pl.duration(days=30),
         "FOLLOW_UP": pl.col("START") > pl.col("LAST_DOSE_DATE") + pl.duration(days=30),
     }
@@ -275,7 +286,8 @@ def test_site_data_has_the_texture_of_real_edc_exports(delivery):
     assert lb.filter(pl.col("LBORRES") == "NOT DETECTED").height > 0
     assert lb.filter(pl.col("LBORRES").str.starts_with("<")).height > 0
     urine = lb.filter(pl.col("LBTESTCD") == "UPEP").join(
-        lb.filter(pl.col("LBTESTCD") == "SPEP").select("SUBJID", "VISIT", pl.col("LBDAT").alias("SERUM")),
+        lb.filter(pl.col("LBTESTCD") == "SPEP").select("SUBJID", "VISIT",
+                                                       pl.col("LBDAT").alias("SERUM")),
         on=["SUBJID", "VISIT"])
     assert urine.filter(pl.col("LBDAT") > pl.col("SERUM")).height > 0      # next-day urine
     entered = lb.with_columns(LAG=(pl.col("MODDTC").str.to_datetime().dt.date()
@@ -289,8 +301,18 @@ def test_site_data_has_the_texture_of_real_edc_exports(delivery):
 
 
 def test_a_missing_cohort_file_is_named(tmp_path):
+    need_demo()
     for table in COHORT_TABLES:
         (tmp_path / f"{table}.csv").write_bytes((DEFAULT_COHORT_DIR / f"{table}.csv").read_bytes())
     (tmp_path / "dosing.csv").unlink()
     with pytest.raises(CohortError, match="dosing.csv"):
         render_folder(tmp_path, tmp_path / "out")
+
+
+def test_cli_names_a_missing_cohort_file_without_a_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "trialgen", "render", "--out",
+                           str(tmp_path / "out"), "--cohort", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: cohort file missing:")
+    assert "skeleton.csv" in proc.stderr and "Traceback" not in proc.stderr

@@ -24,7 +24,7 @@ from trialgen.transfers import read_current
 REPO = Path(__file__).resolve().parents[1]
 SUBJECTS = 200
 SEED = 11
-TRANSFERS = 3
+TRANSFERS = 2
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -140,12 +140,16 @@ def test_living_subjects_are_last_seen_on_their_last_alive_day(cohort, delivery)
         cohort["skeleton"], on="SUBJID").select(
         "SUBJID", (pl.col("TRTSDT").str.to_date()
                    + pl.duration(days=pl.col("LAST_ALIVE_DAY").cast(pl.Int64) - 1)).alias("LAST"))
-    contacts = read_current(delivery, "fu").filter(pl.col("FUSTAT") == "ALIVE").select(
-        "SUBJID", pl.col("FUDAT").str.to_date().alias("DATE"))
-    visits = read_current(delivery, "lb").select("SUBJID", pl.col("LBDAT").str.to_date().alias("DATE"))
-    doses = read_current(delivery, "ex").filter(pl.col("EXDOSE").cast(pl.Float64) > 0).select(
-        "SUBJID", pl.col("EXSTDAT").str.to_date().alias("DATE"))
-    seen = pl.concat([contacts, visits, doses]).group_by("SUBJID").agg(pl.col("DATE").max())
+    seen = [read_current(delivery, form).select(
+        "SUBJID", pl.col(column).str.to_date(strict=False).alias("DATE"))
+        for form, column in (("lb", "LBDAT"), ("vs", "VSDAT"), ("ecog", "QSDAT"),
+                             ("rs", "RSDAT"), ("ds", "DSSTDAT"), ("ae", "AESTDAT"),
+                             ("ae", "AEENDAT"), ("cm", "CMSTDAT"))]
+    seen.append(read_current(delivery, "fu").filter(pl.col("FUSTAT") == "ALIVE").select(
+        "SUBJID", pl.col("FUDAT").str.to_date().alias("DATE")))
+    seen.append(read_current(delivery, "ex").filter(pl.col("EXDOSE").cast(pl.Float64) > 0)
+                .select("SUBJID", pl.col("EXSTDAT").str.to_date().alias("DATE")))
+    seen = pl.concat(seen).drop_nulls().group_by("SUBJID").agg(pl.col("DATE").max())
     joined = alive.join(seen, on="SUBJID", how="left")
     assert joined.height > 50
     assert (joined["DATE"] == joined["LAST"]).all()

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (CohortError, UsageError, FileNotFoundError) as exc:
+    except (CohortError, UsageError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

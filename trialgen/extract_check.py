@@ -60,7 +60,7 @@ def parse_date(text: str, partial: bool) -> tuple[dt.date, str] | None:
         return None
     parts = [int(p) for p in text.split("-")]
     try:
-        day = dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        day = dt.date(*(parts + [1, 1])[:3])
     except ValueError:
         return None
     return day, ("day", "month", "year")[3 - len(parts)]
@@ -155,10 +155,12 @@ class DeliveryChecker:
         for k, row in enumerate(parsed.rows, start=1):
             listed[row["FILE"]] = row | {"_ROW": k}
             if row["FILE"] != f"site_{row['SITEID']}/{row['FORM']}.csv":
-                self.add(tid, row["SITEID"], "manifest.csv", k, "FILE", "FILE does not match SITEID/FORM")
+                self.add(tid, row["SITEID"], "manifest.csv", k, "FILE",
+                         "FILE does not match SITEID/FORM")
         on_disk = {str(p.relative_to(folder)) for p in folder.glob("site_*/*")}
         for name in sorted(set(listed) - on_disk):
-            self.add(tid, listed[name]["SITEID"], name, None, None, "listed in the manifest but missing")
+            self.add(tid, listed[name]["SITEID"], name, None, None,
+                     "listed in the manifest but missing")
         for name in sorted(on_disk - set(listed)):
             self.add(tid, name.split("/")[0].removeprefix("site_"), name, None, None,
                      "file not in the manifest")
@@ -335,7 +337,8 @@ class DeliveryChecker:
             elif int(recver) == int(old[1]) and content != old[3]:
                 self.add(tid, site, name, k, "RECVER", "same RECVER with different content")
         for recid in sorted(set(previous) - set(current)):
-            self.add(tid, site, name, None, "RECID", f"record {recid} lost since {previous[recid][0]}")
+            self.add(tid, site, name, None, "RECID",
+                     f"record {recid} lost since {previous[recid][0]}")
         self.history[(site, form)] = current
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from trialgen.cohort_io import CohortError
-from trialgen.records import cycle_visits, decimal_text, iso
+from trialgen.records import cycle_visits, decimal_text, fixed_text, iso
 from trialgen.subjects import day_to_date
 
 CATEGORIES = ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NLPD")
@@ -441,7 +441,7 @@ def m_protein_text(test: str, value: pl.Expr) -> pl.Expr:
         return pl.when(value <= 0).then(pl.lit("NOT DETECTED")).otherwise(
             value.round(0).cast(pl.Int64).cast(pl.String))
     return pl.when(value <= FLC_FLOOR).then(pl.lit(f"<{FLC_FLOOR}")).otherwise(
-        value.round(2).cast(pl.String))
+        fixed_text(value, 2))
 
 
 def _ife_text(flag: pl.Expr) -> pl.Expr:
@@ -503,9 +503,7 @@ def _scaled_text(test: str, value: pl.Expr) -> pl.Expr:
 
 def decimal_places(value: pl.Expr, decimals: int) -> pl.Expr:
     """Fixed-decimal text (integers for 0 decimals)."""
-    if decimals == 0:
-        return value.round(0).cast(pl.Int64).cast(pl.String)
-    return value.round(decimals).cast(pl.String)
+    return fixed_text(value, decimals)
 
 
 def _assessment_draws(subjects: pl.DataFrame, values: pl.DataFrame,
@@ -517,7 +515,8 @@ def _assessment_draws(subjects: pl.DataFrame, values: pl.DataFrame,
                 & (rows["VISIT"] != "UNSCHEDULED").to_numpy()
                 & (rows["DAY"] + 1 <= rows["BOUND_DAY"]).to_numpy())
     rows = rows.with_columns(DATE=day_to_date(pl.col("DAY")),
-                             URINE_DATE=day_to_date(pl.col("DAY") + pl.Series(next_day.astype(int))))
+                             URINE_DATE=day_to_date(pl.col("DAY")
+                                                    + pl.Series(next_day.astype(int))))
     keep = ["SUBJID", "VISIT", "DATE"]
     serum = _long(rows, {"SPEP": m_protein_text("SPEP", pl.col("SPEP")),
                          "SIFE": _ife_text(pl.col("SIFE_POS")),
@@ -599,5 +598,6 @@ def _lab_columns(draws: pl.DataFrame, subjects: pl.DataFrame) -> pl.DataFrame:
     return rows.select(
         "SUBJID", "VISIT", iso(pl.col("DATE")).alias("LBDAT"), "LBTESTCD", "LBORRES",
         pl.col("LBTESTCD").replace_strict(units, return_dtype=pl.String).alias("LBORRESU"),
-        decimal_text(pl.col("LO"), 2).alias("LBNRLO"), decimal_text(pl.col("HI"), 2).alias("LBNRHI"),
+        decimal_text(pl.col("LO"), 2).alias("LBNRLO"),
+        decimal_text(pl.col("HI"), 2).alias("LBNRHI"),
         "EVENT", pl.format("{}|{}", "VISIT", iso(pl.col("GROUP_DATE"))).alias("LAG_KEY"))

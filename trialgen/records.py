@@ -35,6 +35,15 @@ def decimal_text(expr: pl.Expr, decimals: int) -> pl.Expr:
     return expr.round(decimals).cast(pl.String).str.replace(r"\.0$", "")
 
 
+def fixed_text(expr: pl.Expr, decimals: int) -> pl.Expr:
+    """A non-negative number as text with exactly ``decimals`` decimals (``0.10``, ``58.0``)."""
+    if decimals == 0:
+        return expr.round(0).cast(pl.Int64).cast(pl.String)
+    scaled = (expr * 10 ** decimals).round(0).cast(pl.Int64)
+    return pl.format("{}.{}", scaled // 10 ** decimals,
+                     (scaled % 10 ** decimals).cast(pl.String).str.zfill(decimals))
+
+
 def _with_subject(frame: pl.DataFrame, subjects: pl.DataFrame, *cols: str) -> pl.DataFrame:
     return frame.join(subjects.select("SUBJID", "TRTSDT", *cols), on="SUBJID", how="inner",
                       maintain_order="left")
@@ -100,7 +109,7 @@ def build_vs(subjects: pl.DataFrame, cycles: pl.DataFrame,
     drift = 1 + rng.normal(0, 0.025, later.height) - 0.002 * later["CYCLE"].to_numpy()
     later = later.select(
         "SUBJID", "VISIT", "DATE", "CYCLE", pl.lit("WEIGHT").alias("VSTESTCD"),
-        decimal_text(pl.col("WEIGHT").cast(pl.Float64) * pl.Series(drift), 1).alias("VSORRES"),
+        fixed_text(pl.col("WEIGHT").cast(pl.Float64) * pl.Series(drift), 1).alias("VSORRES"),
         pl.lit(1).alias("TEST"))
     rows = pl.concat([screening, later], how="vertical_relaxed").sort("SUBJID", "CYCLE", "TEST")
     return rows.select("SUBJID", "VISIT", iso(pl.col("DATE")).alias("VSDAT"), "VSTESTCD",
@@ -275,8 +284,8 @@ def build_ae(subjects: pl.DataFrame, ae: pl.DataFrame) -> pl.DataFrame:
     treatment-emergent window [1, LAST_DOSE_DAY + 30]; an event that ends treatment
     starts on or before the last dose); PRE_TREATMENT [consent, day 0]; POST_WINDOW and
     FOLLOW_UP [LAST_DOSE_DAY + 31, last day]; FATAL ends on DEATH_DAY and starts
-    DURATION days earlier. End dates past the subject's bound (death, last day known alive, cutoff) are left
-    empty and the event ongoing. Month-precision starts are written `YYYY-MM` only
+    DURATION days earlier. End dates past the subject's bound (death, last day known
+    alive, cutoff) are left empty and the event ongoing. Month-precision starts are written `YYYY-MM` only
     when STUDY.md's imputation keeps the treatment-emergent status.
 
     Raises

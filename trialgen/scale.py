@@ -285,8 +285,7 @@ def _draws(n: int, baseline: pl.DataFrame, rng: np.random.Generator,
                      stop_cycle=int(stop_cycle[i]) if stop_reason[i] else None,
                      stop_reason=str(stop_reason[i]) or None, delays=delays[i].tolist(),
                      subseq_gap=int(subseq_gap[i]) if subseq_gap[i] >= 0 else None,
-                     death_gap=int(death_gap[i]) if death_gap[i] >= 0 else None,
-                     reason="")
+                     death_gap=int(death_gap[i]) if death_gap[i] >= 0 else None)
             for i in range(n)]
 
 

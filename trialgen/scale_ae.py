@@ -141,6 +141,10 @@ def _special_events(facts: pl.DataFrame, rng: np.random.Generator) -> pl.DataFra
         PRECISION_U=pl.lit(1.0))
 
 
+def _code(condition: pl.Expr, yes: str, no: str) -> pl.Expr:
+    return pl.when(condition).then(pl.lit(yes)).otherwise(pl.lit(no))
+
+
 def _codes(events: pl.DataFrame) -> pl.DataFrame:
     """Seriousness, relationship, actions, outcome and precision as spec codes."""
     on_treatment = pl.col("TIMING") == "ON_TREATMENT"
@@ -149,7 +153,7 @@ def _codes(events: pl.DataFrame) -> pl.DataFrame:
     columns = {}
     for drug in DRUGS:
         rel = pl.col(f"REL_{drug}")
-        columns[f"AEREL_{drug}"] = pl.when(rel).then(pl.lit("RELATED")).otherwise(pl.lit("NOT RELATED"))
+        columns[f"AEREL_{drug}"] = _code(rel, "RELATED", "NOT RELATED")
         columns[f"AEACN_{drug}"] = (
             pl.when(withdrawn).then(pl.lit("DRUG WITHDRAWN"))
             .when(~on_treatment).then(pl.lit("NOT APPLICABLE"))
@@ -162,9 +166,9 @@ def _codes(events: pl.DataFrame) -> pl.DataFrame:
         *(columns[f"AEACN_{d}"] == "DRUG INTERRUPTED" for d in DRUGS))
     return events.with_columns(
         **columns,
-        AESER=pl.when(serious | (pl.col("TIMING") == "FOLLOW_UP")).then(pl.lit("Y")).otherwise(pl.lit("N")),
-        AECYDLY=pl.when(interrupted & (pl.col("SERIOUS_U") < 0.6)).then(pl.lit("Y")).otherwise(pl.lit("N")),
-        AEDISCON=pl.when(pl.col("TIMING") == "FATAL").then(pl.lit("Y")).otherwise(pl.lit("N")),
+        AESER=_code(serious | (pl.col("TIMING") == "FOLLOW_UP"), "Y", "N"),
+        AECYDLY=_code(interrupted & (pl.col("SERIOUS_U") < 0.6), "Y", "N"),
+        AEDISCON=_code(pl.col("TIMING") == "FATAL", "Y", "N"),
         AEOUT=pl.when(pl.col("TIMING") == "FATAL").then(pl.lit("FATAL"))
         .when(pl.col("DURATION") < 0).then(pl.lit("NOT RECOVERED/NOT RESOLVED"))
         .when(pl.col("SERIOUS_U") > 0.97).then(pl.lit("RECOVERED/RESOLVED WITH SEQUELAE"))

@@ -102,7 +102,6 @@ class Draws:
     delays: list[int]              # extra days before each cycle
     subseq_gap: int | None         # days from EOT (or PD) to subsequent therapy
     death_gap: int | None          # days from confirmed PD to death
-    reason: str
 
 
 def level_path(best: str, u: Uniforms, length: int = 400,

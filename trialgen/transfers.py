@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from trialgen.forms import FORMS, MANIFEST_COLUMNS, file_columns
@@ -73,38 +75,70 @@ def with_validity(versions: pl.DataFrame) -> pl.DataFrame:
     return versions.join(later, on=["RECID", "RECVER"], how="left", maintain_order="left")
 
 
-def snapshot(versions: pl.DataFrame, moment: dt.datetime) -> pl.DataFrame:
-    """The version of each record that is current at ``moment``, in file row order."""
-    current = versions.filter((pl.col("MODDTC") < moment)
-                              & (pl.col("NEXT_MODDTC").is_null()
-                                 | (pl.col("NEXT_MODDTC") >= moment)))
-    return current.sort("SUBJID", "RECID")
+@dataclass
+class SiteForm:
+    """One site's versions of one form, ready to be cut into transfer snapshots.
+
+    ``lines`` are the CSV lines (with ``\n``) of every version in file row order;
+    ``entered``/``superseded`` are the entry time of each version and of the version
+    that replaced it (int64 microseconds; no successor = the largest int64).
+    """
+
+    lines: list[bytes]
+    entered: np.ndarray
+    superseded: np.ndarray
+
+    def current(self, moment: dt.datetime) -> list[bytes]:
+        """Lines of the versions current at ``moment`` (entered before, not yet replaced)."""
+        at = np.datetime64(moment, "us").astype(np.int64)
+        keep = np.flatnonzero((self.entered < at) & (self.superseded >= at))
+        return [self.lines[k] for k in keep]
 
 
-def file_bytes(rows: pl.DataFrame, form: str) -> bytes:
-    """RFC 4180 CSV bytes of a form's rows: header, UTF-8 without BOM, ``\\n`` ends."""
-    frame = rows.with_columns(
+def csv_lines(versions: pl.DataFrame, form: str) -> list[bytes]:
+    """Every version as one RFC 4180 line (UTF-8, ``\n`` end), in the frame's row order.
+
+    ``versions`` carry MODDTC_TEXT (entry time as text) and null for empty fields.
+    """
+    frame = versions.with_columns(
         STUDYID=pl.lit(STUDYID), RECVER=pl.col("RECVER").cast(pl.String),
-        MODDTC=pl.col("MODDTC").dt.strftime(TIMESTAMP),
-    ).select(file_columns(form))
-    frame = frame.with_columns(pl.col(pl.String).replace("", None))
+        MODDTC=pl.col("MODDTC_TEXT")).select(file_columns(form))
     buffer = io.BytesIO()
-    frame.write_csv(buffer, line_terminator="\n", quote_style="necessary")
-    return buffer.getvalue()
+    frame.write_csv(buffer, include_header=False, line_terminator="\n", quote_style="necessary")
+    lines = buffer.getvalue().splitlines(keepends=True)
+    if len(lines) != frame.height:       # a field with a line break would need real parsing
+        raise ValueError(f"{form}: a value contains a line break")
+    return lines
 
 
-def write_site_transfer(versions: dict[str, pl.DataFrame], site: str, moment: dt.datetime,
-                        out: Path) -> list[dict]:
+def site_forms(versions: pl.DataFrame, form: str) -> dict[str, SiteForm]:
+    """Versions of one form split by site (file row order kept)."""
+    valid = with_validity(versions)
+    out = {}
+    for (site,), part in valid.group_by("SITEID", maintain_order=True):
+        entered = part["MODDTC"].cast(pl.Int64).to_numpy()
+        superseded = part["NEXT_MODDTC"].cast(pl.Int64).fill_null(np.iinfo(np.int64).max)
+        out[site] = SiteForm(csv_lines(part, form), entered, superseded.to_numpy())
+    return out
+
+
+def header_line(form: str) -> bytes:
+    return (",".join(file_columns(form)) + "\n").encode("utf-8")
+
+
+def write_site_transfer(site_data: dict[str, SiteForm | None], site: str,
+                        moment: dt.datetime, out: Path) -> list[dict]:
     """Write one site's 14 files of one transfer; return their manifest rows."""
     folder = out / transfer_id(moment) / f"site_{site}"
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for form in FORMS:
-        current = snapshot(versions[form], moment)
-        data = file_bytes(current, form)
-        (folder / f"{form}.csv").write_bytes(data)
+        data = site_data.get(form)
+        lines = data.current(moment) if data is not None else []
+        content = header_line(form) + b"".join(lines)
+        (folder / f"{form}.csv").write_bytes(content)
         rows.append({"SITEID": site, "FORM": form, "FILE": f"site_{site}/{form}.csv",
-                     "ROWS": current.height, "SHA256": hashlib.sha256(data).hexdigest()})
+                     "ROWS": len(lines), "SHA256": hashlib.sha256(content).hexdigest()})
     return rows
 
 
@@ -139,8 +173,7 @@ def write_transfers(versions: dict[str, pl.DataFrame], schedule: list[dt.datetim
     dict of str to list of dict
         Transfer id -> manifest rows of the files written.
     """
-    valid = {form: with_validity(frame) for form, frame in versions.items()}
-    by_site = {form: dict(_partition(frame)) for form, frame in valid.items()}
+    by_form = {form: site_forms(frame, form) for form, frame in versions.items()}
     first_entry = versions["dm"].group_by("SITEID").agg(pl.col("MODDTC").min())
     manifests: dict[str, list[dict]] = {}
     for moment in schedule:
@@ -149,15 +182,9 @@ def write_transfers(versions: dict[str, pl.DataFrame], schedule: list[dt.datetim
         for site, entered in sorted(first_entry.iter_rows()):
             if entered >= moment or (tid, site) in skipped:
                 continue
-            site_versions = {form: parts.get(site, valid[form].clear())
-                             for form, parts in by_site.items()}
-            manifests[tid] += write_site_transfer(site_versions, site, moment, out)
+            site_data = {form: parts.get(site) for form, parts in by_form.items()}
+            manifests[tid] += write_site_transfer(site_data, site, moment, out)
     return manifests
-
-
-def _partition(frame: pl.DataFrame):
-    for (site,), part in frame.group_by("SITEID", maintain_order=True):
-        yield site, part
 
 
 def latest_transfer_per_site(root: Path) -> dict[str, Path]:

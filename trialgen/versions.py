@@ -146,18 +146,25 @@ def _corrections(records: pl.DataFrame, form: str, rng: np.random.Generator,
     mask = _choose(records.height, early & _correctable(records, form), CORRECTION_RATE[form], rng)
     chosen = records.filter(pl.Series(mask))
     column = CORRECTED_COLUMN[form]
-    third = rng.random(chosen.height) < THIRD_VERSION_SHARE
-    gap1 = pl.Series(rng.integers(7, 91, chosen.height) * 86400 + rng.integers(0, OFFICE_SECONDS, chosen.height))
-    gap2 = pl.Series(rng.integers(7, 61, chosen.height) * 86400)
+    n = chosen.height
+    third = pl.Series(rng.random(n) < THIRD_VERSION_SHARE)
+    second_at = _office_time(chosen["MODDTC"], rng.integers(7, 91, n), rng)
+    third_at = _office_time(second_at, rng.integers(7, 61, n), rng)
     wrong1 = pl.Series([typo(v, column, 0) for v in chosen[column].to_list()])
     wrong2 = pl.Series([typo(v, column, 1) for v in chosen[column].to_list()])
     first = _versions(chosen, 1, pl.col("MODDTC"), **{column: wrong1})
-    second = _versions(chosen, 2, pl.col("MODDTC") + pl.duration(seconds=gap1),
-                       **{column: pl.when(pl.Series(third)).then(wrong2).otherwise(pl.col(column))})
-    last = _versions(chosen.filter(pl.Series(third)), 3,
-                     pl.col("MODDTC") + pl.duration(seconds=gap1.filter(pl.Series(third)))
-                     + pl.duration(seconds=gap2.filter(pl.Series(third))))
+    second = _versions(chosen, 2, second_at,
+                       **{column: pl.when(third).then(wrong2).otherwise(pl.col(column))})
+    last = _versions(chosen.with_columns(THIRD_AT=third_at).filter(third), 3,
+                     pl.col("THIRD_AT")).drop("THIRD_AT")
     return pl.concat([first, second, last]), mask
+
+
+def _office_time(after: pl.Series, days: np.ndarray, rng: np.random.Generator) -> pl.Series:
+    """``days`` whole days after ``after``, at a random time of the site's working day."""
+    seconds = rng.integers(0, OFFICE_SECONDS, len(after))
+    offset = pl.Series((days * 86400 + seconds) * 1_000_000).cast(pl.Duration("us"))
+    return (after.dt.truncate("1d") + offset).alias("MODDTC")
 
 
 def _ongoing_updates(records: pl.DataFrame, rng: np.random.Generator,
@@ -188,7 +195,7 @@ def _duplicates(records: pl.DataFrame, rng: np.random.Generator, skip: np.ndarra
         AESPID=(pl.col("MAXSPID") + pl.col("EXTRA")).cast(pl.String),
         RECID=pl.format("AE-{}-{}", "SUBJID",
                         (pl.col("MAXSEQ") + pl.col("EXTRA")).cast(pl.String).str.zfill(5)),
-        MODDTC=pl.col("MODDTC") + pl.duration(minutes=pl.Series(rng.integers(20, 240, len(chosen))))
+        MODDTC=pl.col("MODDTC") + pl.duration(days=1),   # keyed in again the next day
     ).drop("MAXSEQ", "MAXSPID", "EXTRA")
     deleted_at = pl.col("MODDTC") + pl.duration(days=pl.Series(rng.integers(10, 41, len(chosen))))
     return pl.concat([_versions(chosen, 1, pl.col("MODDTC")),
