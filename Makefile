@@ -8,6 +8,7 @@ export CTWH_DB ?= build/warehouse.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PORT ?= 8501
+ADDRESS ?= 127.0.0.1   # patient-level pages: bind to this machine unless asked otherwise
 
 .PHONY: run test install system-deps demo-data build serve clean
 
@@ -37,7 +38,7 @@ build: install
 	$(DBT) build
 
 serve: install
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
 clean:
 	rm -rf build

@@ -65,6 +65,9 @@ RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_a
 COMPARISON_TABLES = ("results.published_comparison",)
 AUDIT_TABLES = ("intermediate.int_edc__audit_trail",)
 
+#: One-row view of the validation step: are the results those of the latest build?
+PUBLICATION_STATUS = "results.publication_status"
+
 #: GX Data Docs written by the validation step (another issue), relative to the repo.
 GX_DATA_DOCS = Path("expectations/gx/uncommitted/data_docs/local_site/index.html")
 
@@ -493,16 +496,42 @@ def teae_trace(preferred_term: str, min_grade: int) -> pl.DataFrame:
 
 
 def source_records(files: Sequence[str], rows: Sequence[int]) -> pl.DataFrame:
-    """Audit-trail entries (current version) of the given ``SOURCE_FILE``/``SOURCE_ROW`` pairs."""
-    return query(
-        "with wanted as (select unnest(?::VARCHAR[]) as F, unnest(?::INTEGER[]) as R) "
-        "select distinct w.F as SOURCE_FILE, w.R as SOURCE_ROW, a.FORM, a.RECID, a.RECVER, a.RECSTAT, "
-        "a.MODDTC, a.FIRST_TRANSFER_ID, a.RECORD_JSON "
-        "from wanted as w inner join intermediate.int_edc__audit_trail as a "
-        "on a.LAST_SOURCE_FILE = w.F and a.LAST_SOURCE_ROW = w.R "
-        "order by w.F, w.R",
-        [list(files), [int(r) for r in rows]],
-    )
+    """The current records at the given ``SOURCE_FILE``/``SOURCE_ROW`` pairs, as JSON.
+
+    Each pair is looked up in ``intermediate.int_<form>__current`` of its form (the file
+    name, e.g. ``lb.csv``), which holds the current version of every record with its
+    lineage; forms without such a table are skipped.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``FORM, SOURCE_FILE, SOURCE_ROW, RECID, RECVER, MODDTC, RECORD_JSON`` (all the
+        record's columns), ordered by file and row.
+    """
+    schema = {"FORM": pl.String, "SOURCE_FILE": pl.String, "SOURCE_ROW": pl.Int64, "RECID": pl.String,
+              "RECVER": pl.String, "MODDTC": pl.String, "RECORD_JSON": pl.String}
+    by_form: dict[str, tuple[list[str], list[int]]] = {}
+    for file, row in zip(files, rows):
+        form = Path(file).stem.lower()
+        by_form.setdefault(form, ([], []))
+        by_form[form][0].append(file)
+        by_form[form][1].append(int(row))
+    current = set(schema_tables("intermediate")["TABLE_NAME"].to_list())
+    frames = [pl.DataFrame(schema=schema)]
+    for form, (form_files, form_rows) in sorted(by_form.items()):
+        table = f"int_{form}__current"
+        if table not in current:
+            continue
+        frames.append(query(
+            f"with wanted as (select unnest(?::VARCHAR[]) as F, unnest(?::INTEGER[]) as R) "
+            f"select ? as FORM, t.SOURCE_FILE, cast(t.SOURCE_ROW as bigint) as SOURCE_ROW, "
+            f"cast(t.RECID as varchar) as RECID, cast(t.RECVER as varchar) as RECVER, "
+            f"cast(t.MODDTC as varchar) as MODDTC, cast(to_json(t) as varchar) as RECORD_JSON "
+            f"from intermediate.{_quote_ident(table)} as t "
+            f"inner join wanted as w on t.SOURCE_FILE = w.F and t.SOURCE_ROW = w.R",
+            [form_files, form_rows, form],
+        ).cast(schema))
+    return pl.concat(frames).unique(["SOURCE_FILE", "SOURCE_ROW"]).sort("SOURCE_FILE", "SOURCE_ROW")
 
 
 # --------------------------------------------------------------------------- data quality
@@ -552,16 +581,33 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_table(schema: str, table: str, limit: int = 5000) -> pl.DataFrame:
+def read_table(schema: str, table: str, limit: int = 1000) -> pl.DataFrame:
     """All rows (up to ``limit``) of a table that :func:`schema_tables` listed.
 
     Identifiers cannot be bound as parameters; the name is checked against the
     catalogue first and then quoted, so no free text reaches the SQL.
     """
-    known = schema_tables(schema)["TABLE_NAME"].to_list()
-    if table not in known:
-        raise WarehouseNotBuilt(db_path(), [f"{schema}.{table}"])
+    _check_listed(schema, table)
     return query(f"select * from {_quote_ident(schema)}.{_quote_ident(table)} limit ?", [int(limit)])
+
+
+def _check_listed(schema: str, table: str) -> None:
+    if table not in schema_tables(schema)["TABLE_NAME"].to_list():
+        raise WarehouseNotBuilt(db_path(), [f"{schema}.{table}"])
+
+
+def publication_status() -> pl.DataFrame:
+    """``results.publication_status`` (published build, ``STALE``, ``REASON``)."""
+    return query(f"select * from {PUBLICATION_STATUS}")
+
+
+def rows_per_site(schema: str, table: str) -> pl.DataFrame:
+    """``SITEID, N``: rows per site of a table :func:`schema_tables` listed (null = no site)."""
+    _check_listed(schema, table)
+    return query(
+        f"select cast(SITEID as varchar) as SITEID, count(*) as N "
+        f"from {_quote_ident(schema)}.{_quote_ident(table)} group by all order by 1"
+    )
 
 
 def gx_data_docs() -> Path | None:

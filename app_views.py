@@ -8,7 +8,7 @@ Nothing here touches the warehouse or Streamlit. The pages read frames with
   on a filtered set of subjects with the ``analysis`` package;
 * :func:`km_frames_from_adam` and :func:`km_figure` draw the Kaplan-Meier curve;
 * :func:`paper_tables` lays Tables 1-7 out as the paper prints them;
-* :func:`comparison_view`, :func:`site_freshness`, :func:`validation_summary`,
+* :func:`comparison_view`, :func:`site_freshness`, :func:`validation_by_site`,
   :func:`stale_rows` and :func:`trace_cells` serve the other pages.
 
 Printed numbers follow STUDY.md: rounding half away from zero
@@ -829,52 +829,65 @@ def site_freshness(sites: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_SUCCESS_COLUMNS = ("SUCCESS", "PASSED", "SUCCEEDED", "STATUS", "RESULT", "OUTCOME")
-_FAILED_WORDS = {"FAIL", "FAILED", "FAILURE", "ERROR", "FALSE", "N", "0"}
 ALL_SITES = "(not site-specific)"
 
+#: A validation table is a table of check results when it names the check (and the site).
+CHECK_COLUMNS = frozenset({"CHECK_ID", "CHECK", "CHECK_IDS"})
 
-def validation_summary(frame: pl.DataFrame) -> pl.DataFrame | None:
-    """Checks and failures per site (or overall) of one ``validation`` table.
 
-    Two layouts are understood:
+def check_tables(tables: pl.DataFrame) -> list[str]:
+    """Validation tables that list check results per site.
 
-    * a table of check results with a pass/fail column (``SUCCESS``/``PASSED``/``STATUS``/
-      ``RESULT``; false / ``FAIL`` / ``FAILED`` / ``ERROR`` = failed): ``CHECKS, FAILED,
-      PASSED`` per ``SITEID`` (or overall);
-    * a report of failures, one row per failed check (a ``CHECK`` column, as the GX step
-      writes): ``FAILED_CHECKS``, ``UNEXPECTED`` (sum of ``UNEXPECTED_COUNT``) and the
-      distinct ``CHECKS`` per ``SITEID`` (rows without a site: :data:`ALL_SITES`).
+    Parameters
+    ----------
+    tables : polars.DataFrame
+        ``TABLE_NAME, COLUMNS`` (list of column names) of the ``validation`` schema.
 
-    ``None`` for any other table (the page shows it as is).
+    Returns
+    -------
+    list of str
+        Tables with a ``SITEID`` column and a check column (``CHECK_ID``, ``CHECK`` or
+        ``CHECK_IDS``): one row per failed check, quarantined transfer or query. Input
+        frames and build logs of the validation step (no check column) are not results.
     """
-    upper = {c.upper(): c for c in frame.columns}
-    site = upper.get("SITEID")
-    column = next((upper[c] for c in _SUCCESS_COLUMNS if c in upper), None)
-    if column is not None:
-        failed = (
-            pl.col(column).cast(pl.String).str.to_uppercase().is_in(list(_FAILED_WORDS)).fill_null(False)
-            .alias("_FAILED")
-        )
-        data = frame.with_columns(failed)
-        aggs = [pl.len().alias("CHECKS"), pl.col("_FAILED").sum().cast(pl.Int64).alias("FAILED")]
-        out = data.group_by(site).agg(aggs).sort(site) if site else data.select(aggs)
-        return out.with_columns((pl.col("CHECKS") - pl.col("FAILED")).alias("PASSED"))
-    if "CHECK" in upper:
-        check = upper["CHECK"]
-        count = upper.get("UNEXPECTED_COUNT")
-        data = frame.with_columns(
-            (pl.col(site).cast(pl.String).fill_null(ALL_SITES) if site else pl.lit(ALL_SITES)).alias("SITEID"))
-        return (
-            data.group_by("SITEID")
-            .agg(
-                pl.len().cast(pl.Int64).alias("FAILED_CHECKS"),
-                (pl.col(count).cast(pl.Int64).sum() if count else pl.len().cast(pl.Int64)).alias("UNEXPECTED"),
-                pl.col(check).cast(pl.String).unique().sort().str.join(", ").alias("CHECKS"),
-            )
-            .sort("SITEID")
-        )
-    return None
+    out = []
+    for name, columns in tables.select("TABLE_NAME", "COLUMNS").iter_rows():
+        upper = {c.upper() for c in columns}
+        if "SITEID" in upper and upper & CHECK_COLUMNS:
+            out.append(name)
+    return out
+
+
+def validation_by_site(counts: dict[str, pl.DataFrame], sites: Sequence[str] = ()) -> pl.DataFrame:
+    """Problems per site and validation table, side by side.
+
+    Parameters
+    ----------
+    counts : dict of str to polars.DataFrame
+        Per check table (see :func:`check_tables`): ``SITEID`` (null = not site-specific)
+        and ``N``, its number of rows for that site.
+    sites : sequence of str
+        Sites to list even without any row (all sites of the study).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``SITEID``, one count column per table (0 when none, tables in name order) and
+        ``TOTAL``; rows without a site under :data:`ALL_SITES`, listed last.
+    """
+    out = pl.DataFrame({"SITEID": sorted({str(s) for s in sites})}, schema={"SITEID": pl.String})
+    names = sorted(counts)
+    for name in names:
+        frame = counts[name].select(
+            pl.col("SITEID").cast(pl.String).fill_null(ALL_SITES), pl.col("N").cast(pl.Int64).alias(name)
+        ).group_by("SITEID").agg(pl.col(name).sum())
+        out = out.join(frame, on="SITEID", how="full", coalesce=True)
+    return (
+        out.with_columns(pl.col(names).fill_null(0))
+        .with_columns(pl.sum_horizontal(names).cast(pl.Int64).alias("TOTAL") if names
+                      else pl.lit(0, dtype=pl.Int64).alias("TOTAL"))
+        .sort(pl.col("SITEID") == ALL_SITES, "SITEID")
+    )
 
 
 _STALE_COLUMNS = ("STALE", "IS_STALE", "STALEFL", "STALE_FL")
@@ -899,6 +912,17 @@ def stale_rows(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.any_horizontal(conditions).fill_null(False))
 
 
+def stale_message(stale: pl.DataFrame) -> str:
+    """What a reader is told about stale results (reason and when they were published)."""
+    upper = {c.upper(): c for c in stale.columns}
+    parts = []
+    for row in stale.iter_rows(named=True):
+        reason = row.get(upper.get("REASON", ""), None) or "no reason recorded"
+        published = row.get(upper.get("PUBLISHED_AT", ""), None)
+        parts.append(f"{reason}" + (f" (results published {published})" if published else ""))
+    return "The analysis results are stale: they are not from the latest build — " + "; ".join(parts)
+
+
 # --------------------------------------------------------------------------- subjects
 @dataclass(frozen=True)
 class TraceCell:
@@ -911,6 +935,19 @@ class TraceCell:
     term: str | None = None                     # kind "teae": preferred term
     min_grade: int = 0                          # kind "teae": grade >= this
     paramcd: str | None = None                  # kind "tte_event"
+
+    @property
+    def description(self) -> str:
+        """How the subjects of the cell are found (shown under the figures)."""
+        if self.kind == "bor":
+            return ("Best overall response (adam.adrs BOR) in " + ", ".join(self.categories)
+                    + " among response-evaluable subjects; the trace follows SRCDOM/SRCSEQ down to the "
+                    "assessment and its raw record.")
+        if self.kind == "teae":
+            grade = f" with grade ≥ {self.min_grade}" if self.min_grade else ""
+            return f"Treatment-emergent adam.adae records of {self.term}{grade} in the safety set."
+        return (f"adam.adtte {self.paramcd} events (CNSR = 0) in the FAS; the trace follows SRCDOM/SRCSEQ "
+                "to the confirmed progression or the death record.")
 
 
 _T3_LABELS = {item: text for _, text, item in _T3_ROWS}
@@ -972,5 +1009,5 @@ __all__ = [
     "Card", "MISSING", "NOT_ESTIMABLE", "PaperTable", "ResultLookup", "SummaryFigures", "TraceCell",
     "ci_text", "comparison_counts", "comparison_view", "csv_bytes", "figure_of", "filter_subjects", "for_display",
     "km_figure", "km_frames_from_adam", "options", "paper_tables", "site_freshness", "stale_rows",
-    "summary_cards", "summary_from_adam", "summary_from_results", "summary_scope", "trace_cells", "unique_sources", "validation_summary",
+    "stale_message", "summary_cards", "summary_from_adam", "summary_from_results", "summary_scope", "check_tables", "trace_cells", "unique_sources", "validation_by_site",
 ]

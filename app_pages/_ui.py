@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 import app_data
+import app_views
 
 
 def show_not_built(exc: app_data.WarehouseNotBuilt) -> None:
@@ -34,13 +35,23 @@ def show_busy() -> None:
     )
 
 
+def stale_banner(status: app_data.WarehouseStatus) -> None:
+    """Warn when ``results.publication_status`` says the results are not from the latest build."""
+    if status.has(app_data.PUBLICATION_STATUS):
+        stale = app_views.stale_rows(app_data.publication_status())
+        if stale.height:
+            st.warning(app_views.stale_message(stale))
+
+
 @contextmanager
-def page(title: str, required: Sequence[str] = ()) -> Iterator[app_data.WarehouseStatus]:
+def page(title: str, required: Sequence[str] = (), shows_results: bool = True
+         ) -> Iterator[app_data.WarehouseStatus]:
     """Frame of a page: title, the tables it needs, and graceful messages.
 
     Yields the warehouse status when every required table exists; otherwise shows the
     build instructions and stops the page. A query that fails later because the
     warehouse disappeared or is locked also ends in a message, never a traceback.
+    Pages that show analysis results get a warning when the results are stale.
     """
     app_data.reset_previous_build_flag()
     st.title(title)
@@ -53,6 +64,8 @@ def page(title: str, required: Sequence[str] = ()) -> Iterator[app_data.Warehous
         show_busy()
         st.stop()
     try:
+        if shows_results:
+            stale_banner(status)
         yield status
     except app_data.WarehouseNotBuilt as exc:
         show_not_built(exc)

@@ -6,17 +6,16 @@ import app_data
 import app_views
 from app_pages import _ui
 
-with _ui.page("Data quality", app_data.AUDIT_TABLES) as status:
+with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as status:
     st.subheader("Transfers per site")
     sites = app_views.site_freshness(app_data.site_transfers())
-    newest = sites["LATEST_TRANSFER_ID"].max()
     behind = sites.filter(sites["DAYS_BEHIND"] > 0)
     c1, c2, c3 = st.columns(3)
-    c1.metric("Newest transfer", newest or "–", border=True)
+    c1.metric("Newest transfer", sites["LATEST_TRANSFER_ID"].max() or "–", border=True)
     c2.metric("Sites up to date", f"{sites.height - behind.height} of {sites.height}", border=True)
     c3.metric("Most days behind", int(sites["DAYS_BEHIND"].max() or 0), border=True)
-    st.caption("Freshness: days between a site's latest transfer and the newest transfer of any site "
-               "(from the lineage of the audit trail and the transfer manifests).")
+    st.caption("Latest (accepted) transfer of each site from the transfer manifests and the audit trail of "
+               "every record version; freshness = days between it and the newest transfer of any site.")
     st.dataframe(
         sites.select("SITEID", "LATEST_TRANSFER_ID", "FRESHNESS", "DAYS_BEHIND", "N_TRANSFERS",
                      "N_SUBJECTS", "CURRENT_RECORDS", "SUPERSEDED_VERSIONS", "DELETED_RECORDS"),
@@ -27,26 +26,34 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES) as status:
                        "DELETED_RECORDS": "Deleted records"},
     )
 
-    st.subheader("Validation results")
+    st.subheader("Validation results per site")
     if "validation" in status.schemas():
-        for name in app_data.schema_tables("validation")["TABLE_NAME"].to_list():
+        catalogue = app_data.schema_tables("validation")
+        checks = app_views.check_tables(catalogue)
+        per_site = app_views.validation_by_site({name: app_data.rows_per_site("validation", name) for name in checks},
+                                                sites["SITEID"].to_list())
+        st.caption("Rows per site in each table of check results: failed delivery and ADaM checks, "
+                   "quarantined site transfers, study-rule queries (schema validation).")
+        st.dataframe(per_site, hide_index=True, width="stretch", height=36 * (per_site.height + 1) + 4)
+        if per_site["TOTAL"].sum() == 0:
+            st.success("No failed check in the validation results.")
+        for name in checks:
             frame = app_data.read_table("validation", name)
-            if frame.height == 0:
-                st.success(f"validation.{name}: no failed checks.")
-                continue
-            summary = app_views.validation_summary(frame)
-            st.markdown(f"**validation.{name}** — {frame.height} rows, per site:")
-            st.dataframe(summary if summary is not None else app_views.for_display(frame),
-                         hide_index=True, width="stretch")
-            if summary is not None:
-                with st.expander(f"All rows of validation.{name}"):
-                    st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")
+            total = int(per_site[name].sum())
+            with st.expander(f"validation.{name} ({total} rows)"):
+                if total > frame.height:
+                    st.caption(f"First {frame.height} rows.")
+                st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")
+        others = sorted(set(catalogue["TABLE_NAME"].to_list()) - set(checks))
+        if others:
+            st.caption("Other validation tables (inputs and logs of the checks): "
+                       + ", ".join(f"`{name}`" for name in others))
     else:
         st.info("No validation results yet: the warehouse has no `validation` schema "
-                "(the Great Expectations step writes it).")
+                "(the Great Expectations step of the build writes it).")
     docs = app_data.gx_data_docs()
     if docs is not None:
-        st.markdown(f"Great Expectations Data Docs: [{docs}]({docs.as_uri()})")
+        st.markdown(f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)")
 
     st.subheader("Results publication status")
     status_tables = [t for t in app_data.schema_tables("results")["TABLE_NAME"].to_list()
@@ -54,9 +61,10 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES) as status:
     if not status_tables:
         st.success("Nothing is stale: the warehouse has no results publication-status table.")
     for name in status_tables:
-        stale = app_views.stale_rows(app_data.read_table("results", name))
+        frame = app_data.read_table("results", name)
+        stale = app_views.stale_rows(frame)
         if stale.height:
-            st.warning(f"results.{name} flags {stale.height} result(s) as stale.")
-            st.dataframe(stale, hide_index=True, width="stretch")
+            st.warning(app_views.stale_message(stale))
         else:
-            st.success(f"Nothing is stale (results.{name}).")
+            st.success(f"Nothing is stale (results.{name}): the results are those of the latest build.")
+        st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")

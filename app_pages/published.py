@@ -16,17 +16,23 @@ with _ui.page("Published figures vs the warehouse", app_data.COMPARISON_TABLES):
     c4.metric("Mismatches, unexplained", counts["unexplained"], border=True)
 
     view = app_views.comparison_view(comparison)
-    if counts["mismatched"]:
-        st.error(f"{counts['mismatched']} published figure(s) differ from the warehouse; they are listed first.")
+    mismatches = view.filter(~view["Status"].str.starts_with("match"))
+    if mismatches.height:
+        st.error(f"{mismatches.height} published figure(s) differ from the warehouse:")
+        for row in mismatches.iter_rows(named=True):
+            st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
+                        f"{row['Published']}, warehouse {row['Warehouse']}. "
+                        + (row["Explanation"] or "*No known explanation.*"))
     else:
         st.success(f"All {counts['total']} published figures are reproduced by the warehouse.")
-    explained = view.filter(view["Explanation"] != "")
+    explained = view.filter(view["Status"].str.starts_with("match") & (view["Explanation"] != ""))
     if explained.height:
-        with st.expander(f"Known source inconsistencies ({explained.height} figures)", expanded=counts["explained"] > 0):
+        with st.expander(f"Reproduced figures with a known source inconsistency ({explained.height})"):
             for row in explained.iter_rows(named=True):
-                st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — "
-                            f"published {row['Published']}, warehouse {row['Warehouse']} "
-                            f"({row['Status']}): {row['Explanation']}")
+                st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
+                            f"{row['Published']}, warehouse {row['Warehouse']}. {row['Explanation']}")
+
+    st.subheader("All published figures (mismatches first)")
     st.download_button("Download comparison (CSV)", app_views.csv_bytes(view), file_name="published_comparison.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:")
     st.dataframe(view, hide_index=True, width="stretch", height=600,

@@ -12,35 +12,29 @@ with _ui.page("Subjects behind a number", app_data.ADAM_TABLES + ("results.analy
     cell = st.selectbox("Table cell", cells, format_func=lambda c: c.label, key="cell")
 
     if cell.kind == "bor":
-        people = app_data.bor_subjects(cell.categories)
-        trace = app_data.bor_trace(cell.categories)
-        how = ("Best overall response (adam.adrs BOR) in " + ", ".join(cell.categories)
-               + " among response-evaluable subjects; the trace follows SRCDOM/SRCSEQ down to the assessment "
-               "and its raw record.")
+        people, trace = app_data.bor_subjects(cell.categories), app_data.bor_trace(cell.categories)
     elif cell.kind == "teae":
         people = app_data.teae_subjects(cell.term, cell.min_grade)
         trace = app_data.teae_trace(cell.term, cell.min_grade)
-        how = (f"Treatment-emergent adam.adae records of {cell.term}"
-               + (f" with grade ≥ {cell.min_grade}" if cell.min_grade else "") + " in the safety set.")
     else:
         people = app_data.tte_event_subjects(cell.paramcd)
         trace = app_data.tte_event_trace(cell.paramcd, status.has("intermediate.int_dd__current"))
-        how = (f"adam.adtte {cell.paramcd} events (CNSR = 0) in the FAS; the trace follows SRCDOM/SRCSEQ "
-               "to the confirmed progression or the death record.")
 
     c1, c2 = st.columns(2)
     c1.metric("Figure in the table", app_views.figure_of(results, cell.result_key), border=True)
     c2.metric("Subjects found", people.height, border=True)
-    st.caption(how)
+    st.caption(cell.description)
 
     st.subheader("Subjects")
     st.dataframe(app_views.for_display(people), hide_index=True, width="stretch")
     st.subheader("Source records")
     st.caption("STEP 0 is the analysis record; higher steps follow its source references. "
                "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW locate the row in the site's extract.")
-    st.dataframe(app_views.for_display(trace), hide_index=True, width="stretch")
-    if status.has("intermediate.int_edc__audit_trail") and trace.height:
-        files, rows = app_views.unique_sources(trace)
-        if files:
-            st.subheader("Raw records (audit trail, current version)")
-            st.dataframe(app_views.for_display(app_data.source_records(files, rows)), hide_index=True, width="stretch")
+    st.dataframe(app_views.for_display(trace), hide_index=True, width="stretch",
+                 column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large")})
+    files, rows = app_views.unique_sources(trace)
+    if files:
+        st.subheader("Raw records (current version, from the site's extract)")
+        st.dataframe(app_views.for_display(app_data.source_records(files, rows)), hide_index=True,
+                     width="stretch", column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large"),
+                                                     "RECORD_JSON": st.column_config.TextColumn(width="large")})

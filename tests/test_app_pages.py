@@ -164,10 +164,17 @@ def test_published_page_lists_mismatches_first(warehouse):
     n_mismatch = total - matched
     assert all(not s.startswith("match") for s in status[:n_mismatch])
     assert all(s.startswith("match") for s in status[n_mismatch:])
-    # every known inconsistency is shown with its explanation
+    # every mismatch is spelled out first, then every known inconsistency with its explanation
     n_known = _sql(warehouse, "select count(*) from ref.known_inconsistencies")[0][0]
     assert (view["Explanation"] != "").sum() == n_known
-    assert sum("Source" in str(md.value) for md in at.markdown) == n_known
+    notes = [str(md.value) for md in at.markdown]
+    mismatched = _sql(warehouse, "select TABLE_ID, ITEM, STAT from results.published_comparison where not MATCH")
+    for i, (table, item, stat) in enumerate(mismatched):
+        assert notes[i].startswith(f"**{table} · {item} · {stat}**")
+    explanations = _sql(warehouse, "select EXPLANATION, count(*) from results.published_comparison "
+                                   "where coalesce(EXPLANATION, '') <> '' group by EXPLANATION")
+    for explanation, rows in explanations:
+        assert sum(note.endswith(explanation) for note in notes) == rows
 
 
 # --------------------------------------------------------------------------- data quality
@@ -183,15 +190,37 @@ def test_data_quality_page(warehouse):
     assert (sites["DAYS_BEHIND"] >= 0).all()
     assert sites.loc[sites["DAYS_BEHIND"] == 0, "FRESHNESS"].eq("up to date").all()
     text = _texts(at)
-    has_validation = _sql(warehouse, "select count(*) from information_schema.tables "
-                                     "where table_schema = 'validation'")[0][0] > 0
-    if has_validation:
-        assert "validation." in text
+    validation = [t for (t,) in _sql(warehouse, "select table_name from information_schema.tables "
+                                                "where table_schema = 'validation' order by 1")]
+    if validation:
+        per_site = at.dataframe[1].value
+        check_tables = [t for (t,) in _sql(
+            warehouse, "select table_name from information_schema.columns where table_schema = 'validation' "
+                       "group by table_name having bool_or(upper(column_name) = 'SITEID') and "
+                       "bool_or(upper(column_name) in ('CHECK_ID', 'CHECK', 'CHECK_IDS')) order by 1")]
+        assert check_tables, "the validation schema has no table of check results"
+        assert list(per_site.columns) == ["SITEID", *check_tables, "TOTAL"]
+        assert set(sites["SITEID"]) <= set(per_site["SITEID"])
+        for table in check_tables:  # every row of every check table is counted once
+            n = _sql(warehouse, f"select count(*) from validation.{table}")[0][0]
+            assert per_site[table].sum() == n
+            assert f"validation.{table} ({n} rows)" in [e.label for e in at.expander]
+        if per_site["TOTAL"].sum() == 0:
+            assert "No failed check in the validation results." in text
     else:
         assert "No validation results yet" in text
-    has_status = _sql(warehouse, "select count(*) from information_schema.tables where table_schema = 'results' "
-                                 "and (table_name ilike '%status%' or table_name ilike '%publication%')")[0][0] > 0
-    if not has_status:
+    if (REPO / "expectations/gx/uncommitted/data_docs/local_site/index.html").is_file():
+        assert "Great Expectations Data Docs" in text
+    status = _sql(warehouse, "select count(*) from information_schema.tables "
+                             "where table_schema = 'results' and table_name = 'publication_status'")[0][0]
+    if status:
+        stale, reason = _sql(warehouse, "select STALE, REASON from results.publication_status")[0]
+        if stale:
+            assert any(reason in str(w.value) for w in at.warning)
+        else:
+            assert "Nothing is stale (results.publication_status)" in text
+            assert not any("stale" in str(w.value) for w in at.warning)
+    else:
         assert "Nothing is stale" in text
 
 
@@ -208,6 +237,16 @@ def test_subjects_behind_the_primary_endpoint(warehouse):
     assert set(raw["USUBJID"]) == set(people["USUBJID"])
     assert raw["SOURCE_FILE"].str.match(r"^\d{8}T\d{4}/site_[^/]+/[a-z]+\.csv$").all()
     assert (raw["TRANSFER_ID"] == raw["SOURCE_FILE"].str.slice(0, 13)).all()
+    assert (raw["SOURCE_SITEID"] == raw["SOURCE_FILE"].str.extract(r"site_([^/]+)/", expand=False)).all()
+    # ... and each source row is found as a current record (the central lab result behind the response)
+    records = at.dataframe[2].value
+    pairs = raw[["SOURCE_FILE", "SOURCE_ROW"]].drop_duplicates()
+    assert len(records) == len(pairs) == 16
+    assert (records["FORM"] == "lb").all()
+    assert set(zip(records["SOURCE_FILE"], records["SOURCE_ROW"])) == set(zip(pairs["SOURCE_FILE"], pairs["SOURCE_ROW"]))
+    for subject in people["USUBJID"]:  # the record is the subject's own
+        assert any(f'"USUBJID":"{subject}"' in r or f'"SUBJID":"{subject.split("-", 1)[1]}"' in r
+                   for r in records["RECORD_JSON"])
 
 
 @pytest.mark.parametrize("label, figure", [
@@ -224,7 +263,9 @@ def test_subjects_behind_other_cells(warehouse, label, figure):
     m = _metrics(at)
     assert m["Figure in the table"] == figure and m["Subjects found"] == figure
     trace = at.dataframe[1].value
-    assert (trace["SOURCE_FILE"] != "").any()
+    located = trace[trace["SOURCE_FILE"] != ""][["SOURCE_FILE", "SOURCE_ROW"]].drop_duplicates()
+    assert len(located) >= int(figure)  # at least one source row per subject
+    assert len(at.dataframe[2].value) == len(located)  # every one found among the current records
 
 
 # --------------------------------------------------------------------------- not built

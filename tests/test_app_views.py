@@ -279,23 +279,28 @@ def test_site_freshness_counts_days_behind_the_newest_transfer():
     assert v.parse_transfer_id("2019-11-01") is None
 
 
-def test_validation_summary_per_site_and_overall():
-    frame = pl.DataFrame({"SITEID": ["101", "101", "102"], "expectation": ["a", "b", "a"],
-                          "success": [True, False, True]})
-    per_site = v.validation_summary(frame)
-    assert per_site.rows() == [("101", 2, 1, 1), ("102", 1, 0, 1)]
-    overall = v.validation_summary(frame.drop("SITEID").with_columns(pl.lit("FAILED").alias("success")))
-    assert overall.rows() == [(3, 3, 0)]
-    assert v.validation_summary(frame.drop("success")) is None
+def test_check_tables_are_the_per_site_check_results():
+    tables = pl.DataFrame({
+        "TABLE_NAME": ["adam_checks", "quarantine", "study_rule_records", "run_log", "build_info"],
+        "COLUMNS": [["SUITE", "CHECK_ID", "SITEID"], ["SITEID", "TRANSFER_ID", "CHECK_IDS"],
+                    ["DOMAIN", "USUBJID", "SITEID"], ["BUILD_ID", "N_FAILED_ADAM_CHECKS"], ["BUILD_ID"]],
+    })
+    assert v.check_tables(tables) == ["adam_checks", "quarantine"]
 
 
-def test_validation_summary_of_a_failure_report():
-    """The GX step's layout: one row per failed check (SUITE, CHECK, SITEID, ..., UNEXPECTED_COUNT)."""
-    report = pl.DataFrame({"SUITE": ["delivery"] * 4, "CHECK": ["bad_date", "bad_code", "bad_date", "row_count"],
-                           "SITEID": ["103", "103", "105", None], "UNEXPECTED_COUNT": [2, 1, 5, 1]})
-    assert v.validation_summary(report).rows() == [
-        (v.ALL_SITES, 1, 1, "row_count"), ("103", 2, 3, "bad_code, bad_date"), ("105", 1, 5, "bad_date")]
-    assert v.validation_summary(report.head(0)).height == 0
+def test_validation_by_site_counts_problems_per_site_and_table():
+    counts = {
+        "delivery_checks": pl.DataFrame({"SITEID": ["103", None], "N": [2, 1]}),
+        "adam_checks": pl.DataFrame({"SITEID": ["105"], "N": [1]}),
+        "quarantine": pl.DataFrame({"SITEID": ["103"], "N": [1]}),
+    }
+    out = v.validation_by_site(counts, sites=["101", "103", "105"])
+    assert out.columns == ["SITEID", "adam_checks", "delivery_checks", "quarantine", "TOTAL"]
+    assert out.rows() == [("101", 0, 0, 0, 0), ("103", 0, 2, 1, 3), ("105", 1, 0, 0, 1),
+                          (v.ALL_SITES, 0, 1, 0, 1)]
+    empty = {"delivery_checks": pl.DataFrame(schema={"SITEID": pl.String, "N": pl.Int64})}
+    assert v.validation_by_site(empty, sites=["101"]).rows() == [("101", 0, 0)]
+    assert v.validation_by_site({}, sites=["101"]).rows() == [("101", 0)]
 
 
 def test_stale_rows():
@@ -304,6 +309,14 @@ def test_stale_rows():
     flags = pl.DataFrame({"TABLE_ID": ["T1", "T3"], "IS_STALE": [False, True]})
     assert v.stale_rows(flags)["TABLE_ID"].to_list() == ["T3"]
     assert v.stale_rows(pl.DataFrame({"TABLE_ID": ["T1"]})).height == 0
+    # results.publication_status (a one-row view): STALE boolean and REASON
+    status = pl.DataFrame({"PUBLISHED_AT": ["2019-12-13 02:10"], "STALE": [True],
+                           "REASON": ["new results not published: 2 failed ADaM check(s)"]})
+    assert v.stale_rows(status).height == 1
+    assert v.stale_message(v.stale_rows(status)) == (
+        "The analysis results are stale: they are not from the latest build — new results not published: "
+        "2 failed ADaM check(s) (results published 2019-12-13 02:10)")
+    assert v.stale_rows(status.with_columns(pl.lit(False).alias("STALE"))).height == 0
 
 
 # --------------------------------------------------------------------------- subjects
@@ -318,6 +331,8 @@ def test_trace_cells_offer_the_primary_endpoint_first(results, order):
     pfs = by_label["Efficacy · PFS events (confirmed PD or death)"]
     assert pfs.paramcd == "PFS" and v.figure_of(results, pfs.result_key) == "18"
     assert sum(c.kind == "teae" for c in cells) == 31 + 37
+    assert "SCR, CR, VGPR" in first.description and "grade ≥ 3" in by_label[
+        "Table 6 · Neutropenia (grade ≥ 3)"].description and "PFS events" in pfs.description
 
 
 def test_unique_sources_and_display_helpers():
