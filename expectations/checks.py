@@ -63,6 +63,11 @@ def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], ru
             if len(files):
                 result = gxp.run(suites["delivery_files"], files, run_name)
                 rows += report_rows("delivery_files", result, files, **located)
+            common, occurrences = delivery.common_frame()
+            if len(common):
+                result = gxp.run(suites["delivery_common"], common, run_name)
+                rows += report_rows("delivery_common", result, common, occurrences=occurrences,
+                                    default_row_col="SOURCE_ROW", **located)
             records = delivery.records_frame()
             if len(records):
                 result = gxp.run(suites["delivery_records"], records, run_name)
@@ -81,6 +86,7 @@ def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], ru
                 rows += report_rows(f"delivery_{form}", result, values, occurrences=occurrences,
                                     default_row_col="SOURCE_ROW", **located)
             gxp.prune()
+            gxp.build_docs()
         rows = _expand_transfer_level(rows, delivery.site_transfers)
         report = _frame(rows, DELIVERY_COLUMNS)
         report.attrs["seconds"] = time.perf_counter() - started
@@ -172,6 +178,7 @@ def run_adam_checks(datasets: dict[str, pd.DataFrame], required: pd.DataFrame,
                                     subject_col="USUBJID" if "USUBJID" in frame else None,
                                     dataset=f"adam.{dataset}")
             gxp.prune()
+            gxp.build_docs()
         return _frame(rows, ADAM_COLUMNS)
     except Exception as err:
         return _error_row("adam", err, gx_root, ADAM_COLUMNS)
@@ -202,6 +209,7 @@ def run_study_rule_checks(frames: dict[str, pd.DataFrame], rules: pd.DataFrame, 
                 rows += report_rows(suite.name, result, frame, site_col="_SITEID",
                                     subject_col="USUBJID", **located)
             gxp.prune()
+            gxp.build_docs()
         return _frame(rows, STUDY_COLUMNS)
     except Exception as err:
         return _error_row("study_rules", err, gx_root, STUDY_COLUMNS)

@@ -42,16 +42,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from expectations.contract import Contract
 
-TRANSFER_PATTERN = re.compile(r"[0-9]{8}T[0-9]{4}")
 MANIFEST_COLUMNS = ["SITEID", "FORM", "FILE", "ROWS", "SHA256"]
 MAX_LINE_BYTES = 2_000_000          # DuckDB's CSV reader refuses longer lines (2,097,152)
 BOM = b"\xef\xbb\xbf"
@@ -163,23 +160,46 @@ class Delivery:
         return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
 
     # ------------------------------------------------------------------ suite frames
-    def value_frame(self, form: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Distinct rows of ``form`` for the value checks, and where each occurs.
-
-        Key: the site folder, every contract column and IN_DM (the helpers the value checks
-        read are functions of these). Returns (frame with _KEY, occurrences: _KEY + lineage).
-        """
+    def _distinct(self, form: str, key_cols: list[str], tag: str):
+        """Distinct rows of ``form`` by ``key_cols`` (every helper column kept), and where
+        each occurs: (frame with _KEY, occurrences: _KEY + lineage); _KEY is unique across
+        forms (``<tag>:<form>:<n>``)."""
         frame = self.forms[form]
-        columns = self.contract.expected_header(form)
-        key_cols = ["SITE_FOLDER", *columns, "IN_DM"]
-        keys = frame.groupby(key_cols, dropna=False, sort=False).ngroup()
-        frame = frame.assign(_KEY=keys.values)
+        keys = frame.groupby(key_cols, dropna=False, sort=False).ngroup().astype(str)
+        frame = frame.assign(_KEY=(f"{tag}:{form}:" + keys).values)
         occurrences = frame[["_KEY", *LINEAGE]]
-        helpers = [c for c in frame.columns if c.endswith(("__ISO", "__NUM"))]
-        helpers += [c for c in ("SUBJID_SITE", "LBRES_KEY", "LBUNIT_KEY") if c in frame]
-        distinct = frame.drop_duplicates("_KEY")[["_KEY", *LINEAGE, *columns, "IN_DM",
-                                                   *helpers]]
-        return distinct.reset_index(drop=True).copy(), occurrences
+        distinct = frame.drop_duplicates("_KEY").reset_index(drop=True).copy()
+        return distinct, occurrences
+
+    def value_frame(self, form: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Distinct rows of ``form`` by the site folder and the form's own columns (what the
+        ``delivery_<form>`` suite reads), and where each occurs."""
+        own = [c.name for c in self.contract.form_columns(form)]
+        distinct, occurrences = self._distinct(form, ["SITE_FOLDER", *own], "values")
+        helpers = [c for c in distinct.columns if c.endswith(("__ISO", "__NUM"))
+                   and c.split("__")[0] in own]
+        helpers += [c for c in ("LBRES_KEY", "LBUNIT_KEY") if c in distinct]
+        return distinct[["_KEY", *LINEAGE, *own, *helpers]].copy(), occurrences
+
+    def common_frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Distinct rows of every form by the site folder, the common columns (spec section
+        3) and IN_DM, stacked: the ``delivery_common`` suite checks them for all forms."""
+        common = [c.name for c in self.contract.common]
+        helpers = ["SUBJID_SITE", "IN_DM"] + [f"{c.name}__NUM" for c in self.contract.common
+                                              if c.min_value is not None
+                                              or c.max_value is not None]
+        frames, occurrences = [], []
+        for form, rows in self.forms.items():
+            if not len(rows):
+                continue
+            distinct, where = self._distinct(form, ["SITE_FOLDER", *common, "IN_DM"], "common")
+            frames.append(distinct[["_KEY", *LINEAGE, *common, *helpers]].assign(FORM=form))
+            occurrences.append(where)
+        if not frames:
+            return pd.DataFrame(), pd.DataFrame()
+        frame = pd.concat(frames, ignore_index=True)
+        frame.loc[frame["FORM"] == "dm", "IN_DM"] = None      # dm is where subjects are listed
+        return frame.copy(), pd.concat(occurrences, ignore_index=True)
 
     def dates_frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Every date and timestamp value of every row, long (one row per value), distinct

@@ -2,8 +2,10 @@
 
 GX is used as documented for 1.x with the pandas data source (frames handed over in
 ``batch_parameters``; never SQLAlchemy/duckdb-engine): one dataframe asset, validation
-definition and checkpoint per suite; every checkpoint has an ``UpdateDataDocsAction``, so
-each run updates the static Data Docs site in ``expectations/gx/uncommitted/data_docs/``.
+definition and checkpoint per suite. The build runs the checkpoints and then renders the
+Data Docs site (``expectations/gx/uncommitted/data_docs/local_site/``) once per phase with
+``build_data_docs`` - what ``UpdateDataDocsAction`` does after every checkpoint, whose index
+rebuilds made up almost half of the GX time (docs/VALIDATION.md).
 
 Suites are built in code (:mod:`expectations.suites`) from the seeds on every run and
 written to the project only when their content changed, so the committed JSON under
@@ -19,7 +21,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
-import logging
 import os
 import shutil
 import time
@@ -32,14 +33,21 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx  # noqa: E402  (after the analytics switch)
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
+from great_expectations.data_context.types.resource_identifiers import (  # noqa: E402
+    ExpectationSuiteIdentifier,
+)
+from great_expectations.exceptions import DataContextError  # noqa: E402
+from great_expectations.exceptions.resource_freshness import (  # noqa: E402
+    ResourceFreshnessError,
+)
 
 DATASOURCE = "warehouse"
 BATCH_DEFINITION = "whole_frame"
 RESULT_FORMAT = {"result_format": "COMPLETE"}
-KEEP_RUNS = 2                  # runs kept per suite (results + Data Docs pages); DuckDB keeps the history
+KEEP_RUNS = 10                 # runs kept per suite (results + Data Docs pages) at least ...
+KEEP_HOURS = 24                # ... and every run of the last day; DuckDB keeps the history
 DOCS_INDEX_LIMIT = 150         # validation results listed on the Data Docs index page
 EXAMPLES = 5                   # example values kept per failed check
-log = logging.getLogger(__name__)
 
 
 def project_root() -> Path:
@@ -82,6 +90,8 @@ def format_message(template: str, values: dict) -> str:
             safe[key] = _Missing()
         elif isinstance(value, (str, pd.Timestamp)):
             safe[key] = clean_text(value)
+        elif isinstance(value, float) and value.is_integer():
+            safe[key] = int(value)
         else:
             safe[key] = value
     try:
@@ -98,7 +108,9 @@ class GxProject:
         self.gx_dir = self.root / "gx"
         self._lock = None
         self.context = None
-        self.runs: list[dict] = []           # one entry per suite run (for the run log)
+        self.runs: list[dict] = []           # one entry per suite run: rows, failures, seconds
+        self._results_to_render: list = []
+        self._suites_to_render: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "GxProject":
@@ -127,7 +139,8 @@ class GxProject:
         if variables.analytics_enabled is not False:
             variables.analytics_enabled = False
             changed = True
-        site = (variables.data_docs_sites or {}).get("local_site")
+        sites = json.loads(json.dumps(variables.data_docs_sites or {}))   # a plain copy
+        site = sites.get("local_site")
         if site is not None:
             index = site.setdefault("site_index_builder",
                                     {"class_name": "DefaultSiteIndexBuilder"})
@@ -135,6 +148,7 @@ class GxProject:
                     or site.get("show_how_to_buttons", True):
                 index["validation_results_limit"] = DOCS_INDEX_LIMIT
                 site["show_how_to_buttons"] = False
+                variables.data_docs_sites = sites
                 changed = True
         if changed:
             variables.save()
@@ -144,7 +158,7 @@ class GxProject:
     def _datasource(self):
         try:
             return self.context.data_sources.get(DATASOURCE)
-        except (KeyError, ValueError, LookupError, gx.exceptions.DataContextError):
+        except (KeyError, ValueError, LookupError, DataContextError):
             return self.context.data_sources.add_pandas(DATASOURCE)
 
     def _batch_definition(self, asset_name: str):
@@ -171,62 +185,91 @@ class GxProject:
         except Exception:            # GX raises several not-found types across stores
             return None
 
-    def checkpoint(self, suite: gx.ExpectationSuite) -> gx.Checkpoint:
-        """The stored checkpoint of ``suite``; suite, definition and checkpoint written only
-        when the suite's content changed (or they are missing / stale)."""
+    def checkpoint(self, suite: gx.ExpectationSuite, rewrite: bool = False) -> gx.Checkpoint:
+        """The stored checkpoint of ``suite``. Suite, validation definition and checkpoint are
+        (re)written only when the suite's content changed, they are missing, or ``rewrite``."""
         ctx = self.context
         name = suite.name
+        if not rewrite:
+            stored = self._stored(ctx.suites, name)
+            checkpoint = self._stored(ctx.checkpoints, name)
+            if (stored is not None and checkpoint is not None and not checkpoint.actions
+                    and self._content(stored) == self._content(suite)):
+                if not (self.docs_dir / "expectations" / f"{name}.html").is_file():
+                    self._suites_to_render.add(name)
+                return checkpoint
         batch_definition = self._batch_definition(name)
-        stored = self._stored(ctx.suites, name)
-        checkpoint = self._stored(ctx.checkpoints, name)
-        if (stored is not None and checkpoint is not None
-                and self._content(stored) == self._content(suite)
-                and checkpoint.is_fresh().success):
-            return checkpoint
         for factory in (ctx.checkpoints, ctx.validation_definitions, ctx.suites):
             if self._stored(factory, name) is not None:
                 factory.delete(name)
         suite = ctx.suites.add(suite)
         definition = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+        self._suites_to_render.add(name)
+        # No per-checkpoint UpdateDataDocsAction: build_docs() renders all of a build's results
+        # with one index build (the action rebuilds the whole index for every checkpoint).
         return ctx.checkpoints.add(gx.Checkpoint(
             name=name, validation_definitions=[definition], result_format=RESULT_FORMAT,
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")]))
+            actions=[]))
 
     # ------------------------------------------------------------------ running
     def run(self, suite: gx.ExpectationSuite, frame: pd.DataFrame, run_name: str):
-        """Validate ``frame`` with ``suite`` through its checkpoint (updates Data Docs)."""
+        """Validate ``frame`` with ``suite`` through its checkpoint; results are stored and
+        rendered by :meth:`build_docs`."""
         started = time.perf_counter()
-        checkpoint = self.checkpoint(suite)
         run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
         # one consolidated block per dtype: GX copies the frame's blocks for every metric
-        result = checkpoint.run(batch_parameters={"dataframe": frame.copy()}, run_id=run_id)
-        (validation,) = result.run_results.values()
+        batch = {"dataframe": frame.copy()}
+        checkpoint = self.checkpoint(suite)
+        try:
+            result = checkpoint.run(batch_parameters=batch, run_id=run_id)
+        except ResourceFreshnessError:     # stored objects out of step (edited by hand?)
+            checkpoint = self.checkpoint(suite, rewrite=True)
+            result = checkpoint.run(batch_parameters=batch, run_id=run_id)
+        (key, validation), = result.run_results.items()
+        self._results_to_render.append(key)
         self.runs.append({"SUITE": suite.name, "ROWS": len(frame),
                           "EXPECTATIONS": len(suite.expectations),
                           "FAILED_EXPECTATIONS": sum(not r.success for r in validation.results),
                           "SECONDS": round(time.perf_counter() - started, 3)})
         return validation
 
-    def prune(self, keep: int = KEEP_RUNS) -> None:
-        """Keep the newest ``keep`` runs per suite of stored results and Data Docs pages."""
-        for base in (self.gx_dir / "uncommitted" / "validations",
-                     self.gx_dir / "uncommitted" / "data_docs" / "local_site" / "validations"):
+    def build_docs(self) -> None:
+        """Render this build's validation results (and changed suites) into the Data Docs site
+        with one call - the call UpdateDataDocsAction makes for each checkpoint."""
+        ids = list(self._results_to_render)
+        ids += [ExpectationSuiteIdentifier(name=n) for n in sorted(self._suites_to_render)]
+        if ids:
+            self.context.build_data_docs(site_names=["local_site"], resource_identifiers=ids)
+        self._results_to_render.clear()
+        self._suites_to_render.clear()
+
+    def prune(self, keep: int = KEEP_RUNS, hours: float = KEEP_HOURS) -> None:
+        """Per suite, drop stored results and Data Docs pages of runs that are neither among
+        the newest ``keep`` nor younger than ``hours``."""
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)) \
+            .strftime("%Y%m%dT%H%M%S")
+        for base in (self.gx_dir / "uncommitted" / "validations", self.docs_dir / "validations"):
             if not base.is_dir():
                 continue
             for suite_dir in base.iterdir():
-                runs = []
-                for run_dir in suite_dir.glob("*/*"):       # <run_name>/<run_time>
-                    if run_dir.is_dir():
-                        runs.append((run_dir.name, run_dir))
-                for _, run_dir in sorted(runs, reverse=True)[keep:]:
+                # <run_name>/<run_time>, run_time like 20261124T043326.064803Z (sorts by time)
+                runs = sorted((p for p in suite_dir.glob("*/*") if p.is_dir()),
+                              key=lambda p: p.name, reverse=True)
+                for run_dir in runs[keep:]:
+                    if run_dir.name[:15] >= cutoff:
+                        continue
                     shutil.rmtree(run_dir, ignore_errors=True)
                     with contextlib.suppress(OSError):
                         run_dir.parent.rmdir()
 
     @property
+    def docs_dir(self) -> Path:
+        return self.gx_dir / "uncommitted" / "data_docs" / "local_site"
+
+    @property
     def docs_index(self) -> Path:
-        return self.gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        return self.docs_dir / "index.html"
 
 
 # ============================================================================ results -> rows
@@ -242,11 +285,9 @@ def expectation_failures(validation) -> Iterator[tuple[dict, dict, list]]:
         meta = dict(er.expectation_config.meta or {})
         meta.setdefault("value", er.expectation_config.kwargs.get("column"))
         raised = (er.exception_info or {}).get("raised_exception")
-        if raised:
-            meta = meta | {"check": "validation_error",
-                           "message": "the check could not run: "
-                                      + clean_text((er.exception_info or {})
-                                                   .get("exception_message"))}
+        if raised:                      # e.g. a column the rule names is missing
+            meta = meta | {"message": "the check could not run: " + clean_text(
+                (er.exception_info or {}).get("exception_message"))}
         yield meta, dict(er.result or {}), list((er.result or {}).get("unexpected_index_list")
                                                or [])
 

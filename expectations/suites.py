@@ -15,11 +15,12 @@ Suites
 ------
 ``delivery_files``   one row per file / manifest (frame from expectations.delivery): manifest,
                      hash, row count, UTF-8, BOM, CSV structure, missing / extra columns.
-``delivery_<form>``  one per form, one row per data row of every transfer: required values,
-                     types, dates (format, calendar, partial only where allowed), codes,
-                     ranges, SITEID vs folder, SUBJID pattern / site / present in dm,
-                     duplicate (RECID, RECVER), RECVER going backwards, dates vs consent,
-                     dates after the transfer date.
+``delivery_common``  the columns every form shares, all forms stacked (distinct rows): required
+                     values, types, codes, SITEID vs folder, SUBJID pattern / site / in dm.
+``delivery_<form>``  one per form, its own columns (distinct rows): types, dates (format,
+                     calendar, partial only where allowed), codes, ranges, lab results/units.
+``delivery_records`` duplicate (RECID, RECVER) in a file, RECVER going backwards.
+``delivery_dates``   dates vs the transfer date and informed consent (own precision).
 ``adam_<dataset>``   ADaM conformance (docs/DESIGN.md contracts, seeds/adam_*.csv).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
@@ -35,8 +36,10 @@ from expectations.contract import Contract
 
 
 def full_match(regex: str) -> str:
-    """Anchor a seed regex so that it must match the whole value (no trailing newline)."""
-    return rf"\A(?:{regex})\Z"
+    """Anchor a seed regex so that it must match the whole value (no trailing newline); its
+    groups become non-capturing (pandas warns about capturing groups in str.contains)."""
+    plain = re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+    return rf"\A(?:{plain})\Z"
 
 
 def _meta(check: str, message: str, column: str | None = None, **extra) -> dict:
@@ -119,49 +122,23 @@ def delivery_files_suite(contract: Contract) -> gx.ExpectationSuite:
 
 
 def delivery_form_suite(contract: Contract, form: str) -> gx.ExpectationSuite:
-    """Row-level contract of one form (frame: expectations.delivery forms[form])."""
+    """Values of one form's own columns (frame: Delivery.value_frame(form))."""
     E = []
-    lists = contract.codelists
-    for col in contract.common + contract.form_columns(form):
-        name = col.name
-        if col.required:
-            E.append(gxe.ExpectColumnValuesToNotBeNull(
-                column=name, meta=_meta("required", "required value is missing", name)))
-        regex = contract.type_regex.get(col.type_key)
-        expected = contract.type_expected.get(col.type_key, "")
-        if regex:
-            E.append(gxe.ExpectColumnValuesToMatchRegex(
-                column=name, regex=full_match(regex),
-                meta=_meta(f"type_{col.type_key}", f"{{value!r}} {expected}", name)))
-        if col.is_date:
-            E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
-                column=f"{name}__ISO", strftime_format="%Y-%m-%d",
-                meta=_meta("date_calendar", "{value!r} is not a valid date (no such day)",
-                           name, value=name)))
-        if col.type == "timestamp":
-            E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
-                column=name, strftime_format="%Y-%m-%dT%H:%M:%S",
-                meta=_meta("timestamp_calendar", "{value!r} is not a valid timestamp", name)))
-        if col.type == "code":
-            E.append(gxe.ExpectColumnValuesToBeInSet(
-                column=name, value_set=lists[col.codelist],
-                meta=_meta("code", f"code {{value!r}} is outside its list {col.codelist}",
-                           name)))
-        if col.type == "code_list":
-            one = "|".join(re.escape(c) for c in lists[col.codelist])
-            E.append(gxe.ExpectColumnValuesToMatchRegex(
-                column=name, regex=full_match(f"(?:{one})(?:;(?:{one}))*"),
-                meta=_meta("code", f"{{value!r}} has a code outside its list {col.codelist} "
-                           "(;-separated codes expected)", name)))
-        if col.min_value is not None or col.max_value is not None:
-            lo = "" if col.min_value is None else f"{col.min_value:g}"
-            hi = "" if col.max_value is None else f"{col.max_value:g}"
-            E.append(gxe.ExpectColumnValuesToBeBetween(
-                column=f"{name}__NUM", min_value=col.min_value, max_value=col.max_value,
-                meta=_meta("range", f"{{value!r}} is outside the range {lo}..{hi}", name,
-                           value=name)))
+    for col in contract.form_columns(form):
+        E.extend(_value_expectations(contract, col))
     if form == "lb":
         E.extend(_lab_expectations(contract))
+    return _suite(f"delivery_{form}", f"Delivery contract of form {form}, values of its own "
+                  "columns: one row per distinct row (site, values) of every transfer (spec "
+                  "section 4).", E)
+
+
+def delivery_common_suite(contract: Contract) -> gx.ExpectationSuite:
+    """The columns every form shares (spec section 3), for all forms at once (frame:
+    Delivery.common_frame, one row per distinct row of every form, FORM names it)."""
+    E = []
+    for col in contract.common:
+        E.extend(_value_expectations(contract, col))
     E.append(gxe.ExpectColumnPairValuesToBeEqual(
         column_A="SITEID", column_B="SITE_FOLDER", ignore_row_if="either_value_is_missing",
         meta=_meta("siteid_folder", "SITEID {value} differs from the folder site_{SITE_FOLDER}",
@@ -170,13 +147,57 @@ def delivery_form_suite(contract: Contract, form: str) -> gx.ExpectationSuite:
         column_A="SUBJID_SITE", column_B="SITE_FOLDER", ignore_row_if="either_value_is_missing",
         meta=_meta("subjid_site", "SUBJID {value} is not a subject of the folder's site "
                    "{SITE_FOLDER}", "SUBJID", value="SUBJID")))
-    if form != "dm":
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="IN_DM", value_set=[True],
+        meta=_meta("subjid_in_dm", "SUBJID not in dm: {value} has no record in the "
+                   "site's dm file of this transfer", "SUBJID", value="SUBJID")))
+    return _suite("delivery_common", "Delivery contract, the columns common to every form "
+                  "(spec section 3): one row per distinct row (site, values) of every form and "
+                  "transfer; SITEID vs the folder, SUBJID of the site and present in dm.", E)
+
+
+def _value_expectations(contract: Contract, col) -> list:
+    """Required, type, calendar, code, range expectations of one contract column."""
+    E = []
+    lists = contract.codelists
+    name = col.name
+    if col.required:
+        E.append(gxe.ExpectColumnValuesToNotBeNull(
+            column=name, meta=_meta("required", "required value is missing", name)))
+    regex = contract.type_regex.get(col.type_key)
+    expected = contract.type_expected.get(col.type_key, "")
+    if regex:
+        E.append(gxe.ExpectColumnValuesToMatchRegex(
+            column=name, regex=full_match(regex),
+            meta=_meta(f"type_{col.type_key}", f"{{value!r}} {expected}", name)))
+    if col.is_date:
+        E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
+            column=f"{name}__ISO", strftime_format="%Y-%m-%d",
+            meta=_meta("date_calendar", "{value!r} is not a valid date (no such day)",
+                       name, value=name)))
+    if col.type == "timestamp":
+        E.append(gxe.ExpectColumnValuesToMatchStrftimeFormat(
+            column=name, strftime_format="%Y-%m-%dT%H:%M:%S",
+            meta=_meta("timestamp_calendar", "{value!r} is not a valid timestamp", name)))
+    if col.type == "code":
         E.append(gxe.ExpectColumnValuesToBeInSet(
-            column="IN_DM", value_set=[True],
-            meta=_meta("subjid_in_dm", "SUBJID {value} not in dm (the site's dm file of this "
-                       "transfer has no such subject)", "SUBJID", value="SUBJID")))
-    return _suite(f"delivery_{form}", f"Delivery contract of form {form}, values: one row per "
-                  "distinct row (site, values) of every transfer (spec sections 2-5).", E)
+            column=name, value_set=lists[col.codelist],
+            meta=_meta("code", f"code {{value!r}} is outside its list {col.codelist}",
+                       name)))
+    if col.type == "code_list":
+        one = "|".join(re.escape(c) for c in lists[col.codelist])
+        E.append(gxe.ExpectColumnValuesToMatchRegex(
+            column=name, regex=full_match(f"(?:{one})(?:;(?:{one}))*"),
+            meta=_meta("code", f"{{value!r}} has a code outside its list {col.codelist} "
+                       "(;-separated codes expected)", name)))
+    if col.min_value is not None or col.max_value is not None:
+        lo = "" if col.min_value is None else f"{col.min_value:g}"
+        hi = "" if col.max_value is None else f"{col.max_value:g}"
+        E.append(gxe.ExpectColumnValuesToBeBetween(
+            column=f"{name}__NUM", min_value=col.min_value, max_value=col.max_value,
+            meta=_meta("range", f"{{value!r}} is outside the range {lo}..{hi}", name,
+                       value=name)))
+    return E
 
 
 def delivery_dates_suite() -> gx.ExpectationSuite:
@@ -251,6 +272,7 @@ def _lab_expectations(contract: Contract) -> list:
 
 def delivery_suites(contract: Contract) -> dict[str, gx.ExpectationSuite]:
     suites = {"delivery_files": delivery_files_suite(contract),
+              "delivery_common": delivery_common_suite(contract),
               "delivery_records": delivery_records_suite(),
               "delivery_dates": delivery_dates_suite()}
     for form in contract.forms:

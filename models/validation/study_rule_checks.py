@@ -26,7 +26,8 @@ def _project_root() -> Path:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    build_id = str(dbt.ref("build_info").df()["BUILD_ID"].iloc[0])
+    build = dbt.ref("build_info").df()          # (a plain call: dbt finds refs by parsing)
+    build_id = str(build["BUILD_ID"].iloc[0])
     frames = {
         "subjects": dbt.ref("study_rule_subjects").df(),
         "records": dbt.ref("study_rule_records").df(),
