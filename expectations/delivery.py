@@ -129,7 +129,8 @@ def parse_csv_bytes(data: bytes) -> ParsedFile:
                              if record else f"row {k} is an empty line")
             out.csv_error_row = k
             return out
-    if any(len(line) > MAX_LINE_BYTES for line in data.split(b"\n")):
+    if len(data) > MAX_LINE_BYTES and any(len(line) > MAX_LINE_BYTES
+                                          for line in data.split(b"\n")):
         out.csv_error = f"a line is longer than {MAX_LINE_BYTES} bytes"
     return out
 
@@ -160,26 +161,28 @@ class Delivery:
         return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
 
     # ------------------------------------------------------------------ suite frames
-    def _distinct(self, form: str, key_cols: list[str], tag: str):
-        """Distinct rows of ``form`` by ``key_cols`` (every helper column kept), and where
-        each occurs: (frame with _KEY, occurrences: _KEY + lineage); _KEY is unique across
+    def _distinct(self, form: str, key_cols: list[str], keep: list[str], tag: str):
+        """Distinct rows of ``form`` by ``key_cols`` (columns ``keep``), and where each
+        occurs: (frame with _KEY, occurrences: _KEY + lineage); _KEY is unique across
         forms (``<tag>:<form>:<n>``)."""
         frame = self.forms[form]
-        keys = frame.groupby(key_cols, dropna=False, sort=False).ngroup().astype(str)
-        frame = frame.assign(_KEY=(f"{tag}:{form}:" + keys).values)
-        occurrences = frame[["_KEY", *LINEAGE]]
-        distinct = frame.drop_duplicates("_KEY").reset_index(drop=True).copy()
-        return distinct, occurrences
+        codes = frame.groupby(key_cols, dropna=False, sort=False).ngroup()
+        key = (f"{tag}:{form}:" + codes.astype(str)).to_numpy()
+        occurrences = frame[LINEAGE].assign(_KEY=key)
+        first = ~codes.duplicated().to_numpy()
+        distinct = frame.loc[first, [c for c in keep if c not in LINEAGE]]
+        distinct = pd.concat([occurrences.loc[first], distinct], axis=1)
+        return distinct.reset_index(drop=True), occurrences
 
     def value_frame(self, form: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Distinct rows of ``form`` by the site folder and the form's own columns (what the
         ``delivery_<form>`` suite reads), and where each occurs."""
         own = [c.name for c in self.contract.form_columns(form)]
-        distinct, occurrences = self._distinct(form, ["SITE_FOLDER", *own], "values")
-        helpers = [c for c in distinct.columns if c.endswith(("__ISO", "__NUM"))
+        frame = self.forms[form]
+        helpers = [c for c in frame.columns if c.endswith(("__ISO", "__NUM"))
                    and c.split("__")[0] in own]
-        helpers += [c for c in ("LBRES_KEY", "LBUNIT_KEY") if c in distinct]
-        return distinct[["_KEY", *LINEAGE, *own, *helpers]].copy(), occurrences
+        helpers += [c for c in ("LBRES_KEY", "LBUNIT_KEY") if c in frame]
+        return self._distinct(form, ["SITE_FOLDER", *own], [*own, *helpers], "values")
 
     def common_frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Distinct rows of every form by the site folder, the common columns (spec section
@@ -192,8 +195,9 @@ class Delivery:
         for form, rows in self.forms.items():
             if not len(rows):
                 continue
-            distinct, where = self._distinct(form, ["SITE_FOLDER", *common, "IN_DM"], "common")
-            frames.append(distinct[["_KEY", *LINEAGE, *common, *helpers]].assign(FORM=form))
+            distinct, where = self._distinct(form, ["SITE_FOLDER", *common, "IN_DM"],
+                                             [*common, *helpers], "common")
+            frames.append(distinct.assign(FORM=form))
             occurrences.append(where)
         if not frames:
             return pd.DataFrame(), pd.DataFrame()
@@ -212,10 +216,14 @@ class Delivery:
             for col in self.contract.common + self.contract.form_columns(form):
                 if not (col.is_date or col.type == "timestamp"):
                     continue
-                present = frame[frame[col.name].notna()]
+                timestamp = col.type == "timestamp"
+                needed = [*LINEAGE, "SUBJID", col.name, "ICDT",
+                          "TRANSFER_DTM" if timestamp else "TRANSFER_DATE",
+                          *([f"{col.name}__TS"] if timestamp
+                            else [f"{col.name}__LO", f"{col.name}__HI"])]
+                present = frame.loc[frame[col.name].notna().to_numpy(), needed]
                 if not len(present):
                     continue
-                timestamp = col.type == "timestamp"
                 lo = present[f"{col.name}__TS" if timestamp else f"{col.name}__LO"]
                 hi = lo if timestamp else present[f"{col.name}__HI"]
                 nat = pd.Series(pd.NaT, index=present.index, dtype="datetime64[ns]")
@@ -368,41 +376,44 @@ def _form_frame(form: str, contract: Contract, parsed: dict) -> pd.DataFrame:
                 data[c].extend([None] * n)
     frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
     frame["SOURCE_ROW"] = frame["SOURCE_ROW"].astype("int64")
-    frame["TRANSFER_DATE"] = pd.to_datetime(frame["TRANSFER_ID"].str.slice(0, 8),
-                                            format="%Y%m%d", errors="coerce")
-    frame["TRANSFER_DTM"] = pd.to_datetime(frame["TRANSFER_ID"], format="%Y%m%dT%H%M",
-                                           errors="coerce")
+    extra: dict[str, pd.Series] = {
+        "TRANSFER_DATE": pd.to_datetime(frame["TRANSFER_ID"].str.slice(0, 8),
+                                        format="%Y%m%d", errors="coerce"),
+        "TRANSFER_DTM": pd.to_datetime(frame["TRANSFER_ID"], format="%Y%m%dT%H%M",
+                                       errors="coerce"),
+    }
     for column in contract.common + contract.form_columns(form):
         name = column.name
         if column.is_date:
-            _add_date_helpers(frame, name, column.partial_allowed)
+            extra |= _date_helpers(frame[name], name, column.partial_allowed)
         if column.min_value is not None or column.max_value is not None:
-            frame[f"{name}__NUM"] = pd.to_numeric(frame[name], errors="coerce")
-    frame["MODDTC__TS"] = pd.to_datetime(frame["MODDTC"], format="%Y-%m-%dT%H:%M:%S",
+            extra[f"{name}__NUM"] = pd.to_numeric(frame[name], errors="coerce")
+    extra["MODDTC__TS"] = pd.to_datetime(frame["MODDTC"], format="%Y-%m-%dT%H:%M:%S",
                                          errors="coerce")
-    frame["RECVER_NUM"] = pd.to_numeric(frame["RECVER"], errors="coerce")
+    extra["RECVER_NUM"] = pd.to_numeric(frame["RECVER"], errors="coerce")
     subj = frame["SUBJID"].astype("string")
-    frame["SUBJID_SITE"] = subj.str.extract(r"^([0-9]{3})-[0-9]{3}$", expand=False) \
-        .astype(object).where(lambda s: s.notna(), None)
+    extra["SUBJID_SITE"] = subj.str.extract(r"^([0-9]{3})-[0-9]{3}$", expand=False) \
+        .astype(object).where(lambda v: v.notna(), None)
     if form == "lb":
         test = frame["LBTESTCD"].fillna("")
-        frame["LBRES_KEY"] = (test + ":" + frame["LBORRES"].fillna("")).where(
+        extra["LBRES_KEY"] = (test + ":" + frame["LBORRES"].fillna("")).where(
             frame["LBORRES"].notna(), None)
-        frame["LBUNIT_KEY"] = test + ":" + frame["LBORRESU"].fillna("")
-    return frame
+        extra["LBUNIT_KEY"] = test + ":" + frame["LBORRESU"].fillna("")
+    return pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
 
 
 def _match(series: pd.Series, pattern: str) -> pd.Series:
     return series.astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
 
 
-def _add_date_helpers(frame: pd.DataFrame, name: str, partial: bool) -> None:
-    value = frame[name]
+def _date_helpers(value: pd.Series, name: str, partial: bool) -> dict[str, pd.Series]:
+    """<name>__ISO (text to test for calendar validity), __LO / __HI (earliest / latest day
+    the date can mean; a partial date only where ``partial``)."""
     full = _match(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     month = _match(value, r"[0-9]{4}-[0-9]{2}") & partial
     year = _match(value, r"[0-9]{4}") & partial
     text = value.astype("string")
-    iso = pd.Series(None, index=frame.index, dtype=object)
+    iso = pd.Series(None, index=value.index, dtype=object)
     iso[full] = text[full]
     iso[month] = text[month] + "-01"
     iso[year] = text[year] + "-01-01"
@@ -410,9 +421,7 @@ def _add_date_helpers(frame: pd.DataFrame, name: str, partial: bool) -> None:
     hi = lo.copy()
     hi[month] = lo[month] + pd.offsets.MonthEnd(0)
     hi[year] = lo[year] + pd.offsets.YearEnd(0)
-    frame[f"{name}__ISO"] = iso
-    frame[f"{name}__LO"] = lo
-    frame[f"{name}__HI"] = hi
+    return {f"{name}__ISO": iso, f"{name}__LO": lo, f"{name}__HI": hi}
 
 
 def _add_cross_file_columns(forms: dict[str, pd.DataFrame], contract: Contract) -> None:
@@ -430,18 +439,17 @@ def _add_cross_file_columns(forms: dict[str, pd.DataFrame], contract: Contract) 
     else:
         consent = pd.DataFrame(columns=keys + ["SUBJID", "ICDT", "IN_DM"])
         dm_files = pd.DataFrame(columns=keys + ["_DM_FILE"])
-    for form, frame in forms.items():
-        merged = frame.merge(consent, on=keys + ["SUBJID"], how="left") \
-                      .merge(dm_files, on=keys, how="left")
+    for form, frame in list(forms.items()):
+        subject = frame[keys + ["SUBJID"]]
+        merged = subject.merge(consent, on=keys + ["SUBJID"], how="left") \
+                        .merge(dm_files, on=keys, how="left")
         in_dm = merged["IN_DM"].astype(object)
         in_dm[merged["IN_DM"].isna()] = False
         in_dm[merged["_DM_FILE"].isna()] = None       # no usable dm file: not checkable
         in_dm[merged["SUBJID"].isna()] = None         # reported by the not-null check
-        frame["IN_DM"] = in_dm.values
-        frame["ICDT"] = pd.to_datetime(merged["ICDT"]).values
         # PREV_RECVER: highest RECVER of the record in the site's earlier transfers
         rec = ["SITE_FOLDER", "RECID"]
-        per_transfer = (frame.dropna(subset=["RECID"])
+        per_transfer = (frame[rec + ["TRANSFER_ID", "RECVER_NUM"]].dropna(subset=["RECID"])
                         .groupby(rec + ["TRANSFER_ID"], sort=True)["RECVER_NUM"].max()
                         .reset_index())
         per_transfer["_CUMMAX"] = per_transfer.groupby(rec)["RECVER_NUM"].cummax()
@@ -449,4 +457,8 @@ def _add_cross_file_columns(forms: dict[str, pd.DataFrame], contract: Contract) 
         prev = frame[rec + ["TRANSFER_ID"]].merge(
             per_transfer[rec + ["TRANSFER_ID", "PREV_RECVER"]],
             on=rec + ["TRANSFER_ID"], how="left")
-        frame["PREV_RECVER"] = prev["PREV_RECVER"].values
+        forms[form] = pd.concat([frame, pd.DataFrame({
+            "IN_DM": in_dm.values,
+            "ICDT": pd.to_datetime(merged["ICDT"]).values,
+            "PREV_RECVER": prev["PREV_RECVER"].values,
+        }, index=frame.index)], axis=1).copy()                 # one block per dtype
