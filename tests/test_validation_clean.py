@@ -165,10 +165,7 @@ def test_last_good_results_stay_and_are_marked_stale(adam_failure):
     wired = [m for m in RESULTS
              if "model.ixrd_warehouse.publication_gate"
              in adam_failure["manifest"]["nodes"][f"model.ixrd_warehouse.{m}"]["depends_on"]["nodes"]]
-    if len(wired) < 3:   # analysis_results, km_curves and km_at_risk read ADaM directly
-        pytest.xfail("the results models do not ref validation.publication_gate yet "
-                     "(docs/VALIDATION.md, 'Publication gate'): they rebuilt from the failing "
-                     "ADaM data")
+    assert len(wired) == 3   # analysis_results, km_curves and km_at_risk read ADaM directly
     for table, before in adam_failure["before"].items():
         after = query(db, f"select * from results.{table}")
         assert after.equals(before), f"results.{table} changed although ADaM checks failed"
