@@ -16,6 +16,9 @@ import pandas as pd
 from expectations.contract import Contract
 from expectations.gx_project import REPORT_COLUMNS, GxProject, clean_text, report_rows
 
+# The GX project folder (expectations/gx lives here); the package is installed editable.
+GX_ROOT = Path(__file__).resolve().parent
+
 DELIVERY_COLUMNS = REPORT_COLUMNS
 
 

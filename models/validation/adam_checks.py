@@ -10,17 +10,7 @@ One row per failed check and site: SUITE, CHECK_ID, DATASET, SITEID, USUBJID (fi
 COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. Any row blocks publication of new
 analysis results (validation.publication_gate).
 """
-import os
-import sys
-from pathlib import Path
-
-
-def _project_root() -> Path:
-    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "dbt_project.yml").is_file():
-            return folder
-    return start
+from expectations.checks import GX_ROOT, as_polars, run_adam_checks
 
 
 def model(dbt, session):
@@ -36,12 +26,8 @@ def model(dbt, session):
     }
     required = dbt.ref("adam_required_variables").df()
     rules = dbt.ref("adam_rules").df()
-    root = _project_root()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from expectations.checks import as_polars, run_adam_checks
 
     report = run_adam_checks(datasets, required, rules, run_name=build_id,
-                             gx_root=root / "expectations")
+                             gx_root=GX_ROOT)
     report["BUILD_ID"] = build_id
     return as_polars(report)

@@ -14,17 +14,9 @@ checks), COLUMN_NAME, MESSAGE (names site, transfer, file, row and column), UNEX
 (its manifest) is listed once per site of the transfer. Never raises: if validation itself
 cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.md).
 """
-import os
-import sys
 from pathlib import Path
 
-
-def _project_root() -> Path:
-    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "dbt_project.yml").is_file():
-            return folder
-    return start
+from expectations.checks import GX_ROOT, as_polars, run_delivery_checks
 
 
 def model(dbt, session):
@@ -36,16 +28,12 @@ def model(dbt, session):
         "codelists": dbt.ref("extract_codelists").df(),
         "lab_tests": dbt.ref("extract_lab_tests").df(),
     }
-    root = _project_root()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from expectations.checks import as_polars, run_delivery_checks
 
     extract_root = Path(build["EXTRACT_ROOT"].iloc[0])
     if not extract_root.is_absolute():
         extract_root = Path.cwd() / extract_root      # as DuckDB resolves the sources
     build_id = str(build["BUILD_ID"].iloc[0])
     report = run_delivery_checks(extract_root, contract, run_name=build_id,
-                                 gx_root=root / "expectations")
+                                 gx_root=GX_ROOT)
     report["BUILD_ID"] = build_id
     return as_polars(report)

@@ -11,17 +11,7 @@ SITEID, USUBJID (first subject), TRANSFER_ID, FILE, ROW, COLUMN_NAME, MESSAGE,
 UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. These are queries: listed per site, a warning in the
 build, they do not block publication.
 """
-import os
-import sys
-from pathlib import Path
-
-
-def _project_root() -> Path:
-    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "dbt_project.yml").is_file():
-            return folder
-    return start
+from expectations.checks import GX_ROOT, as_polars, run_study_rule_checks
 
 
 def model(dbt, session):
@@ -33,12 +23,8 @@ def model(dbt, session):
         "records": dbt.ref("study_rule_records").df(),
     }
     rules = dbt.ref("study_rules").df()
-    root = _project_root()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from expectations.checks import as_polars, run_study_rule_checks
 
     report = run_study_rule_checks(frames, rules, run_name=build_id,
-                                   gx_root=root / "expectations")
+                                   gx_root=GX_ROOT)
     report["BUILD_ID"] = build_id
     return as_polars(report)
