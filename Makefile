@@ -1,4 +1,5 @@
 # One-command entry points. `make run` and `make test` do all set-up on a fresh machine.
+# `make bench` measures the nightly build against its floor (benchmarks/README.md).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1   # patient-level pages: bind to this machine unless asked otherwise
 
-.PHONY: run test install system-deps demo-data build serve clean
+.PHONY: run test install system-deps demo-data build serve clean bench
 
 ## make run: install, render the demo extracts, build the warehouse, serve the page
 run: demo-data build serve
@@ -42,3 +43,7 @@ serve: install
 
 clean:
 	rm -rf build
+
+## make bench: floor vs nightly build per size, stage shares, page render; e.g. BENCH_ARGS="--sizes 1000"
+bench: install
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)

@@ -63,7 +63,7 @@ BUILD_INSTRUCTIONS = (
 ADAM_TABLES = ("adam.adsl", "adam.adrs", "adam.adtte", "adam.adae")
 RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_at_risk")
 COMPARISON_TABLES = ("results.published_comparison",)
-AUDIT_TABLES = ("intermediate.int_edc__audit_trail",)
+AUDIT_TABLES = ("intermediate.int_edc__site_summary",)
 
 #: One-row view of the validation step: are the results those of the latest build?
 PUBLICATION_STATUS = "results.publication_status"
@@ -350,6 +350,12 @@ def subjects() -> pl.DataFrame:
     )
 
 
+def subject_filter_values() -> pl.DataFrame:
+    """Distinct ``CYTORISK, SITEID`` pairs of ``adam.adsl``: the filter choices, a few
+    hundred rows at most (the page loads every subject only when a filter is chosen)."""
+    return query("select distinct CYTORISK, SITEID from adam.adsl order by all")
+
+
 def best_overall_response() -> pl.DataFrame:
     """``adam.adrs`` BOR rows (one per response-evaluable subject)."""
     return query(
@@ -536,35 +542,17 @@ def source_records(files: Sequence[str], rows: Sequence[int]) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- data quality
 def site_transfers() -> pl.DataFrame:
-    """Per site: latest transfer, number of transfers, current/superseded/deleted records.
+    """Per site: latest and first transfer, transfers, forms, subjects, current records,
+    deletions and corrections in the latest transfer.
 
-    From ``intermediate.int_edc__audit_trail`` (every version of every record with the
-    transfers that carried it); the manifest-based ``int_edc__site_latest_transfer`` wins
-    for the latest transfer and the count of transfers when it exists.
+    From the small table ``intermediate.int_edc__site_summary`` (one row per site, built
+    nightly); the full version history ``int_edc__audit_trail`` is a view over every raw row
+    and too big to aggregate on a page load at scale.
     """
-    audit = query(
-        "select coalesce(SITEID, SITE_FOLDER) as SITEID, "
-        "max(LAST_TRANSFER_ID) as LAST_TRANSFER_WITH_DATA, "
-        "min(FIRST_TRANSFER_ID) as FIRST_TRANSFER_ID, "
-        "count(distinct USUBJID) as N_SUBJECTS, "
-        "count(*) filter (where CURRENT_FL = 'Y' and coalesce(RECSTAT, '') <> 'DELETED') as CURRENT_RECORDS, "
-        "count(*) filter (where CURRENT_FL = 'Y' and RECSTAT = 'DELETED') as DELETED_RECORDS, "
-        "count(*) filter (where CURRENT_FL <> 'Y') as SUPERSEDED_VERSIONS "
-        "from intermediate.int_edc__audit_trail group by all order by SITEID"
-    )
-    if warehouse_status().has("intermediate.int_edc__site_latest_transfer"):
-        latest = query(
-            "select SITEID, max(LATEST_TRANSFER_ID) as LATEST_TRANSFER_ID, "
-            "max(N_TRANSFERS) as N_TRANSFERS, count(distinct FORM) as N_FORMS "
-            "from intermediate.int_edc__site_latest_transfer group by SITEID"
-        )
-        return audit.join(latest, on="SITEID", how="full", coalesce=True).with_columns(
-            pl.coalesce("LATEST_TRANSFER_ID", "LAST_TRANSFER_WITH_DATA").alias("LATEST_TRANSFER_ID")
-        ).sort("SITEID")
-    return audit.with_columns(
-        pl.col("LAST_TRANSFER_WITH_DATA").alias("LATEST_TRANSFER_ID"),
-        pl.lit(None, dtype=pl.Int64).alias("N_TRANSFERS"),
-        pl.lit(None, dtype=pl.Int64).alias("N_FORMS"),
+    return query(
+        "select SITEID, LATEST_TRANSFER_ID, FIRST_TRANSFER_ID, N_TRANSFERS, N_FORMS, "
+        "N_SUBJECTS, CURRENT_RECORDS, DELETED_RECORDS, CORRECTIONS "
+        "from intermediate.int_edc__site_summary order by SITEID"
     )
 
 

@@ -26,11 +26,11 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from analysis.proportions import clopper_pearson
 from analysis.rounding import NOT_ESTIMABLE, format_value
 
-# analysis.km / analysis.results import lifelines (seconds on a cold start); they are
-# imported where a recomputation needs them, so the unfiltered Summary renders without.
+# analysis.km / analysis.results import lifelines and analysis.proportions scipy.stats
+# (seconds on a cold start); they are imported where a recomputation needs them, so the
+# unfiltered Summary renders without.
 
 #: Shown for a figure the warehouse does not (yet) hold.
 MISSING = "–"
@@ -223,6 +223,8 @@ def _proportion(n: int, N: int) -> tuple[str, str]:
     """Printed percentage and CI of n/N (Clopper-Pearson), one decimal."""
     if N == 0:
         return MISSING, ci_text(MISSING, MISSING)
+    from analysis.proportions import clopper_pearson  # scipy: only when recomputing (filters)
+
     lo, hi = clopper_pearson(n, N)
     return format_value(100.0 * n / N, 1), ci_text(format_value(100.0 * lo, 1), format_value(100.0 * hi, 1))
 

@@ -14,15 +14,16 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as sta
     c1.metric("Newest transfer", sites["LATEST_TRANSFER_ID"].max() or "–", border=True)
     c2.metric("Sites up to date", f"{sites.height - behind.height} of {sites.height}", border=True)
     c3.metric("Most days behind", int(sites["DAYS_BEHIND"].max() or 0), border=True)
-    st.caption("Latest (accepted) transfer of each site from the transfer manifests and the audit trail of "
-               "every record version; freshness = days between it and the newest transfer of any site.")
+    st.caption("Latest (accepted) transfer of each site from the transfer manifests; records in the current "
+               "state; corrections (versions after a record's first) and deletions in the latest transfer; "
+               "freshness = days between the latest transfer and the newest transfer of any site.")
     st.dataframe(
         sites.select("SITEID", "LATEST_TRANSFER_ID", "FRESHNESS", "DAYS_BEHIND", "N_TRANSFERS",
-                     "N_SUBJECTS", "CURRENT_RECORDS", "SUPERSEDED_VERSIONS", "DELETED_RECORDS"),
+                     "N_SUBJECTS", "CURRENT_RECORDS", "CORRECTIONS", "DELETED_RECORDS"),
         hide_index=True, width="stretch", height=36 * (sites.height + 1) + 4,
         column_config={"SITEID": "Site", "LATEST_TRANSFER_ID": "Latest transfer", "FRESHNESS": "Freshness",
                        "DAYS_BEHIND": "Days behind", "N_TRANSFERS": "Transfers", "N_SUBJECTS": "Subjects",
-                       "CURRENT_RECORDS": "Current records", "SUPERSEDED_VERSIONS": "Superseded versions",
+                       "CURRENT_RECORDS": "Current records", "CORRECTIONS": "Corrections",
                        "DELETED_RECORDS": "Deleted records"},
     )
 

@@ -7,15 +7,15 @@ import app_views
 from app_pages import _ui
 
 with _ui.page("NCT02917941 · study summary", app_data.RESULTS_TABLES + app_data.ADAM_TABLES):
-    subjects = app_data.subjects()
+    choices = app_data.subject_filter_values()  # small: the first render reads no subject rows
     left, right = st.columns(2)
-    risk = left.multiselect("Cytogenetic risk", app_views.options(subjects["CYTORISK"]), key="f_cyto",
+    risk = left.multiselect("Cytogenetic risk", app_views.options(choices["CYTORISK"]), key="f_cyto",
                             placeholder="All risk groups")
-    sites = right.multiselect("Site", app_views.options(subjects["SITEID"]), key="f_site",
+    sites = right.multiselect("Site", app_views.options(choices["SITEID"]), key="f_site",
                               placeholder="All sites")
 
     if risk or sites:  # recompute on the chosen subjects
-        chosen = app_views.filter_subjects(subjects, risk, sites)
+        chosen = app_views.filter_subjects(app_data.subjects(), risk, sites)
         tte = app_data.time_to_event(["PFS", "OS"])
         figures = app_views.summary_from_adam(chosen, app_data.best_overall_response(), tte)
         curve, at_risk = app_views.km_frames_from_adam(chosen, tte, "PFS")

@@ -47,52 +47,37 @@ def _error_row(stage: str, err: BaseException, gx_root: Path | None, columns) ->
 
 # =============================================================================== delivery
 def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], run_name: str,
-                        gx_root: Path | None = None) -> pd.DataFrame:
+                        gx_root: Path | None = None, *, con=None,
+                        raw: dict[str, str] | None = None, files_table: str | None = None,
+                        site_ids: str | None = None) -> pd.DataFrame:
     """Validate every file of every transfer under ``root``; one row per failed check and
-    file (per site of the transfer for a transfer-level failure)."""
+    file (per site of the transfer for a transfer-level failure).
+
+    ``con``: the DuckDB connection holding the base layer (dbt's session); ``raw``: form ->
+    ``staging.raw_edc__<form>`` (every row of every file as read, in file order);
+    ``files_table``: ``staging.base_edc__files`` (one row per file: lineage, rowid range);
+    ``site_ids``: the study's site-id range ("FIRST-LAST", dbt var site_ids). The file level
+    is read here (expectations.delivery), the rows are reduced in DuckDB
+    (expectations.delivery_rows), GX validates both (expectations.delivery_run)."""
     try:
-        from expectations.delivery import read_delivery
+        from expectations.delivery_run import check_delivery
         from expectations.suites import delivery_suites
 
-        contract = Contract.from_frames(**contract_frames)
+        if con is None or not raw or not files_table:
+            raise ValueError("the delivery checks need the base layer (con, raw, files_table)")
+        contract = Contract.from_frames(**contract_frames,
+                                        **({"site_ids": site_ids} if site_ids else {}))
         started = time.perf_counter()
-        delivery = read_delivery(Path(root), contract)
-        rows: list[dict] = []
         with GxProject(gx_root) as gxp:
             suites = delivery_suites(contract)     # (GX needs its context to build suites)
-            located = dict(group_by=["SOURCE_FILE"], site_col="SITE_FOLDER",
-                           transfer_col="TRANSFER_ID", file_col="SOURCE_FILE")
-            files = delivery.files.reset_index(drop=True)
-            if len(files):
-                result = gxp.run(suites["delivery_files"], files, run_name)
-                rows += report_rows("delivery_files", result, files, **located)
-            common, occurrences = delivery.common_frame()
-            if len(common):
-                result = gxp.run(suites["delivery_common"], common, run_name)
-                rows += report_rows("delivery_common", result, common, occurrences=occurrences,
-                                    default_row_col="SOURCE_ROW", **located)
-            records = delivery.records_frame()
-            if len(records):
-                result = gxp.run(suites["delivery_records"], records, run_name)
-                rows += report_rows("delivery_records", result, records,
-                                    default_row_col="SOURCE_ROW", **located)
-            dates, occurrences = delivery.dates_frame()
-            if len(dates):
-                result = gxp.run(suites["delivery_dates"], dates, run_name)
-                rows += report_rows("delivery_dates", result, dates, occurrences=occurrences,
-                                    default_row_col="SOURCE_ROW", **located)
-            for form in delivery.forms:
-                if not len(delivery.forms[form]):
-                    continue
-                values, occurrences = delivery.value_frame(form)
-                result = gxp.run(suites[f"delivery_{form}"], values, run_name)
-                rows += report_rows(f"delivery_{form}", result, values, occurrences=occurrences,
-                                    default_row_col="SOURCE_ROW", **located)
+            run = check_delivery(Path(root), contract, con, raw, files_table, gxp, suites,
+                                 run_name)
             gxp.prune()
             gxp.build_docs()
-        rows = _expand_transfer_level(rows, delivery.site_transfers)
+        rows = _expand_transfer_level(run.rows, run.files.site_transfers)
         report = _frame(rows, DELIVERY_COLUMNS)
         report.attrs["seconds"] = time.perf_counter() - started
+        report.attrs["timings"] = run.timings
         return report
     except Exception as err:                       # never a traceback in the build
         return _error_row("delivery", err, gx_root, DELIVERY_COLUMNS)
@@ -128,58 +113,273 @@ def as_polars(report: pd.DataFrame):
 ADAM_COLUMNS = ["SUITE", "CHECK_ID", "DATASET", "SITEID", "USUBJID", "COLUMN_NAME", "MESSAGE",
                 "UNEXPECTED_COUNT", "EXAMPLES"]
 ADAM_DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+SITE_PATTERN = r"-([0-9]{3})-[0-9]{3}$"          # USUBJID = STUDYID-SITE-NNN
+ALL_ROWS = "_N__rows"                            # frame column: rows of the site (a witness)
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(value) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(float(value))
 
 
 def _site_of(frame: pd.DataFrame) -> pd.Series:
-    """SITEID of each row: the column when the dataset has it, else from USUBJID."""
+    """SITEID of each row: the column when the frame has it, else from USUBJID (vectorised)."""
     if "SITEID" in frame.columns:
         return frame["SITEID"].astype(object)
     if "USUBJID" in frame.columns:
-        return frame["USUBJID"].astype("string").str.extract(r"-([0-9]{3})-[0-9]{3}$",
+        return frame["USUBJID"].astype("string").str.extract(SITE_PATTERN,
                                                              expand=False).astype(object)
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def adam_helpers(dataset: str, frame: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """Helper columns some adam_rules compare (documented in seeds/_validation__seeds.yml)."""
-    frame = frame.copy()
-    frame["_SITEID"] = _site_of(frame)
-    if dataset == "adrs" and "AVALC" in frame:
+def _site_sql(columns) -> str:
+    """SQL of a row's SITEID: the column when the dataset has it, else from USUBJID."""
+    if "SITEID" in columns:
+        return 'cast("SITEID" as varchar)'
+    if "USUBJID" in columns:
+        return f"nullif(regexp_extract(cast(\"USUBJID\" as varchar), '{SITE_PATTERN}', 1), '')"
+    return "cast(null as varchar)"
+
+
+def adam_helpers(dataset: str, columns, rules: pd.DataFrame) -> dict[str, str]:
+    """SQL of the helper columns some adam_rules compare (documented in
+    seeds/_validation__seeds.yml): adrs.AVALC_N (position of AVALC in the adrs AVALC list),
+    adtte.AVAL_FROM_DATES (ADT - STARTDT + 1), adex.RDI_AVAL (AVAL of the RDI rows)."""
+    have = set(columns)
+    helpers = {}
+    if dataset == "adrs" and "AVALC" in have:
         order = rules[(rules.CHECK_KIND == "in_set") & (rules.VARIABLE == "AVALC")]
         codes = str(order.VALUE_SET.iloc[0]).split("|") if len(order) else []
-        frame["AVALC_N"] = frame["AVALC"].map({c: i + 1 for i, c in enumerate(codes)})
-    if dataset == "adtte" and {"ADT", "STARTDT"} <= set(frame.columns):
-        days = (pd.to_datetime(frame["ADT"]) - pd.to_datetime(frame["STARTDT"])).dt.days + 1
-        frame["AVAL_FROM_DATES"] = days
-    if dataset == "adex" and {"PARAMCD", "AVAL"} <= set(frame.columns):
-        frame["RDI_AVAL"] = frame["AVAL"].where(frame["PARAMCD"] == "RDI")
-    for column in frame.columns:                      # DATE columns as timestamps
-        if frame[column].dtype == object and len(frame) and \
-                frame[column].map(lambda v: v is not None and type(v).__name__ == "date").any():
-            frame[column] = pd.to_datetime(frame[column])
-    return frame
+        helpers["AVALC_N"] = (
+            f"list_position([{', '.join(_lit(c) for c in codes)}]::varchar[], "
+            'cast("AVALC" as varchar))' if codes else "cast(null as integer)")
+    if dataset == "adtte" and {"ADT", "STARTDT"} <= have:
+        helpers["AVAL_FROM_DATES"] = \
+            "date_diff('day', cast(\"STARTDT\" as date), cast(\"ADT\" as date)) + 1"
+    if dataset == "adex" and {"PARAMCD", "AVAL"} <= have:
+        helpers["RDI_AVAL"] = "case when \"PARAMCD\" = 'RDI' then \"AVAL\" end"
+    return {name: sql for name, sql in helpers.items() if name not in have}
 
 
-def run_adam_checks(datasets: dict[str, pd.DataFrame], required: pd.DataFrame,
-                    rules: pd.DataFrame, run_name: str,
-                    gx_root: Path | None = None) -> pd.DataFrame:
-    """ADaM conformance of every dataset; one row per failed check and site."""
+def _rule_keys(kind: str, columns: list[str], other: str | None, lo, hi) -> list[str]:
+    """SQL of what one row's outcome in a rule depends on: rows with equal keys (per site) pass
+    or fail the rule together, so one of them can stand for all. Mirrors the GX semantics of
+    expectations.suites.rule_expectation: nulls are skipped by in_set / between / pair rules,
+    between is inclusive, a pair rule skips a row with either value missing."""
+    c = _q(columns[0])
+    if kind in ("not_null", "integer"):        # integer: a null turns the column type
+        return [f"{c} is null"]
+    if kind == "in_set":
+        return [c]
+    if kind == "between":
+        outside = ([f"{c} < {_lit(lo)}"] if lo is not None else []) + \
+                  ([f"{c} > {_lit(hi)}"] if hi is not None else [])
+        return [f"case when {' or '.join(outside)} then {c} end"] if outside else []
+    if kind in ("not_before", "equal") and other:
+        o = _q(other)
+        bad = f"{c} < {o}" if kind == "not_before" else f"{c} <> {o}"
+        return [f"case when {bad} then {c} end", f"case when {bad} then {o} end"]
+    return []
+
+
+def _adam_table(con, name: str, data) -> tuple[str, str | None]:
+    """(SQL name of a base table holding ``data``, temp table to drop afterwards). ``data``: a
+    table name, a DuckDB relation (dbt-duckdb's ``dbt.ref()`` is ``select * from <table>``:
+    the table itself is used, for its rowid) or a pandas frame (copied into a temp table)."""
+    import re
+
+    import duckdb
+
+    if isinstance(data, str):
+        return data, None
+    if not isinstance(data, pd.DataFrame):
+        match = re.fullmatch(r"\s*select\s+\*\s+from\s+(\S+)\s*", data.sql_query(),
+                             flags=re.IGNORECASE)
+        if match:
+            try:
+                con.sql(f"select rowid from {match.group(1)} limit 0").fetchall()
+                return match.group(1), None
+            except duckdb.Error:
+                pass
+    temp = f"_adam_check_{name}"
+    if isinstance(data, pd.DataFrame):
+        con.register(f"{temp}_df", data)
+        con.execute(f"create or replace temp table {temp} as select * from {temp}_df")
+        con.unregister(f"{temp}_df")
+    else:
+        con.execute(f"create or replace temp table {temp} as {data.sql_query()}")
+    return temp, temp
+
+
+def adam_frame(con, table: str, dataset: str, rules: pd.DataFrame) -> pd.DataFrame:
+    """The frame the GX suite of one ADaM dataset validates, reduced in DuckDB.
+
+    Not every row: per site, for every rule (seed adam_rules), one row for each distinct key
+    the rule's outcome depends on (``_rule_keys``: the value for in_set, null or not for
+    not_null, the out-of-range value for between, the offending pair for not_before / equal;
+    every other row of the site shares one key), the first of the rows with that key
+    (lowest rowid). ``unique``: the first two rows of every duplicated key. Plus the first row
+    of each site. The rows are the dataset's own (all columns, same types, helpers and
+    ``_SITEID`` added, ``_ROWID`` the table's rowid, in table order), so GX fails exactly the
+    rules the whole dataset fails, on the same first subject per site. Column ``_N__<rule>``
+    (``suites.adam_count_column``) holds how many rows of the dataset a row stands for in that
+    rule (0/null: it is in the frame for another rule): the report's UNEXPECTED_COUNT sums it.
+    The frame grows with the distinct values and the sites, not with the dataset's rows.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from expectations.suites import _cell, adam_count_column
+
+    columns = con.sql(f"select * from {table} limit 0").columns
+    helpers = adam_helpers(dataset, columns, rules)
+    have = set(columns) | set(helpers)
+    src = ("(select rowid as _ROWID, *"
+           + "".join(f", {sql} as {_q(name)}" for name, sql in helpers.items())
+           + f", {_site_sql(columns)} as _SITEID from {table}) as src")
+    keyed: dict[str, list[str]] = {}
+    unique: dict[str, list[str]] = {}
+    for r in rules.itertuples(index=False):
+        kind, variable, other = _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE)
+        if not kind or not variable:
+            continue
+        names = variable.split("|")
+        if not set(names + ([other] if other else [])) <= have:
+            continue                   # GX reports that the check could not run
+        count = adam_count_column(kind, variable, other) or f"_N__{kind}__{variable}"
+        lo = None if pd.isna(r.MIN_VALUE) else float(r.MIN_VALUE)
+        hi = None if pd.isna(r.MAX_VALUE) else float(r.MAX_VALUE)
+        if kind == "unique":
+            unique[count] = [_q(n) for n in names]
+        else:
+            keyed[count] = _rule_keys(kind, names, other, lo, hi)
+    aliases: dict[str, str] = {}
+    for keys in keyed.values():
+        for key in keys:
+            aliases.setdefault(key, f"_K{len(aliases)}")
+    # one pass over the dataset in DuckDB: its rows grouped by site and every rule's key at
+    # once (first rowid, rows); the per-rule groupings of that small result run in pandas
+    pre = con.sql("select _SITEID" + "".join(f", {key} as {alias}" for key, alias in
+                                             aliases.items())
+                  + f", min(_ROWID) as _R, count(*) as _N from {src} group by all "
+                  "order by _R").to_arrow_table()
+    codes = {c: pc.dictionary_encode(pre[c], null_encoding="encode").combine_chunks()
+             .indices.to_numpy(zero_copy_only=False).astype(np.int64)
+             for c in ["_SITEID", *aliases.values()]}   # (no Python object per value)
+    rowid, rows = pre["_R"].to_numpy(), pre["_N"].to_numpy()
+    reps = []
+    for count, keys in {ALL_ROWS: [], **keyed}.items():
+        group = codes["_SITEID"].copy()
+        for key in keys:                 # one integer per combination (pre is sorted by _R:
+            code = codes[aliases[key]]   # the first occurrence is the lowest rowid)
+            group = group * (int(code.max(initial=0)) + 1) + code
+        _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+        reps.append(pd.DataFrame({"_W": count, "_ROWID": rowid[first],
+                                  "_N": np.bincount(inverse.ravel(), weights=rows)}))
+    for count, keys in unique.items():
+        on = " and ".join(f"src.{k} is not distinct from dup.{k}" for k in keys)
+        within = ", ".join(f"src.{k}" for k in keys)
+        reps.append(con.sql(
+            f"select '{count}' as _W, _ROWID, case when _K = 1 then _C - 1 else 1 end as _N "
+            f"from (select src._ROWID, row_number() over (partition by {within} order by "
+            f"src._ROWID) as _K, count(*) over (partition by {within}) as _C from {src} "
+            f"inner join (select {', '.join(keys)} from {table} group by all "
+            f"having count(*) > 1) as dup on {on}) where _K <= 2").df())
+    weights = [ALL_ROWS, *keyed, *unique]
+    reps = pd.concat(reps, ignore_index=True)
+    counts = reps.pivot_table(index="_ROWID", columns="_W", values="_N", aggfunc="sum") \
+        .reindex(columns=weights).rename_axis(columns=None).reset_index()
+    rowids = ", ".join(str(int(i)) for i in counts["_ROWID"]) or "null"
+    frame = con.sql(f"select * from {src} where _ROWID in ({rowids}) order by _ROWID").df()
+    return frame.merge(counts, on="_ROWID", how="left").reset_index(drop=True)
+
+
+def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[str],
+             unit: str) -> list[dict]:
+    """Report rows of a frame whose rows stand for several rows each: for an expectation with
+    a meta ``count_column``, UNEXPECTED_COUNT (and the message's "(and N more ...)") becomes
+    the sum of that column over the group's failing frame rows. Walks the failures in the
+    order gx_project.report_rows wrote ``rows`` (same grouping)."""
+    from expectations.gx_project import expectation_failures
+
+    totals: list[int | None] = []
+    for meta, result, indices in expectation_failures(validation):
+        if not indices:
+            totals.append(None)
+            continue
+        bad = frame.loc[indices]
+        keys = [c for c in group_by if c in bad.columns]
+        groups = bad.groupby(keys, sort=True, dropna=False) if keys else [((), bad)]
+        column = meta.get("count_column")
+        for _, group in groups:
+            if column and column in group.columns:
+                total = int(pd.to_numeric(group[column], errors="coerce").fillna(0).sum())
+                totals.append((max(total, 1), len(group)))
+            else:
+                totals.append(None)
+    if len(totals) != len(rows):          # (never: the same walk as report_rows)
+        return rows
+    out = []
+    for row, counted in zip(rows, totals):
+        if counted is not None:
+            total, framed = counted
+            message = row["MESSAGE"]
+            for label in ("row", "subject", "value"):
+                suffix = f" (and {framed - 1} more {label}(s))"
+                if framed > 1 and message.endswith(suffix):
+                    message = message[: -len(suffix)]
+                    break
+            more = f" (and {total - 1} more {unit}(s))" if total > 1 else ""
+            row = row | {"UNEXPECTED_COUNT": total, "MESSAGE": message + more}
+        out.append(row)
+    return out
+
+
+def run_adam_checks(datasets: dict, required: pd.DataFrame, rules: pd.DataFrame,
+                    run_name: str, gx_root: Path | None = None, con=None) -> pd.DataFrame:
+    """ADaM conformance of every dataset; one row per failed check and site.
+
+    ``datasets``: per dataset a DuckDB relation or table name on ``con`` (the dbt session), or a
+    pandas frame (then ``con`` may be None: an in-memory DuckDB is used). Each is reduced in
+    DuckDB first (``adam_frame``); UNEXPECTED_COUNT counts the dataset's offending rows."""
     try:
+        import duckdb
+
         from expectations.suites import adam_suite
 
+        own = con is None
+        con = duckdb.connect() if own else con
+        temps = []
+        try:
+            frames = {}
+            for dataset in ADAM_DATASETS:
+                table, temp = _adam_table(con, dataset, datasets[dataset])
+                temps += [temp] if temp else []
+                frames[dataset] = adam_frame(con, table, dataset,
+                                             rules[rules.DATASET == dataset])
+        finally:
+            for temp in temps:
+                con.execute(f"drop table if exists {temp}")
+            if own:
+                con.close()
         rows: list[dict] = []
         with GxProject(gx_root) as gxp:
             for dataset in ADAM_DATASETS:
-                frame = adam_helpers(dataset, datasets[dataset],
-                                     rules[rules.DATASET == dataset])
+                frame = frames[dataset]
                 suite = adam_suite(dataset,
                                    required.loc[required.DATASET == dataset, "VARIABLE"].tolist(),
                                    rules[rules.DATASET == dataset])
-                result = gxp.run(suite, frame.reset_index(drop=True), run_name)
-                rows += report_rows(suite.name, result, frame.reset_index(drop=True),
-                                    group_by=["_SITEID"], site_col="_SITEID",
+                result = gxp.run(suite, frame, run_name)
+                found = report_rows(suite.name, result, frame, group_by=["_SITEID"],
+                                    site_col="_SITEID",
                                     subject_col="USUBJID" if "USUBJID" in frame else None,
                                     dataset=f"adam.{dataset}")
+                rows += _counted(found, result, frame, ["_SITEID"], unit="row")
             gxp.prune()
             gxp.build_docs()
         return _frame(rows, ADAM_COLUMNS)
@@ -192,16 +392,38 @@ STUDY_COLUMNS = ["SUITE", "CHECK_ID", "SITEID", "USUBJID", "TRANSFER_ID", "FILE"
                  "COLUMN_NAME", "MESSAGE", "UNEXPECTED_COUNT", "EXAMPLES"]
 
 
+def _study_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A study-rule frame as GX compares it: ``_SITEID``; dates (datetime.date objects, as a
+    pandas caller may pass them) as timestamps - the type is read from the first value of
+    each column, not from every row."""
+    import datetime as dt
+
+    frame = frame.reset_index(drop=True).copy()
+    frame["_SITEID"] = _site_of(frame)
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            values = frame[column].dropna()
+            if len(values) and isinstance(values.iloc[0], dt.date) \
+                    and not isinstance(values.iloc[0], dt.datetime):
+                frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
 def run_study_rule_checks(frames: dict[str, pd.DataFrame], rules: pd.DataFrame, run_name: str,
                           gx_root: Path | None = None) -> pd.DataFrame:
-    """Study rules (queries): one row per rule and site (per file for record-level rules)."""
+    """Study rules (queries): one row per rule and site (per file for record-level rules).
+
+    ``frames``: subjects (validation.study_rule_subjects, one row per subject) and records
+    (validation.study_rule_records, one row per subject, domain and file, reduced in SQL);
+    UNEXPECTED_COUNT of a record rule is the sum of its COUNT_VARIABLE (N_AFTER: the
+    offending records) over the failing rows."""
     try:
         from expectations.suites import study_rules_suite
 
+        frames = {name: _study_frame(frame) for name, frame in frames.items()}
         rows: list[dict] = []
-        with GxProject(gx_root) as gxp:
+        with GxProject(gx_root) as gxp:        # (the GX lock: frames are ready before)
             for name, frame in frames.items():
-                frame = adam_helpers("", frame, rules).reset_index(drop=True)
                 suite = study_rules_suite(name, rules[rules.FRAME == name])
                 result = gxp.run(suite, frame, run_name)
                 if "SOURCE_FILE" in frame:
@@ -209,8 +431,9 @@ def run_study_rule_checks(frames: dict[str, pd.DataFrame], rules: pd.DataFrame, 
                                    file_col="SOURCE_FILE", default_row_col="SOURCE_ROW")
                 else:
                     located = dict(group_by=["_SITEID"])
-                rows += report_rows(suite.name, result, frame, site_col="_SITEID",
+                found = report_rows(suite.name, result, frame, site_col="_SITEID",
                                     subject_col="USUBJID", **located)
+                rows += _counted(found, result, frame, located["group_by"], unit="row")
             gxp.prune()
             gxp.build_docs()
         return _frame(rows, STUDY_COLUMNS)

@@ -1,47 +1,45 @@
-"""Read a delivery (every transfer under the extract root) into frames for the delivery suites.
+"""File level of a delivery: every file of every transfer under the extract root.
 
-Nothing here may raise on a bad file: each file is read as bytes, hashed, decoded and parsed
-by this module itself, and whatever is wrong with it becomes a value in the files frame
-(that the ``delivery_files`` suite then expects to be right). Only files that decode and
-parse cleanly contribute rows to the per-form frames the ``delivery_<form>`` suites check.
+Nothing here may raise on a bad file: whatever is wrong with a file becomes a value in the
+files frame, which the ``delivery_files`` suite then expects to be right. The data rows
+themselves are NOT parsed here: the warehouse already read every file once into the base
+tables ``staging.base_edc__<form>`` (DuckDB ``read_csv``, all text, ``ignore_errors``); the
+row-level checks run over those (:mod:`expectations.delivery_rows`).
 
-Frames (pandas; text columns are object with None for an empty field):
+Each file's bytes are read once (a small thread pool: hashing and reading release the GIL):
 
-``files`` - one row per file found on disk or listed in a manifest, plus one row per
-    ``manifest.csv``:
-    TRANSFER_ID, SITE_FOLDER (None for the manifest), FORM, FILE (relative to the transfer
-    folder), SOURCE_FILE (relative to the extract root), ON_DISK, IN_MANIFEST, KNOWN_FILE,
-    DECLARED_ROWS, ACTUAL_ROWS, DECLARED_SHA256, ACTUAL_SHA256, LISTED_AS (the path the
-    manifest row's SITEID and FORM imply), UTF8_OK, BAD_UTF8_ROW, BAD_UTF8_COLUMN, HAS_BOM,
-    CSV_ERROR, CSV_ERROR_ROW, MISSING_COLUMNS, EXTRA_COLUMNS, MANIFEST_ERROR.
+- SHA-256, byte-order mark, UTF-8 validity (``bytes.isascii()`` fast path, else a strict
+  decode), the header (only the first record is parsed), the physical line count
+  (``bytes.count(b"\\n")``, a missing final newline counted);
+- the **fast path** holds when the file is UTF-8, has no NUL byte, no carriage return outside
+  CRLF, no line longer than DuckDB's limit, a header without duplicates, and every line that
+  contains a quote is one complete CSV record on its own (so no record spans lines). Then the
+  file has exactly ``lines - 1`` data records; if DuckDB read exactly that many rows of it
+  (its count in the base table), every line was a record DuckDB could read and the base
+  table's ``SOURCE_ROW`` is the file's data row;
+- otherwise (or when the counts differ) the **exact path** parses that one file with the csv
+  module (:func:`parse_csv_bytes`, RFC 4180) to say which row and column are wrong.
 
-``forms[<form>]`` - one row per data row of every usable file of the form: lineage
-    TRANSFER_ID, SITE_FOLDER, FILE, SOURCE_FILE, SOURCE_ROW (1-based, header excluded),
-    TRANSFER_DATE, TRANSFER_DTM; the contract's columns under their spec names (a missing
-    column is all None); helper columns:
-      <DATE>__ISO   the date to test for calendar validity (a partial date padded to the
-                    1st), None when the text is not in date format
-      <DATE>__LO / __HI  earliest / latest day the (partial) date can mean (NaT if invalid)
-      <COL>__NUM    numeric value of integer/decimal columns with a range
-      MODDTC__TS    MODDTC as a timestamp
-      SUBJID_SITE   the site part of SUBJID (when SUBJID has the <SITEID>-<nnn> shape)
-      IN_DM         True / False: SUBJID has a record in the same transfer's dm file of the
-                    site; None when that dm file is unusable (reported on its own)
-      ICDT          the subject's informed consent date from that dm file
-      RECVER_NUM    RECVER as a number; PREV_RECVER: the highest RECVER of the same record
-                    (site, form, RECID) in the site's earlier transfers
-      LBRES_KEY / LBUNIT_KEY (lb)  ``LBTESTCD:LBORRES`` / ``LBTESTCD:LBORRESU``
+``files`` frame - one row per file found on disk or listed in a manifest, plus one row per
+``manifest.csv``: TRANSFER_ID, SITE_FOLDER (None for the manifest), FORM, FILE (relative to
+the transfer folder), SOURCE_FILE (relative to the extract root), ON_DISK, IN_MANIFEST,
+KNOWN_FILE, DECLARED_ROWS, ACTUAL_ROWS, DECLARED_SHA256, ACTUAL_SHA256, LISTED_AS (the path
+the manifest row's SITEID and FORM imply), UTF8_OK, BAD_UTF8_ROW, BAD_UTF8_COLUMN, HAS_BOM,
+CSV_ERROR, CSV_ERROR_ROW, MISSING_COLUMNS, EXTRA_COLUMNS, MANIFEST_ERROR.
 
-What the suites validate is derived from these (see :class:`Delivery`): transfers are
-cumulative, so the same row comes again in every later transfer; checks that depend only on
-a row's values (and its site, its subject's presence in dm) run once per distinct row, and
-a failure is reported for every file and row where that row occurs.
+A known data file that is not UTF-8 or not valid CSV is *unusable*: its rows (as far as
+DuckDB could read them) take no part in the row-level checks (the file is reported and its
+site transfer quarantined anyway).
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +50,7 @@ from expectations.contract import Contract
 MANIFEST_COLUMNS = ["SITEID", "FORM", "FILE", "ROWS", "SHA256"]
 MAX_LINE_BYTES = 2_000_000          # DuckDB's CSV reader refuses longer lines (2,097,152)
 BOM = b"\xef\xbb\xbf"
+READ_THREADS = 2                    # file reads + SHA-256 (both release the GIL)
 csv.field_size_limit(16 * MAX_LINE_BYTES)
 
 FILE_COLUMNS = [
@@ -60,12 +59,11 @@ FILE_COLUMNS = [
     "LISTED_AS", "UTF8_OK", "BAD_UTF8_ROW", "BAD_UTF8_COLUMN", "HAS_BOM", "CSV_ERROR",
     "CSV_ERROR_ROW", "MISSING_COLUMNS", "EXTRA_COLUMNS", "MANIFEST_ERROR",
 ]
-LINEAGE = ["TRANSFER_ID", "SITE_FOLDER", "FILE", "SOURCE_FILE", "SOURCE_ROW"]
 
 
 @dataclass
 class ParsedFile:
-    """What reading one file found (never raises)."""
+    """What reading one file found (never raises). ``exact``: parsed with the csv module."""
 
     header: list[str] | None = None
     records: list[list[str]] = field(default_factory=list)
@@ -77,6 +75,7 @@ class ParsedFile:
     bad_utf8_column: str | None = None
     csv_error: str | None = None
     csv_error_row: int | None = None
+    exact: bool = True
 
     @property
     def usable(self) -> bool:
@@ -87,8 +86,8 @@ def _has_surrogate(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def parse_csv_bytes(data: bytes) -> ParsedFile:
-    """Hash, decode (strict UTF-8) and parse (RFC 4180) one file's bytes."""
+def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
+    """The exact path: hash, decode (strict UTF-8) and parse (RFC 4180) one file's bytes."""
     out = ParsedFile(sha256=hashlib.sha256(data).hexdigest(), has_bom=data.startswith(BOM))
     body = data[len(BOM):] if out.has_bom else data
     try:
@@ -121,18 +120,83 @@ def parse_csv_bytes(data: bytes) -> ParsedFile:
     duplicated = sorted({c for c in out.header if out.header.count(c) > 1})
     if duplicated:
         out.csv_error = f"duplicate column(s) in the header: {', '.join(duplicated)}"
-        return out
-    width = len(out.header)
-    for k, record in enumerate(out.records, start=1):
-        if len(record) != width:
-            out.csv_error = (f"row {k} has {len(record)} field(s), the header has {width}"
-                             if record else f"row {k} is an empty line")
-            out.csv_error_row = k
-            return out
-    if len(data) > MAX_LINE_BYTES and any(len(line) > MAX_LINE_BYTES
-                                          for line in data.split(b"\n")):
+    else:
+        width = len(out.header)
+        for k, record in enumerate(out.records, start=1):
+            if len(record) != width:
+                out.csv_error = (f"row {k} has {len(record)} field(s), the header has {width}"
+                                 if record else f"row {k} is an empty line")
+                out.csv_error_row = k
+                break
+    if out.csv_error is None and len(data) > MAX_LINE_BYTES and any(
+            len(line) > MAX_LINE_BYTES for line in data.split(b"\n")):
         out.csv_error = f"a line is longer than {MAX_LINE_BYTES} bytes"
+    if not keep_records:
+        out.records = []
     return out
+
+
+def _one_record(line: bytes) -> list[str] | None:
+    """``line`` (no line break) as one complete CSV record, or None when it is not one
+    (an open quote, a quote inside a field, bytes that are not UTF-8)."""
+    try:
+        records = list(csv.reader([line.decode("utf-8")], strict=True))
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return records[0] if len(records) == 1 else None
+
+
+def _has_long_line(data, start: int) -> bool:
+    """True when a line may be longer than MAX_LINE_BYTES: some aligned half-window of that
+    size holds no line break (a longer line always covers one). Cheap: one find per window."""
+    if len(data) - start <= MAX_LINE_BYTES:
+        return False
+    step = MAX_LINE_BYTES // 2
+    return any(data.find(b"\n", at, at + step) < 0
+               for at in range(start, len(data) - step, step))
+
+
+def inspect_bytes(data) -> ParsedFile:
+    """The fast path (see the module docstring) over a file's bytes (``bytes`` or a
+    ``bytearray`` holding exactly the file); falls back to :func:`parse_csv_bytes` when the
+    file's lines are not plainly one record each. ``rows`` of a fast result is the number of
+    data lines; the caller confirms it against DuckDB's count."""
+    has_bom = data.startswith(BOM)
+    start = len(BOM) if has_bom else 0
+    size = len(data)
+    if size == start or data.find(b"\x00", start) >= 0 or not _utf8(data, start) \
+            or (data.find(b"\r", start) >= 0
+                and data.count(b"\r", start) != data.count(b"\r\n", start)) \
+            or _has_long_line(data, start):
+        return parse_csv_bytes(bytes(data), keep_records=False)
+    end = data.find(b"\n", start)
+    first = bytes(data[start: end if end >= 0 else size]).removesuffix(b"\r")
+    header = _one_record(first)
+    if not header or len(set(header)) != len(header):
+        return parse_csv_bytes(bytes(data), keep_records=False)
+    width = len(header)
+    lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+    quote = data.find(b'"', start + len(first))
+    while quote >= 0:                        # every line holding a quote: one whole record
+        begin = data.rfind(b"\n", start, quote) + 1
+        stop = data.find(b"\n", quote)
+        stop = size if stop < 0 else stop
+        record = _one_record(bytes(data[max(begin, start):stop]).removesuffix(b"\r"))
+        if record is None or len(record) != width:
+            return parse_csv_bytes(bytes(data), keep_records=False)
+        quote = data.find(b'"', stop)
+    return ParsedFile(header=header, rows=lines - 1, sha256=hashlib.sha256(data).hexdigest(),
+                      has_bom=has_bom, exact=False)
+
+
+def _utf8(data, start: int) -> bool:
+    if data.isascii():
+        return True
+    try:
+        codecs.utf_8_decode(memoryview(data)[start:], "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, str | None]:
@@ -142,123 +206,46 @@ def _read_bytes(path: Path) -> tuple[bytes | None, str | None]:
         return None, f"cannot read the file ({err.strerror or err})"
 
 
-@dataclass
-class Delivery:
-    """The frames the delivery suites validate."""
-
-    root: Path
-    files: pd.DataFrame
-    forms: dict[str, pd.DataFrame]
-    contract: Contract = field(repr=False, default=None)
-    manifest_sites: set = field(default_factory=set, repr=False)
-
-    @property
-    def site_transfers(self) -> pd.DataFrame:
-        """Every (SITEID, TRANSFER_ID) the delivery mentions (site folders and manifests)."""
-        rows = {(r.SITE_FOLDER, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
-                if r.SITE_FOLDER is not None}
-        rows |= set(self.manifest_sites)
-        return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
-
-    # ------------------------------------------------------------------ suite frames
-    def _distinct(self, form: str, key_cols: list[str], keep: list[str], tag: str):
-        """Distinct rows of ``form`` by ``key_cols`` (columns ``keep``), and where each
-        occurs: (frame with _KEY, occurrences: _KEY + lineage); _KEY is unique across
-        forms (``<tag>:<form>:<n>``)."""
-        frame = self.forms[form]
-        codes = frame.groupby(key_cols, dropna=False, sort=False).ngroup()
-        key = (f"{tag}:{form}:" + codes.astype(str)).to_numpy()
-        occurrences = frame[LINEAGE].assign(_KEY=key)
-        first = ~codes.duplicated().to_numpy()
-        distinct = frame.loc[first, [c for c in keep if c not in LINEAGE]]
-        distinct = pd.concat([occurrences.loc[first], distinct], axis=1)
-        return distinct.reset_index(drop=True), occurrences
-
-    def value_frame(self, form: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Distinct rows of ``form`` by the site folder and the form's own columns (what the
-        ``delivery_<form>`` suite reads), and where each occurs."""
-        own = [c.name for c in self.contract.form_columns(form)]
-        frame = self.forms[form]
-        helpers = [c for c in frame.columns if c.endswith(("__ISO", "__NUM"))
-                   and c.split("__")[0] in own]
-        helpers += [c for c in ("LBRES_KEY", "LBUNIT_KEY") if c in frame]
-        return self._distinct(form, ["SITE_FOLDER", *own], [*own, *helpers], "values")
-
-    def common_frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Distinct rows of every form by the site folder, the common columns (spec section
-        3) and IN_DM, stacked: the ``delivery_common`` suite checks them for all forms."""
-        common = [c.name for c in self.contract.common]
-        helpers = ["SUBJID_SITE", "IN_DM"] + [f"{c.name}__NUM" for c in self.contract.common
-                                              if c.min_value is not None
-                                              or c.max_value is not None]
-        frames, occurrences = [], []
-        for form, rows in self.forms.items():
-            if not len(rows):
-                continue
-            distinct, where = self._distinct(form, ["SITE_FOLDER", *common, "IN_DM"],
-                                             [*common, *helpers], "common")
-            frames.append(distinct.assign(FORM=form))
-            occurrences.append(where)
-        if not frames:
-            return pd.DataFrame(), pd.DataFrame()
-        frame = pd.concat(frames, ignore_index=True)
-        frame.loc[frame["FORM"] == "dm", "IN_DM"] = None      # dm is where subjects are listed
-        return frame.copy(), pd.concat(occurrences, ignore_index=True)
-
-    def dates_frame(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Every date and timestamp value of every row, long (one row per value), distinct
-        per transfer, site, subject, form, column and value, with the bounds the order
-        checks compare: LO/HI (earliest/latest day a partial date can mean), TRANSFER_BOUND
-        (the transfer's date, or its date-time for a timestamp) and the subject's consent
-        (ICDT_ON_STUDY for on-study dates, ICDT_HISTORY for history dates)."""
-        pieces = []
-        for form, frame in self.forms.items():
-            for col in self.contract.common + self.contract.form_columns(form):
-                if not (col.is_date or col.type == "timestamp"):
-                    continue
-                timestamp = col.type == "timestamp"
-                needed = [*LINEAGE, "SUBJID", col.name, "ICDT",
-                          "TRANSFER_DTM" if timestamp else "TRANSFER_DATE",
-                          *([f"{col.name}__TS"] if timestamp
-                            else [f"{col.name}__LO", f"{col.name}__HI"])]
-                present = frame.loc[frame[col.name].notna().to_numpy(), needed]
-                if not len(present):
-                    continue
-                lo = present[f"{col.name}__TS" if timestamp else f"{col.name}__LO"]
-                hi = lo if timestamp else present[f"{col.name}__HI"]
-                nat = pd.Series(pd.NaT, index=present.index, dtype="datetime64[ns]")
-                pieces.append(pd.DataFrame({
-                    **{c: present[c] for c in LINEAGE},
-                    "SUBJID": present["SUBJID"], "FORM": form, "COLUMN": col.name,
-                    "VALUE": present[col.name], "ROLE": col.date_role,
-                    "LO": lo, "HI": hi,
-                    "TRANSFER_BOUND": present["TRANSFER_DTM" if timestamp else "TRANSFER_DATE"],
-                    "ICDT_ON_STUDY": present["ICDT"] if col.date_role == "ON_STUDY" else nat,
-                    "ICDT_HISTORY": present["ICDT"] if col.date_role == "HISTORY" else nat,
-                }))
-        if not pieces:
-            return pd.DataFrame(), pd.DataFrame()
-        frame = pd.concat(pieces, ignore_index=True)
-        for c in ("LO", "HI", "TRANSFER_BOUND", "ICDT_ON_STUDY", "ICDT_HISTORY"):
-            frame[c] = pd.to_datetime(frame[c])
-        key_cols = ["TRANSFER_ID", "SITE_FOLDER", "SUBJID", "FORM", "COLUMN", "VALUE"]
-        frame["_KEY"] = frame.groupby(key_cols, dropna=False, sort=False).ngroup().values
-        occurrences = frame[["_KEY", *LINEAGE]]
-        distinct = frame.drop_duplicates("_KEY").reset_index(drop=True).copy()
-        return distinct, occurrences
-
-    def records_frame(self) -> pd.DataFrame:
-        """One row per data row of every form: record keys for the duplicate and RECVER
-        checks (not deduplicated: both are about a row's place among the others)."""
-        keep = [*LINEAGE, "RECID", "RECVER", "RECVER_NUM", "PREV_RECVER"]
-        pieces = [frame[keep].assign(FORM=form) for form, frame in self.forms.items()
-                  if len(frame)]
-        if not pieces:
-            return pd.DataFrame(columns=[*keep, "FORM"])
-        return pd.concat(pieces, ignore_index=True).copy()
+_buffers = threading.local()
 
 
-# ---------------------------------------------------------------------------- reading
+def _inspect_path(path: Path) -> ParsedFile:
+    """Read ``path`` into this thread's buffer (files come largest first, so the buffer
+    only shrinks: no new pages per file) and inspect it."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            buf = getattr(_buffers, "buf", None)
+            if buf is None or len(buf) < size:
+                buf = _buffers.buf = bytearray(size)
+            else:
+                del buf[size:]
+            view = memoryview(buf)
+            got = 0
+            while got < size:
+                n = fh.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            view.release()
+            if got < size:
+                del buf[got:]
+            extra = fh.read()                # the file grew meanwhile
+    except OSError as err:
+        return ParsedFile(csv_error=f"cannot read the file ({err.strerror or err})")
+    if extra:
+        return inspect_bytes(bytes(buf) + extra)
+    return inspect_bytes(buf)
+
+
+def _exact_path(path: Path) -> ParsedFile:
+    data, error = _read_bytes(path)
+    if data is None:
+        return ParsedFile(csv_error=error)
+    return parse_csv_bytes(data, keep_records=False)
+
+
+# ---------------------------------------------------------------------------- manifest
 def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
     """FILE -> manifest entry; and an error text when the manifest itself is unusable."""
     if not path.is_file():
@@ -287,14 +274,55 @@ def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
     return entries, None
 
 
-def read_delivery(root: Path, contract: Contract) -> Delivery:
-    """Read every transfer folder under ``root`` (see the module docstring)."""
+# ---------------------------------------------------------------------------- the delivery
+@dataclass
+class DeliveryFiles:
+    """The file level of a delivery (see the module docstring)."""
+
+    root: Path
+    files: pd.DataFrame
+    unusable: set[str] = field(default_factory=set)        # SOURCE_FILEs (known data files)
+    manifest_sites: set = field(default_factory=set, repr=False)
+    exact_files: int = 0                                    # files that took the exact path
+
+    @property
+    def site_transfers(self) -> pd.DataFrame:
+        """Every (SITEID, TRANSFER_ID) the delivery mentions (site folders and manifests)."""
+        rows = {(r.SITE_FOLDER, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
+                if r.SITE_FOLDER is not None}
+        rows |= set(self.manifest_sites)
+        return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
+
+    @property
+    def data_files(self) -> pd.DataFrame:
+        """Usable known data files: SOURCE_FILE, TRANSFER_ID, SITE_FOLDER, FORM."""
+        known = self.files[self.files["KNOWN_FILE"].astype(bool)
+                           & self.files["ON_DISK"].astype(bool)
+                           & self.files["SITE_FOLDER"].notna()          # not a manifest
+                           & ~self.files["SOURCE_FILE"].isin(self.unusable)]
+        return known[["SOURCE_FILE", "TRANSFER_ID", "SITE_FOLDER", "FORM"]] \
+            .reset_index(drop=True)
+
+    def multi_transfer_sites(self) -> list[str]:
+        """Sites with data files in more than one transfer (RECVER can go backwards)."""
+        files = self.data_files
+        counts = files.groupby("SITE_FOLDER")["TRANSFER_ID"].nunique()
+        return sorted(counts[counts > 1].index)
+
+
+def scan_files(root: Path, contract: Contract, row_counts=None) -> DeliveryFiles:
+    """Every transfer folder under ``root``.
+
+    ``row_counts``: SOURCE_FILE -> data rows DuckDB read into the base tables (a dict, or a
+    callable returning one; it is called after the files were read, so the base-table query
+    can run meanwhile). Without it every file takes the exact path.
+    """
     root = Path(root)
-    file_rows: list[dict] = []
-    parsed_files: dict[str, tuple[dict, ParsedFile]] = {}
-    manifest_sites: set = set()
     known_forms = set(contract.forms)
     transfers = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    file_rows: list[dict] = []
+    manifest_sites: set = set()
+    to_read: dict[str, Path] = {}
     for tdir in transfers:
         transfer = tdir.name
         entries, manifest_error = read_manifest(tdir / "manifest.csv")
@@ -305,10 +333,12 @@ def read_delivery(root: Path, contract: Contract) -> Delivery:
             "KNOWN_FILE": True, "MANIFEST_ERROR": manifest_error,
         })
         on_disk = {}
-        for path in sorted(tdir.rglob("*")):
-            name = path.relative_to(tdir).as_posix()
-            if path.is_file() and name != "manifest.csv":
-                on_disk[name] = path
+        for folder, _dirs, names in os.walk(tdir):
+            for name in names:
+                path = Path(folder) / name
+                rel = path.relative_to(tdir).as_posix()
+                if rel != "manifest.csv":
+                    on_disk[rel] = path
         for name in sorted(set(on_disk) | set(entries)):
             parts = name.split("/")
             site = (parts[0].removeprefix("site_")
@@ -329,136 +359,54 @@ def read_delivery(root: Path, contract: Contract) -> Delivery:
                 row["LISTED_AS"] = (f"site_{entry.get('SITEID')}/"
                                     f"{(entry.get('FORM') or '').lower()}.csv")
             if name in on_disk:
-                data, error = _read_bytes(on_disk[name])
-                parsed = (parse_csv_bytes(data) if data is not None
-                          else ParsedFile(csv_error=error))
-                row |= {
-                    "ACTUAL_ROWS": None if parsed.rows is None else str(parsed.rows),
-                    "ACTUAL_SHA256": parsed.sha256,
-                    "UTF8_OK": parsed.utf8_ok, "BAD_UTF8_ROW": parsed.bad_utf8_row,
-                    "BAD_UTF8_COLUMN": parsed.bad_utf8_column, "HAS_BOM": parsed.has_bom,
-                    "CSV_ERROR": parsed.csv_error, "CSV_ERROR_ROW": parsed.csv_error_row,
-                }
-                if row["KNOWN_FILE"] and parsed.header is not None:
-                    expected = contract.expected_header(form)
-                    missing = [c for c in expected if c not in parsed.header]
-                    extra = [c for c in parsed.header if c not in expected]
-                    row["MISSING_COLUMNS"] = ", ".join(missing) or None
-                    row["EXTRA_COLUMNS"] = ", ".join(extra) or None
-                if row["KNOWN_FILE"] and parsed.usable:
-                    parsed_files[row["SOURCE_FILE"]] = (row, parsed)
+                to_read[row["SOURCE_FILE"]] = on_disk[name]
             file_rows.append(row)
+
+    # read every file once (largest first, so the pool stays busy)
+    order = sorted(to_read, key=lambda f: -_size(to_read[f]))
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        parsed = dict(zip(order, pool.map(lambda f: _inspect_path(to_read[f]), order)))
+    counts = row_counts() if callable(row_counts) else (row_counts or {})
+
+    unusable: set[str] = set()
+    exact_files = 0
+    for row in file_rows:
+        source = row["SOURCE_FILE"]
+        if source not in parsed:
+            continue
+        p = parsed[source]
+        if row["KNOWN_FILE"] and p.usable:
+            read = counts.get(source, 0)
+            if not p.exact and read != p.rows:        # DuckDB skipped or split lines
+                p = _exact_path(to_read[source])
+            if p.usable and read != p.rows:
+                p.csv_error = (f"the warehouse's CSV reader read {read} of the file's "
+                               f"{p.rows} data rows")
+        exact_files += p.exact
+        row |= {
+            "ACTUAL_ROWS": None if p.rows is None else str(p.rows),
+            "ACTUAL_SHA256": p.sha256,
+            "UTF8_OK": p.utf8_ok, "BAD_UTF8_ROW": p.bad_utf8_row,
+            "BAD_UTF8_COLUMN": p.bad_utf8_column, "HAS_BOM": p.has_bom,
+            "CSV_ERROR": p.csv_error, "CSV_ERROR_ROW": p.csv_error_row,
+        }
+        if row["KNOWN_FILE"] and p.header is not None:
+            expected = contract.expected_header(row["FORM"])
+            missing = [c for c in expected if c not in p.header]
+            extra = [c for c in p.header if c not in expected]
+            row["MISSING_COLUMNS"] = ", ".join(missing) or None
+            row["EXTRA_COLUMNS"] = ", ".join(extra) or None
+        if row["KNOWN_FILE"] and not p.usable:
+            unusable.add(source)
     files = pd.DataFrame(file_rows, columns=FILE_COLUMNS).astype(object)
     files = files.where(files.notna(), None)
-    forms = {form: _form_frame(form, contract, parsed_files) for form in contract.forms}
-    _add_cross_file_columns(forms, contract)
-    return Delivery(root=root, files=files, forms=forms, contract=contract,
-                    manifest_sites={(s, t) for s, t in manifest_sites if s})
+    return DeliveryFiles(root=root, files=files, unusable=unusable,
+                         manifest_sites={(s, t) for s, t in manifest_sites if s},
+                         exact_files=exact_files)
 
 
-# ---------------------------------------------------------------------------- per-form frames
-def _form_frame(form: str, contract: Contract, parsed: dict) -> pd.DataFrame:
-    columns = contract.expected_header(form)
-    data: dict[str, list] = {c: [] for c in LINEAGE + columns}
-    for source_file, (row, p) in parsed.items():
-        if row["FORM"] != form or not p.records:
-            continue
-        n = p.rows
-        for key in ("TRANSFER_ID", "SITE_FOLDER", "FILE", "SOURCE_FILE"):
-            data[key].extend([row[key]] * n)
-        data["SOURCE_ROW"].extend(range(1, n + 1))
-        index = {name: j for j, name in enumerate(p.header)}
-        for c in columns:
-            if c in index:
-                j = index[c]
-                data[c].extend([r[j] or None for r in p.records])   # empty field = missing
-            else:
-                data[c].extend([None] * n)
-    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
-    frame["SOURCE_ROW"] = frame["SOURCE_ROW"].astype("int64")
-    extra: dict[str, pd.Series] = {
-        "TRANSFER_DATE": pd.to_datetime(frame["TRANSFER_ID"].str.slice(0, 8),
-                                        format="%Y%m%d", errors="coerce"),
-        "TRANSFER_DTM": pd.to_datetime(frame["TRANSFER_ID"], format="%Y%m%dT%H%M",
-                                       errors="coerce"),
-    }
-    for column in contract.common + contract.form_columns(form):
-        name = column.name
-        if column.is_date:
-            extra |= _date_helpers(frame[name], name, column.partial_allowed)
-        if column.min_value is not None or column.max_value is not None:
-            extra[f"{name}__NUM"] = pd.to_numeric(frame[name], errors="coerce")
-    extra["MODDTC__TS"] = pd.to_datetime(frame["MODDTC"], format="%Y-%m-%dT%H:%M:%S",
-                                         errors="coerce")
-    extra["RECVER_NUM"] = pd.to_numeric(frame["RECVER"], errors="coerce")
-    subj = frame["SUBJID"].astype("string")
-    extra["SUBJID_SITE"] = subj.str.extract(r"^([0-9]{3})-[0-9]{3}$", expand=False) \
-        .astype(object).where(lambda v: v.notna(), None)
-    if form == "lb":
-        test = frame["LBTESTCD"].fillna("")
-        extra["LBRES_KEY"] = (test + ":" + frame["LBORRES"].fillna("")).where(
-            frame["LBORRES"].notna(), None)
-        extra["LBUNIT_KEY"] = test + ":" + frame["LBORRESU"].fillna("")
-    return pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
-
-
-def _match(series: pd.Series, pattern: str) -> pd.Series:
-    return series.astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
-
-
-def _date_helpers(value: pd.Series, name: str, partial: bool) -> dict[str, pd.Series]:
-    """<name>__ISO (text to test for calendar validity), __LO / __HI (earliest / latest day
-    the date can mean; a partial date only where ``partial``)."""
-    full = _match(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-    month = _match(value, r"[0-9]{4}-[0-9]{2}") & partial
-    year = _match(value, r"[0-9]{4}") & partial
-    text = value.astype("string")
-    iso = pd.Series(None, index=value.index, dtype=object)
-    iso[full] = text[full]
-    iso[month] = text[month] + "-01"
-    iso[year] = text[year] + "-01-01"
-    lo = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
-    hi = lo.copy()
-    hi[month] = lo[month] + pd.offsets.MonthEnd(0)
-    hi[year] = lo[year] + pd.offsets.YearEnd(0)
-    return {f"{name}__ISO": iso, f"{name}__LO": lo, f"{name}__HI": hi}
-
-
-def _add_cross_file_columns(forms: dict[str, pd.DataFrame], contract: Contract) -> None:
-    """IN_DM / ICDT from the same transfer's dm file; PREV_RECVER from earlier transfers."""
-    dm = forms.get("dm")
-    keys = ["TRANSFER_ID", "SITE_FOLDER"]
-    if dm is not None and len(dm):
-        consent = (dm.sort_values("RECVER_NUM", na_position="first")
-                   .drop_duplicates(keys + ["SUBJID"], keep="last")
-                   [keys + ["SUBJID", "ICDAT__LO"]]
-                   .rename(columns={"ICDAT__LO": "ICDT"}))
-        consent["IN_DM"] = True
-        dm_files = dm[keys].drop_duplicates()
-        dm_files["_DM_FILE"] = True
-    else:
-        consent = pd.DataFrame(columns=keys + ["SUBJID", "ICDT", "IN_DM"])
-        dm_files = pd.DataFrame(columns=keys + ["_DM_FILE"])
-    for form, frame in list(forms.items()):
-        subject = frame[keys + ["SUBJID"]]
-        merged = subject.merge(consent, on=keys + ["SUBJID"], how="left") \
-                        .merge(dm_files, on=keys, how="left")
-        in_dm = merged["IN_DM"].astype(object)
-        in_dm[merged["IN_DM"].isna()] = False
-        in_dm[merged["_DM_FILE"].isna()] = None       # no usable dm file: not checkable
-        in_dm[merged["SUBJID"].isna()] = None         # reported by the not-null check
-        # PREV_RECVER: highest RECVER of the record in the site's earlier transfers
-        rec = ["SITE_FOLDER", "RECID"]
-        per_transfer = (frame[rec + ["TRANSFER_ID", "RECVER_NUM"]].dropna(subset=["RECID"])
-                        .groupby(rec + ["TRANSFER_ID"], sort=True)["RECVER_NUM"].max()
-                        .reset_index())
-        per_transfer["_CUMMAX"] = per_transfer.groupby(rec)["RECVER_NUM"].cummax()
-        per_transfer["PREV_RECVER"] = per_transfer.groupby(rec)["_CUMMAX"].shift()
-        prev = frame[rec + ["TRANSFER_ID"]].merge(
-            per_transfer[rec + ["TRANSFER_ID", "PREV_RECVER"]],
-            on=rec + ["TRANSFER_ID"], how="left")
-        forms[form] = pd.concat([frame, pd.DataFrame({
-            "IN_DM": in_dm.values,
-            "ICDT": pd.to_datetime(merged["ICDT"]).values,
-            "PREV_RECVER": prev["PREV_RECVER"].values,
-        }, index=frame.index)], axis=1).copy()                 # one block per dtype
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -9,18 +9,24 @@ Every expectation carries a ``meta`` that says what a data manager is told when 
 - ``value``    frame column holding the value to show (default: the expectation's column);
 - ``row``      frame column holding the row to report (default SOURCE_ROW; None = no row);
 - ``column_from`` frame column holding the reported column name (e.g. MISSING_COLUMNS);
-- ``report``   ``later_duplicates``: of a duplicated key, report every occurrence but the first.
+- ``report``   ``later_duplicates``: of a duplicated key, report every occurrence but the first;
+- ``count`` / ``examples`` (delivery_records, delivery_dates) frame columns holding the number
+  of offending rows of the file and examples (the frame row stands for a whole file).
 
 Suites
 ------
 ``delivery_files``   one row per file / manifest (frame from expectations.delivery): manifest,
                      hash, row count, UTF-8, BOM, CSV structure, missing / extra columns.
-``delivery_common``  the columns every form shares, all forms stacked (distinct rows): required
-                     values, types, codes, SITEID vs folder, SUBJID pattern / site / in dm.
-``delivery_<form>``  one per form, its own columns (distinct rows): types, dates (format,
-                     calendar, partial only where allowed), codes, ranges, lab results/units.
-``delivery_records`` duplicate (RECID, RECVER) in a file, RECVER going backwards.
-``delivery_dates``   dates vs the transfer date and informed consent (own precision).
+``delivery_common``  the columns every form shares, all forms (distinct values per column,
+                     stacked; ``_PART`` names the column): required values, types, codes,
+                     SITEID vs folder, SUBJID pattern / site / in dm.
+``delivery_<form>``  one per form, its own columns (distinct values per column, stacked):
+                     types, dates (format, calendar, partial only where allowed), codes,
+                     ranges, lab results/units.
+``delivery_records`` per file: duplicate (RECID, RECVER) rows, RECVER going backwards.
+``delivery_dates``   per file and date column: dates vs the transfer date and informed consent
+                     (own precision).
+(expectations.delivery_rows says how DuckDB reduces the rows to these frames.)
 ``adam_<dataset>``   ADaM conformance (docs/DESIGN.md contracts, seeds/adam_*.csv).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
@@ -31,6 +37,8 @@ import re
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
+
+from great_expectations.expectations.row_conditions import Column as RowColumn
 
 from expectations.contract import Contract
 
@@ -122,20 +130,23 @@ def delivery_files_suite(contract: Contract) -> gx.ExpectationSuite:
 
 
 def delivery_form_suite(contract: Contract, form: str) -> gx.ExpectationSuite:
-    """Values of one form's own columns (frame: Delivery.value_frame(form))."""
+    """Values of one form's own columns (frame: expectations.delivery_rows, one row per
+    distinct value of a column, _PART names the column)."""
     E = []
     for col in contract.form_columns(form):
         E.extend(_value_expectations(contract, col))
     if form == "lb":
         E.extend(_lab_expectations(contract))
     return _suite(f"delivery_{form}", f"Delivery contract of form {form}, values of its own "
-                  "columns: one row per distinct row (site, values) of every transfer (spec "
-                  "section 4).", E)
+                  "columns (spec section 4): one row per distinct value of a column in every "
+                  "transfer (_PART names the column).", E)
 
 
 def delivery_common_suite(contract: Contract) -> gx.ExpectationSuite:
     """The columns every form shares (spec section 3), for all forms at once (frame:
-    Delivery.common_frame, one row per distinct row of every form, FORM names it)."""
+    expectations.delivery_rows, one row per distinct value of a column - with the site
+    folder for SITEID and SUBJID - _PART names the column; IN_DM rows: one per transfer,
+    site and subject of every form but dm)."""
     E = []
     for col in contract.common:
         E.extend(_value_expectations(contract, col))
@@ -150,10 +161,11 @@ def delivery_common_suite(contract: Contract) -> gx.ExpectationSuite:
     E.append(gxe.ExpectColumnValuesToBeInSet(
         column="IN_DM", value_set=[True],
         meta=_meta("subjid_in_dm", "SUBJID not in dm: {value} has no record in the "
-                   "site's dm file of this transfer", "SUBJID", value="SUBJID")))
+                   "site's dm file of this transfer", "SUBJID", value="IN_DM_SUBJID")))
     return _suite("delivery_common", "Delivery contract, the columns common to every form "
-                  "(spec section 3): one row per distinct row (site, values) of every form and "
-                  "transfer; SITEID vs the folder, SUBJID of the site and present in dm.", E)
+                  "(spec section 3): one row per distinct value of a column (with the site "
+                  "folder for SITEID, SUBJID) of every form and transfer; SITEID vs the folder, "
+                  "SUBJID of the site and present in dm.", E)
 
 
 def _value_expectations(contract: Contract, col) -> list:
@@ -161,9 +173,10 @@ def _value_expectations(contract: Contract, col) -> list:
     E = []
     lists = contract.codelists
     name = col.name
-    if col.required:
+    if col.required:             # the frame stacks columns: only this column's rows count
         E.append(gxe.ExpectColumnValuesToNotBeNull(
-            column=name, meta=_meta("required", "required value is missing", name)))
+            column=name, row_condition=RowColumn("_PART") == name,
+            meta=_meta("required", "required value is missing", name)))
     regex = contract.type_regex.get(col.type_key)
     expected = contract.type_expected.get(col.type_key, "")
     if regex:
@@ -201,55 +214,66 @@ def _value_expectations(contract: Contract, col) -> list:
 
 
 def delivery_dates_suite() -> gx.ExpectationSuite:
-    """Dates vs the transfer date and informed consent, at each date's own precision
-    (frame: expectations.delivery Delivery.dates_frame, one row per date value)."""
+    """Dates vs the transfer date and informed consent, at each date's own precision (frame:
+    expectations.delivery_rows.Dates, one row per file and date column holding the extreme
+    values: if they pass, every row of the column passes)."""
     E = [
-        # after the transfer date when even the earliest day the (partial) date can mean is
+        # after the transfer date when even the earliest day the (partial) date can mean is:
+        # LATEST = the latest such day in the column
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="TRANSFER_BOUND", column_B="LO", or_equal=True,
+            column_A="TRANSFER_BOUND", column_B="LATEST", or_equal=True,
             ignore_row_if="either_value_is_missing",
             meta=_meta("after_transfer", "{COLUMN} {VALUE} is after the transfer date "
-                       "{TRANSFER_BOUND}", column_from="COLUMN", value="VALUE")),
+                       "{TRANSFER_BOUND}", column_from="COLUMN", value="VALUE",
+                       row="FIRST_ROW", count="N", examples="EXAMPLES")),
         # before consent only when even the latest day it can mean is (2017-03 is not
-        # before a consent on 2017-03-20)
+        # before a consent on 2017-03-20): the value earliest relative to its subject's
+        # consent (ON_STUDY_HI) and that consent
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="HI", column_B="ICDT_ON_STUDY", or_equal=True,
+            column_A="ON_STUDY_HI", column_B="ICDT_ON_STUDY", or_equal=True,
             ignore_row_if="either_value_is_missing",
             meta=_meta("before_consent", "{COLUMN} {VALUE} is before informed consent "
-                       "({ICDT_ON_STUDY}) of subject {SUBJID}", column_from="COLUMN",
-                       value="VALUE")),
+                       "({ICDT}) of subject {SUBJID}", column_from="COLUMN",
+                       value="VALUE", row="FIRST_ROW", count="N", examples="EXAMPLES")),
         # history dates (mh, pt) must be before consent: after it when even the earliest
-        # day they can mean is
+        # day they can mean is; HISTORY_LO = the value latest relative to the consent
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="ICDT_HISTORY", column_B="LO", or_equal=True,
+            column_A="ICDT_HISTORY", column_B="HISTORY_LO", or_equal=True,
             ignore_row_if="either_value_is_missing",
             meta=_meta("history_after_consent", "{COLUMN} {VALUE} is after informed consent "
-                       "({ICDT_HISTORY}) of subject {SUBJID}; history dates must be before it",
-                       column_from="COLUMN", value="VALUE")),
+                       "({ICDT}) of subject {SUBJID}; history dates must be before it",
+                       column_from="COLUMN", value="VALUE", row="FIRST_ROW", count="N",
+                       examples="EXAMPLES")),
     ]
     return _suite("delivery_dates", "Delivery contract, date order: no date after the "
                   "transfer's date, on-study dates not before informed consent, history dates "
-                  "(mh, pt) not after it; partial dates compared at their own precision.", E)
+                  "(mh, pt) not after it; partial dates compared at their own precision. One "
+                  "row per file and date column with its extreme values.", E)
 
 
 def delivery_records_suite() -> gx.ExpectationSuite:
-    """Record keys (frame: Delivery.records_frame, one row per data row of every form)."""
+    """Record keys (frame: expectations.delivery_rows.Records, one row per data file)."""
     E = [
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["SOURCE_FILE", "RECID", "RECVER"],
-            meta=_meta("duplicate_record", "duplicate (RECID, RECVER) ({RECID}, {RECVER}): the "
-                       "same record version is already in row {first_row}", "RECID",
-                       value="RECID", report="later_duplicates")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="DUPLICATE_ROWS", min_value=0, max_value=0,
+            meta=_meta("duplicate_record", "duplicate (RECID, RECVER) ({DUPLICATE_RECID}, "
+                       "{DUPLICATE_RECVER}): the same record version is already in row "
+                       "{DUPLICATE_OF_ROW}", "RECID", value="DUPLICATE_RECID",
+                       row="FIRST_DUPLICATE_ROW", count="DUPLICATE_ROWS",
+                       examples="DUPLICATE_EXAMPLES")),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="RECVER_NUM", column_B="PREV_RECVER", or_equal=True,
+            column_A="WORST_RECVER", column_B="WORST_PREV_RECVER", or_equal=True,
             ignore_row_if="either_value_is_missing",
-            meta=_meta("recver_backwards", "RECVER {value} of record {RECID} went backwards "
-                       "(RECVER {PREV_RECVER:g} in an earlier transfer of the site)", "RECVER",
-                       value="RECVER")),
+            meta=_meta("recver_backwards", "RECVER {value} of record {BACKWARDS_RECID} went "
+                       "backwards (RECVER {BACKWARDS_PREV_RECVER:g} in an earlier transfer of "
+                       "the site)", "RECVER", value="BACKWARDS_RECVER",
+                       row="FIRST_BACKWARDS_ROW", count="BACKWARDS_ROWS",
+                       examples="BACKWARDS_EXAMPLES")),
     ]
-    return _suite("delivery_records", "Delivery contract, record versions: (RECID, RECVER) "
-                  "unique within a file; RECVER never lower than in the site's earlier "
-                  "transfers.", E)
+    return _suite("delivery_records", "Delivery contract, record versions, one row per data "
+                  "file: no (RECID, RECVER) twice in a file (DUPLICATE_ROWS = 0); RECVER never "
+                  "lower than in the site's earlier transfers (the row furthest below, "
+                  "WORST_RECVER, is not below its earlier WORST_PREV_RECVER).", E)
 
 
 def _lab_expectations(contract: Contract) -> list:
@@ -344,27 +368,47 @@ def rule_expectation(kind: str, variable: str, other: str | None = None,
     raise ValueError(f"unknown rule kind {kind!r}")
 
 
+def adam_count_column(kind: str, variable: str, other: str | None = None) -> str | None:
+    """Frame column that holds, on a row of the reduced ADaM frame, how many dataset rows that
+    row stands for in this rule (expectations.checks.adam_frame); None for ``integer`` (a
+    column-type check). The report's UNEXPECTED_COUNT sums it over the failing rows."""
+    if kind == "integer":
+        return None
+    parts = [kind, *variable.split("|"), *([other] if other else [])]
+    return "_N__" + "__".join(parts)
+
+
 def adam_suite(dataset: str, required: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
-    """ADaM conformance of one dataset (seeds adam_required_variables, adam_rules)."""
+    """ADaM conformance of one dataset (seeds adam_required_variables, adam_rules), validated
+    on the dataset's reduced frame (expectations.checks.adam_frame): each rule's meta
+    ``count_column`` names the frame column with the dataset rows each frame row stands for."""
     E = [gxe.ExpectTableColumnsToMatchSet(
         column_set=list(required), exact_match=False,
         meta=_meta("required_variables", "required variable(s) missing: {missing} "
                    "(docs/DESIGN.md contract)"))]
     for r in rules.itertuples(index=False):
+        kind, variable, other = _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE)
+        count = adam_count_column(kind, variable, other)
         E.append(rule_expectation(
-            _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE), _cell(r.VALUE_SET),
-            r.MIN_VALUE, r.MAX_VALUE, check=_cell(r.CHECK_KIND),
-            description=_cell(r.DESCRIPTION)))
+            kind, variable, other, _cell(r.VALUE_SET), r.MIN_VALUE, r.MAX_VALUE, check=kind,
+            description=_cell(r.DESCRIPTION), **({"count_column": count} if count else {})))
     return _suite(f"adam_{dataset}", f"ADaM conformance of adam.{dataset}: required variables "
-                  "(docs/DESIGN.md) and seeds/adam_rules.csv. Every failure blocks publication "
-                  "of new results.", E)
+                  "(docs/DESIGN.md) and seeds/adam_rules.csv, validated on the dataset's rows "
+                  "that stand for every distinct value a rule looks at (per site). Every failure "
+                  "blocks publication of new results.", E)
 
 
 def study_rules_suite(frame_name: str, rules: pd.DataFrame) -> gx.ExpectationSuite:
-    """Study rules over one frame (seed study_rules); failures are queries, not blockers."""
-    E = [rule_expectation(_cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE),
-                          _cell(r.VALUE_SET), r.MIN_VALUE, r.MAX_VALUE,
-                          check=_cell(r.RULE_ID), message=_cell(r.MESSAGE))
-         for r in rules.itertuples(index=False)]
+    """Study rules over one frame (seed study_rules); failures are queries, not blockers.
+    COUNT_VARIABLE (optional seed column) becomes the meta ``count_column``: the frame column
+    whose sum over the failing rows is the report's UNEXPECTED_COUNT (a row of
+    validation.study_rule_records stands for a subject's records)."""
+    E = []
+    for r in rules.itertuples(index=False):
+        count = _cell(getattr(r, "COUNT_VARIABLE", None))
+        E.append(rule_expectation(
+            _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE), _cell(r.VALUE_SET),
+            r.MIN_VALUE, r.MAX_VALUE, check=_cell(r.RULE_ID), message=_cell(r.MESSAGE),
+            **({"count_column": count} if count else {})))
     return _suite(f"study_rules_{frame_name}", f"Study rules ({frame_name}) a data manager "
                   "queries a site about (seeds/study_rules.csv); warnings, not blockers.", E)

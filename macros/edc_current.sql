@@ -5,7 +5,8 @@
     1. only rows of the site's LATEST transfer for this form
        (int_edc__site_latest_transfer; a site absent from later transfers keeps its
        earlier latest transfer - transfers are cumulative);
-    2. per record (site folder, RECID) the row with the highest RECVER in that transfer;
+    2. per record (site folder, RECID) the row with the highest RECVER in that transfer
+       (ties: the later row); only records with several rows are ranked;
     3. records whose current version is RECSTAT = 'DELETED' are dropped;
     4. data cutoff (dbt var data_cutoff): rows whose `cutoff_date` expression (the form's
        main date, a DATE) is after the cutoff are dropped. Rows with an unknown date are kept
@@ -20,7 +21,23 @@ with latest_transfer as (
     where FORM = '{{ form }}'
 ),
 
-in_latest_transfer as (
+repeated_records as (
+    -- records with more than one row in the latest transfer (corrections): the only ones that
+    -- need ranking. A pass over the key columns alone, grouped on a 64-bit hash of the key:
+    -- a hash collision only sends a record through the ranking below as well (same result),
+    -- while the hash table stays small (issue 7: 45 M ex rows at 100k subjects).
+    select hash(raw_.SITE_FOLDER, raw_.RECID) as _RECORD_KEY
+    from {{ ref('stg_edc__' ~ form) }} as raw_
+    inner join latest_transfer
+        on raw_.SITE_FOLDER = latest_transfer.SITE_FOLDER
+        and raw_.TRANSFER_ID = latest_transfer.LATEST_TRANSFER_ID
+    group by 1
+    having count(*) > 1
+),
+
+in_latest_transfer as not materialized (
+    -- read twice (single-version and ranked paths) rather than materialised: a copy of all
+    -- columns of every row cost more than a second filtered scan (issue 7)
     select rows_.*
     from {{ ref('stg_edc__' ~ form) }} as rows_
     inner join latest_transfer
@@ -28,20 +45,34 @@ in_latest_transfer as (
         and rows_.TRANSFER_ID = latest_transfer.LATEST_TRANSFER_ID
 ),
 
+single_version as (
+    select in_latest_transfer.*
+    from in_latest_transfer
+    anti join repeated_records
+        on hash(in_latest_transfer.SITE_FOLDER, in_latest_transfer.RECID) = repeated_records._RECORD_KEY
+),
+
 versions_ranked as (
     select
-        *,
+        in_latest_transfer.*,
         row_number() over (
-            partition by SITE_FOLDER, RECID
-            order by RECVER desc nulls last, SOURCE_ROW desc
+            partition by in_latest_transfer.SITE_FOLDER, in_latest_transfer.RECID
+            order by in_latest_transfer.RECVER desc nulls last, in_latest_transfer.SOURCE_ROW desc
         ) as _VERSION_RANK
     from in_latest_transfer
+    semi join repeated_records
+        on hash(in_latest_transfer.SITE_FOLDER, in_latest_transfer.RECID) = repeated_records._RECORD_KEY
+),
+
+current_version as (
+    select * from single_version
+    union all
+    select * exclude (_VERSION_RANK) from versions_ranked where _VERSION_RANK = 1
 )
 
-select * exclude (_VERSION_RANK)
-from versions_ranked
-where _VERSION_RANK = 1
-    and coalesce(RECSTAT, '') <> 'DELETED'
+select *
+from current_version
+where coalesce(RECSTAT, '') <> 'DELETED'
     {%- if cutoff_date is not none %}
     and ({{ cutoff_date }} is null or {{ cutoff_date }} <= {{ data_cutoff() }})
     {%- endif %}

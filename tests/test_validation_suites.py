@@ -1,22 +1,34 @@
 """The validation code on small inputs (fast): the delivery reader never raises and locates
-defects, and the real GX suites fire on data that breaks them (ADaM rules, study rules).
+defects, the delivery checks (file level + DuckDB reductions + GX) find what they must on a
+small real delivery, and the real GX suites fire on data that breaks them (ADaM rules, study
+rules).
 
-GX runs for real, in a temporary GX project (not the repository's ``expectations/gx``).
+GX runs for real, in a temporary GX project (not the repository's ``expectations/gx``). The
+delivery checks read a base layer built here exactly as the warehouse's
+(models/staging/edc/base): the sources' own ``read_csv`` calls from _edc__sources.yml.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
+import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
+import yaml
 
+import trialgen.bad as bad
 from conftest import REPO
-from expectations.checks import run_adam_checks, run_study_rule_checks
-from expectations.contract import Contract
-from expectations.delivery import parse_csv_bytes, read_delivery
+from expectations.checks import run_adam_checks, run_delivery_checks, run_study_rule_checks
+from expectations.contract import Contract, site_id_regex
+from expectations.delivery import inspect_bytes, parse_csv_bytes, scan_files
 
 SEEDS = REPO / "seeds"
+FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
 
 
 def seed(name: str) -> pd.DataFrame:
@@ -31,6 +43,7 @@ def test_reader_locates_bytes_that_are_not_utf8():
     assert not parsed.utf8_ok
     assert (parsed.bad_utf8_row, parsed.bad_utf8_column) == (2, "AETERM")
     assert parsed.rows == 2
+    assert inspect_bytes(data).bad_utf8_row == 2          # the fast path hands it over
 
 
 @pytest.mark.parametrize("data, error", [
@@ -41,12 +54,31 @@ def test_reader_locates_bytes_that_are_not_utf8():
 ])
 def test_reader_reports_broken_csv_without_raising(data, error):
     assert error in parse_csv_bytes(data).csv_error
+    fast = inspect_bytes(data)       # reports it too, or leaves it to DuckDB's row count
+    assert fast.csv_error == parse_csv_bytes(data).csv_error or not fast.exact
 
 
 def test_reader_counts_rows_hashes_and_sees_a_bom():
-    parsed = parse_csv_bytes(b"\xef\xbb\xbfA,B\r\n1,2\r\n3,4\r\n")
-    assert parsed.has_bom and parsed.rows == 2 and parsed.csv_error is None
-    assert parsed.header == ["A", "B"]
+    for read in (parse_csv_bytes, inspect_bytes):
+        parsed = read(b"\xef\xbb\xbfA,B\r\n1,2\r\n3,4\r\n")
+        assert parsed.has_bom and parsed.rows == 2 and parsed.csv_error is None
+        assert parsed.header == ["A", "B"]
+
+
+@pytest.mark.parametrize("data, fast, rows", [
+    (b"A,B\n1,2\n3,4\n", True, 2),
+    (b"A,B\n1,2\n3,4", True, 2),                   # no final newline
+    (bytearray(b"A,B\n1,2\n"), True, 1),           # the thread pool's buffer
+    (b'A,B\n1,"x, y"\n', True, 1),                 # a quoted comma: still one line a record
+    (b'A,B\n1,"x\ny"\n2,3\n', False, 2),           # a record over two lines: exact path
+    (b"A,B\n1,2\r3,4\n", False, 2),                # a bare CR: exact path
+    ("A,B\n1,外来\n".encode(), True, 1),           # UTF-8, not ASCII
+])
+def test_fast_path_counts_records_like_the_csv_module(data, fast, rows):
+    parsed = inspect_bytes(data)
+    assert parsed.exact is not fast
+    assert parsed.rows == rows == parse_csv_bytes(bytes(data)).rows
+    assert parsed.sha256 == parse_csv_bytes(bytes(data)).sha256
 
 
 def test_reader_survives_any_folder(tmp_path):
@@ -55,25 +87,177 @@ def test_reader_survives_any_folder(tmp_path):
     (tmp_path / "not_a_transfer" / "site_1x3" / "ae.csv").write_bytes(b"\x00\xff")
     (tmp_path / "20190101T0200").mkdir()
     (tmp_path / "20190101T0200" / "manifest.csv").write_text("nonsense")
-    delivery = read_delivery(tmp_path, contract)
-    assert set(delivery.files["TRANSFER_ID"]) == {"not_a_transfer", "20190101T0200"}
-    assert read_delivery(tmp_path / "missing", contract).files.empty
+    files = scan_files(tmp_path, contract, {})
+    assert set(files.files["TRANSFER_ID"]) == {"not_a_transfer", "20190101T0200"}
+    assert files.unusable == {"not_a_transfer/site_1x3/ae.csv"}
+    assert scan_files(tmp_path / "missing", contract, {}).files.empty
 
 
-def test_partial_dates_are_bounded_at_their_own_precision(tmp_path):
-    contract = Contract.from_seed_dir(SEEDS)
-    site = tmp_path / "20170401T0200" / "site_101"
-    site.mkdir(parents=True)
-    common = "STUDYID,SITEID,SUBJID,RECID,RECVER,RECSTAT,MODDTC"
-    (site / "ae.csv").write_text(
-        f"{common},AESPID,AETERM,AEDECOD,AEBODSYS,AESTDAT,AEENDAT,AEONGO,AETOXGR,AESER,"
-        "AEREL_IXA,AEREL_LEN,AEREL_DEX,AEACN_IXA,AEACN_LEN,AEACN_DEX,AECYDLY,AEDISCON,AEOUT\n"
-        "NCT02917941,101,101-001,AE-1,1,ACTIVE,2017-03-21T00:00:00,1,x,x,x,2017-03,,Y,1,N,"
-        "RELATED,RELATED,RELATED,DOSE NOT CHANGED,DOSE NOT CHANGED,DOSE NOT CHANGED,N,N,"
-        "RECOVERED/RESOLVED\n", encoding="utf-8")
-    ae = read_delivery(tmp_path, contract).forms["ae"]
-    assert ae["AESTDAT__LO"][0] == pd.Timestamp("2017-03-01")
-    assert ae["AESTDAT__HI"][0] == pd.Timestamp("2017-03-31")     # not before 2017-03-20
+def test_site_id_range_is_a_var():
+    for site_ids in ("101-116", "101-999", "1-999", "95-1205"):
+        first, last = map(int, site_ids.split("-"))
+        regex = re.compile(rf"\A{site_id_regex(site_ids)}\Z")
+        assert all(bool(regex.match(str(n))) == (first <= n <= last) for n in range(2000))
+    spec = Contract.from_seed_dir(SEEDS)                       # the spec's 101..116
+    scale = Contract.from_seed_dir(SEEDS, site_ids="101-999")
+    assert re.fullmatch(spec.type_regex["siteid"], "116")
+    assert not re.fullmatch(spec.type_regex["siteid"], "117")
+    assert re.fullmatch(scale.type_regex["subjid"], "202-001")
+    assert "101..116" in spec.type_expected["siteid"]
+
+
+# ------------------------------------------------------------------------------ delivery checks
+def base_layer(root: Path) -> tuple[duckdb.DuckDBPyConnection, dict, str]:
+    """The warehouse's base layer of ``root`` in an in-memory DuckDB: raw_edc__<form> read by
+    the sources' own read_csv (models/staging/edc/_edc__sources.yml), base_edc__files as
+    macro edc_file_lineage makes it."""
+    sources = yaml.safe_load((REPO / "models/staging/edc/_edc__sources.yml").read_text())
+    reads = {t["name"]: t["config"]["meta"]["external_location"]
+             for t in sources["sources"][0]["tables"]}
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = true; create schema staging")
+    lineage = []
+    for form in ("manifest", *FORMS):
+        read = re.sub(r"\{\{ *env_var\('CTWH_EXTRACT_ROOT'[^}]*\}\}", str(root), reads[form])
+        con.execute(f"create table staging.raw_edc__{form} as select * from {read}")
+        depth = -2 if form == "manifest" else -3
+        site = ("NULL::VARCHAR" if form == "manifest"
+                else "regexp_replace(parse_path(filename)[-2], '^site_', '')")
+        lineage.append(
+            f"select '{form}' as FORM, filename as FILENAME, parse_path(filename)[{depth}] "
+            f"as TRANSFER_ID, {site} as SITE_FOLDER, array_to_string(parse_path(filename)"
+            f"[{depth}:], '/') as SOURCE_FILE, min(rowid) as FIRST_ROWID, max(rowid) as "
+            f"LAST_ROWID, count(*) as N_ROWS from staging.raw_edc__{form} group by filename")
+    con.execute("create table staging.base_edc__files as " + " union all ".join(lineage))
+    return con, {f: f"staging.raw_edc__{f}" for f in FORMS}, "staging.base_edc__files"
+
+
+def delivery_checks(root: Path, gx_root: Path, site_ids: str | None = None) -> pd.DataFrame:
+    con, raw, files = base_layer(root)
+    contract = {k: seed(f"extract_{k}") for k in ("columns", "types", "codelists", "lab_tests")}
+    report = run_delivery_checks(root, contract, "unit-test", gx_root=gx_root, con=con,
+                                 raw=raw, files_table=files, site_ids=site_ids)
+    assert "validation_error" not in set(report["CHECK_ID"]), report["MESSAGE"].tolist()
+    return report
+
+
+@pytest.fixture(scope="module")
+def small_delivery(demo_delivery, tmp_path_factory) -> Path:
+    """The demo delivery's last two transfers (a delivery of its own)."""
+    out = tmp_path_factory.mktemp("small") / "extracts"
+    for transfer in sorted(p for p in demo_delivery.iterdir() if p.is_dir())[-2:]:
+        shutil.copytree(transfer, out / transfer.name)
+    return out
+
+
+def _edit(root: Path, site: str, form: str):
+    transfer = sorted(p for p in root.iterdir() if p.is_dir())[-1]
+    return transfer, bad.SiteFileEditor(transfer, site, form)
+
+
+def _save(transfer: Path, editor) -> None:
+    bad.refresh_manifest(transfer, editor.name, editor.save())
+
+
+def _consent(transfer: Path, site: str) -> dict[str, dt.date]:
+    with (transfer / f"site_{site}" / "dm.csv").open(encoding="utf-8", newline="") as fh:
+        return {r["SUBJID"]: dt.date.fromisoformat(r["ICDAT"]) for r in csv.DictReader(fh)}
+
+
+def test_clean_small_delivery_passes(small_delivery, gx_root):
+    report = delivery_checks(small_delivery, gx_root)
+    assert report.empty, report["MESSAGE"].tolist()
+
+
+def test_row_level_defects_are_found_where_they_are(small_delivery, tmp_path, gx_root):
+    """Defects the reductions must not hide, each on its own site of the latest transfer."""
+    root = tmp_path / "extracts"
+    shutil.copytree(small_delivery, root)
+    sites = sorted(p.name.removeprefix("site_")
+                   for p in sorted(root.iterdir())[-1].glob("site_*"))
+    want = {}
+    # timestamps: a day that does not exist and an hour 25 (both match the ISO pattern;
+    # only the second GX run over the failing date/time groups finds the exact values)
+    transfer, ed = _edit(root, sites[0], "ex")
+    ed.set(3, "MODDTC", "2019-02-30T10:00:00")
+    ed.set(7, "MODDTC", "2018-05-01T25:10:00")
+    ed.set(9, "MODDTC", "")                      # and one missing: a group of its own
+    ed.set(11, "MODDTC", "2018-5-1T10:10:00")    # DuckDB parses it: no date group for it
+    _save(transfer, ed)
+    want["timestamp_calendar"] = (sites[0], f"site_{sites[0]}/ex.csv", 3, "MODDTC",
+                                  "'2019-02-30T10:00:00' is not a valid timestamp")
+    want["required"] = (sites[0], f"site_{sites[0]}/ex.csv", 9, "MODDTC",
+                        "required value is missing")
+    # a record version repeated far from its first row (the file is no longer in RECID
+    # order: that file is grouped exactly)
+    transfer, ed = _edit(root, sites[1], "lb")
+    ed.lines.append(ed.lines[2])
+    _save(transfer, ed)
+    last = len(ed.lines) - 1
+    want["duplicate_record"] = (sites[1], f"site_{sites[1]}/lb.csv", last, "RECID",
+                                "already in row 2")
+    # a record spread over two lines (valid CSV, exact path), then a bad code below it: its
+    # row is the record's number, not the line's
+    transfer, ed = _edit(root, sites[2], "ae")
+    fields = [v if c != "AETERM" else "first line\nsecond line" for c, v in ed.row(1).items()]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)           # quotes the line break
+    ed.lines[1] = out.getvalue().removesuffix("\n").encode("utf-8")
+    k = len(ed.lines) - 1
+    ed.set(k, "AEOUT", "RESOLVED")
+    _save(transfer, ed)
+    bad.edit_manifest(transfer, ed.name, lambda e: e | {"ROWS": str(k)})   # records, not lines
+    want["code"] = (sites[2], f"site_{sites[2]}/ae.csv", k, "AEOUT", "outside its list")
+    # partial dates at their own precision: the consent month is not before consent, the
+    # month before it is
+    transfer, ed = _edit(root, sites[3], "ae")
+    consent = _consent(transfer, sites[3])
+    rows = [k for k in range(1, len(ed.lines)) if ed.row(k)["SUBJID"] in consent]
+    first, second = rows[0], rows[1]
+    ic = consent[ed.row(first)["SUBJID"]]
+    ed.set(first, "AESTDAT", ic.strftime("%Y-%m"))
+    ic2 = consent[ed.row(second)["SUBJID"]]
+    before = (ic2.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    ed.set(second, "AESTDAT", before)
+    ed.set(second, "AEENDAT", "")
+    _save(transfer, ed)
+    want["before_consent"] = (sites[3], f"site_{sites[3]}/ae.csv", second, "AESTDAT",
+                              f"AESTDAT {before} is before informed consent")
+    # an empty line: DuckDB skips it, the line count does not
+    transfer, ed = _edit(root, sites[4], "vs")
+    ed.lines.insert(2, b"")
+    _save(transfer, ed)
+    want["csv"] = (sites[4], f"site_{sites[4]}/vs.csv", 2, None, "row 2 is an empty line")
+    # a site id outside the study's range (101..116)
+    transfer, ed = _edit(root, sites[5], "fu")
+    ed.set(1, "SITEID", "117")
+    _save(transfer, ed)
+    want["type_siteid"] = (sites[5], f"site_{sites[5]}/fu.csv", 1, "SITEID",
+                           "'117' is not a study site id (101..116)")
+    want["siteid_folder"] = (sites[5], f"site_{sites[5]}/fu.csv", 1, "SITEID",
+                             f"SITEID 117 differs from the folder site_{sites[5]}")
+
+    report = delivery_checks(root, gx_root)
+    for check, (site, file, row, column, text) in want.items():
+        hits = report[(report.CHECK_ID == check) & (report.SITEID == site)]
+        assert len(hits) == 1, (check, report["MESSAGE"].tolist())
+        hit = hits.iloc[0]
+        assert hit.FILE == f"{transfer.name}/{file}", (check, hit.FILE)
+        assert hit.ROW == row, (check, hit.MESSAGE)
+        assert column is None or hit.COLUMN_NAME == column, (check, hit.COLUMN_NAME)
+        assert text in hit.MESSAGE, (check, hit.MESSAGE)
+        assert f"site {site}, transfer {transfer.name}, file {hit.FILE}" in hit.MESSAGE
+    calendar = report[report.CHECK_ID == "timestamp_calendar"].iloc[0]
+    assert calendar.UNEXPECTED_COUNT == 2 and "row 7: 2018-05-01T25:10:00" in calendar.EXAMPLES
+    pattern = report[report.CHECK_ID == "type_timestamp"]
+    assert pattern.ROW.tolist() == [11], pattern["MESSAGE"].tolist()
+    assert set(report.SITEID) == {w[0] for w in want.values()}
+    assert len(report) == len(want) + 1, report["MESSAGE"].tolist()      # + type_timestamp
+    assert not (report.CHECK_ID == "before_consent").sum() > 1   # the consent month is fine
+    # the site var: with a wider range, 117 is a site id - but not this folder's
+    wide = delivery_checks(root, gx_root, site_ids="101-999")
+    wide = wide[wide.SITEID == sites[5]]
+    assert set(wide.CHECK_ID) == {"siteid_folder"}, wide["MESSAGE"].tolist()
 
 
 # ------------------------------------------------------------------------------ GX suites
@@ -123,6 +307,7 @@ def test_study_rules_raise_queries(gx_root):
         "LEN_REFRACTORY": ["Y", "N"], "LEN_REFRACTORY_LINES": ["line 1 (LENALIDOMIDE)", None],
         "PI_REFRACTORY": ["N", "N"], "PI_REFRACTORY_LINES": [None, None],
     })
+    # validation.study_rule_records: one row per subject and domain (see the SQL test below)
     records = pd.DataFrame({
         "DOMAIN": ["ex", "ae"], "USUBJID": ["NCT02917941-101-001", "NCT02917941-102-001"],
         "SITEID": ["101", "102"], "EVENT": ["LENALIDOMIDE 10 mg", "Nausea"],
@@ -130,7 +315,8 @@ def test_study_rules_raise_queries(gx_root):
         "EOTDT": [d(2018, 1, 1), None], "DTHDT": [None, d(2018, 2, 10)],
         "TRANSFER_ID": ["20180301T0200"] * 2,
         "SOURCE_FILE": ["20180301T0200/site_101/ex.csv", "20180301T0200/site_102/ae.csv"],
-        "SOURCE_ROW": [7, 3],
+        "SOURCE_ROW": [7, 3], "N_RECORDS": [40, 5],
+        "LAST_EVENT_DT": [d(2018, 1, 5), d(2018, 3, 1)], "N_AFTER": [1, 1],
     })
     report = run_study_rule_checks({"subjects": subjects, "records": records},
                                    seed("study_rules"), "unit-test", gx_root=gx_root)
@@ -144,3 +330,121 @@ def test_study_rules_raise_queries(gx_root):
     assert (dose.SITEID, dose.FILE, dose.ROW) == ("101", "20180301T0200/site_101/ex.csv", 7)
     assert "after the end-of-treatment date 2018-01-01" in dose.MESSAGE
     assert "after the date of death 2018-02-10" in by_rule["ae_after_death"].MESSAGE
+
+
+# ------------------------------------------------------------- reductions (scale to 100k)
+def _model_sql(name: str, tables: dict[str, str]) -> str:
+    """The real SQL of models/validation/<name>.sql, its refs pointing at ``tables`` (Jinja
+    with the project's impute_partial_date macro, as dbt renders it)."""
+    import jinja2
+
+    macros = (REPO / "macros" / "impute_partial_date.sql").read_text(encoding="utf-8")
+    model = (REPO / "models" / "validation" / f"{name}.sql").read_text(encoding="utf-8")
+    return jinja2.Environment().from_string(macros + model).render(ref=tables.__getitem__)
+
+
+def test_study_rule_records_reduce_doses_and_aes_to_one_row_per_subject(gx_root):
+    """Doses after the end of treatment and AEs after death, computed by hand: two doses of
+    101-001 after its EOTDT -> one query naming the first of them (row 5), counting 2 with the
+    one of 101-003 -> 3 for the file; a dose not taken (EXDOSE 0) and a subject without EOTDT
+    are no query; an AE known only as 2018-02 is not after a death on 2018-02-10."""
+    import duckdb
+
+    d = dt.date
+    con = duckdb.connect()
+    con.execute("""create table adsl as select * from (values
+        ('NCT02917941-101-001', '101', date '2018-01-01', cast(null as date)),
+        ('NCT02917941-101-002', '101', null, null),
+        ('NCT02917941-101-003', '101', date '2018-03-01', null),
+        ('NCT02917941-102-001', '102', date '2018-06-01', date '2018-02-10'))
+        t(USUBJID, SITEID, EOTDT, DTHDT)""")
+    ex_file, ae_file = "20180401T0200/site_101/ex.csv", "20180401T0200/site_102/ae.csv"
+    con.execute(f"""create table ex as select *, '20180401T0200' as TRANSFER_ID,
+        '{ex_file}' as SOURCE_FILE from (values
+        ('NCT02917941-101-001', 'LENALIDOMIDE', 10.0, '2017-12-20', date '2017-12-20', 3),
+        ('NCT02917941-101-001', 'LENALIDOMIDE', 10.0, '2018-01-02', date '2018-01-02', 5),
+        ('NCT02917941-101-001', 'DEXAMETHASONE', 20.0, '2018-01-05', date '2018-01-05', 6),
+        ('NCT02917941-101-001', 'IXAZOMIB', 0.0, '2018-02-01', date '2018-02-01', 8),
+        ('NCT02917941-101-002', 'IXAZOMIB', 4.0, '2019-01-01', date '2019-01-01', 9),
+        ('NCT02917941-101-003', 'IXAZOMIB', 4.0, '2018-02-20', date '2018-02-20', 10),
+        ('NCT02917941-101-003', 'IXAZOMIB', 3.0, '2018-03-08', date '2018-03-08', 12))
+        t(USUBJID, EXTRT, EXDOSE, EXSTDTC, EXSTDT, SOURCE_ROW)""")
+    con.execute(f"""create table ae as select *, '20180401T0200' as TRANSFER_ID,
+        '{ae_file}' as SOURCE_FILE from (values
+        ('NCT02917941-102-001', 'Nausea', '2018-02', 2018, 2, cast(null as integer), 2),
+        ('NCT02917941-102-001', 'Fatigue', '2018-03', 2018, 3, null, 4),
+        ('NCT02917941-102-001', 'Anaemia', '2018-03-05', 2018, 3, 5, 7))
+        t(USUBJID, AEDECOD, AESTDTC, AESTDT_Y, AESTDT_M, AESTDT_D, SOURCE_ROW)""")
+    sql = _model_sql("study_rule_records", {"adsl": "adsl", "int_ex__current": "ex",
+                                            "int_ae__current": "ae"})
+    records = con.sql(sql).df()
+    assert len(records) == 4                        # one row per subject and domain
+    first = records.set_index(["DOMAIN", "USUBJID"]).loc[("ex", "NCT02917941-101-001")]
+    assert (first.N_RECORDS, first.N_AFTER, first.SOURCE_ROW) == (3, 2, 5)
+    assert first.EVENT == "LENALIDOMIDE 10.0 mg" and first.LAST_EVENT_DT == pd.Timestamp(d(2018, 1, 5))
+
+    report = run_study_rule_checks({"records": records}, seed("study_rules"), "unit-test",
+                                   gx_root=gx_root)
+    by_rule = {r.CHECK_ID: r for r in report.itertuples()}
+    assert set(by_rule) == {"dose_after_end_of_treatment", "ae_after_death"}, report.MESSAGE
+    dose = by_rule["dose_after_end_of_treatment"]
+    assert (dose.SITEID, dose.USUBJID, dose.FILE, dose.ROW, dose.UNEXPECTED_COUNT) == \
+        ("101", "NCT02917941-101-001", ex_file, 5, 3)
+    assert dose.TRANSFER_ID == "20180401T0200"
+    assert "row 5" in dose.MESSAGE and "dose taken on 2018-01-02 (LENALIDOMIDE 10.0 mg) after " \
+        "the end-of-treatment date 2018-01-01; the subject has 2 dose(s) after it, the last on " \
+        "2018-01-05 (and 2 more row(s))" in dose.MESSAGE
+    ae = by_rule["ae_after_death"]
+    assert (ae.SITEID, ae.FILE, ae.ROW, ae.UNEXPECTED_COUNT) == ("102", ae_file, 4, 2)
+    assert "adverse event Fatigue starting 2018-03 after the date of death 2018-02-10" in ae.MESSAGE
+
+
+def test_adam_reduction_counts_every_offending_row(gx_root):
+    """600 adtte rows at 3 sites reduce to a few dozen; the failures keep their first subject
+    (in row order) and count every offending row of the dataset, computed by hand."""
+    import duckdb
+
+    from expectations.checks import adam_frame
+
+    rows = []
+    for site in ("101", "102", "103"):
+        for n in range(1, 101):
+            for param in ("PFS", "OS"):
+                rows.append({"STUDYID": "NCT02917941", "USUBJID": f"NCT02917941-{site}-{n:03d}",
+                             "PARAMCD": param, "PARAM": param, "STARTDT": dt.date(2017, 3, 1),
+                             "ADT": dt.date(2017, 3, 1) + dt.timedelta(days=n), "AVAL": n + 1,
+                             "CNSR": n % 2})
+    adtte = pd.DataFrame(rows)
+    bad = adtte.USUBJID.str.startswith("NCT02917941-102-")
+    adtte.loc[bad & adtte.USUBJID.str[-3:].astype(int).between(10, 14), "CNSR"] = -1  # 10 rows
+    adtte.loc[bad & (adtte.USUBJID.str[-3:] == "020") & (adtte.PARAMCD == "OS"), "PARAMCD"] = "XYZ"
+    adtte.loc[adtte.USUBJID.isin(["NCT02917941-103-050", "NCT02917941-103-060"]), "ADT"] = \
+        dt.date(2017, 2, 1)                        # 4 rows before STARTDT (and AVAL unequal)
+    adtte = pd.concat([adtte, adtte[adtte.USUBJID == "NCT02917941-101-007"]],
+                      ignore_index=True)           # 2 duplicated keys -> 4 rows
+    rules = seed("adam_rules")
+    rules = rules[rules.DATASET == "adtte"]
+    for c in ("MIN_VALUE", "MAX_VALUE"):
+        rules[c] = pd.to_numeric(rules[c])
+
+    con = duckdb.connect()
+    con.register("adtte_df", adtte)
+    con.execute("create table adtte as select * from adtte_df")
+    frame = adam_frame(con, "adtte", "adtte", rules)
+    assert len(frame) < 60, len(frame)             # not 602
+
+    empty = pd.DataFrame({"USUBJID": pd.Series(dtype=object)})
+    report = run_adam_checks(
+        {"adsl": empty, "adrs": empty, "adtte": adtte, "adae": empty, "adex": empty},
+        seed("adam_required_variables"), seed("adam_rules"), "unit-test", gx_root=gx_root)
+    found = {(r.CHECK_ID, r.COLUMN_NAME, r.SITEID): r for r in report.itertuples()
+             if r.DATASET == "adam.adtte" and r.CHECK_ID != "required_variables"}
+    expected = {("between", "CNSR", "102"): ("NCT02917941-102-010", 10),
+                ("in_set", "PARAMCD", "102"): ("NCT02917941-102-020", 1),
+                ("not_before", "ADT", "103"): ("NCT02917941-103-050", 4),
+                ("equal", "AVAL", "103"): ("NCT02917941-103-050", 4),
+                ("unique", "USUBJID", "101"): ("NCT02917941-101-007", 4)}
+    assert {k: (r.USUBJID, r.UNEXPECTED_COUNT) for k, r in found.items()} == expected, \
+        report.MESSAGE.tolist()
+    assert found[("between", "CNSR", "102")].MESSAGE.endswith(
+        "column CNSR: CNSR -1 is outside 0..99 (and 9 more row(s))")

@@ -276,3 +276,19 @@ def test_primary_cutoff_gives_fewer_and_earlier_records(demo_warehouse: Path,
     final_eot = scalar(demo_warehouse, "select count(*) from adam.adsl where EOTSTT = 'DISCONTINUED'")
     primary_eot = scalar(primary_cutoff_warehouse, "select count(*) from adam.adsl where EOTSTT = 'DISCONTINUED'")
     assert primary_eot < final_eot
+
+
+def test_unit_tests_pass_outside_the_nightly_build(demo_warehouse, demo_delivery, tmp_path):
+    """The nightly `dbt build` (default selector `nightly`, selectors.yml) leaves the unit
+    tests out; CI runs every one of them here, against the built demo warehouse (dbt unit
+    tests read their parents' column types from it)."""
+    listed = run_dbt(["ls", "--select", "test_type:unit", "-q", "--output", "name"],
+                     db=demo_warehouse, extracts=demo_delivery, target=tmp_path / "ls")
+    names = [n for n in listed.stdout.split() if n.strip()]
+    nightly = run_dbt(["ls", "-q", "--resource-type", "unit_test"],
+                      db=demo_warehouse, extracts=demo_delivery, target=tmp_path / "ls2")
+    assert len(names) >= 40                      # the project's 47 hand-aligned unit tests
+    assert not nightly.stdout.split()            # ... none of which the default selector runs
+    proc = run_dbt(["test", "--select", "test_type:unit"], db=demo_warehouse,
+                   extracts=demo_delivery, target=tmp_path / "unit")
+    assert f"PASS={len(names)} " in proc.stdout and "ERROR=0" in proc.stdout

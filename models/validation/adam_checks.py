@@ -6,9 +6,13 @@ seeds) through the pandas data source: required variables (docs/DESIGN.md), one 
 subject in ADSL, population flags Y/N never null, CNSR 0 = event / positive integer,
 event dates not before start dates, PARAMCDs from the lists, plausibility ranges.
 
+The datasets are not read into pandas whole: each is reduced in DuckDB, in this session, to
+the rows that stand for every distinct value (per site) a rule looks at, with how many rows
+each stands for (expectations.checks.adam_frame) - a few thousand rows at 100,000 subjects.
+
 One row per failed check and site: SUITE, CHECK_ID, DATASET, SITEID, USUBJID (first subject),
-COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. Any row blocks publication of new
-analysis results (validation.publication_gate).
+COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT (offending rows of the dataset), EXAMPLES, BUILD_ID.
+Any row blocks publication of new analysis results (validation.publication_gate).
 """
 from expectations.checks import GX_ROOT, as_polars, run_adam_checks
 
@@ -17,17 +21,17 @@ def model(dbt, session):
     dbt.config(materialized="table")
     build = dbt.ref("build_info").df()          # (a plain call: dbt finds refs by parsing)
     build_id = str(build["BUILD_ID"].iloc[0])
-    datasets = {
-        "adsl": dbt.ref("adsl").df(),
-        "adrs": dbt.ref("adrs").df(),
-        "adtte": dbt.ref("adtte").df(),
-        "adae": dbt.ref("adae").df(),
-        "adex": dbt.ref("adex").df(),
+    datasets = {                                # DuckDB relations: nothing is read here
+        "adsl": dbt.ref("adsl"),
+        "adrs": dbt.ref("adrs"),
+        "adtte": dbt.ref("adtte"),
+        "adae": dbt.ref("adae"),
+        "adex": dbt.ref("adex"),
     }
     required = dbt.ref("adam_required_variables").df()
     rules = dbt.ref("adam_rules").df()
 
     report = run_adam_checks(datasets, required, rules, run_name=build_id,
-                             gx_root=GX_ROOT)
+                             gx_root=GX_ROOT, con=session)
     report["BUILD_ID"] = build_id
     return as_polars(report)

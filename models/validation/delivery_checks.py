@@ -1,11 +1,19 @@
 """validation.delivery_checks -- the delivery contract, checked on every file of every transfer.
 
-Runs first in the nightly build (inputs: seeds extract_columns, extract_types,
-extract_codelists, extract_lab_tests; validation.build_info). Walks the extract root
-(env CTWH_EXTRACT_ROOT, as the sources do), reads every file's bytes itself (so no bad file
-can crash it) and validates them with the GX suites delivery_files, delivery_records,
-delivery_dates and delivery_<form> (expectations/suites.py) through the pandas data source;
-results and Data Docs go to expectations/gx/uncommitted/.
+Runs first in the nightly build, right after the base layer (inputs: seeds extract_columns,
+extract_types, extract_codelists, extract_lab_tests; validation.build_info; the base layer
+models/staging/edc/base: staging.raw_edc__<form>, every row of every file as DuckDB read it,
+in file order, and staging.base_edc__files, one row per file with its lineage and rowid range
+- the same rows the views base_edc__<form> show, read without their per-row join; the checks
+scan them several times). The file level (manifest,
+SHA-256, UTF-8, BOM, CSV structure, columns) is read from the files under the extract root
+(env CTWH_EXTRACT_ROOT, as the sources do) - each file's bytes once, parsed with the csv
+module only where its lines are not plainly one record each or DuckDB's row count disagrees;
+the row level is reduced in DuckDB over the base tables (distinct values per column, per-file
+aggregates: expectations/delivery_rows.py) and validated with the GX suites delivery_files,
+delivery_common, delivery_records, delivery_dates and delivery_<form> (expectations/suites.py)
+through the pandas data source; results and Data Docs go to expectations/gx/uncommitted/.
+config site_ids (dbt var site_ids, "FIRST-LAST"): the study's site-id range.
 
 One row per failed check and file: SUITE, CHECK_ID, SITEID, TRANSFER_ID, FILE (relative to
 the extract root), ROW (first offending data row, header excluded; null for file-level
@@ -14,9 +22,17 @@ checks), COLUMN_NAME, MESSAGE (names site, transfer, file, row and column), UNEX
 (its manifest) is listed once per site of the transfer. Never raises: if validation itself
 cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.md).
 """
+import re
 from pathlib import Path
 
 from expectations.checks import GX_ROOT, as_polars, run_delivery_checks
+
+
+def _table(relation) -> str:
+    """The table a dbt.ref relation reads (``select * from <table>``)."""
+    query = relation.sql_query().strip()
+    match = re.fullmatch(r"(?is)select \* from (.+)", query)
+    return match.group(1) if match else f"({query})"
 
 
 def model(dbt, session):
@@ -28,12 +44,25 @@ def model(dbt, session):
         "codelists": dbt.ref("extract_codelists").df(),
         "lab_tests": dbt.ref("extract_lab_tests").df(),
     }
+    raw = {  # the base layer: every row of every file as read (dbt needs each ref spelled out)
+        "dm": dbt.ref("raw_edc__dm"), "vs": dbt.ref("raw_edc__vs"),
+        "mh": dbt.ref("raw_edc__mh"), "ecog": dbt.ref("raw_edc__ecog"),
+        "pt": dbt.ref("raw_edc__pt"), "fish": dbt.ref("raw_edc__fish"),
+        "ex": dbt.ref("raw_edc__ex"), "lb": dbt.ref("raw_edc__lb"),
+        "rs": dbt.ref("raw_edc__rs"), "ae": dbt.ref("raw_edc__ae"),
+        "ds": dbt.ref("raw_edc__ds"), "dd": dbt.ref("raw_edc__dd"),
+        "fu": dbt.ref("raw_edc__fu"), "cm": dbt.ref("raw_edc__cm"),
+    }
+    files = dbt.ref("base_edc__files")
 
     extract_root = Path(build["EXTRACT_ROOT"].iloc[0])
     if not extract_root.is_absolute():
         extract_root = Path.cwd() / extract_root      # as DuckDB resolves the sources
     build_id = str(build["BUILD_ID"].iloc[0])
-    report = run_delivery_checks(extract_root, contract, run_name=build_id,
-                                 gx_root=GX_ROOT)
+    report = run_delivery_checks(extract_root, contract, run_name=build_id, gx_root=GX_ROOT,
+                                 con=session,
+                                 raw={form: _table(rel) for form, rel in raw.items()},
+                                 files_table=_table(files),
+                                 site_ids=dbt.config.get("site_ids"))
     report["BUILD_ID"] = build_id
     return as_polars(report)

@@ -6,9 +6,14 @@ validation.build_info. GX suites study_rules_subjects and study_rules_records
 to a proteasome-inhibitor line; age, prior lines, ECOG), lenalidomide starting dose vs
 baseline creatinine clearance, doses after the end-of-treatment date, AEs after death.
 
+Both frames are reduced in SQL to one row per subject (study_rule_records: per subject and
+domain, with the number of offending records N_AFTER and the first one's file and row), so
+they grow with the subjects, not with the doses (~45 M at 100,000 subjects).
+
 One row per rule and site (and file, for record-level rules): SUITE, CHECK_ID (rule id),
-SITEID, USUBJID (first subject), TRANSFER_ID, FILE, ROW, COLUMN_NAME, MESSAGE,
-UNEXPECTED_COUNT, EXAMPLES, BUILD_ID. These are queries: listed per site, a warning in the
+SITEID, USUBJID (first subject), TRANSFER_ID, FILE, ROW (first offending row), COLUMN_NAME,
+MESSAGE, UNEXPECTED_COUNT (subjects; for a record rule the offending records), EXAMPLES,
+BUILD_ID. These are queries: listed per site, a warning in the
 build, they do not block publication.
 """
 from expectations.checks import GX_ROOT, as_polars, run_study_rule_checks

@@ -29,7 +29,7 @@ refractory as (
 ),
 
 first_lenalidomide as (
-    select USUBJID, arg_min(EXPDOSE, EXSTDT) as LEN_START_DOSE, min(EXSTDT) as LEN_START_DT
+    select USUBJID, arg_min(EXPDOSE, (EXSTDT, EXPDOSE)) as LEN_START_DOSE, min(EXSTDT) as LEN_START_DT
     from {{ ref('int_ex__current') }}
     where EXTRT = 'LENALIDOMIDE' and EXSTDT is not null
     group by USUBJID

@@ -25,7 +25,7 @@ latest as (
     select
         USUBJID,
         max(ADT) as LSTALVDT,
-        arg_max(SRC, ADT) as LSTALVDT_SRC
+        arg_max(SRC, (ADT, SRC)) as LSTALVDT_SRC   -- ties on the date: the source named last, so every build picks the same
     from dates
     where ADT is not null
         and ADT <= {{ data_cutoff() }}

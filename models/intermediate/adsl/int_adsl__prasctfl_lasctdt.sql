@@ -17,7 +17,7 @@ per_subject as (
     select
         USUBJID,
         max(ASCTDT_IMP) as LASCTDT,
-        arg_max(ASCTDT_IMPFL, ASCTDT_IMP) as LASCTDTF
+        arg_max(ASCTDT_IMPFL, (ASCTDT_IMP, coalesce(ASCTDT_IMPFL, ''))) as LASCTDTF
     from transplants
     group by USUBJID
 )

@@ -3,8 +3,17 @@
 -- showed that version, in how many transfers, where (lineage of the first and last
 -- appearance), and whether it is the record's current version (highest RECVER in the site's
 -- latest transfer of the form; RECSTAT tells whether that current version is a deletion).
--- RECORD_JSON holds the version's values (staging columns without lineage); RECORD_HASH
--- (md5 of it) separates two different contents sent under the same RECVER (a bad delivery).
+-- RECORD_HASH (DuckDB hash() of the row's raw text values, lineage excluded) separates two
+-- different contents sent under the same RECVER (a bad delivery). Inputs: base_edc__<form>
+-- (raw text: no casts needed to group versions), int_edc__site_latest_transfer.
+-- Performance (issue 7): a VIEW, evaluated when queried. As a table it was a second copy of
+-- every raw row (68 M at 100k subjects: one version per row in a single cumulative transfer)
+-- and its aggregation cost more than the whole build's floor and ran out of memory at 10k
+-- subjects. Queries filtered on SITE_FOLDER / FORM / RECID push the filter into the base
+-- tables. The values are hashed (raw text, not JSON + md5); the version's values themselves
+-- are in base_edc__<form> at FIRST/LAST_SOURCE_FILE + _ROW. The page's per-site counts come
+-- from the small table int_edc__site_summary.
+{{ config(materialized='view') }}
 {% set forms = ['dm', 'vs', 'mh', 'ecog', 'pt', 'fish', 'ex', 'lb', 'rs', 'ae', 'ds', 'dd', 'fu', 'cm'] %}
 
 with all_rows as (
@@ -13,20 +22,16 @@ with all_rows as (
         '{{ form }}' as FORM,
         rows_.SITE_FOLDER,
         rows_.SITEID,
-        rows_.USUBJID,
+        rows_.STUDYID || '-' || rows_.SUBJID as USUBJID,
         rows_.RECID,
-        rows_.RECVER,
+        try_cast(rows_.RECVER as integer) as RECVER,
         rows_.RECSTAT,
         rows_.MODDTC,
         rows_.TRANSFER_ID,
         rows_.SOURCE_FILE,
         rows_.SOURCE_ROW,
-        -- the row as JSON, lineage keys removed (RFC 7396 merge patch: null deletes a key)
-        json_merge_patch(
-            to_json(rows_),
-            '{"TRANSFER_ID": null, "TRANSFER_DTM": null, "SITE_FOLDER": null, "SOURCE_FILE": null, "SOURCE_ROW": null}'
-        ) as RECORD_JSON
-    from {{ ref('stg_edc__' ~ form) }} as rows_
+        hash(*columns(* exclude (TRANSFER_ID, SITE_FOLDER, SOURCE_FILE, SOURCE_ROW))) as RECORD_HASH
+    from {{ ref('base_edc__' ~ form) }} as rows_
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -37,21 +42,20 @@ versions as (
         SITE_FOLDER,
         RECID,
         RECVER,
-        md5(RECORD_JSON) as RECORD_HASH,
+        RECORD_HASH,
         any_value(SITEID) as SITEID,
         any_value(USUBJID) as USUBJID,
         any_value(RECSTAT) as RECSTAT,
         any_value(MODDTC) as MODDTC,
-        any_value(RECORD_JSON) as RECORD_JSON,
         min(TRANSFER_ID) as FIRST_TRANSFER_ID,
         max(TRANSFER_ID) as LAST_TRANSFER_ID,
         count(distinct TRANSFER_ID) as N_TRANSFERS,
-        arg_min(SOURCE_FILE, TRANSFER_ID) as FIRST_SOURCE_FILE,
-        arg_min(SOURCE_ROW, TRANSFER_ID) as FIRST_SOURCE_ROW,
-        arg_max(SOURCE_FILE, TRANSFER_ID) as LAST_SOURCE_FILE,
-        arg_max(SOURCE_ROW, TRANSFER_ID) as LAST_SOURCE_ROW
+        min(TRANSFER_ID) || '/site_' || SITE_FOLDER || '/' || FORM || '.csv' as FIRST_SOURCE_FILE,
+        arg_min(SOURCE_ROW, (TRANSFER_ID, SOURCE_ROW)) as FIRST_SOURCE_ROW,
+        max(TRANSFER_ID) || '/site_' || SITE_FOLDER || '/' || FORM || '.csv' as LAST_SOURCE_FILE,
+        arg_max(SOURCE_ROW, (TRANSFER_ID, SOURCE_ROW)) as LAST_SOURCE_ROW
     from all_rows
-    group by FORM, SITE_FOLDER, RECID, RECVER, md5(RECORD_JSON)
+    group by FORM, SITE_FOLDER, RECID, RECVER, RECORD_HASH
 ),
 
 current_versions as (
@@ -87,8 +91,7 @@ select
     versions.FIRST_SOURCE_ROW,
     versions.LAST_SOURCE_FILE,
     versions.LAST_SOURCE_ROW,
-    versions.RECORD_HASH,
-    versions.RECORD_JSON
+    versions.RECORD_HASH
 from versions
 left join current_versions
     on versions.FORM = current_versions.FORM

@@ -1,6 +1,6 @@
 -- Adverse events: every row of every transfer, typed; AESTDAT/AEENDAT are partial dates.
 with source as (
-    {{ edc_with_lineage(source('edc', 'ae')) }}
+    select * from {{ ref('base_edc__ae') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Subsequent anticancer therapy: typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'cm')) }}
+    select * from {{ ref('base_edc__cm') }}
 )
 
 select

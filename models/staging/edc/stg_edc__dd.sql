@@ -1,6 +1,6 @@
 -- Death: typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'dd')) }}
+    select * from {{ ref('base_edc__dd') }}
 )
 
 select

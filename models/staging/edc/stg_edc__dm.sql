@@ -1,6 +1,6 @@
 -- Demographics and enrolment: every row of every transfer, typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'dm')) }}
+    select * from {{ ref('base_edc__dm') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Disposition (end of treatment / end of study): typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'ds')) }}
+    select * from {{ ref('base_edc__ds') }}
 )
 
 select

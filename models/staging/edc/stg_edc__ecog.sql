@@ -1,6 +1,6 @@
 -- ECOG performance status: every row of every transfer, typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'ecog')) }}
+    select * from {{ ref('base_edc__ecog') }}
 )
 
 select

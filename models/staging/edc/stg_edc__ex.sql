@@ -1,6 +1,6 @@
 -- Study drug administration (one record per planned administration): typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'ex')) }}
+    select * from {{ ref('base_edc__ex') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Cytogenetics by FISH (baseline): every row of every transfer, typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'fish')) }}
+    select * from {{ ref('base_edc__fish') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Survival follow-up contacts: typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'fu')) }}
+    select * from {{ ref('base_edc__fu') }}
 )
 
 select

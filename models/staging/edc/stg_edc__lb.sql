@@ -4,7 +4,7 @@
 --   LBBLQFL   'Y' for '<x' (below the limit of quantification x)
 --   LBNDFL    'Y' for 'NOT DETECTED'
 with source as (
-    {{ edc_with_lineage(source('edc', 'lb')) }}
+    select * from {{ ref('base_edc__lb') }}
 ),
 
 parsed as (

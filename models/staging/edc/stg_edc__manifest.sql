@@ -1,6 +1,6 @@
 -- Manifest of every transfer: one row per file the transfer declares.
 with source as (
-    {{ edc_with_lineage(source('edc', 'manifest'), depth='transfer') }}
+    select * from {{ ref('base_edc__manifest') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Myeloma history: every row of every transfer, typed; DIAGDAT is a partial date.
 with source as (
-    {{ edc_with_lineage(source('edc', 'mh')) }}
+    select * from {{ ref('base_edc__mh') }}
 )
 
 select

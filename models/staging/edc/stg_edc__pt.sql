@@ -1,6 +1,6 @@
 -- Prior anticancer therapy (one record per prior line): typed; dates are partial.
 with source as (
-    {{ edc_with_lineage(source('edc', 'pt')) }}
+    select * from {{ ref('base_edc__pt') }}
 )
 
 select

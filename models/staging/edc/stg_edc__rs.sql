@@ -1,6 +1,6 @@
 -- Investigator response assessment: every row of every transfer, typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'rs')) }}
+    select * from {{ ref('base_edc__rs') }}
 )
 
 select

@@ -1,6 +1,6 @@
 -- Height and weight: every row of every transfer, typed; lineage kept.
 with source as (
-    {{ edc_with_lineage(source('edc', 'vs')) }}
+    select * from {{ ref('base_edc__vs') }}
 )
 
 select

@@ -1,0 +1,310 @@
+"""Pure parts of the benchmark: stage shares, arithmetic, targets, markers and tables.
+
+Nothing here runs a process or touches the warehouse; ``bench.py`` feeds it measured
+values and ``tests/test_benchmark_report.py`` checks it with hand-written inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Stages of one ``dbt build`` in report order. Models are classified by their folder
+#: (``models/<folder>/``); the other node types by dbt's resource type.
+MODEL_STAGES = ("staging", "intermediate", "adam", "validation", "results")
+STAGES = ("seeds", *MODEL_STAGES, "data tests", "unit tests", "other")
+OVERHEAD = "start-up/overhead"
+
+#: Targets of issue 7.
+RATIO_TARGET = 4.0          # build wall <= 4 x floor wall (100k)
+RSS_TARGET_GIB = 6.0        # build peak RSS < 6 GiB (100k)
+DEMO_TARGET = 2.0           # demo build <= 2 x the build of an empty dbt project
+PAGE_TARGET_S = 2.0         # the home page's first render < 2 s
+TARGET_SUBJECTS = 100_000   # the size the ratio/RSS target applies to
+
+#: Highest site id of the study's default ``site_ids`` range ("101-116").
+DEFAULT_LAST_SITE = 116
+WIDE_SITE_IDS = "101-999"
+
+GIB = 1024 ** 3
+
+
+# --------------------------------------------------------------------------- stages
+def classify_node(unique_id: str, model_path: str | None = None) -> str:
+    """Stage of one run_results node.
+
+    ``unique_id`` is dbt's ``<resource_type>.<project>.<name>[...]``; ``model_path`` the
+    model's ``original_file_path`` from manifest.json (``models/<folder>/...``), needed
+    for models only.
+    """
+    kind = unique_id.split(".", 1)[0]
+    if kind == "seed":
+        return "seeds"
+    if kind == "test":
+        return "data tests"
+    if kind == "unit_test":
+        return "unit tests"
+    if kind == "model" and model_path:
+        parts = Path(model_path).parts
+        if len(parts) >= 2 and parts[0] == "models" and parts[1] in MODEL_STAGES:
+            return parts[1]
+    return "other"
+
+
+def model_paths(manifest: Mapping) -> dict[str, str]:
+    """``unique_id -> original_file_path`` of every model in a manifest.json dict."""
+    return {uid: node.get("original_file_path", "")
+            for uid, node in manifest.get("nodes", {}).items() if uid.startswith("model.")}
+
+
+def stage_seconds(run_results: Mapping, paths: Mapping[str, str]) -> dict[str, float]:
+    """Summed ``execution_time`` per stage (every stage present, 0.0 when none ran)."""
+    totals = dict.fromkeys(STAGES, 0.0)
+    for result in run_results.get("results", []):
+        stage = classify_node(result["unique_id"], paths.get(result["unique_id"]))
+        totals[stage] += float(result.get("execution_time") or 0.0)
+    return totals
+
+
+@dataclass(frozen=True)
+class StageShare:
+    stage: str
+    seconds: float
+    percent: float | None   # of summed node time; None for the overhead row
+
+
+def stage_shares(run_results: Mapping, paths: Mapping[str, str],
+                 build_wall_s: float | None) -> list[StageShare]:
+    """Seconds and % of summed node time per stage, then ``start-up/overhead``
+    (build wall - run_results ``elapsed_time``) when the wall time is known."""
+    seconds = stage_seconds(run_results, paths)
+    node_total = sum(seconds.values())
+    shares = [StageShare(stage, value, 100.0 * value / node_total if node_total else None)
+              for stage, value in seconds.items()]
+    over = overhead_s(build_wall_s, run_results.get("elapsed_time"))
+    if over is not None:
+        shares.append(StageShare(OVERHEAD, over, None))
+    return shares
+
+
+def slowest_nodes(run_results: Mapping, n: int = 5) -> list[tuple[str, float, str]]:
+    """``(unique_id, execution_time, status)`` of the ``n`` slowest nodes."""
+    rows = [(r["unique_id"], float(r.get("execution_time") or 0.0), str(r.get("status")))
+            for r in run_results.get("results", [])]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))[:n]
+
+
+def failed_nodes(run_results: Mapping) -> list[str]:
+    """Nodes whose status is error/fail (skipped ones are consequences, not listed)."""
+    return [r["unique_id"] for r in run_results.get("results", [])
+            if str(r.get("status")) in ("error", "fail", "runtime error")]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FAILURE = re.compile(r"^(?:Failure|Error) in (?:model|test|seed|unit_test|snapshot) (\S+)")
+_ERROR_IN = re.compile(r"\b(?:Runtime|Database|Compilation|Parsing) Error in ")
+
+
+def failure_hints(log_text: str) -> list[str]:
+    """``node: first message line`` for every ``Failure in <node>`` of dbt's closing summary."""
+    lines = [_ANSI.sub("", line).strip() for line in log_text.splitlines()]
+    lines = [re.sub(r"^\d\d:\d\d:\d\d\s+", "", line) for line in lines]  # dbt's time stamp
+    hints = []
+    for i, line in enumerate(lines):
+        match = _FAILURE.search(line)
+        if not match:
+            continue
+        following = [text for text in lines[i + 1:i + 5] if text and not _ERROR_IN.search(text)]
+        hint = f"{match.group(1)}: {following[0] if following else ''}"[:200]
+        if hint not in hints:
+            hints.append(hint)
+    return hints
+
+
+# --------------------------------------------------------------------------- arithmetic
+def overhead_s(build_wall_s: float | None, elapsed_s: float | None) -> float | None:
+    """Start-up/overhead: what the process spent outside dbt's node execution window."""
+    if build_wall_s is None or elapsed_s is None:
+        return None
+    return build_wall_s - float(elapsed_s)
+
+
+def ratio(numerator_s: float | None, denominator_s: float | None) -> float | None:
+    """``numerator / denominator``; None when either is unknown or the denominator is 0."""
+    if numerator_s is None or denominator_s is None or denominator_s <= 0:
+        return None
+    return numerator_s / denominator_s
+
+
+def rows_per_second(rows: int | None, wall_s: float | None) -> float | None:
+    """Raw data rows per second of build wall time."""
+    if rows is None or wall_s is None or wall_s <= 0:
+        return None
+    return rows / wall_s
+
+
+def gib(kib: int | None) -> float | None:
+    """``ru_maxrss`` (KiB on Linux) in GiB."""
+    return None if kib is None else kib * 1024 / GIB
+
+
+# --------------------------------------------------------------------------- delivery
+_SITE_FOLDER = re.compile(r"^site_(\d+)$")
+
+
+def site_numbers(folder_names: Iterable[str]) -> list[int]:
+    """Numeric site ids of ``site_<id>`` folder names (others ignored)."""
+    return sorted({int(m.group(1)) for name in folder_names if (m := _SITE_FOLDER.match(name))})
+
+
+def site_ids_vars(folder_names: Iterable[str]) -> str | None:
+    """``--vars`` text for deliveries with sites above the default range, else None."""
+    sites = site_numbers(folder_names)
+    if sites and sites[-1] > DEFAULT_LAST_SITE:
+        return '{site_ids: "' + WIDE_SITE_IDS + '"}'
+    return None
+
+
+def generator_args(subjects: int, seed: int = 1) -> list[str]:
+    """Arguments of ``python -m trialgen`` for one scale delivery (without ``--out``)."""
+    return ["scale", "--subjects", str(subjects), "--seed", str(seed)]
+
+
+def marker_text(args: Sequence[str]) -> str:
+    """Content of the marker file kept beside a generated delivery."""
+    return json.dumps({"generator": "python -m trialgen", "args": list(args)}, sort_keys=True) + "\n"
+
+
+def delivery_is_current(marker: Path, args: Sequence[str]) -> bool:
+    """True when ``marker`` exists and records exactly ``args`` (else regenerate)."""
+    try:
+        recorded = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(recorded, dict) and recorded.get("args") == list(args)
+
+
+# --------------------------------------------------------------------------- rows
+@dataclass
+class Measurement:
+    """One row of the results table (None = not measured)."""
+
+    label: str                      # s1000, demo first run, empty second run ...
+    kind: str                       # scale | demo | empty
+    subjects: int | None = None
+    raw_rows: int | None = None     # data rows of every form file (manifests not counted)
+    floor_rows: int | None = None   # every row the floor read (forms + manifests)
+    floor_s: float | None = None
+    floor_rss_gib: float | None = None
+    build_s: float | None = None
+    build_exit: int | None = None
+    build_rss_gib: float | None = None
+    dbt_elapsed_s: float | None = None
+    overhead_s: float | None = None
+    node_time_s: float | None = None
+    ratio: float | None = None      # build / floor (scale) or build / empty build (demo)
+    rows_per_s: float | None = None
+    page_first_s: float | None = None
+    page_first_metrics_s: float | None = None
+    page_warm_s: float | None = None
+    page_note: str = ""
+    target: str = ""
+    target_met: bool | None = None
+    note: str = ""
+    failed: list[str] = field(default_factory=list)
+
+    def as_csv_row(self) -> dict[str, object]:
+        row = {name: getattr(self, name) for name in CSV_COLUMNS}
+        row["failed"] = " ".join(self.failed)
+        row["target_met"] = "" if self.target_met is None else ("met" if self.target_met else "not met")
+        return {k: ("" if v is None else (round(v, 4) if isinstance(v, float) else v)) for k, v in row.items()}
+
+
+CSV_COLUMNS = ("label", "kind", "subjects", "raw_rows", "floor_rows", "floor_s", "floor_rss_gib",
+               "build_s", "build_exit", "build_rss_gib", "dbt_elapsed_s", "overhead_s", "node_time_s",
+               "ratio", "rows_per_s", "page_first_s", "page_first_metrics_s", "page_warm_s", "page_note", "target",
+               "target_met", "note", "failed")
+
+
+# --------------------------------------------------------------------------- targets
+def _check(name: str, ok: bool | None) -> str:
+    return f"{name} " + ("?" if ok is None else ("ok" if ok else "MISSED"))
+
+
+def _below(value: float | None, limit: float, strict: bool = True) -> bool | None:
+    if value is None:
+        return None
+    return value < limit if strict else value <= limit
+
+
+def evaluate_targets(m: Measurement) -> tuple[str, bool | None]:
+    """Target text and verdict of one row.
+
+    100k: ratio <= 4, build RSS < 6 GiB, page < 2 s and exit 0. Other sizes: page < 2 s
+    and exit 0 (ratio/RSS are shown but the target is defined at 100k); the exit check only
+    when a build ran. Demo rows:
+    build <= 2 x the empty project's build of the same run kind. Empty rows: reference.
+    A verdict of None means something needed was not measured.
+    """
+    if m.kind == "empty":
+        return "reference", None
+    if m.kind == "demo":
+        ok = _below(m.ratio, DEMO_TARGET, strict=False)
+        return _check(f"<= {DEMO_TARGET:g}x empty", ok), ok
+    checks: list[tuple[str, bool | None]] = [] if m.build_exit is None else [("exit 0", m.build_exit == 0)]
+    if m.subjects == TARGET_SUBJECTS:
+        checks.append((f"ratio <= {RATIO_TARGET:g}", _below(m.ratio, RATIO_TARGET, strict=False)))
+        checks.append((f"RSS < {RSS_TARGET_GIB:g} GiB", _below(m.build_rss_gib, RSS_TARGET_GIB)))
+    checks.append((f"page < {PAGE_TARGET_S:g} s", _below(m.page_first_s, PAGE_TARGET_S)))
+    verdicts = [ok for _, ok in checks]
+    overall = False if False in verdicts else (None if None in verdicts else True)
+    return ", ".join(_check(name, ok) for name, ok in checks), overall
+
+
+# --------------------------------------------------------------------------- tables
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def results_table(rows: Sequence[Measurement]) -> str:
+    headers = ("measurement", "subjects", "raw rows", "floor s", "build s", "ratio", "rows/s",
+               "floor RSS GiB", "build RSS GiB", "page first s", "page warm s", "exit",
+               "target", "verdict")
+    body = []
+    for m in rows:
+        page = _fmt(m.page_first_s, 2) if m.page_first_s is not None else (m.page_note or "–")
+        verdict = "–" if m.target_met is None else ("met" if m.target_met else "not met")
+        body.append((m.label, _fmt(m.subjects), _fmt(m.raw_rows), _fmt(m.floor_s), _fmt(m.build_s),
+                     _fmt(m.ratio, 2), _fmt(m.rows_per_s, 0), _fmt(m.floor_rss_gib, 2),
+                     _fmt(m.build_rss_gib, 2), page, _fmt(m.page_warm_s, 2), _fmt(m.build_exit),
+                     m.target or "–", verdict))
+    return markdown_table(headers, body)
+
+
+def stages_table(label: str, shares: Sequence[StageShare]) -> str:
+    rows = [(s.stage, _fmt(s.seconds), "–" if s.percent is None else f"{s.percent:.1f}%")
+            for s in shares]
+    return f"**{label}** (node time; dbt runs 2 threads, so it exceeds wall time)\n\n" + \
+        markdown_table(("stage", "seconds", "% of node time"), rows)
+
+
+def slowest_table(label: str, nodes: Sequence[tuple[str, float, str]]) -> str:
+    rows = [(uid, _fmt(seconds), status) for uid, seconds, status in nodes]
+    return f"**{label}**: slowest nodes\n\n" + markdown_table(("node", "seconds", "status"), rows)
