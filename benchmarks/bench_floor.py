@@ -7,7 +7,7 @@ Run in a fresh process by ``bench.py`` (which takes the wall time and peak RSS):
 For every source table of the dbt project (the 14 forms and the manifests) it runs
 ``select count(*) from <the source's read_csv(...)>`` - the same glob and read_csv
 options the dbt sources use, taken from the sources yml - on one in-memory DuckDB
-connection with the profile's settings (threads=2, memory_limit=6GB). Prints one JSON
+connection with the profile's settings (threads=2, memory_limit=3500MB). Prints one JSON
 object: rows per source, total rows, data rows (forms only) and the query seconds.
 """
 
@@ -27,7 +27,7 @@ DEFAULT_SOURCES = REPO / "models" / "staging" / "edc" / "_edc__sources.yml"
 FALLBACK_OPTIONS = ("header = true, all_varchar = true, filename = true, union_by_name = true, "
                     "delim = ',', quote = '\"', escape = '\"', ignore_errors = true")
 FALLBACK_FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
-SETTINGS = {"threads": 2, "memory_limit": "6GB", "preserve_insertion_order": True}
+SETTINGS = {"threads": 2, "memory_limit": "3500MB", "preserve_insertion_order": True}
 
 _ENV_ROOT = re.compile(r"\{\{\s*env_var\(\s*'CTWH_EXTRACT_ROOT'\s*(?:,\s*'[^']*'\s*)?\)\s*\}\}")
 
