@@ -10,19 +10,14 @@ browser context (new session) on the same server, whose data cache is then warm.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from app_server import CHROMIUM, CHROMIUM_ARGS, ServerError, start_server, stop_server
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 HEALTH_TIMEOUT_S = 90
 RENDER_TIMEOUT_MS = 180_000
 
@@ -48,47 +43,6 @@ class PageResult:
 
 class PageError(RuntimeError):
     """An expected failure of the page measurement (said in the results, no traceback)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    out = log.open("w")
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "CTWH_DB": str(db)},
-                            stdout=out, stderr=subprocess.STDOUT)
-    out.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise PageError(f"streamlit exited with {proc.returncode} (log: {log})")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    _stop_server(proc)
-    raise PageError(f"streamlit did not become healthy in {HEALTH_TIMEOUT_S} s (log: {log})")
-
-
-def _stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server this module started (and only it)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
 
 
 def _wait(page, what: str) -> None:
@@ -125,9 +79,9 @@ def measure(db: Path, log: Path) -> PageResult:
         return PageResult(note=f"no warehouse file {db}")
     log.parent.mkdir(parents=True, exist_ok=True)
     try:
-        proc, url = _start_server(db, log)
-    except PageError as exc:
-        return PageResult(note=str(exc))
+        proc, url = start_server(db, log, timeout_s=HEALTH_TIMEOUT_S)
+    except ServerError as exc:
+        return PageResult(note=str(exc).splitlines()[0])
     result = PageResult()
     try:
         with sync_playwright() as p:
@@ -142,7 +96,7 @@ def measure(db: Path, log: Path) -> PageResult:
     except PlaywrightError as exc:
         result.note = f"browser: {str(exc).splitlines()[0]}"
     finally:
-        _stop_server(proc)
+        stop_server(proc)
     return result
 
 
