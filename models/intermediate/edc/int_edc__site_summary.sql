@@ -62,6 +62,24 @@ transfers as (
     group by SITEID
 ),
 
+per_site_latest as (
+    select SITE_FOLDER, max(LATEST_TRANSFER_ID) as LATEST_TRANSFER_ID, count(distinct FORM) as N_FORMS
+    from latest
+    group by SITE_FOLDER
+),
+
+per_site_rows as (
+    select SITE_FOLDER, sum(DELETED_RECORDS) as DELETED_RECORDS, sum(CORRECTIONS) as CORRECTIONS
+    from latest_rows
+    group by SITE_FOLDER
+),
+
+per_site_records as (
+    select SITE_FOLDER, sum(N_RECORDS) as CURRENT_RECORDS
+    from current_records
+    group by SITE_FOLDER
+),
+
 sites as (
     select SITE_FOLDER from transfers
     union
@@ -70,15 +88,18 @@ sites as (
 
 select
     sites.SITE_FOLDER as SITEID,
-    (select max(LATEST_TRANSFER_ID) from latest where latest.SITE_FOLDER = sites.SITE_FOLDER) as LATEST_TRANSFER_ID,
+    per_site_latest.LATEST_TRANSFER_ID,
     transfers.FIRST_TRANSFER_ID,
     transfers.N_TRANSFERS,
-    (select count(distinct FORM) from latest where latest.SITE_FOLDER = sites.SITE_FOLDER) as N_FORMS,
+    coalesce(per_site_latest.N_FORMS, 0) as N_FORMS,
     coalesce(subjects.N_SUBJECTS, 0) as N_SUBJECTS,
-    coalesce((select sum(N_RECORDS) from current_records as c where c.SITE_FOLDER = sites.SITE_FOLDER), 0)::bigint as CURRENT_RECORDS,
-    coalesce((select sum(DELETED_RECORDS) from latest_rows as l where l.SITE_FOLDER = sites.SITE_FOLDER), 0)::bigint as DELETED_RECORDS,
-    coalesce((select sum(CORRECTIONS) from latest_rows as l where l.SITE_FOLDER = sites.SITE_FOLDER), 0)::bigint as CORRECTIONS
+    coalesce(per_site_records.CURRENT_RECORDS, 0)::bigint as CURRENT_RECORDS,
+    coalesce(per_site_rows.DELETED_RECORDS, 0)::bigint as DELETED_RECORDS,
+    coalesce(per_site_rows.CORRECTIONS, 0)::bigint as CORRECTIONS
 from sites
 left join transfers on transfers.SITE_FOLDER = sites.SITE_FOLDER
 left join subjects on subjects.SITE_FOLDER = sites.SITE_FOLDER
+left join per_site_latest on per_site_latest.SITE_FOLDER = sites.SITE_FOLDER
+left join per_site_rows on per_site_rows.SITE_FOLDER = sites.SITE_FOLDER
+left join per_site_records on per_site_records.SITE_FOLDER = sites.SITE_FOLDER
 order by SITEID
