@@ -46,18 +46,69 @@ def _error_row(stage: str, err: BaseException, gx_root: Path | None, columns) ->
 
 
 # =============================================================================== delivery
+INVENTORY_BOOLS = ("ON_DISK", "IN_MANIFEST", "KNOWN_FILE", "UTF8_OK", "HAS_BOM", "EXACT",
+                   "READ_OK")
+INVENTORY_INTS = ("BAD_UTF8_ROW", "CSV_ERROR_ROW", "MANIFEST_COUNT")
+
+
+def run_delivery_inventory(root: Path, read_root: str,
+                           contract_frames: dict[str, pd.DataFrame],
+                           site_ids: str | None = None):
+    """validation.delivery_inventory: every file of every transfer, inspected from its bytes
+    before the raw read (expectations.delivery.inventory), as a polars frame with a fixed
+    schema. ``read_root``: the extract root as the dbt sources spell it (``READ_PATH`` is
+    what DuckDB is given, so lineage parses it as before)."""
+    import polars as pl
+
+    from expectations.delivery import INVENTORY_COLUMNS, inventory
+
+    contract = Contract.from_frames(**contract_frames,
+                                    **({"site_ids": site_ids} if site_ids else {}))
+    frame = inventory(Path(root), contract, read_root=read_root)
+
+    def typed(column: str):
+        if column in INVENTORY_BOOLS:
+            return pl.Boolean, (lambda v: bool(v))
+        if column in INVENTORY_INTS:
+            return pl.Int64, (lambda v: int(v))
+        return pl.String, (lambda v: str(v))
+
+    data, schema = {}, {}
+    for column in INVENTORY_COLUMNS:
+        dtype, cast = typed(column)
+        schema[column] = dtype
+        data[column] = [None if v is None or (not isinstance(v, str) and pd.isna(v))
+                        else cast(v) for v in frame[column].tolist()]
+    return pl.DataFrame(data, schema=schema)
+
+
+def inventory_frame_from_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """validation.delivery_inventory read back (``dbt.ref(...).df()``) with Python values:
+    None for null, bool / int where the column is one (the suites compare with True)."""
+    out = frame.astype(object)
+    out = out.where(out.notna(), None)
+    for column in INVENTORY_BOOLS:
+        out[column] = [None if v is None else bool(v) for v in out[column]]
+    for column in INVENTORY_INTS:
+        out[column] = [None if v is None else int(v) for v in out[column]]
+    return out
+
+
 def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], run_name: str,
                         gx_root: Path | None = None, *, con=None,
                         raw: dict[str, str] | None = None, files_table: str | None = None,
-                        site_ids: str | None = None) -> pd.DataFrame:
+                        site_ids: str | None = None,
+                        inventory_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Validate every file of every transfer under ``root``; one row per failed check and
     file (per site of the transfer for a transfer-level failure).
 
     ``con``: the DuckDB connection holding the base layer (dbt's session); ``raw``: form ->
     ``staging.raw_edc__<form>`` (every row of every file as read, in file order);
     ``files_table``: ``staging.base_edc__files`` (one row per file: lineage, rowid range);
-    ``site_ids``: the study's site-id range ("FIRST-LAST", dbt var site_ids). The file level
-    is read here (expectations.delivery), the rows are reduced in DuckDB
+    ``site_ids``: the study's site-id range ("FIRST-LAST", dbt var site_ids);
+    ``inventory_frame``: validation.delivery_inventory, the file level read before the raw
+    read (made here when not given). The file level is confirmed against what DuckDB read
+    (expectations.delivery), the rows are reduced in DuckDB
     (expectations.delivery_rows), GX validates both (expectations.delivery_run)."""
     try:
         from expectations.delivery_run import check_delivery
@@ -68,13 +119,18 @@ def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], ru
         contract = Contract.from_frames(**contract_frames,
                                         **({"site_ids": site_ids} if site_ids else {}))
         started = time.perf_counter()
+        if inventory_frame is None:
+            from expectations.delivery import inventory
+            inventory_frame = inventory(Path(root), contract)
         with GxProject(gx_root) as gxp:
             suites = delivery_suites(contract)     # (GX needs its context to build suites)
             run = check_delivery(Path(root), contract, con, raw, files_table, gxp, suites,
-                                 run_name)
+                                 run_name, inventory_frame)
+            rows = _expand_transfer_level(run.rows, run.files.site_transfers)
+            rows += _reconcile(con, raw, files_table, contract, run.files, rows, gxp,
+                               suites["delivery_reconciliation"], run_name)
             gxp.prune()
             gxp.build_docs()
-        rows = _expand_transfer_level(run.rows, run.files.site_transfers)
         report = _frame(rows, DELIVERY_COLUMNS)
         report.attrs["seconds"] = time.perf_counter() - started
         report.attrs["timings"] = run.timings
@@ -83,16 +139,39 @@ def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], ru
         return _error_row("delivery", err, gx_root, DELIVERY_COLUMNS)
 
 
+def _reconcile(con, raw, files_table, contract, files, rows, gxp, suite, run_name):
+    """Report rows of the reconciliation with the accepted state (expectations.reconciliation):
+    every site transfer that passed the delivery checks against the site's last accepted one,
+    and the ledger of accepted transfers of earlier builds."""
+    from expectations.delivery_run import aggregate_report
+    from expectations.reconciliation import as_frame, read_ledger, reconcile
+
+    def validate(frame):
+        frame = as_frame(frame)
+        result = gxp.run(suite, frame, run_name)
+        found = aggregate_report("delivery_reconciliation", result, frame)
+        return {(r["SITEID"], r["TRANSFER_ID"]) for r in found}, found
+
+    blocked = {(r["SITEID"], r["TRANSFER_ID"]) for r in rows if r["SITEID"] is not None}
+    data = files.data_files
+    known = files.files[files.files["KNOWN_FILE"].astype(bool)]
+    walk = reconcile(con, raw, files_table, contract.forms,
+                     set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"])), blocked,
+                     read_ledger(con), known, validate,
+                     set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"], data["FORM"])))
+    return walk.rows
+
+
 def _expand_transfer_level(rows: list[dict], site_transfers: pd.DataFrame) -> list[dict]:
     """A failure without a site (manifest, transfer folder) concerns every site of the
     transfer: one row per site, so that each site's transfer is quarantined."""
     out = []
     sites = site_transfers.groupby("TRANSFER_ID")["SITEID"].apply(sorted).to_dict()
     for row in rows:
-        if row["SITEID"] is None and row["TRANSFER_ID"] is not None:
-            for site in sites.get(row["TRANSFER_ID"], []):
+        if row["SITEID"] is None and sites.get(row["TRANSFER_ID"]):
+            for site in sites[row["TRANSFER_ID"]]:
                 out.append(row | {"SITEID": site, "MESSAGE": f"site {site}, {row['MESSAGE']}"})
-        else:
+        else:       # no site known (e.g. a linked transfer folder): kept, fails the build
             out.append(row)
     return out
 

@@ -38,6 +38,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,8 +58,11 @@ FILE_COLUMNS = [
     "TRANSFER_ID", "SITE_FOLDER", "FORM", "FILE", "SOURCE_FILE", "ON_DISK", "IN_MANIFEST",
     "KNOWN_FILE", "DECLARED_ROWS", "ACTUAL_ROWS", "DECLARED_SHA256", "ACTUAL_SHA256",
     "LISTED_AS", "UTF8_OK", "BAD_UTF8_ROW", "BAD_UTF8_COLUMN", "HAS_BOM", "CSV_ERROR",
-    "CSV_ERROR_ROW", "MISSING_COLUMNS", "EXTRA_COLUMNS", "MANIFEST_ERROR",
+    "CSV_ERROR_ROW", "MISSING_COLUMNS", "EXTRA_COLUMNS", "MANIFEST_ERROR", "PATH_ERROR",
+    "MANIFEST_SITEID", "MANIFEST_COUNT",
 ]
+#: the inventory (validation.delivery_inventory): the file columns + how the reader reads it
+INVENTORY_COLUMNS = [*FILE_COLUMNS, "EXACT", "READ_OK", "READ_PATH"]
 
 
 @dataclass
@@ -95,10 +99,13 @@ def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
     except UnicodeDecodeError:
         out.utf8_ok = False
         text = body.decode("utf-8", errors="surrogateescape")
+    records: list[list[str]] = []
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as err:
+        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
+            records.append(record)
+    except csv.Error as err:                 # e.g. an unterminated quote: say where it starts
         out.csv_error = f"not valid CSV ({err})"
+        out.csv_error_row = len(records) or None
         return out
     if not records or not records[0]:
         out.csv_error = "no header row"
@@ -128,12 +135,28 @@ def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
                                  if record else f"row {k} is an empty line")
                 out.csv_error_row = k
                 break
-    if out.csv_error is None and len(data) > MAX_LINE_BYTES and any(
-            len(line) > MAX_LINE_BYTES for line in data.split(b"\n")):
-        out.csv_error = f"a line is longer than {MAX_LINE_BYTES} bytes"
+    if out.csv_error is None and len(data) > MAX_LINE_BYTES:
+        long_row = _first_long_record(records)
+        if long_row is not None:
+            out.csv_error = (f"a line is longer than {MAX_LINE_BYTES} bytes (the warehouse's "
+                             "CSV reader cannot read it)")
+            out.csv_error_row = long_row or None
     if not keep_records:
         out.records = []
     return out
+
+
+def _first_long_record(records: list[list[str]]) -> int | None:
+    """Index (0 = header) of the first record longer than MAX_LINE_BYTES in UTF-8 bytes, or
+    None. A record (a quoted field may span lines) is what DuckDB's line limit applies to;
+    bytes are counted only where the characters could reach the limit (<= 4 bytes each)."""
+    for k, record in enumerate(records):
+        chars = sum(map(len, record)) + 3 * len(record)      # fields, commas and quotes
+        if chars * 4 > MAX_LINE_BYTES and \
+                sum(len(f.encode("utf-8", "surrogateescape")) + 3 for f in record) \
+                > MAX_LINE_BYTES:
+            return k
+    return None
 
 
 def _one_record(line: bytes) -> list[str] | None:
@@ -247,7 +270,12 @@ def _exact_path(path: Path) -> ParsedFile:
 
 # ---------------------------------------------------------------------------- manifest
 def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
-    """FILE -> manifest entry; and an error text when the manifest itself is unusable."""
+    """FILE -> manifest entry (with ``MANIFEST_ROW`` and ``MANIFEST_COUNT``, how many rows
+    list that file); and an error text when the manifest itself is unusable. A file listed
+    twice is a finding of that file's site transfer (``MANIFEST_COUNT`` > 1), not of the
+    whole transfer."""
+    if path.is_symlink():
+        return {}, "manifest.csv is a symbolic link: refused, not followed"
     if not path.is_file():
         return {}, "manifest.csv is missing"
     data, error = _read_bytes(path)
@@ -262,16 +290,197 @@ def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
     if missing:
         return {}, f"manifest.csv lacks column(s) {', '.join(missing)}"
     entries: dict[str, dict] = {}
-    duplicates = []
     for k, record in enumerate(parsed.records, start=1):
-        entry = dict(zip(parsed.header, record)) | {"MANIFEST_ROW": k}
+        entry = dict(zip(parsed.header, record)) | {"MANIFEST_ROW": k, "MANIFEST_COUNT": 1}
         name = entry["FILE"]
-        if name in entries:
-            duplicates.append(name)
+        if name in entries:                      # the first row stands; count the others
+            entries[name]["MANIFEST_COUNT"] += 1
+            continue
         entries[name] = entry
-    if duplicates:
-        return entries, f"manifest.csv lists {', '.join(sorted(set(duplicates)))} more than once"
     return entries, None
+
+
+# ---------------------------------------------------------------------------- the walk
+SITE_FOLDER = re.compile(r"site_([0-9]+)")                  # exactly (no case, no spaces)
+LOOSE_SITE_FOLDER = re.compile(r"(?i)\s*site[\s_-]*([0-9]+)\s*(?:\.[a-z0-9]+)?")
+SYMLINK = "is a symbolic link: refused, not followed"
+
+
+@dataclass
+class _Found:
+    """One path under a transfer folder (relative name, site it belongs to, why not read)."""
+
+    name: str
+    site: str | None
+    path: Path | None = None                   # set when it may be read
+    error: str | None = None
+
+
+def _site_of(folder: str) -> tuple[str | None, str | None]:
+    """(site, error) of a folder directly under a transfer: ``site_103`` -> ('103', None);
+    ``SITE_103`` or ``site_103 `` -> ('103', 'not named exactly site_103'); else (None, ...)."""
+    exact = SITE_FOLDER.fullmatch(folder)
+    if exact:
+        return exact.group(1), None
+    loose = LOOSE_SITE_FOLDER.fullmatch(folder)
+    if loose:
+        site = loose.group(1)
+        return site, (f"folder {folder!r} is not named exactly site_{site}: "
+                      "its files are not read")
+    return None, f"folder {folder!r} is not a site folder site_<SITEID>"
+
+
+def _walk_transfer(tdir: Path) -> list[_Found]:
+    """Every path under a transfer folder except manifest.csv, never following a link.
+
+    Names are matched exactly (spec: ``site_<SITEID>/<form>.csv``); anything else is listed
+    with the site it most plausibly belongs to (so that only that site's transfer is
+    quarantined) and is not read."""
+    found: list[_Found] = []
+    try:
+        entries = sorted(os.scandir(tdir), key=lambda e: e.name)
+    except OSError as err:
+        return [_Found(".", None, error=f"cannot list the transfer folder ({err.strerror})")]
+    for entry in entries:
+        if entry.name == "manifest.csv":
+            continue
+        site, folder_error = _site_of(entry.name)
+        if entry.is_symlink():
+            found.append(_Found(entry.name, site, error=f"{entry.name} {SYMLINK}"))
+        elif entry.is_dir(follow_symlinks=False) and folder_error:
+            found.append(_Found(entry.name, site, error=folder_error))   # never entered
+        elif entry.is_dir(follow_symlinks=False):
+            found += _walk_site(Path(entry.path), entry.name, site)
+        else:
+            found.append(_Found(entry.name, site, error=None if site else
+                                f"{entry.name!r} is not a site folder site_<SITEID>"))
+    return found
+
+
+def _walk_site(folder: Path, rel: str, site: str) -> list[_Found]:
+    """Every file under a site folder ``site_<SITEID>``; a link is listed, not followed."""
+    found: list[_Found] = []
+    for current, dirs, names in os.walk(folder, followlinks=False):
+        here = Path(current)
+        for name in sorted(names) + sorted(d for d in dirs if (here / d).is_symlink()):
+            path = here / name
+            name_rel = f"{rel}/{path.relative_to(folder).as_posix()}"
+            if path.is_symlink():
+                found.append(_Found(name_rel, site, error=f"{name_rel} {SYMLINK}"))
+            else:
+                found.append(_Found(name_rel, site, path=path))
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+    return found
+
+
+def transfer_folders(root: Path) -> list[tuple[str, Path, str | None]]:
+    """(name, path, error) of every folder directly under the extract root; a symbolic link
+    is listed with an error and never entered."""
+    if not root.is_dir():
+        return []
+    out = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.is_symlink():
+            out.append((entry.name, Path(entry.path), f"the transfer folder {SYMLINK}"))
+        elif entry.is_dir(follow_symlinks=False):
+            out.append((entry.name, Path(entry.path), None))
+    return out
+
+
+# ---------------------------------------------------------------------------- the inventory
+def inventory(root: Path, contract: Contract, read_root: str | None = None) -> pd.DataFrame:
+    """Every file of every transfer under ``root`` (found on disk or listed in a manifest),
+    inspected from its bytes BEFORE the warehouse's CSV reader sees it.
+
+    One row per file (columns :data:`INVENTORY_COLUMNS`). ``READ_OK`` says whether the raw
+    read may read it: a manifest or a known data file ``site_<SITEID>/<form>.csv``, a regular
+    file (no link), UTF-8, valid CSV with a header and no line longer than the reader's
+    limit. Everything else is reported by the delivery checks and never reaches DuckDB, so
+    no file can stop the read of the other sites' files. ``READ_PATH`` is the path the
+    reader gets (``read_root`` - the extract root as the dbt sources spell it - joined with
+    the file's place), so that lineage parses it as before.
+    """
+    root = Path(root)
+    read_root = (read_root or str(root)).rstrip("/")
+    known_forms = set(contract.forms)
+    rows: list[dict] = []
+    to_read: dict[str, Path] = {}
+    for transfer, tdir, transfer_error in transfer_folders(root):
+        if transfer_error:
+            rows.append({"TRANSFER_ID": transfer, "FORM": "manifest", "FILE": "manifest.csv",
+                         "SOURCE_FILE": f"{transfer}/manifest.csv", "ON_DISK": False,
+                         "IN_MANIFEST": True, "KNOWN_FILE": True,
+                         "MANIFEST_ERROR": transfer_error})
+            continue
+        entries, manifest_error = read_manifest(tdir / "manifest.csv")
+        manifest_ok = manifest_error is None
+        rows.append({
+            "TRANSFER_ID": transfer, "SITE_FOLDER": None, "FORM": "manifest",
+            "FILE": "manifest.csv", "SOURCE_FILE": f"{transfer}/manifest.csv",
+            "ON_DISK": (tdir / "manifest.csv").is_file(), "IN_MANIFEST": True,
+            "KNOWN_FILE": True, "MANIFEST_ERROR": manifest_error, "READ_OK": manifest_ok,
+            "READ_PATH": f"{read_root}/{transfer}/manifest.csv" if manifest_ok else None,
+        })
+        on_disk = {f.name: f for f in _walk_transfer(tdir)}
+        for name in sorted(set(on_disk) | set(entries)):
+            found = on_disk.get(name)
+            parts = name.split("/")
+            exact_site = (SITE_FOLDER.fullmatch(parts[0]).group(1)
+                          if len(parts) == 2 and SITE_FOLDER.fullmatch(parts[0]) else None)
+            site = found.site if found is not None else (exact_site or _site_of(parts[0])[0])
+            form = parts[-1].removesuffix(".csv") if parts[-1].endswith(".csv") else None
+            entry = entries.get(name)
+            row = {
+                "TRANSFER_ID": transfer, "SITE_FOLDER": site, "FORM": form, "FILE": name,
+                "SOURCE_FILE": f"{transfer}/{name}", "ON_DISK": found is not None,
+                "IN_MANIFEST": entry is not None,
+                "KNOWN_FILE": exact_site is not None and form in known_forms,
+                "PATH_ERROR": found.error if found is not None else None,
+            }
+            if row["PATH_ERROR"] and entry is None:   # the path error says all there is
+                row["IN_MANIFEST"] = row["KNOWN_FILE"] = None
+            if entry is not None:
+                row["MANIFEST_SITEID"] = entry.get("SITEID") or None
+                row["MANIFEST_COUNT"] = entry["MANIFEST_COUNT"]
+                # as text: compared as text with the file's (a non-number never matches)
+                row["DECLARED_ROWS"] = (entry.get("ROWS") or "").strip()
+                row["DECLARED_SHA256"] = (entry.get("SHA256") or "").strip().lower()
+                row["LISTED_AS"] = (f"site_{entry.get('SITEID')}/"
+                                    f"{(entry.get('FORM') or '').lower()}.csv")
+            if found is not None and found.path is not None:
+                to_read[row["SOURCE_FILE"]] = found.path
+            rows.append(row)
+
+    # read every file once (largest first, so the pool stays busy)
+    order = sorted(to_read, key=lambda f: -_size(to_read[f]))
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        parsed = dict(zip(order, pool.map(lambda f: _inspect_path(to_read[f]), order)))
+    for row in rows:
+        p = parsed.get(row["SOURCE_FILE"])
+        if p is None:
+            continue
+        row |= _parsed_columns(p, contract, row)
+        if row["KNOWN_FILE"] and p.usable:
+            row["READ_OK"] = True
+            row["READ_PATH"] = f"{read_root}/{row['SOURCE_FILE']}"
+    frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS).astype(object)
+    frame = frame.where(frame.notna(), None)
+    frame["READ_OK"] = [bool(v) for v in frame["READ_OK"]]    # None: not read
+    return frame
+
+
+def _parsed_columns(p: ParsedFile, contract: Contract, row: dict) -> dict:
+    out = {
+        "ACTUAL_ROWS": None if p.rows is None else str(p.rows),
+        "ACTUAL_SHA256": p.sha256, "UTF8_OK": p.utf8_ok, "BAD_UTF8_ROW": p.bad_utf8_row,
+        "BAD_UTF8_COLUMN": p.bad_utf8_column, "HAS_BOM": p.has_bom,
+        "CSV_ERROR": p.csv_error, "CSV_ERROR_ROW": p.csv_error_row, "EXACT": p.exact,
+    }
+    if row["KNOWN_FILE"] and p.header is not None:
+        expected = contract.expected_header(row["FORM"])
+        out["MISSING_COLUMNS"] = ", ".join(c for c in expected if c not in p.header) or None
+        out["EXTRA_COLUMNS"] = ", ".join(c for c in p.header if c not in expected) or None
+    return out
 
 
 # ---------------------------------------------------------------------------- the delivery
@@ -282,7 +491,6 @@ class DeliveryFiles:
     root: Path
     files: pd.DataFrame
     unusable: set[str] = field(default_factory=set)        # SOURCE_FILEs (known data files)
-    manifest_sites: set = field(default_factory=set, repr=False)
     exact_files: int = 0                                    # files that took the exact path
 
     @property
@@ -290,14 +498,14 @@ class DeliveryFiles:
         """Every (SITEID, TRANSFER_ID) the delivery mentions (site folders and manifests)."""
         rows = {(r.SITE_FOLDER, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
                 if r.SITE_FOLDER is not None}
-        rows |= set(self.manifest_sites)
+        rows |= {(r.MANIFEST_SITEID, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
+                 if r.MANIFEST_SITEID}
         return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
 
     @property
     def data_files(self) -> pd.DataFrame:
         """Usable known data files: SOURCE_FILE, TRANSFER_ID, SITE_FOLDER, FORM."""
-        known = self.files[self.files["KNOWN_FILE"].astype(bool)
-                           & self.files["ON_DISK"].astype(bool)
+        known = self.files[self.files["READ_OK"].astype(bool)
                            & self.files["SITE_FOLDER"].notna()          # not a manifest
                            & ~self.files["SOURCE_FILE"].isin(self.unusable)]
         return known[["SOURCE_FILE", "TRANSFER_ID", "SITE_FOLDER", "FORM"]] \
@@ -310,99 +518,52 @@ class DeliveryFiles:
         return sorted(counts[counts > 1].index)
 
 
-def scan_files(root: Path, contract: Contract, row_counts=None) -> DeliveryFiles:
-    """Every transfer folder under ``root``.
-
-    ``row_counts``: SOURCE_FILE -> data rows DuckDB read into the base tables (a dict, or a
-    callable returning one; it is called after the files were read, so the base-table query
-    can run meanwhile). Without it every file takes the exact path.
-    """
-    root = Path(root)
-    known_forms = set(contract.forms)
-    transfers = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    file_rows: list[dict] = []
-    manifest_sites: set = set()
-    to_read: dict[str, Path] = {}
-    for tdir in transfers:
-        transfer = tdir.name
-        entries, manifest_error = read_manifest(tdir / "manifest.csv")
-        file_rows.append({
-            "TRANSFER_ID": transfer, "SITE_FOLDER": None, "FORM": "manifest",
-            "FILE": "manifest.csv", "SOURCE_FILE": f"{transfer}/manifest.csv",
-            "ON_DISK": (tdir / "manifest.csv").is_file(), "IN_MANIFEST": True,
-            "KNOWN_FILE": True, "MANIFEST_ERROR": manifest_error,
-        })
-        on_disk = {}
-        for folder, _dirs, names in os.walk(tdir):
-            for name in names:
-                path = Path(folder) / name
-                rel = path.relative_to(tdir).as_posix()
-                if rel != "manifest.csv":
-                    on_disk[rel] = path
-        for name in sorted(set(on_disk) | set(entries)):
-            parts = name.split("/")
-            site = (parts[0].removeprefix("site_")
-                    if len(parts) == 2 and parts[0].startswith("site_") else None)
-            form = parts[-1].removesuffix(".csv") if parts[-1].endswith(".csv") else None
-            entry = entries.get(name)
-            row = {
-                "TRANSFER_ID": transfer, "SITE_FOLDER": site, "FORM": form, "FILE": name,
-                "SOURCE_FILE": f"{transfer}/{name}", "ON_DISK": name in on_disk,
-                "IN_MANIFEST": entry is not None,
-                "KNOWN_FILE": site is not None and form in known_forms,
-            }
-            if entry is not None:
-                manifest_sites.add((entry.get("SITEID"), transfer))
-                # as text: compared as text with the file's (a non-number never matches)
-                row["DECLARED_ROWS"] = (entry.get("ROWS") or "").strip()
-                row["DECLARED_SHA256"] = (entry.get("SHA256") or "").strip().lower()
-                row["LISTED_AS"] = (f"site_{entry.get('SITEID')}/"
-                                    f"{(entry.get('FORM') or '').lower()}.csv")
-            if name in on_disk:
-                to_read[row["SOURCE_FILE"]] = on_disk[name]
-            file_rows.append(row)
-
-    # read every file once (largest first, so the pool stays busy)
-    order = sorted(to_read, key=lambda f: -_size(to_read[f]))
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        parsed = dict(zip(order, pool.map(lambda f: _inspect_path(to_read[f]), order)))
-    counts = row_counts() if callable(row_counts) else (row_counts or {})
-
+def confirm(root: Path, inventory_frame: pd.DataFrame, contract: Contract,
+            row_counts: dict[str, int]) -> DeliveryFiles:
+    """The file level of the delivery checks: the ``inventory`` (made before the raw read)
+    confirmed against what DuckDB read. A file that took the fast path and of which DuckDB
+    read another number of rows is parsed again exactly (to say which row is wrong); a file
+    of which DuckDB read another number of rows than it has is not usable."""
+    files = inventory_frame.copy()
     unusable: set[str] = set()
     exact_files = 0
-    for row in file_rows:
+    for i, row in files.iterrows():
         source = row["SOURCE_FILE"]
-        if source not in parsed:
+        if not row["KNOWN_FILE"] or row["SITE_FOLDER"] is None:
             continue
-        p = parsed[source]
-        if row["KNOWN_FILE"] and p.usable:
-            read = counts.get(source, 0)
-            if not p.exact and read != p.rows:        # DuckDB skipped or split lines
-                p = _exact_path(to_read[source])
-            if p.usable and read != p.rows:
-                p.csv_error = (f"the warehouse's CSV reader read {read} of the file's "
-                               f"{p.rows} data rows")
-        exact_files += p.exact
-        row |= {
-            "ACTUAL_ROWS": None if p.rows is None else str(p.rows),
-            "ACTUAL_SHA256": p.sha256,
-            "UTF8_OK": p.utf8_ok, "BAD_UTF8_ROW": p.bad_utf8_row,
-            "BAD_UTF8_COLUMN": p.bad_utf8_column, "HAS_BOM": p.has_bom,
-            "CSV_ERROR": p.csv_error, "CSV_ERROR_ROW": p.csv_error_row,
-        }
-        if row["KNOWN_FILE"] and p.header is not None:
-            expected = contract.expected_header(row["FORM"])
-            missing = [c for c in expected if c not in p.header]
-            extra = [c for c in p.header if c not in expected]
-            row["MISSING_COLUMNS"] = ", ".join(missing) or None
-            row["EXTRA_COLUMNS"] = ", ".join(extra) or None
-        if row["KNOWN_FILE"] and not p.usable:
+        if row["READ_OK"]:
+            read = int(row_counts.get(source, 0))
+            rows = int(row["ACTUAL_ROWS"])
+            if not row["EXACT"] and read != rows:        # DuckDB skipped or split lines
+                p = _exact_path(Path(root) / source)
+                files.loc[i, list(_parsed_columns(p, contract, row))] = pd.Series(
+                    _parsed_columns(p, contract, row))
+                rows = p.rows if p.rows is not None else -1
+                exact = True
+            else:
+                exact = bool(row["EXACT"])
+            if files.loc[i, "CSV_ERROR"] is None and read != rows:
+                files.loc[i, "CSV_ERROR"] = (f"the warehouse's CSV reader read {read} of the "
+                                             f"file's {rows} data rows")
+            exact_files += exact
+            if files.loc[i, "CSV_ERROR"] is not None or files.loc[i, "UTF8_OK"] is False:
+                unusable.add(source)
+        elif row["ON_DISK"]:
             unusable.add(source)
-    files = pd.DataFrame(file_rows, columns=FILE_COLUMNS).astype(object)
     files = files.where(files.notna(), None)
-    return DeliveryFiles(root=root, files=files, unusable=unusable,
-                         manifest_sites={(s, t) for s, t in manifest_sites if s},
+    return DeliveryFiles(root=Path(root), files=files, unusable=unusable,
                          exact_files=exact_files)
+
+
+def scan_files(root: Path, contract: Contract, row_counts=None) -> DeliveryFiles:
+    """:func:`inventory` and :func:`confirm` in one call (tests and tools without dbt).
+    ``row_counts``: SOURCE_FILE -> data rows the reader read (a dict or a callable); without
+    it every file that took the fast path is parsed again exactly."""
+    frame = inventory(Path(root), contract)
+    counts = row_counts() if callable(row_counts) else row_counts
+    if counts is None:
+        counts = {}
+    return confirm(Path(root), frame, contract, counts)
 
 
 def _size(path: Path) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from expectations.contract import Contract
-from expectations.delivery import DeliveryFiles, scan_files
+from expectations.delivery import DeliveryFiles, confirm
 from expectations.delivery_rows import (EXAMPLES, OCCURRENCE_COLUMNS, Base, Dates, Part,
                                         Records, ValueFrames, ValueReducer, occurrences)
 from expectations.gx_project import (_locate, clean_text, expectation_failures,
@@ -34,10 +34,12 @@ class DeliveryRun:
 
 
 def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], files_table: str,
-                   gxp, suites: dict, run_name: str) -> DeliveryRun:
+                   gxp, suites: dict, run_name: str,
+                   inventory_frame: pd.DataFrame) -> DeliveryRun:
     """Validate the delivery under ``root`` whose rows DuckDB (``con``) holds in the raw
     tables ``raw`` (form -> raw_edc__<form>) with their files in ``files_table``
-    (base_edc__files); ``gxp``: an open GxProject."""
+    (base_edc__files); ``inventory_frame``: the file inventory made before the raw read
+    (expectations.delivery.inventory); ``gxp``: an open GxProject."""
     run = DeliveryRun()
     clock = time.perf_counter()
     base = Base(con, raw, files_table, contract)
@@ -66,7 +68,7 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
         for worker in workers:
             worker.start()
         try:
-            run.files = files = scan_files(root, contract, counts)
+            run.files = files = confirm(root, inventory_frame, contract, counts)
             run.timings["files"] = time.perf_counter() - clock
         finally:
             for worker in workers:
@@ -89,6 +91,8 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
         located = dict(group_by=["SOURCE_FILE"], site_col="SITE_FOLDER",
                        transfer_col="TRANSFER_ID", file_col="SOURCE_FILE")
         frame = files.files.reset_index(drop=True)
+        frame = frame.drop(columns=[c for c in ("EXACT", "READ_OK", "READ_PATH")
+                                    if c in frame.columns])
         if len(frame):
             result = gxp.run(suites["delivery_files"], frame, run_name)
             run.rows += report_rows("delivery_files", result, frame, **located)

@@ -77,6 +77,13 @@ def delivery_files_suite(contract: Contract) -> gx.ExpectationSuite:
         column="SITE_FOLDER", regex=full_match(siteid),
         meta=_meta("site_folder", "the folder site_{value} is not a study site's folder",
                    row=None)))
+    E.append(gxe.ExpectColumnValuesToBeNull(
+        column="PATH_ERROR",
+        meta=_meta("path", "{PATH_ERROR}", row=None, value="FILE")))
+    E.append(gxe.ExpectColumnValuesToBeInSet(
+        column="MANIFEST_COUNT", value_set=[1],
+        meta=_meta("manifest_entry_twice", "the manifest lists this file {MANIFEST_COUNT} "
+                   "times (once expected)", row=None, value="FILE")))
     E.append(gxe.ExpectColumnValuesToBeInSet(
         column="KNOWN_FILE", value_set=[True],
         meta=_meta("unexpected_file", "unexpected file: not site_<SITEID>/<form>.csv of "
@@ -102,7 +109,7 @@ def delivery_files_suite(contract: Contract) -> gx.ExpectationSuite:
         column_A="ACTUAL_SHA256", column_B="DECLARED_SHA256",
         ignore_row_if="either_value_is_missing",
         meta=_meta("sha256", "SHA-256 hash disagrees with the manifest (file "
-                   "{ACTUAL_SHA256:.12}..., manifest {DECLARED_SHA256:.12}...)",
+                   "{ACTUAL_SHA256}, manifest {DECLARED_SHA256})",
                    column="SHA256", row=None, value="ACTUAL_SHA256")))
     E.append(gxe.ExpectColumnValuesToBeInSet(
         column="UTF8_OK", value_set=[True],
@@ -276,6 +283,54 @@ def delivery_records_suite() -> gx.ExpectationSuite:
                   "WORST_RECVER, is not below its earlier WORST_PREV_RECVER).", E)
 
 
+def delivery_reconciliation_suite() -> gx.ExpectationSuite:
+    """A site transfer against the site's last accepted one (frame:
+    expectations.reconciliation, one row per compared site transfer and form, plus one per
+    site transfer for the ledger of accepted transfers)."""
+    E = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column="N_MISSING", value_set=[0],
+            meta=_meta("record_missing", "record {MISSING_RECID} (subject {MISSING_SUBJID}, "
+                       "RECVER {MISSING_RECVER}) of the site's last accepted transfer "
+                       "{ACCEPTED_TRANSFER_ID} is missing, and no later version deletes it",
+                       "RECID", value="MISSING_RECID", row=None, count="N_MISSING")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="N_CHANGED", value_set=[0],
+            meta=_meta("record_changed", "record {CHANGED_RECID} changed under the same RECVER "
+                       "{CHANGED_RECVER}: {CHANGED_COLUMN} was {CHANGED_FROM!r} in the accepted "
+                       "transfer {ACCEPTED_TRANSFER_ID}, is {CHANGED_TO!r} now (a correction "
+                       "needs RECVER + 1)", "RECVER", value="CHANGED_RECID",
+                       column_from="CHANGED_COLUMN", row="CHANGED_ROW", count="N_CHANGED")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="N_OTHER_SUBJECT", value_set=[0],
+            meta=_meta("recid_other_subject", "record {OTHER_SUBJECT_RECID} belonged to subject "
+                       "{OTHER_SUBJECT_FROM} in the accepted transfer {ACCEPTED_TRANSFER_ID} "
+                       "and belongs to {OTHER_SUBJECT_TO} now (a RECID never moves)", "SUBJID",
+                       value="OTHER_SUBJECT_RECID", row="OTHER_SUBJECT_ROW",
+                       count="N_OTHER_SUBJECT")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="N_OTHER_FORM", value_set=[0],
+            meta=_meta("recid_other_form", "record {OTHER_FORM_RECID} was in form "
+                       "{OTHER_FORM_FROM} in the accepted transfer {ACCEPTED_TRANSFER_ID} and is "
+                       "in form {FORM} now (a RECID never moves)", "RECID",
+                       value="OTHER_FORM_RECID", row="OTHER_FORM_ROW", count="N_OTHER_FORM")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="NOT_LATER", value_set=[False],
+            meta=_meta("transfer_not_later", "transfer {TRANSFER_ID} is not later than the "
+                       "site's last accepted transfer {LAST_ACCEPTED_TRANSFER_ID} (transfer ids "
+                       "increase)", value="TRANSFER_ID", row=None)),
+        gxe.ExpectColumnValuesToBeNull(
+            column="LEDGER_CHANGE",
+            meta=_meta("accepted_transfer_changed", "{LEDGER_CHANGE}", value="TRANSFER_ID",
+                       row=None)),
+    ]
+    return _suite("delivery_reconciliation", "A site transfer against what the warehouse "
+                  "already accepted from the site: every record of the last accepted "
+                  "transfer still there (or deleted by a new version), no change under the "
+                  "same RECVER, no RECID moving subject or form, transfer ids increasing, an "
+                  "accepted transfer never changed.", E)
+
+
 def _lab_expectations(contract: Contract) -> list:
     labs = contract.lab_tests
     results = "|".join(f"{re.escape(r.LBTESTCD)}:(?:{r.RESULT_REGEX})"
@@ -298,7 +353,8 @@ def delivery_suites(contract: Contract) -> dict[str, gx.ExpectationSuite]:
     suites = {"delivery_files": delivery_files_suite(contract),
               "delivery_common": delivery_common_suite(contract),
               "delivery_records": delivery_records_suite(),
-              "delivery_dates": delivery_dates_suite()}
+              "delivery_dates": delivery_dates_suite(),
+              "delivery_reconciliation": delivery_reconciliation_suite()}
     for form in contract.forms:
         suites[f"delivery_{form}"] = delivery_form_suite(contract, form)
     return suites

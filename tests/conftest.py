@@ -30,6 +30,52 @@ def run_dbt(args: list[str], *, db: Path, extracts: Path, target: Path,
     return proc
 
 
+def without_site_transfers(src: Path, dst: Path, gone: set[tuple[str, str]]) -> Path:
+    """A copy of the delivery ``src`` at ``dst`` in which the site transfers ``gone``
+    ((site, transfer) pairs) never arrived: their site folders and manifest lines removed
+    (a transfer left with no site loses its folder)."""
+    import csv
+    import shutil
+
+    shutil.copytree(src, dst, symlinks=True)
+    for site, transfer in sorted(gone):
+        folder = dst / transfer
+        shutil.rmtree(folder / f"site_{site}", ignore_errors=True)
+        manifest = folder / "manifest.csv"
+        with manifest.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        kept = [rows[0]] + [r for r in rows[1:] if r[0] != site]
+        if len(kept) == 1:
+            shutil.rmtree(folder)
+            continue
+        with manifest.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(kept)
+    return dst
+
+
+#: Columns that name the build rather than the data (left out when two builds are compared).
+BUILD_COLUMNS = {"BUILD_ID", "PUBLISHED_BUILD_ID", "LATEST_BUILD_ID", "PUBLISHED_AT",
+                 "LATEST_BUILD_AT", "RUN_STARTED_AT"}
+
+
+def adam_and_results(db: Path) -> dict[str, pl.DataFrame]:
+    """Every table of the schemas users read for figures (adam, results), each sorted by all
+    its columns, without the columns that name the build: two builds of the same data give
+    equal frames."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = con.sql("select table_schema || '.' || table_name from information_schema.tables "
+                        "where table_schema in ('adam', 'results') and table_type = 'BASE TABLE' "
+                        "order by 1").fetchall()
+        out = {}
+        for (name,) in names:
+            frame = con.sql(f"select * from {name}").pl()
+            frame = frame.drop([c for c in frame.columns if c in BUILD_COLUMNS])
+            out[name] = frame.sort(frame.columns, nulls_last=True)
+    return out
+
+
 def render_demo(out: Path) -> Path:
     subprocess.run([sys.executable, "-m", "trialgen", "render", "--out", str(out)],
                    cwd=REPO, check=True, capture_output=True, text=True)

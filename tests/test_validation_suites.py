@@ -25,7 +25,7 @@ import trialgen.bad as bad
 from conftest import REPO
 from expectations.checks import run_adam_checks, run_delivery_checks, run_study_rule_checks
 from expectations.contract import Contract, site_id_regex
-from expectations.delivery import inspect_bytes, parse_csv_bytes, scan_files
+from expectations.delivery import inspect_bytes, inventory, parse_csv_bytes, scan_files
 
 SEEDS = REPO / "seeds"
 FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
@@ -89,8 +89,54 @@ def test_reader_survives_any_folder(tmp_path):
     (tmp_path / "20190101T0200" / "manifest.csv").write_text("nonsense")
     files = scan_files(tmp_path, contract, {})
     assert set(files.files["TRANSFER_ID"]) == {"not_a_transfer", "20190101T0200"}
-    assert files.unusable == {"not_a_transfer/site_1x3/ae.csv"}
+    # a folder that is no site folder is listed with its error and never entered or read
+    odd = files.files[files.files["SOURCE_FILE"] == "not_a_transfer/site_1x3"]
+    assert odd["PATH_ERROR"].tolist() == ["folder 'site_1x3' is not a site folder site_<SITEID>"]
+    assert not files.files["READ_OK"].any()
     assert scan_files(tmp_path / "missing", contract, {}).files.empty
+
+
+def test_inventory_refuses_links_and_near_names_and_reads_nothing_it_refuses(tmp_path):
+    contract = Contract.from_seed_dir(SEEDS)
+    transfer = tmp_path / "extracts" / "20190101T0200"
+    good = transfer / "site_101"
+    good.mkdir(parents=True)
+    (good / "ae.csv").write_text("STUDYID,SITEID\nNCT02917941,101\n", encoding="utf-8")
+    (good / "cm.csv").symlink_to(good / "ae.csv")                  # a linked file
+    (tmp_path / "elsewhere").mkdir()
+    (transfer / "site_102").symlink_to(tmp_path / "elsewhere")     # a linked site folder
+    (transfer / "SITE_103").mkdir()                                # near names
+    (transfer / "site_104 ").mkdir()
+    (transfer / "SITE_103" / "ae.csv").write_text("A\n1\n", encoding="utf-8")
+    (transfer / "manifest.csv").write_text(
+        "SITEID,FORM,FILE,ROWS,SHA256\n101,ae,site_101/ae.csv,1,x\n101,ae,site_101/ae.csv,1,x\n",
+        encoding="utf-8")
+    frame = inventory(tmp_path / "extracts", contract)
+    by_file = {r["FILE"]: r for r in frame.to_dict("records")}
+    assert by_file["site_101/ae.csv"]["READ_OK"] is True
+    assert by_file["site_101/ae.csv"]["MANIFEST_COUNT"] == 2
+    assert by_file["site_101/cm.csv"]["PATH_ERROR"] == \
+        "site_101/cm.csv is a symbolic link: refused, not followed"
+    assert by_file["site_102"]["PATH_ERROR"] == "site_102 is a symbolic link: refused, not followed"
+    assert by_file["SITE_103"]["PATH_ERROR"] == \
+        "folder 'SITE_103' is not named exactly site_103: its files are not read"
+    assert by_file["site_104 "]["SITE_FOLDER"] == "104"
+    assert "SITE_103/ae.csv" not in by_file                       # never entered
+    assert [r["FILE"] for r in frame.to_dict("records") if r["READ_OK"]] == \
+        ["manifest.csv", "site_101/ae.csv"]
+    assert {r["SITE_FOLDER"] for r in frame.to_dict("records") if r["PATH_ERROR"]} == \
+        {"101", "102", "103", "104"}
+
+
+@pytest.mark.parametrize("data, row, fragment", [
+    (b'A,B\n1,2\n3,"x\n4,5\n', 2, "not valid CSV"),               # a quote never closed
+    (b"A,B\n1,2\n3," + b"x" * 2_100_000 + b"\n", 2, "longer than"),  # DuckDB's line limit
+    (b'A,B\n1,"' + b"y\n" * 1_100_000 + b'"\n', 1, "longer than"),   # a record over many lines
+])
+def test_files_the_reader_cannot_read_are_found_with_their_row(data, row, fragment):
+    parsed = inspect_bytes(data)
+    assert not parsed.usable
+    assert fragment in parsed.csv_error and parsed.csv_error_row == row
 
 
 def test_site_id_range_is_a_var():
@@ -448,3 +494,37 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
         report.MESSAGE.tolist()
     assert found[("between", "CNSR", "102")].MESSAGE.endswith(
         "column CNSR: CNSR -1 is outside 0..99 (and 9 more row(s))")
+
+
+def test_reconciliation_compares_with_the_last_ACCEPTED_transfer(demo_delivery, tmp_path,
+                                                                  gx_root):
+    """A site's middle transfer changes an accepted AE under the same RECVER (quarantined);
+    its next transfer, identical to the first, is compared with the first (accepted), not
+    with the quarantined one (where it would look like the same change undone)."""
+    root = tmp_path / "extracts"
+    names = sorted(p for p in demo_delivery.iterdir() if p.is_dir())[-3:]
+    for transfer in names:
+        shutil.copytree(transfer, root / transfer.name)
+    first, middle, last = (root / t.name for t in names)
+    site = next(s for s in sorted(p.name.removeprefix("site_") for p in last.glob("site_*"))
+                if (first / f"site_{s}").is_dir() and (middle / f"site_{s}").is_dir())
+    accepted = {r["RECID"]: r for r in bad.SiteFileEditor(first, site, "ae").rows()}
+    editor = bad.SiteFileEditor(middle, site, "ae")
+    k = editor.find(lambda r: r["RECID"] in accepted
+                    and r["RECVER"] == accepted[r["RECID"]]["RECVER"])
+    was = editor.row(k)["AETOXGR"]
+    editor.set(k, "AETOXGR", "5" if was != "5" else "1")
+    _save(middle, editor)
+    last_row = bad.SiteFileEditor(last, site, "ae").find(
+        lambda r: r["RECID"] == editor.row(k)["RECID"])
+    assert bad.SiteFileEditor(last, site, "ae").row(last_row)["AETOXGR"] == was
+    report = delivery_checks(root, gx_root)
+    assert sorted(zip(report["SITEID"], report["TRANSFER_ID"], report["CHECK_ID"])) == \
+        [(site, middle.name, "record_changed")]
+    row = report.iloc[0]
+    assert row["ROW"] == k and row["COLUMN_NAME"] == "AETOXGR"
+    assert row["MESSAGE"] == (
+        f"site {site}, transfer {middle.name}, file {middle.name}/site_{site}/ae.csv, row {k}, "
+        f"column AETOXGR: record {editor.row(k)['RECID']} changed under the same RECVER "
+        f"{editor.row(k)['RECVER']}: AETOXGR was '{was}' in the accepted transfer {first.name}, "
+        f"is '{editor.row(k)['AETOXGR']}' now (a correction needs RECVER + 1)")

@@ -308,6 +308,204 @@ def date_after_transfer(d: Delivery) -> BadCase:
                          lambda r: r["RECID"] == last, lambda r: later, "after the transfer date")
 
 
+# ---------------------------------------------------- against what was already accepted
+def _previous(d: Delivery, site: str) -> Path:
+    """The site's transfer before the latest one (its last accepted one in a clean delivery)."""
+    earlier = [t for t in d.transfers[:-1] if (t / f"site_{site}").is_dir()]
+    if not earlier or not (d.latest / f"site_{site}").is_dir():
+        raise LookupError(f"site {site} has no transfer before the latest one")
+    return earlier[-1]
+
+
+def _recids(transfer: Path, site: str, form: str) -> set[str]:
+    return {r["RECID"] for r in SiteFileEditor(transfer, site, form).rows()}
+
+
+def header_only_form(d: Delivery) -> BadCase:
+    """The site's ae.csv sent with its header only: every accepted AE silently gone."""
+    prev = _previous(d, BAD_SITE)
+    if not _recids(prev, BAD_SITE, "ae"):
+        raise LookupError("no AE accepted before")
+    editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
+    first = sorted(_recids(prev, BAD_SITE, "ae"))[0]
+    editor.lines = editor.lines[:1]
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("header_only_form", BAD_SITE, d.latest.name, editor.name, None, "RECID",
+                   f"record {first}")
+
+
+def subject_removed(d: Delivery) -> BadCase:
+    """One subject of the site left out of every form of the transfer."""
+    prev = _previous(d, BAD_SITE)
+    subjects = sorted({r["SUBJID"] for r in SiteFileEditor(prev, BAD_SITE, "dm").rows()})
+    if len(subjects) < 2:
+        raise LookupError("the site needs a second subject to remain")
+    gone = subjects[0]
+    for path in sorted((d.latest / f"site_{BAD_SITE}").glob("*.csv")):
+        editor = SiteFileEditor(d.latest, BAD_SITE, path.stem)
+        editor.lines = [line for k, line in enumerate(editor.lines)
+                        if k == 0 or editor.row(k)["SUBJID"] != gone]
+        refresh_manifest(d.latest, editor.name, editor.save())
+    first = sorted(r["RECID"] for r in SiteFileEditor(prev, BAD_SITE, "dm").rows()
+                   if r["SUBJID"] == gone)[0]
+    return BadCase("subject_removed", BAD_SITE, d.latest.name, f"site_{BAD_SITE}/dm.csv",
+                   None, "RECID", f"record {first} (subject {gone}")
+
+
+def older_state_resent(d: Delivery) -> BadCase:
+    """An older state of the site (its first transfer's files) re-sent under the new
+    transfer id: the follow-up since then would roll back."""
+    prev = _previous(d, BAD_SITE)
+    first = next(t for t in d.transfers if (t / f"site_{BAD_SITE}").is_dir())
+    if first == prev:
+        raise LookupError("the site has only one earlier transfer")
+    site_dir = d.latest / f"site_{BAD_SITE}"
+    for path in sorted(site_dir.glob("*.csv")):
+        path.unlink()
+    for path in sorted((first / f"site_{BAD_SITE}").glob("*.csv")):
+        data = path.read_bytes()
+        (site_dir / path.name).write_bytes(data)
+    header, rows = manifest_rows(d.latest)
+    listed = {row[header.index("FILE")] for row in rows}
+    _, old_rows = manifest_rows(first)
+    rows = [r for r in rows if not r[header.index("FILE")].startswith(f"site_{BAD_SITE}/")]
+    rows += [r for r in old_rows if r[header.index("FILE")].startswith(f"site_{BAD_SITE}/")]
+    write_manifest_rows(d.latest, header, sorted(rows, key=lambda r: (r[0], r[2])))
+    for name in sorted(listed):
+        if name.startswith(f"site_{BAD_SITE}/") and not (d.latest / name).exists():
+            (d.latest / name).write_bytes((prev / name).read_bytes().split(b"\n")[0] + b"\n")
+            refresh_manifest(d.latest, name, (d.latest / name).read_bytes())
+    for form in ("dm", "vs", "ecog", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm", "mh",
+                 "pt", "fish"):
+        lost = sorted(_recids(prev, BAD_SITE, form) - _recids(d.latest, BAD_SITE, form))
+        if lost:
+            return BadCase("older_state_resent", BAD_SITE, d.latest.name,
+                           f"site_{BAD_SITE}/{form}.csv", None, "RECID", f"record {lost[0]}")
+    raise LookupError("the older state lost nothing")
+
+
+def _accepted_row(d: Delivery, form: str, pick: Callable[[dict], bool]) -> tuple:
+    """(editor of the latest file, row number) of a record version already accepted (the
+    same RECID and RECVER in the previous transfer) that meets ``pick``."""
+    prev = _previous(d, BAD_SITE)
+    accepted = {(r["RECID"], r["RECVER"]) for r in SiteFileEditor(prev, BAD_SITE, form).rows()}
+    editor = SiteFileEditor(d.latest, BAD_SITE, form)
+    k = editor.find(lambda r: (r["RECID"], r["RECVER"]) in accepted and pick(r))
+    return editor, k
+
+
+def record_changed_same_recver(d: Delivery) -> BadCase:
+    """An accepted AE's grade changed from 1 to 4 without a new version (RECVER kept)."""
+    editor, k = _accepted_row(d, "ae", lambda r: r["AETOXGR"] == "1")
+    editor.set(k, "AETOXGR", "4")
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("record_changed_same_recver", BAD_SITE, d.latest.name, editor.name, k,
+                   "AETOXGR", "changed under the same RECVER")
+
+
+def recid_other_subject(d: Delivery) -> BadCase:
+    """An accepted AE's RECID reused for another subject of the site (a new version)."""
+    subjects = sorted({r["SUBJID"] for r in SiteFileEditor(d.latest, BAD_SITE, "dm").rows()})
+    if len(subjects) < 2:
+        raise LookupError("the site needs two subjects")
+    editor, k = _accepted_row(d, "ae", lambda r: True)
+    row = editor.row(k)
+    other = next(s for s in subjects if s != row["SUBJID"])
+    editor.set(k, "SUBJID", other)
+    editor.set(k, "RECVER", str(int(row["RECVER"]) + 1))
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("recid_other_subject", BAD_SITE, d.latest.name, editor.name, k, "SUBJID",
+                   f"belongs to {other} now")
+
+
+def recid_other_form(d: Delivery) -> BadCase:
+    """A new cm record sent under the RECID of an accepted AE."""
+    ae_recid = sorted(_recids(_previous(d, BAD_SITE), BAD_SITE, "ae"))
+    editor = SiteFileEditor(d.latest, BAD_SITE, "cm")
+    if not ae_recid or len(editor.lines) < 2:
+        raise LookupError("the site needs an accepted AE and a cm record")
+    k = editor.insert_copy(len(editor.lines) - 1)
+    editor.set(k, "RECID", ae_recid[0])
+    editor.set(k, "RECVER", "1")
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("recid_other_form", BAD_SITE, d.latest.name, editor.name, k, "RECID",
+                   "is in form cm now")
+
+
+# ---------------------------------------------------- files the CSV reader cannot read
+def unterminated_quote(d: Delivery) -> BadCase:
+    """A lab result opened with a quote that is never closed."""
+    editor = SiteFileEditor(d.latest, BAD_SITE, "lb")
+    k = editor.find(lambda r: r["VISIT"] == "C2D1")
+    fields = editor._fields(k)
+    at = editor.header.index("LBORRES")
+    raw = [editor._encode([f]) for f in fields]
+    raw[at] = b'"' + fields[at].encode("utf-8")
+    editor.lines[k] = b",".join(raw)
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("unterminated_quote", BAD_SITE, d.latest.name, editor.name, k, None,
+                   "not valid CSV")
+
+
+def overlong_line(d: Delivery) -> BadCase:
+    """A lab comment pasted into LBORRES: one line of 2.1 MB."""
+    editor = SiteFileEditor(d.latest, BAD_SITE, "lb")
+    k = editor.find(lambda r: r["VISIT"] == "C2D1")
+    editor.set(k, "LBORRES", "x" * 2_100_000)
+    refresh_manifest(d.latest, editor.name, editor.save())
+    return BadCase("overlong_line", BAD_SITE, d.latest.name, editor.name, k, None,
+                   "longer than")
+
+
+def manifest_line_twice(d: Delivery) -> BadCase:
+    """The manifest lists the site's ae.csv twice."""
+    name = f"site_{BAD_SITE}/ae.csv"
+    header, rows = manifest_rows(d.latest)
+    at = next(i for i, r in enumerate(rows) if r[header.index("FILE")] == name)
+    rows.insert(at + 1, list(rows[at]))
+    write_manifest_rows(d.latest, header, rows)
+    return BadCase("manifest_line_twice", BAD_SITE, d.latest.name, name, None, None,
+                   "lists this file 2 times")
+
+
+# ---------------------------------------------------- names and links
+def site_folder_case(d: Delivery) -> BadCase:
+    """The site's folder sent as SITE_<SITEID> (upper case)."""
+    (d.latest / f"site_{BAD_SITE}").rename(d.latest / f"SITE_{BAD_SITE}")
+    return BadCase("site_folder_case", BAD_SITE, d.latest.name, f"SITE_{BAD_SITE}",
+                   None, None, f"is not named exactly site_{BAD_SITE}")
+
+
+def site_folder_space(d: Delivery) -> BadCase:
+    """The site's folder sent as 'site_<SITEID> ' (a trailing space)."""
+    (d.latest / f"site_{BAD_SITE}").rename(d.latest / f"site_{BAD_SITE} ")
+    return BadCase("site_folder_space", BAD_SITE, d.latest.name, f"site_{BAD_SITE} ",
+                   None, None, f"is not named exactly site_{BAD_SITE}")
+
+
+def symlinked_file(d: Delivery) -> BadCase:
+    """The site's cm.csv is a symbolic link to a file outside the delivery (same bytes but
+    one therapy renamed, so a read would show)."""
+    name = f"site_{BAD_SITE}/cm.csv"
+    path = d.latest / name
+    outside = d.root.parent / f"outside_{d.latest.name}_site_{BAD_SITE}_cm.csv"
+    outside.write_bytes(path.read_bytes().replace(b"DARATUMUMAB", b"OUTSIDE_THE_DELIVERY"))
+    path.unlink()
+    path.symlink_to(outside)
+    return BadCase("symlinked_file", BAD_SITE, d.latest.name, name, None, None,
+                   "symbolic link: refused, not followed")
+
+
+def symlinked_site_folder(d: Delivery) -> BadCase:
+    """The site's folder is a symbolic link to a folder outside the delivery."""
+    folder = d.latest / f"site_{BAD_SITE}"
+    outside = d.root.parent / f"outside_{d.latest.name}_site_{BAD_SITE}"
+    folder.rename(outside)
+    folder.symlink_to(outside, target_is_directory=True)
+    return BadCase("symlinked_site_folder", BAD_SITE, d.latest.name, f"site_{BAD_SITE}", None,
+                   None, "symbolic link: refused, not followed")
+
+
 CASES: dict[str, Callable[[Delivery], BadCase]] = {
     "missing_column": missing_column,
     "extra_column": extra_column,
@@ -325,6 +523,22 @@ CASES: dict[str, Callable[[Delivery], BadCase]] = {
     "date_before_consent": date_before_consent,
     "history_date_after_consent": history_date_after_consent,
     "date_after_transfer": date_after_transfer,
+    # against what the warehouse already accepted from the site
+    "header_only_form": header_only_form,
+    "subject_removed": subject_removed,
+    "older_state_resent": older_state_resent,
+    "record_changed_same_recver": record_changed_same_recver,
+    "recid_other_subject": recid_other_subject,
+    "recid_other_form": recid_other_form,
+    # files the CSV reader cannot read
+    "unterminated_quote": unterminated_quote,
+    "overlong_line": overlong_line,
+    "manifest_line_twice": manifest_line_twice,
+    # names and links
+    "site_folder_case": site_folder_case,
+    "site_folder_space": site_folder_space,
+    "symlinked_file": symlinked_file,
+    "symlinked_site_folder": symlinked_site_folder,
 }
 
 

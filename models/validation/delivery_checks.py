@@ -6,9 +6,10 @@ models/staging/edc/base: staging.raw_edc__<form>, every row of every file as Duc
 in file order, and staging.base_edc__files, one row per file with its lineage and rowid range
 - the same rows the views base_edc__<form> show, read without their per-row join; the checks
 scan them several times). The file level (manifest,
-SHA-256, UTF-8, BOM, CSV structure, columns) is read from the files under the extract root
-(env CTWH_EXTRACT_ROOT, as the sources do) - each file's bytes once, parsed with the csv
-module only where its lines are not plainly one record each or DuckDB's row count disagrees;
+SHA-256, UTF-8, BOM, CSV structure, columns, links and names) comes from
+validation.delivery_inventory (each file's bytes read once, before the raw read), confirmed
+against the rows DuckDB read (a file is parsed again with the csv module only where its row
+count disagrees);
 the row level is reduced in DuckDB over the base tables (distinct values per column, per-file
 aggregates: expectations/delivery_rows.py) and validated with the GX suites delivery_files,
 delivery_common, delivery_records, delivery_dates and delivery_<form> (expectations/suites.py)
@@ -25,7 +26,8 @@ cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.
 import re
 from pathlib import Path
 
-from expectations.checks import GX_ROOT, as_polars, run_delivery_checks
+from expectations.checks import (GX_ROOT, as_polars, inventory_frame_from_table,
+                                 run_delivery_checks)
 
 
 def _table(relation) -> str:
@@ -54,6 +56,7 @@ def model(dbt, session):
         "fu": dbt.ref("raw_edc__fu"), "cm": dbt.ref("raw_edc__cm"),
     }
     files = dbt.ref("base_edc__files")
+    inventory = inventory_frame_from_table(dbt.ref("delivery_inventory").df())
 
     extract_root = Path(build["EXTRACT_ROOT"].iloc[0])
     if not extract_root.is_absolute():
@@ -63,6 +66,7 @@ def model(dbt, session):
                                  con=session,
                                  raw={form: _table(rel) for form, rel in raw.items()},
                                  files_table=_table(files),
-                                 site_ids=dbt.config.get("site_ids"))
+                                 site_ids=dbt.config.get("site_ids"),
+                                 inventory_frame=inventory)
     report["BUILD_ID"] = build_id
     return as_polars(report)

@@ -1,9 +1,12 @@
 -- validation.delivery_report: every failed delivery check with its consequence (leaf model:
 -- the build's exit status comes from its tests, so nothing downstream is ever skipped).
---   STATUS  OPEN          the site transfer is quarantined and the site has no later accepted
---                         transfer: its newest delivery is not loaded (fails the build)
---           SUPERSEDED    quarantined, but a later transfer of the site was accepted
---                         (transfers are cumulative: nothing of it is missing any more)
+--   STATUS  OPEN          the site transfer is quarantined and either the site has no later
+--                         accepted transfer (its newest delivery is not loaded) or it was
+--                         first quarantined by this build (a new bad delivery; a transfer
+--                         named earlier than the accepted ones supersedes nothing) - fails
+--                         the build
+--           SUPERSEDED    quarantined by an earlier build, and a later transfer of the site
+--                         was accepted (transfers are cumulative: nothing of it is missing)
 --           ACKNOWLEDGED  quarantined and listed in seed quarantine_acknowledgements
 --           INTERNAL      validation could not run (CHECK_ID validation_error; fails the build)
 -- The messages are also printed in the build log.
@@ -19,6 +22,12 @@ with site_latest_accepted as (
     group by SITEID
 ),
 
+first_quarantined as (
+    select logged.SITEID, logged.TRANSFER_ID, logged.FIRST_BUILD_ID = build.BUILD_ID as IS_NEW
+    from {{ ref('quarantine_log') }} as logged
+    cross join {{ ref('build_info') }} as build
+),
+
 acknowledged as (
     select distinct cast(SITEID as varchar) as SITEID, cast(TRANSFER_ID as varchar) as TRANSFER_ID
     from {{ ref('quarantine_acknowledgements') }}
@@ -30,7 +39,8 @@ select
     case
         when checks.CHECK_ID = 'validation_error' then 'INTERNAL'
         when acknowledged.SITEID is not null then 'ACKNOWLEDGED'
-        when latest.LATEST_ACCEPTED_TRANSFER_ID > checks.TRANSFER_ID then 'SUPERSEDED'
+        when latest.LATEST_ACCEPTED_TRANSFER_ID > checks.TRANSFER_ID
+            and not coalesce(first_quarantined.IS_NEW, true) then 'SUPERSEDED'
         else 'OPEN'
     end as STATUS,
     latest.LATEST_ACCEPTED_TRANSFER_ID,
@@ -47,3 +57,6 @@ from {{ ref('delivery_checks') }} as checks
 left join site_latest_accepted as latest on latest.SITEID = checks.SITEID
 left join acknowledged
     on acknowledged.SITEID = checks.SITEID and acknowledged.TRANSFER_ID = checks.TRANSFER_ID
+left join first_quarantined
+    on first_quarantined.SITEID = checks.SITEID
+    and first_quarantined.TRANSFER_ID = checks.TRANSFER_ID

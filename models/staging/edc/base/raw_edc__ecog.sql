@@ -1,6 +1,8 @@
--- Every ecog file of every transfer (<root>/<transfer>/site_<SITEID>/ecog.csv) as DuckDB's CSV reader returns it: one
--- plain parallel scan, every column the file's text (all_varchar), plus `filename`. Written
--- in scan order (preserve_insertion_order), so rowid - the file's first rowid gives the row
--- within the file (base_edc__files). Input: source edc.ecog. Read by base_edc__ecog.
+-- Every ecog file of every transfer (<root>/<transfer>/site_<SITEID>/ecog.csv) that
+-- validation.delivery_inventory lets through (macro edc_read_csv), as DuckDB's CSV reader
+-- returns it: one plain parallel scan, every column the file's text (all_varchar), plus
+-- `filename`. Written in scan order (preserve_insertion_order), so rowid - the file's first
+-- rowid gives the row within the file (base_edc__files). Input: source edc.ecog (its read_csv
+-- options), validation.delivery_inventory (the files). Read by base_edc__ecog.
 {{ config(materialized='table') }}
-select * from {{ source('edc', 'ecog') }}
+select * from {{ edc_read_csv('ecog') }}

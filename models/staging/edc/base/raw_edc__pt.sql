@@ -1,6 +1,8 @@
--- Every pt file of every transfer (<root>/<transfer>/site_<SITEID>/pt.csv) as DuckDB's CSV reader returns it: one
--- plain parallel scan, every column the file's text (all_varchar), plus `filename`. Written
--- in scan order (preserve_insertion_order), so rowid - the file's first rowid gives the row
--- within the file (base_edc__files). Input: source edc.pt. Read by base_edc__pt.
+-- Every pt file of every transfer (<root>/<transfer>/site_<SITEID>/pt.csv) that
+-- validation.delivery_inventory lets through (macro edc_read_csv), as DuckDB's CSV reader
+-- returns it: one plain parallel scan, every column the file's text (all_varchar), plus
+-- `filename`. Written in scan order (preserve_insertion_order), so rowid - the file's first
+-- rowid gives the row within the file (base_edc__files). Input: source edc.pt (its read_csv
+-- options), validation.delivery_inventory (the files). Read by base_edc__pt.
 {{ config(materialized='table') }}
-select * from {{ source('edc', 'pt') }}
+select * from {{ edc_read_csv('pt') }}

@@ -1,6 +1,8 @@
--- Every rs file of every transfer (<root>/<transfer>/site_<SITEID>/rs.csv) as DuckDB's CSV reader returns it: one
--- plain parallel scan, every column the file's text (all_varchar), plus `filename`. Written
--- in scan order (preserve_insertion_order), so rowid - the file's first rowid gives the row
--- within the file (base_edc__files). Input: source edc.rs. Read by base_edc__rs.
+-- Every rs file of every transfer (<root>/<transfer>/site_<SITEID>/rs.csv) that
+-- validation.delivery_inventory lets through (macro edc_read_csv), as DuckDB's CSV reader
+-- returns it: one plain parallel scan, every column the file's text (all_varchar), plus
+-- `filename`. Written in scan order (preserve_insertion_order), so rowid - the file's first
+-- rowid gives the row within the file (base_edc__files). Input: source edc.rs (its read_csv
+-- options), validation.delivery_inventory (the files). Read by base_edc__rs.
 {{ config(materialized='table') }}
-select * from {{ source('edc', 'rs') }}
+select * from {{ edc_read_csv('rs') }}
