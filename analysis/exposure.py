@@ -17,6 +17,8 @@ References
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 #: Drugs of Table 2, in the order the paper lists them.
@@ -41,7 +43,8 @@ def describe(values: pl.Series) -> dict[str, float | None]:
     -------
     dict
         ``mean, sd, median, min, max`` as floats; ``sd`` uses n - 1 (None for
-        fewer than two values); all None for an empty series.
+        fewer than two values); all None for an empty series. Independent of the
+        order of the values, to the last bit.
 
     Examples
     --------
@@ -51,10 +54,16 @@ def describe(values: pl.Series) -> dict[str, float | None]:
     {'mean': 4.0, 'sd': 4.0825, 'median': 2.5, 'min': 1.0, 'max': 10.0}
     """
     v = values.drop_nulls().cast(pl.Float64)
-    if v.len() == 0:
+    n = v.len()
+    if n == 0:
         return dict.fromkeys(STATS)
-    return {"mean": v.mean(), "sd": v.std(ddof=1) if v.len() > 1 else None,
-            "median": v.median(), "min": v.min(), "max": v.max()}
+    # Mean and SD from exactly rounded sums (math.fsum): the same bits in whatever order the
+    # rows arrive. A running float sum (polars mean/std) depends on the order, and the order
+    # of a table read from DuckDB is not fixed (it changed between builds of the same data).
+    x = v.to_list()
+    mean = math.fsum(x) / n
+    sd = math.sqrt(math.fsum((xi - mean) ** 2 for xi in x) / (n - 1)) if n > 1 else None
+    return {"mean": mean, "sd": sd, "median": v.median(), "min": v.min(), "max": v.max()}
 
 
 def exposure_rows(adex: pl.DataFrame, adsl: pl.DataFrame | None = None) -> pl.DataFrame:

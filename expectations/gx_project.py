@@ -22,7 +22,9 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
+import string
 import time
 from pathlib import Path
 from typing import Iterator
@@ -83,7 +85,29 @@ class _Missing:
         return "(empty)"
 
 
+#: Separates alternative wordings of one message template (:func:`format_message`).
+ALTERNATIVES = "||"
+
+
+def _template_fields(template: str) -> set[str]:
+    """Names of the values a template uses (``{value!r}`` -> ``value``)."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return set()
+    return {re.split(r"[.\[]", field, maxsplit=1)[0] for _text, field, _spec, _conv in parsed
+            if field}
+
+
 def format_message(template: str, values: dict) -> str:
+    """Fill a message template from ``values`` (a failing row): texts cleaned, whole floats
+    as integers, an empty value (None, NaN, NaT) as ``(empty)``.
+
+    A template may give alternative wordings separated by ``||``, for when values it names
+    are empty: the first alternative whose values are all there is used (else the last).
+    E.g. ``"LBORRES {value!r} is not a result of test {T}||LBORRES {value!r} has no test
+    code: LBTESTCD is empty"`` does not print an empty test code as the test's name.
+    """
     safe = {}
     for key, value in values.items():
         if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
@@ -94,10 +118,14 @@ def format_message(template: str, values: dict) -> str:
             safe[key] = int(value)
         else:
             safe[key] = value
+    alternatives = template.split(ALTERNATIVES)
+    chosen = next((text for text in alternatives
+                   if all(name in safe and not isinstance(safe[name], _Missing)
+                          for name in _template_fields(text))), alternatives[-1])
     try:
-        return template.format(**safe)
+        return chosen.format(**safe)
     except (KeyError, ValueError, TypeError, IndexError):
-        return template
+        return chosen
 
 
 class GxProject:

@@ -338,13 +338,23 @@ def _lab_expectations(contract: Contract) -> list:
     units = sorted(f"{r.LBTESTCD}:{'' if pd.isna(r.UNIT) else r.UNIT}"
                    for r in labs.itertuples(index=False))
     return [
+        # the row's test code is the frame column <column>__LBTESTCD (the frame's LBTESTCD
+        # column holds the values of LBTESTCD's own checks, empty on these rows); "||"
+        # separates the wordings for an empty test code or unit (format_message)
         gxe.ExpectColumnValuesToMatchRegex(
             column="LBRES_KEY", regex=full_match(results),
-            meta=_meta("lab_result", "LBORRES {value!r} is not a result of test {LBTESTCD} "
-                       "(see seeds/extract_lab_tests.csv)", "LBORRES", value="LBORRES")),
+            meta=_meta("lab_result", "LBORRES {value!r} is not a result of test "
+                       "{LBORRES__LBTESTCD} (see seeds/extract_lab_tests.csv)"
+                       "||LBORRES {value!r} has no test code: LBTESTCD is empty",
+                       "LBORRES", value="LBORRES")),
         gxe.ExpectColumnValuesToBeInSet(
             column="LBUNIT_KEY", value_set=units,
-            meta=_meta("lab_unit", "unit {value!r} is not the spec's unit of test {LBTESTCD}",
+            meta=_meta("lab_unit", "unit {value!r} is not the spec's unit of test "
+                       "{LBORRESU__LBTESTCD}"
+                       "||LBORRESU is empty, but test {LBORRESU__LBTESTCD} has a unit "
+                       "(see seeds/extract_lab_tests.csv)"
+                       "||unit {value!r} has no test code: LBTESTCD is empty"
+                       "||no unit and no test code: LBORRESU and LBTESTCD are empty",
                        "LBORRESU", value="LBORRESU")),
     ]
 

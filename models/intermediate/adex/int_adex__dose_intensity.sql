@@ -13,7 +13,9 @@ with cycles as (
 ),
 
 taken as (
-    select USUBJID, EXTRT, sum(EXDOSE) as TOTDOSE
+    -- summed exactly (DECIMAL, doses to 1e-10 mg): a DOUBLE sum depends on the order in which
+    -- DuckDB's threads combine their partial sums, which differs between runs
+    select USUBJID, EXTRT, cast(sum(cast(EXDOSE as decimal(38, 10))) as double) as TOTDOSE
     from {{ ref('int_ex__current') }}
     where EXDOSE is not null
     group by USUBJID, EXTRT

@@ -2,7 +2,11 @@
 -- One row per (FORM, SITE_FOLDER, RECID, RECVER, RECORD_HASH): which transfer first and last
 -- showed that version, in how many transfers, where (lineage of the first and last
 -- appearance), and whether it is the record's current version (highest RECVER in the site's
--- latest transfer of the form; RECSTAT tells whether that current version is a deletion).
+-- current transfer of the form, int_edc__site_latest_transfer: its latest NON-quarantined
+-- one, as for int_<form>__current; RECSTAT tells whether that current version is a
+-- deletion). FIRST/LAST_TRANSFER_ID and N_TRANSFERS count every transfer that showed the
+-- version, quarantined ones included: a version that is current may have been sent again
+-- in a later, quarantined transfer.
 -- RECORD_HASH (DuckDB hash() of the row's raw text values, lineage excluded) separates two
 -- different contents sent under the same RECVER (a bad delivery). Inputs: base_edc__<form>
 -- (raw text: no casts needed to group versions), int_edc__site_latest_transfer.
@@ -36,6 +40,11 @@ with all_rows as (
     {% endfor %}
 ),
 
+latest as (
+    select FORM as LATEST_FORM, SITEID as LATEST_SITE_FOLDER, LATEST_TRANSFER_ID
+    from {{ ref('int_edc__site_latest_transfer') }}
+),
+
 versions as (
     select
         FORM,
@@ -43,6 +52,9 @@ versions as (
         RECID,
         RECVER,
         RECORD_HASH,
+        -- shown in the site's current (accepted) transfer of the form
+        coalesce(bool_or(TRANSFER_ID = LATEST_TRANSFER_ID), false)
+            as IN_CURRENT_TRANSFER,
         any_value(SITEID) as SITEID,
         any_value(USUBJID) as USUBJID,
         any_value(RECSTAT) as RECSTAT,
@@ -55,22 +67,22 @@ versions as (
         max(TRANSFER_ID) || '/site_' || SITE_FOLDER || '/' || FORM || '.csv' as LAST_SOURCE_FILE,
         arg_max(SOURCE_ROW, (TRANSFER_ID, SOURCE_ROW)) as LAST_SOURCE_ROW
     from all_rows
+    left join latest
+        on latest.LATEST_FORM = all_rows.FORM
+        and latest.LATEST_SITE_FOLDER = all_rows.SITE_FOLDER
     group by FORM, SITE_FOLDER, RECID, RECVER, RECORD_HASH
 ),
 
 current_versions as (
-    -- the version each record has in its site's latest transfer of the form
+    -- the version each record has in its site's current transfer of the form
     select
-        versions.FORM,
-        versions.SITE_FOLDER,
-        versions.RECID,
-        max(versions.RECVER) as CURRENT_RECVER
+        FORM,
+        SITE_FOLDER,
+        RECID,
+        max(RECVER) as CURRENT_RECVER
     from versions
-    inner join {{ ref('int_edc__site_latest_transfer') }} as latest
-        on versions.FORM = latest.FORM
-        and versions.SITE_FOLDER = latest.SITEID
-        and versions.LAST_TRANSFER_ID = latest.LATEST_TRANSFER_ID
-    group by versions.FORM, versions.SITE_FOLDER, versions.RECID
+    where IN_CURRENT_TRANSFER
+    group by FORM, SITE_FOLDER, RECID
 )
 
 select
@@ -85,8 +97,8 @@ select
     versions.FIRST_TRANSFER_ID,
     versions.LAST_TRANSFER_ID,
     versions.N_TRANSFERS,
-    case when versions.RECVER = current_versions.CURRENT_RECVER
-        and versions.LAST_TRANSFER_ID = latest.LATEST_TRANSFER_ID then 'Y' else 'N' end as CURRENT_FL,
+    case when versions.IN_CURRENT_TRANSFER
+        and versions.RECVER = current_versions.CURRENT_RECVER then 'Y' else 'N' end as CURRENT_FL,
     versions.FIRST_SOURCE_FILE,
     versions.FIRST_SOURCE_ROW,
     versions.LAST_SOURCE_FILE,
@@ -97,6 +109,3 @@ left join current_versions
     on versions.FORM = current_versions.FORM
     and versions.SITE_FOLDER = current_versions.SITE_FOLDER
     and versions.RECID = current_versions.RECID
-left join {{ ref('int_edc__site_latest_transfer') }} as latest
-    on versions.FORM = latest.FORM
-    and versions.SITE_FOLDER = latest.SITEID
