@@ -41,7 +41,7 @@ RECONCILIATION_COLUMNS = [
     "N_OTHER_SUBJECT", "OTHER_SUBJECT_ROW", "OTHER_SUBJECT_RECID", "OTHER_SUBJECT_FROM",
     "OTHER_SUBJECT_TO",
     "N_OTHER_FORM", "OTHER_FORM_ROW", "OTHER_FORM_RECID", "OTHER_FORM_FROM",
-    "NOT_LATER", "LAST_ACCEPTED_TRANSFER_ID", "LEDGER_CHANGE",
+    "NOT_LATER", "LAST_ACCEPTED_TRANSFER_ID", "LEDGER_CHANGE", "LEDGER_CHANGES",
 ]
 
 LEDGER = "validation.accepted_transfers"
@@ -98,10 +98,8 @@ def ledger_findings(ledger: pd.DataFrame, files: pd.DataFrame,
             elif is_[source] != was[source]:
                 changes.append(f"{name} has other bytes (SHA-256 {is_[source]}, accepted "
                                f"{was[source]})")
-        if changes:
-            out[key] = _ledger_row(key, f"transfer {key[1]} of site {key[0]} was accepted "
-                                   f"by an earlier build and has changed since (transfers are "
-                                   f"never edited): {'; '.join(changes)}")
+        if changes:                     # the first change in words, how many in all
+            out[key] = _ledger_row(key, changes[0]) | {"LEDGER_CHANGES": len(changes)}
     last = {}
     for site, transfer in accepted:
         last[site] = max(last.get(site, transfer), transfer)
@@ -287,7 +285,7 @@ select
     coalesce(o.N_OTHER_FORM, 0) as N_OTHER_FORM, o.OTHER_FORM_ROW, o.OTHER_FORM_RECID,
     o.OTHER_FORM_FROM,
     false as NOT_LATER, NULL::VARCHAR as LAST_ACCEPTED_TRANSFER_ID,
-    NULL::VARCHAR as LEDGER_CHANGE
+    NULL::VARCHAR as LEDGER_CHANGE, 0 as LEDGER_CHANGES
 from compared c
 left join missing m using (SITEID, TRANSFER_ID, FORM)
 left join changed ch using (SITEID, TRANSFER_ID, FORM)
@@ -419,7 +417,8 @@ def _pairs(by_site, accepted, undecided, quarantined) -> list[tuple[str, str, st
 def _frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS).astype(object)
     frame = frame.where(frame.notna(), None)
-    for column in ("N_MISSING", "N_CHANGED", "N_OTHER_SUBJECT", "N_OTHER_FORM"):
+    for column in ("N_MISSING", "N_CHANGED", "N_OTHER_SUBJECT", "N_OTHER_FORM",
+                   "LEDGER_CHANGES"):
         frame[column] = [0 if v is None else int(v) for v in frame[column]]
     frame["NOT_LATER"] = [bool(v) if v is not None else False for v in frame["NOT_LATER"]]
     return frame

@@ -321,8 +321,10 @@ def delivery_reconciliation_suite() -> gx.ExpectationSuite:
                        "increase)", value="TRANSFER_ID", row=None)),
         gxe.ExpectColumnValuesToBeNull(
             column="LEDGER_CHANGE",
-            meta=_meta("accepted_transfer_changed", "{LEDGER_CHANGE}", value="TRANSFER_ID",
-                       row=None)),
+            meta=_meta("accepted_transfer_changed", "transfer {TRANSFER_ID} of site "
+                       "{SITE_FOLDER} was accepted by an earlier build and has changed since "
+                       "(transfers are never edited): {LEDGER_CHANGE}", value="TRANSFER_ID",
+                       row=None, count="LEDGER_CHANGES")),
     ]
     return _suite("delivery_reconciliation", "A site transfer against what the warehouse "
                   "already accepted from the site: every record of the last accepted "
