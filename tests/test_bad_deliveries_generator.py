@@ -1,10 +1,12 @@
-"""Bad deliveries: each case puts exactly the described defect into one site's file of the
-latest transfer, and leaves every other file as in the clean demo delivery."""
+"""Bad deliveries: each case puts exactly the described defect into one site's latest
+transfer, and leaves every other file as in the clean demo delivery. The contract cases
+(one defect in one file) are also read by the generator's own checker of the contract."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from trialgen.bad import CASES, apply_bad_case
+from trialgen.bad import CASES, CONTRACT_CASES, apply_bad_case
 from trialgen.cohort_io import COHORT_TABLES, DEFAULT_COHORT_DIR
 from trialgen.extract_check import check_delivery, parse_date
 from trialgen.forms import CODE_LISTS, file_columns
@@ -73,7 +75,74 @@ DEFECT_SEEN = {
     "date_before_consent": lambda root, d: cell(root, d) < _consent(root, d),
     "history_date_after_consent": lambda root, d: cell(root, d) > _consent(root, d),
     "date_after_transfer": lambda root, d: cell(root, d).replace("-", "") > d["transfer"][:8],
+    # against what was accepted: the site's previous transfer is the reference
+    "header_only_form": lambda root, d: (root / d["source_file"]).read_bytes().count(b"\n") == 1
+    and _previous_rows(root, d),
+    "subject_removed": lambda root, d: _subject_gone(root, d),
+    "older_state_resent": lambda root, d: _older_state(root, d),
+    "record_changed_same_recver": lambda root, d: cell(root, d) == "4" and any(
+        r["RECID"] == _row(root, d)["RECID"] and r["RECVER"] == _row(root, d)["RECVER"]
+        and r["AETOXGR"] == "1" for r in _previous_rows(root, d)),
+    "recid_other_subject": lambda root, d: any(
+        r["RECID"] == _row(root, d)["RECID"] and r["SUBJID"] != cell(root, d)
+        for r in _previous_rows(root, d)),
+    "recid_other_form": lambda root, d: any(
+        r["RECID"] == _row(root, d)["RECID"] for r in _previous_rows(root, d, "ae")),
+    # files the CSV reader cannot read
+    "unterminated_quote": lambda root, d: _csv_error(root, d) == "unexpected end of data",
+    "overlong_line": lambda root, d: max(map(len, (root / d["source_file"]).read_bytes()
+                                            .split(b"\n"))) > 2_097_152,
+    "manifest_line_twice": lambda root, d: [r["FILE"] for r in _read(
+        root / d["transfer"] / "manifest.csv")].count(d["file"]) == 2,
+    # names and links
+    "site_folder_case": lambda root, d: (root / d["source_file"]).is_dir()
+    and not (root / d["transfer"] / f"site_{d['site']}").exists(),
+    "site_folder_space": lambda root, d: (root / d["source_file"]).is_dir()
+    and not (root / d["transfer"] / f"site_{d['site']}").exists(),
+    "symlinked_file": lambda root, d: _links_outside(root, d),
+    "symlinked_site_folder": lambda root, d: _links_outside(root, d),
 }
+
+
+def _site_transfers(root: Path, site: str) -> list[str]:
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and (p / f"site_{site}").is_dir())
+
+
+def _previous_rows(root, d, form: str | None = None) -> list[dict]:
+    """Rows of the same file (or ``form``) in the site's previous transfer."""
+    previous = [t for t in _site_transfers(root, d["site"]) if t < d["transfer"]][-1]
+    name = d["file"] if form is None else f"site_{d['site']}/{form}.csv"
+    return _read(root / previous / name)
+
+
+def _subject_gone(root, d) -> bool:
+    subject = d["message"].split("(subject ")[1]
+    site_dir = root / d["transfer"] / f"site_{d['site']}"
+    still = any(r["SUBJID"] == subject for p in site_dir.glob("*.csv") for r in _read(p))
+    return not still and any(r["SUBJID"] == subject for r in _previous_rows(root, d))
+
+
+def _older_state(root, d) -> bool:
+    first = _site_transfers(root, d["site"])[0]
+    site_dir = root / d["transfer"] / f"site_{d['site']}"
+    old = root / first / f"site_{d['site']}"
+    return all((site_dir / p.name).read_bytes() == p.read_bytes() for p in old.glob("*.csv")) \
+        and first < _site_transfers(root, d["site"])[-2]
+
+
+def _csv_error(root, d) -> str | None:
+    text = (root / d["source_file"]).read_text(encoding="utf-8")
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as err:
+        return str(err)
+    return None
+
+
+def _links_outside(root, d) -> bool:
+    path = root / d["source_file"]
+    return path.is_symlink() and root.resolve() not in path.resolve().parents
 
 
 def _read(path: Path) -> list[dict]:
@@ -115,7 +184,20 @@ def _not_utf8_line(root, d) -> bool:
 
 def test_every_case_has_a_defect_reader():
     assert set(DEFECT_SEEN) == set(CASES)
-    assert len(CASES) == 16
+    assert len(CONTRACT_CASES) == 16 and len(CASES) == 29
+
+
+def tree(root: Path) -> dict[str, bytes | str]:
+    """Every file under ``root`` by relative path, never following a link (a link: its
+    target as text; a folder link is not entered)."""
+    out: dict[str, bytes | str] = {}
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in names + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            rel = str(path.relative_to(root))
+            out[rel] = f"-> {os.readlink(path)}" if path.is_symlink() else path.read_bytes()
+    return out
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -125,8 +207,19 @@ def test_bad_case_produces_exactly_the_described_defect(case, clean, tmp_path):
     described = apply_bad_case(case, root).as_dict()
     latest = sorted(p.name for p in root.iterdir())[-1]
     assert described["case"] == case and described["transfer"] == latest
-    assert described["file"].startswith(f"site_{described['site']}/")
     assert DEFECT_SEEN[case](root, described)
+    if case not in CONTRACT_CASES:
+        # everything that changed is in that site's folder of the latest transfer (under
+        # whatever name the case gave it) or the transfer's manifest
+        site, before, after = described["site"], tree(clean), tree(root)
+        changed = {n for n in set(before) | set(after) if before.get(n) != after.get(n)}
+        assert changed
+        for name in changed:
+            top = Path(name).parts[:2]
+            assert top[0] == latest, name
+            assert name == f"{latest}/manifest.csv" or site in top[1], name
+        return
+    assert described["file"].startswith(f"site_{described['site']}/")
 
     problems = check_delivery(root, last=2)
     assert len(problems) == 1, problems

@@ -523,6 +523,10 @@ CASES: dict[str, Callable[[Delivery], BadCase]] = {
     "date_before_consent": date_before_consent,
     "history_date_after_consent": history_date_after_consent,
     "date_after_transfer": date_after_transfer,
+}
+#: the cases a reader of the delivery contract alone sees (one file, one defect)
+CONTRACT_CASES = tuple(CASES)
+CASES |= {
     # against what the warehouse already accepted from the site
     "header_only_form": header_only_form,
     "subject_removed": subject_removed,
