@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 import app_data
@@ -151,6 +153,17 @@ def _seconds(output: str, marker: str) -> int:
     return h * 3600 + m * 60 + s
 
 
+def dbt_database(ctwh_db: Path) -> Path:
+    """The file dbt opens for ``CTWH_DB=ctwh_db``: the profile's ``path`` rendered as dbt
+    renders it (jinja with ``env_var``), relative to the project folder."""
+    profile = yaml.safe_load((REPO / "profiles.yml").read_text())
+    template = profile["ixrd_warehouse"]["outputs"]["dev"]["path"]
+    env = dict(os.environ, CTWH_DB=str(ctwh_db))
+    path = Path(jinja2.Environment().from_string(template).render(
+        env_var=lambda name, default=None: env.get(name, default)))
+    return path if path.is_absolute() else REPO / path
+
+
 def _dbt(args: list[str], db: Path, work: Path) -> subprocess.Popen:
     env = dict(os.environ, CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(work),
                DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(work / "dbt" / "target"),
@@ -163,8 +176,10 @@ def test_dbt_build_on_a_read_only_file_system_fails_at_once(read_only_folder, tm
     """The real ``dbt build`` with the repository's profile: it used to retry the open for
     559 s (31 s per open) and end in a traceback."""
     db = read_only_folder / "warehouse.duckdb"
+    opened = dbt_database(db)
+    assert opened.parent == read_only_folder
     out, _ = _dbt(["build", "--select", "build_info"], db, tmp_path).communicate(timeout=900)
-    assert (f"cannot open the warehouse {db} for writing: the file system is read-only; "
+    assert (f"cannot open the warehouse {opened} for writing: the file system is read-only; "
             "build on a writable file system (set CTWH_DB to a writable path)" in out), out[-3000:]
     assert "Traceback" not in out, out[-3000:]
     # from the moment dbt starts to run nodes (after parsing) to the error
@@ -174,9 +189,10 @@ def test_dbt_build_on_a_read_only_file_system_fails_at_once(read_only_folder, tm
 def test_dbt_waits_for_a_lock_and_builds(tmp_path):
     """Another process holds the file when dbt opens it (a page query, a moment longer): dbt
     says it waits, and builds once the lock is gone."""
-    db = make_duckdb(tmp_path / "warehouse.duckdb")
+    db = tmp_path / "warehouse.duckdb"
+    opened = make_duckdb(dbt_database(db))
     log = tmp_path / "dbt" / "logs" / "dbt.log"
-    holder = LockHolder(db, seconds=600)
+    holder = LockHolder(opened, seconds=600)
     dbt = _dbt(["build", "--select", "build_info"], db, tmp_path)
     try:
         deadline = time.monotonic() + 300
@@ -192,9 +208,9 @@ def test_dbt_waits_for_a_lock_and_builds(tmp_path):
         if dbt.poll() is None:
             dbt.kill()
     assert dbt.returncode == 0, out[-3000:]
-    assert f"{db}: another process holds a conflicting lock on it" in out
+    assert f"{opened}: another process holds a conflicting lock on it" in out
     assert f"PID {holder.proc.pid}); waiting" in out
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(opened), read_only=True) as con:
         assert con.execute("select count(*) from validation.build_info").fetchall() == [(1,)]
 
 
