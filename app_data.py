@@ -9,7 +9,9 @@ it at once** (:func:`_read`). When the file is locked by a running build the ope
 is retried briefly (:data:`LOCK_RETRIES`, exponential back-off from
 :data:`LOCK_BACKOFF_S`); if it stays locked, the last result read for the same
 query is served (the previous build) and the page says so; only when there is
-none does the page say that the warehouse is being rebuilt.
+none does the page say that the warehouse is being rebuilt. Any other failure to
+open the file (empty, not a DuckDB database, permission denied) is not retried:
+:class:`WarehouseUnreadable` says what it is (``warehouse_file.open_problem``).
 
 Caching
 -------
@@ -38,6 +40,8 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 import streamlit as st
+
+import warehouse_file
 
 REPO = Path(__file__).resolve().parent
 DB_ENV = "CTWH_DB"
@@ -93,6 +97,18 @@ class WarehouseBusy(WarehouseUnavailable):
     """The file stayed locked by a writer (a running ``dbt build``) and no earlier result exists."""
 
 
+class WarehouseUnreadable(WarehouseUnavailable):
+    """The file exists but DuckDB cannot open it, for a reason waiting does not cure: it is
+    empty or not a DuckDB database, permission denied, ... (``warehouse_file.open_problem``).
+    ``str()`` is one line naming the file and the cause; ``hint`` says what to do."""
+
+    def __init__(self, path: Path, cause: str, hint: str = ""):
+        self.path = path
+        self.cause = cause
+        self.hint = hint
+        super().__init__(f"cannot open the warehouse {path}: {cause}" + (f"; {hint}" if hint else ""))
+
+
 # --------------------------------------------------------------------------- the file
 class BuildKey(NamedTuple):
     """Identity of one state of the warehouse file (the cache key).
@@ -131,8 +147,8 @@ def build_key(path: Path | None = None) -> BuildKey | None:
 
 
 def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, duckdb.Error) and ("lock" in text or "conflicting" in text)
+    # only a real lock conflict: e.g. "Could not read block" contains "lock" as well
+    return warehouse_file.is_lock_conflict(exc)
 
 
 _busy_at = -1e9  # time.monotonic() of the last lock that outlasted the retries
@@ -147,7 +163,7 @@ def _read(path: str, sql: str, params: tuple, attempts: int = LOCK_RETRIES) -> p
             con = duckdb.connect(path, read_only=True)
         except duckdb.Error as exc:
             if not _is_lock_error(exc):
-                raise
+                raise WarehouseUnreadable(Path(path), *warehouse_file.open_problem(path, exc)) from None
             if attempt == attempts - 1:
                 _busy_at = time.monotonic()
                 raise WarehouseBusy(f"{path} is locked by another process (a running dbt build?)") from exc
@@ -230,6 +246,8 @@ def query(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         The file does not exist, or the query names a table that does not.
     WarehouseBusy
         The file is locked by a writer and this query has never been answered.
+    WarehouseUnreadable
+        The file cannot be opened and waiting will not help (e.g. not a DuckDB database).
     """
     key = build_key()
     if key is None:
@@ -272,7 +290,11 @@ class WarehouseStatus:
 
 
 def warehouse_status() -> WarehouseStatus:
-    """Tables and views of the file (empty when it does not exist)."""
+    """Tables and views of the file (empty when it does not exist).
+
+    Raises :class:`WarehouseUnreadable` when the file exists but is not a DuckDB database
+    (or cannot be opened for another lasting reason), :class:`WarehouseBusy` when it stays
+    locked."""
     path = db_path()
     if build_key(path) is None:
         return WarehouseStatus(path, False, frozenset())
@@ -282,8 +304,8 @@ def warehouse_status() -> WarehouseStatus:
         )["NAME"].to_list()
     except WarehouseNotBuilt:
         names = []
-    except duckdb.Error:  # e.g. a file that is not (yet) a DuckDB database
-        names = []
+    # a file DuckDB cannot open (empty, not a DuckDB database) raises WarehouseUnreadable:
+    # it is not an incompletely built warehouse
     return WarehouseStatus(path, True, frozenset(names))
 
 

@@ -27,6 +27,14 @@ def show_not_built(exc: app_data.WarehouseNotBuilt) -> None:
     st.code("make build        # or: dbt build", language="bash")
 
 
+def show_unreadable(exc: app_data.WarehouseUnreadable) -> None:
+    """Say that the file is there but cannot be read (not a DuckDB database, ...), and what to do."""
+    st.error(f"The warehouse file `{exc.path}` cannot be opened: {exc.cause}.")
+    if exc.hint:
+        st.markdown(f"What to do: {exc.hint}.")
+    st.markdown(app_data.BUILD_INSTRUCTIONS)
+
+
 def show_busy() -> None:
     """Say that a build holds the file and nothing earlier can be shown."""
     st.info(
@@ -60,6 +68,9 @@ def page(title: str, required: Sequence[str] = (), shows_results: bool = True
     except app_data.WarehouseNotBuilt as exc:
         show_not_built(exc)
         st.stop()
+    except app_data.WarehouseUnreadable as exc:
+        show_unreadable(exc)
+        st.stop()
     except app_data.WarehouseBusy:
         show_busy()
         st.stop()
@@ -69,6 +80,8 @@ def page(title: str, required: Sequence[str] = (), shows_results: bool = True
         yield status
     except app_data.WarehouseNotBuilt as exc:
         show_not_built(exc)
+    except app_data.WarehouseUnreadable as exc:
+        show_unreadable(exc)
     except app_data.WarehouseBusy:
         show_busy()
     if app_data.served_previous_build():
