@@ -14,7 +14,7 @@ import pytest
 from trialgen.cohort_io import COHORT_TABLES, DEFAULT_COHORT_DIR, CohortError, read_cohort
 from trialgen.exposure import expand_administrations, lenalidomide_starting_doses
 from trialgen.extract_check import check_delivery
-from trialgen.imwg_check import classify_delivery
+from trialgen.imwg_check import classify_delivery, group_assessments, window_starts
 from trialgen.labs import baseline_disease
 from trialgen.render import render_folder
 from trialgen.study import DATA_CUTOFF, FIRST_ENROLMENT
@@ -117,6 +117,24 @@ def test_rendered_labs_classify_as_every_intended_category(cohort, delivery):
     mismatched = labs.filter(pl.col("CATEGORY") != pl.col("CATEGORY_LABS"))
     assert mismatched.height == 0, mismatched.select("SUBJID", "VISIT", "CATEGORY", "CATEGORY_LABS")
     assert got.height == compared.height                      # no extra assessment either
+
+
+def test_the_checker_groups_unscheduled_results_by_greedy_3_day_windows():
+    day = lambda k: dt.date(2017, 3, 1) + dt.timedelta(days=k)  # noqa: E731
+    starts = window_starts([day(k) for k in (0, 2, 4, 6, 8, 12)])
+    assert {(d - day(0)).days: (s - day(0)).days for d, s in starts.items()} == {
+        0: 0, 2: 0, 4: 4, 6: 4, 8: 8, 12: 12}
+    lab = lambda visit, test, k: {"VISIT": visit, "LBTESTCD": test,  # noqa: E731
+                                  "LBDAT": day(k).isoformat(), "LBORRES": "1.0"}
+    records = [lab("UNSCHEDULED", "UPEP", 20), lab("UNSCHEDULED", "SPEP", 21),   # urine a day early
+               lab("UNSCHEDULED", "SPEP", 30), lab("UNSCHEDULED", "UPEP", 33),   # 3 days: one
+               lab("UNSCHEDULED", "SPEP", 40), lab("UNSCHEDULED", "UPEP", 44),   # 4 days: two
+               lab("C2D1", "SPEP", 22)]                                          # scheduled: own
+    got = [(a.visit, (a.date - day(0)).days, sorted(a.results))
+           for a in group_assessments(records, day(0))]
+    assert got == [("UNSCHEDULED", 20, ["SPEP", "UPEP"]), ("C2D1", 22, ["SPEP"]),
+                   ("UNSCHEDULED", 30, ["SPEP", "UPEP"]), ("UNSCHEDULED", 40, ["SPEP"]),
+                   ("UNSCHEDULED", 44, ["UPEP"])]
 
 
 def test_non_laboratory_progression_keeps_the_previous_labs(cohort, delivery):

@@ -10,8 +10,10 @@ Rules implemented (all thresholds are inclusive lower bounds of the reduction):
 - baseline = last value on or before the first dose; measurable: serum >= 1 g/dL,
   urine >= 200 mg/24h, FLC only when neither (involved >= 10 mg/dL with a kappa/lambda
   ratio < 0.26 or > 1.65); only measurable parameters count afterwards;
-- an assessment = the post-baseline lab results of one VISIT (UNSCHEDULED: VISIT and
-  LBDAT), dated at the earliest LBDAT of SPEP, UPEP, SIFE, UIFE, KAPPA, LAMBDA;
+- an assessment = the post-baseline lab results of one VISIT, dated at the earliest LBDAT
+  of SPEP, UPEP, SIFE, UIFE, KAPPA, LAMBDA; UNSCHEDULED results by 3-day windows (a window
+  starts at the earliest UNSCHEDULED date not yet in one and takes every UNSCHEDULED result
+  dated at most 3 days after it, day 3 included);
 - PD first, against the nadir (lowest value at baseline or any earlier assessment);
 - then sCR, CR, VGPR, PR, MR (FLC-only: no MR), else SD; with serum and urine both
   measurable, a category needs both criteria.
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 M_PROTEIN_TESTS = ("SPEP", "UPEP", "SIFE", "UIFE", "KAPPA", "LAMBDA")
+UNSCHEDULED_WINDOW_DAYS = 3
 MARROW_TESTS = ("BMPC", "BMCLON")
 
 
@@ -90,14 +93,34 @@ def baseline_of(records: list[dict], first_dose: dt.date, lctype: str) -> Baseli
     return Baseline(serum, urine, dflc, serum_meas, urine_meas, flc_meas)
 
 
+def window_starts(days: list[dt.date]) -> dict[dt.date, dt.date]:
+    """Start of the 3-day window of every date, walking the dates in order (greedy).
+
+    A window starts at the earliest date not yet in one and takes every date at most
+    ``UNSCHEDULED_WINDOW_DAYS`` after it: days 0, 2, 4 give {0, 2} and {4}.
+    """
+    starts: dict[dt.date, dt.date] = {}
+    start = None
+    for day in sorted(set(days)):
+        if start is None or (day - start).days > UNSCHEDULED_WINDOW_DAYS:
+            start = day
+        starts[day] = start
+    return starts
+
+
 def group_assessments(records: list[dict], first_dose: dt.date) -> list[Assessment]:
     """Post-baseline M-protein/FLC results grouped into assessments, in date order."""
-    groups: dict[tuple[str, str], Assessment] = {}
-    for rec in records:
+    kept = [rec for rec in records
+            if rec["LBTESTCD"] in M_PROTEIN_TESTS
+            and dt.date.fromisoformat(rec["LBDAT"]) > first_dose]
+    window = window_starts([dt.date.fromisoformat(rec["LBDAT"]) for rec in kept
+                            if rec["VISIT"] == "UNSCHEDULED"
+                            and parse_result(rec["LBORRES"]) is not None])
+    groups: dict[tuple[str, dt.date | None], Assessment] = {}
+    for rec in kept:
         day = dt.date.fromisoformat(rec["LBDAT"])
-        if rec["LBTESTCD"] not in M_PROTEIN_TESTS or day <= first_dose:
-            continue
-        key = (rec["VISIT"], rec["LBDAT"] if rec["VISIT"] == "UNSCHEDULED" else "")
+        # (a result-less UNSCHEDULED record outside every window keeps its own date)
+        key = (rec["VISIT"], window.get(day, day) if rec["VISIT"] == "UNSCHEDULED" else None)
         group = groups.setdefault(key, Assessment(rec["VISIT"], day))
         group.date = min(group.date, day)
         group.results[rec["LBTESTCD"]] = parse_result(rec["LBORRES"])

@@ -1,17 +1,21 @@
 -- int_response__assessments_grouped
 -- The post-baseline response assessments, one row each (STUDY.md "Resolved details"):
 --   * central M-protein / FLC results (SPEP, UPEP, SIFE, UIFE, KAPPA, LAMBDA) grouped by
---     VISIT - UNSCHEDULED ones by VISIT and LBDAT; the assessment date ADT is the earliest
---     LBDAT of the group; post-baseline = ADT after TRTSDT. Within a group each test takes
---     its earliest result (ties: highest RECID).
+--     VISIT; UNSCHEDULED ones by 3-day window (int_response__unscheduled_windowed: a window
+--     starts at the earliest UNSCHEDULED LBDAT not yet grouped and takes every UNSCHEDULED
+--     result dated at most 3 days after it). The assessment date ADT is the earliest LBDAT
+--     of the group (for a window: its start); post-baseline = ADT after TRTSDT. Within a
+--     group each test takes its earliest result (ties: highest RECID).
 --   * an investigator PD for a non-laboratory reason (int_response__investigator_pd) joins
---     the lab assessment of the same visit (UNSCHEDULED: of the same date); without one it
---     is an assessment of its own, dated at RSDAT.
+--     the lab assessment of the same visit; an UNSCHEDULED one joins the post-baseline
+--     UNSCHEDULED lab assessment whose window holds its RSDAT (window start <= RSDAT <=
+--     start + 3 days, the days the window's own results may fall on; windows never overlap,
+--     so there is at most one). Without one it is an assessment of its own, dated at RSDAT.
 -- FLC: the involved chain is mh.LCTYPE; DFLC = involved - uninvolved.
 -- ASMSEQ numbers a subject's assessments in date order. Traceability: the record that dates
 -- the assessment (SRCDOM LB/RS, SRCRECID = its RECID, SRCSEQ = its LBSEQ/RSSEQ, lineage).
--- Inputs: int_lb__current, int_mh__current, int_adsl__trtsdt_trtedt,
---         int_response__investigator_pd. Feeds adsl (RSEVFL) - never ref adsl.
+-- Inputs: int_lb__current, int_response__unscheduled_windowed, int_mh__current,
+--         int_adsl__trtsdt_trtedt, int_response__investigator_pd. Feeds adsl (RSEVFL) - never ref adsl.
 with treated as (
     select USUBJID, TRTSDT
     from {{ ref('int_adsl__trtsdt_trtedt') }}
@@ -36,7 +40,9 @@ response_labs as (
     select
         lb.USUBJID,
         lb.VISIT,
-        case when lb.VISIT = 'UNSCHEDULED' then lb.LBDT end as _UNSCHEDULED_DT,
+        -- the group within the visit: the 3-day window of an UNSCHEDULED result
+        win.WINDOW_START as _WINDOW_START,
+        win.WINDOW_END as _WINDOW_END,
         lb.LBTESTCD,
         lb.LBDT,
         lb.LBSTRESC,
@@ -46,10 +52,11 @@ response_labs as (
         lb.SOURCE_FILE,
         lb.SOURCE_ROW
     from lb_sequenced as lb
-    where lb.LBTESTCD in ('SPEP', 'UPEP', 'SIFE', 'UIFE', 'KAPPA', 'LAMBDA')
-        and lb.LBDT is not null
-        and (lb.LBSTRESN is not null
-             or (lb.LBTESTCD in ('SIFE', 'UIFE') and lb.LBSTRESC in ('POSITIVE', 'NEGATIVE')))
+    left join {{ ref('int_response__unscheduled_windowed') }} as win
+        on lb.VISIT = 'UNSCHEDULED'
+        and win.USUBJID = lb.USUBJID
+        and win.LBDT = lb.LBDT
+    where {{ response_lab_result('lb') }}
 ),
 
 results_ranked as (
@@ -57,12 +64,12 @@ results_ranked as (
         *,
         -- the test's result within the group: earliest date
         row_number() over (
-            partition by USUBJID, VISIT, _UNSCHEDULED_DT, LBTESTCD
+            partition by USUBJID, VISIT, _WINDOW_START, LBTESTCD
             order by LBDT, RECID desc
         ) as _TEST_RANK,
         -- the record that dates the group: earliest date of any of the six tests
         row_number() over (
-            partition by USUBJID, VISIT, _UNSCHEDULED_DT
+            partition by USUBJID, VISIT, _WINDOW_START
             order by LBDT, LBTESTCD, RECID desc
         ) as _GROUP_RANK
     from response_labs
@@ -72,7 +79,8 @@ lab_groups as (
     select
         USUBJID,
         VISIT,
-        _UNSCHEDULED_DT,
+        _WINDOW_START,
+        _WINDOW_END,
         min(LBDT) as ADT,
         max(case when LBTESTCD = 'SPEP' and _TEST_RANK = 1 then LBSTRESN end) as SPEP,
         max(case when LBTESTCD = 'UPEP' and _TEST_RANK = 1 then LBSTRESN end) as UPEP,
@@ -85,7 +93,7 @@ lab_groups as (
         max(case when _GROUP_RANK = 1 then SOURCE_FILE end) as SOURCE_FILE,
         max(case when _GROUP_RANK = 1 then SOURCE_ROW end) as SOURCE_ROW
     from results_ranked
-    group by USUBJID, VISIT, _UNSCHEDULED_DT
+    group by USUBJID, VISIT, _WINDOW_START, _WINDOW_END
 ),
 
 post_baseline_lab_groups as (
@@ -95,22 +103,35 @@ post_baseline_lab_groups as (
     where lab_groups.ADT > treated.TRTSDT
 ),
 
+-- an UNSCHEDULED investigator PD takes the window of the lab assessment it joins, or - with
+-- none - its own RSDAT as its group (never another window's start: that would hold RSDAT)
+investigator_pd_keyed as (
+    select
+        inv.USUBJID,
+        inv.VISIT,
+        case when inv.VISIT = 'UNSCHEDULED' then coalesce(lab._WINDOW_START, inv.RSDT) end as _WINDOW_START,
+        inv.RSDT,
+        inv.RSPDRSN,
+        inv.RECID,
+        inv.RSSEQ,
+        inv.SOURCE_FILE,
+        inv.SOURCE_ROW
+    from {{ ref('int_response__investigator_pd') }} as inv
+    left join post_baseline_lab_groups as lab
+        on inv.VISIT = 'UNSCHEDULED'
+        and lab.VISIT = 'UNSCHEDULED'
+        and lab.USUBJID = inv.USUBJID
+        and inv.RSDT between lab._WINDOW_START and lab._WINDOW_END
+),
+
 investigator_pd as (
     select
-        USUBJID,
-        VISIT,
-        case when VISIT = 'UNSCHEDULED' then RSDT end as _UNSCHEDULED_DT,
-        RSDT,
-        RSPDRSN,
-        RECID,
-        RSSEQ,
-        SOURCE_FILE,
-        SOURCE_ROW,
+        *,
         row_number() over (
-            partition by USUBJID, VISIT, case when VISIT = 'UNSCHEDULED' then RSDT end
+            partition by USUBJID, VISIT, _WINDOW_START
             order by RSDT, RECID desc
         ) as _RANK
-    from {{ ref('int_response__investigator_pd') }}
+    from investigator_pd_keyed
 ),
 
 merged as (
@@ -138,7 +159,7 @@ merged as (
     full outer join (select * from investigator_pd where _RANK = 1) as inv
         on lab.USUBJID = inv.USUBJID
         and lab.VISIT = inv.VISIT
-        and lab._UNSCHEDULED_DT is not distinct from inv._UNSCHEDULED_DT
+        and lab._WINDOW_START is not distinct from inv._WINDOW_START
 )
 
 select
