@@ -643,7 +643,7 @@ def _cached_work_read(key: BuildKey, sql: str) -> pl.DataFrame:
     except duckdb.Error as exc:
         if _is_lock_error(exc):
             raise BuildRunning(f"{key.path} is locked by a running dbt build") from exc
-        raise
+        raise WarehouseUnreadable(Path(key.path), *warehouse_file.open_problem(key.path, exc)) from None
     try:
         return con.sql(sql).pl()
     finally:
@@ -659,6 +659,8 @@ def latest_build() -> dict | None:
     ------
     BuildRunning
         A build holds the work file.
+    WarehouseUnreadable
+        The work file cannot be opened for another reason (the page says which).
     """
     key = build_key(work_db_path())
     if key is None:
