@@ -6,8 +6,8 @@
                    end leaves behind ("did not finish"): a build killed with -9 runs no hook, so
                    its row already says the truth.
      on-run-end    publication_attempt_end(results)   (dbt runs it after failures too) sets
-                   FINISHED_AT, PUBLISHED (validation.publish succeeded) and the REASON naming
-                   the step that kept this build from being published.
+                   FINISHED_AT, PUBLISHED (validation.publish succeeded), PUBLISHED_AT and the
+                   REASON naming the step that kept this build from being published.
 
    SELECTED_ALL: every model, seed, snapshot and data test of the project is selected (unit
    tests are not nodes of the graph); validation.publish refuses to publish anything else, so a
@@ -27,8 +27,11 @@
         N_NOT_SELECTED integer,
         FINISHED_AT timestamptz,
         PUBLISHED boolean,
+        PUBLISHED_AT timestamptz,
         REASON varchar
     );
+    -- (a work file made before the column existed)
+    alter table validation.build_attempts add column if not exists PUBLISHED_AT timestamptz;
 {%- endmacro %}
 
 
@@ -131,6 +134,7 @@
     update validation.build_attempts
     set FINISHED_AT = now(),
         PUBLISHED = {{ published }},
+        PUBLISHED_AT = {{ "(select max(PUBLISHED_AT) from validation.publish where BUILD_ID = '" ~ invocation_id ~ "')" if published else "null" }},
         REASON = {{ "null" if reason is none else "'" ~ (reason | replace("'", "''")) ~ "'" }}
     where BUILD_ID = '{{ invocation_id }}'
 {%- endif -%}

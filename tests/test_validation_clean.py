@@ -93,7 +93,9 @@ def test_data_docs_show_this_build(demo_warehouse):
 
 # ------------------------------------------------------------------------------ ADaM failure
 def _set_age(delivery: Path, usubjid: str, age: str) -> str:
-    """Change one subject's dm AGE in its site's latest transfer (manifest kept right)."""
+    """Correct one subject's dm AGE in its site's latest transfer, as a site corrects a
+    record: a new version (RECVER + 1; a change under the same RECVER is refused by the
+    reconciliation with the accepted transfers), manifest kept right."""
     subjid = usubjid.split("-", 1)[1]
     site = subjid.split("-")[0]
     transfer = sorted(t for t in delivery.iterdir() if (t / f"site_{site}").is_dir())[-1]
@@ -104,6 +106,7 @@ def _set_age(delivery: Path, usubjid: str, age: str) -> str:
     for row in rows[1:]:
         if row[header.index("SUBJID")] == subjid:
             row[header.index("AGE")] = age
+            row[header.index("RECVER")] = str(int(row[header.index("RECVER")]) + 1)
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     data = path.read_bytes()

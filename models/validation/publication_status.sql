@@ -1,24 +1,28 @@
--- results.publication_status (WORK file): the publication state as the builds recorded it, a
--- VIEW so that it is evaluated when queried (validation.build_attempts is written by the
--- on-run-start/-end hooks, macros/publication.sql):
+-- results.publication_status (WORK file): the publication state as the builds recorded it
+-- (validation.build_attempts, written by the on-run-start/-end hooks, macros/publication.sql),
+-- a VIEW evaluated when queried. It reads nothing a failing build could skip, so it exists
+-- after any complete build, published or not:
 --   PUBLISHED_BUILD_ID / PUBLISHED_AT / DATA_CUTOFF  the latest build that was published
---        (validation.publication_log)
 --   LATEST_BUILD_ID / LATEST_BUILD_AT / LATEST_FINISHED_AT   the latest dbt build or run
 --   STALE   the published build is not the latest build
 --   REASON  why the latest build was not published (failed ADaM checks with the first
 --           message, the failed model or test, publication not selected, or: did not finish)
--- The file users read, CTWH_DB, says itself which build it holds (results.publication); the
--- page (app_data.publication_status) compares that with this file's latest attempt.
-with latest as (
-    select *
-    from {{ source('work', 'build_attempts') }}
+-- The published file says itself which build it holds (results.publication): the page
+-- (app_data.publication_status) compares that with the latest build here - right even when
+-- a build was killed between renaming the published file and its end hook.
+with attempts as (
+    select * from {{ source('work', 'build_attempts') }}
+),
+
+latest as (
+    select * from attempts
     qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
 ),
 
 published as (
-    select *
-    from {{ ref('publication_log') }}
-    qualify row_number() over (order by PUBLISHED_AT desc, BUILD_ID) = 1
+    select * from attempts
+    where PUBLISHED
+    qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
 )
 
 select
