@@ -1,12 +1,22 @@
 """The one module through which the Streamlit pages read the warehouse.
 
+Publication
+-----------
+The page reads the PUBLISHED file ``$CTWH_DB``, which one complete, validated build
+replaced whole (``validation.publish``: a new file renamed over it; docs/VALIDATION.md
+"Publication"); ``dbt build`` writes the WORK file beside it (:func:`work_db_path`), so a
+build no longer locks what the page reads. Which build is on show and why the latest one
+is not (:func:`publication_status`) comes from ``results.publication`` of the published
+file and the latest row of ``validation.build_attempts`` in the work file, opened
+read-only when it is not locked - locked means a build is running.
+
 Locking
 -------
 A DuckDB file admits either one read-write process or any number of read-only
-ones, never both at once. The nightly ``dbt build`` needs the read-write lock, so
-the page never holds the file: every query opens it **read-only, runs, and closes
-it at once** (:func:`_read`). When the file is locked by a running build the open
-is retried briefly (:data:`LOCK_RETRIES`, exponential back-off from
+ones, never both at once. The page never holds the file: every query opens it
+**read-only, runs, and closes it at once** (:func:`_read`). When the file is locked
+by a writer (a file of the earlier layout that ``dbt build`` wrote directly) the
+open is retried briefly (:data:`LOCK_RETRIES`, exponential back-off from
 :data:`LOCK_BACKOFF_S`); if it stays locked, the last result read for the same
 query is served (the previous build) and the page says so; only when there is
 none does the page say that the warehouse is being rebuilt. Any other failure to
@@ -16,8 +26,8 @@ open the file (empty, not a DuckDB database, permission denied) is not retried:
 Caching
 -------
 Results are cached with ``st.cache_data`` keyed on the build: the file's path,
-modification time (ns) and size, and those of its write-ahead log (:func:`build_key`),
-so a finished ``dbt build`` invalidates every cached frame without any timer. While
+inode, modification time (ns) and size, and those of its write-ahead log (:func:`build_key`),
+so a publication (a new file) invalidates every cached frame without any timer. While
 the key is unchanged the page does not open the file at all.
 
 Every query is static SQL with ``?`` parameters; user input never becomes SQL
@@ -69,8 +79,10 @@ RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_a
 COMPARISON_TABLES = ("results.published_comparison",)
 AUDIT_TABLES = ("intermediate.int_edc__site_summary",)
 
-#: One-row view of the validation step: are the results those of the latest build?
-PUBLICATION_STATUS = "results.publication_status"
+#: One row in the published file: the build it holds (written by validation.publish).
+PUBLICATION = "results.publication"
+#: The work file dbt builds into: CTWH_DB with ``.duckdb`` replaced by this (profiles.yml).
+WORK_SUFFIX = ".work.duckdb"
 
 #: GX Data Docs written by the validation step (another issue), relative to the repo.
 GX_DATA_DOCS = Path("expectations/gx/uncommitted/data_docs/local_site/index.html")
@@ -123,6 +135,7 @@ class BuildKey(NamedTuple):
     size: int
     wal_mtime_ns: int = 0
     wal_size: int = -1
+    inode: int = 0          # a publication renames a new file over the path
 
 
 def db_path() -> Path:
@@ -143,7 +156,7 @@ def build_key(path: Path | None = None) -> BuildKey | None:
         wal_stamp = (wal.st_mtime_ns, wal.st_size)
     except FileNotFoundError:
         wal_stamp = (0, -1)
-    return BuildKey(str(path), stat.st_mtime_ns, stat.st_size, *wal_stamp)
+    return BuildKey(str(path), stat.st_mtime_ns, stat.st_size, *wal_stamp, stat.st_ino)
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -606,9 +619,98 @@ def _check_listed(schema: str, table: str) -> None:
         raise WarehouseNotBuilt(db_path(), [f"{schema}.{table}"])
 
 
+# --------------------------------------------------------------------------- publication
+# (all-or-nothing publication: the published file and the work file, docs/VALIDATION.md)
+def work_db_path(path: Path | None = None) -> Path:
+    """The work file ``dbt build`` writes, beside the published file: its name with the
+    ``.duckdb`` suffix replaced by ``.work.duckdb`` (appended when it has none), as in
+    profiles.yml. ``build/warehouse.duckdb`` -> ``build/warehouse.work.duckdb``."""
+    path = path or db_path()
+    stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
+    return path.with_name(stem + WORK_SUFFIX)
+
+
+class BuildRunning(WarehouseUnavailable):
+    """The work file is locked: a ``dbt build`` is running (the published file is readable)."""
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_work_read(key: BuildKey, sql: str) -> pl.DataFrame:
+    """One read-only query on the work file, once per state of it (no retry: a lock means
+    a build is running, which is the answer)."""
+    try:
+        con = duckdb.connect(key.path, read_only=True)
+    except duckdb.Error as exc:
+        if _is_lock_error(exc):
+            raise BuildRunning(f"{key.path} is locked by a running dbt build") from exc
+        raise WarehouseUnreadable(Path(key.path), *warehouse_file.open_problem(key.path, exc)) from None
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+def latest_build() -> dict | None:
+    """The latest ``dbt build`` / ``dbt run`` recorded in the work file
+    (``validation.build_attempts``: BUILD_ID, STARTED_AT, FINISHED_AT, PUBLISHED, REASON),
+    ``None`` when there is no work file or no record.
+
+    Raises
+    ------
+    BuildRunning
+        A build holds the work file.
+    WarehouseUnreadable
+        The work file cannot be opened for another reason (the page says which).
+    """
+    key = build_key(work_db_path())
+    if key is None:
+        return None
+    try:
+        frame = _cached_work_read(
+            key, "select BUILD_ID, STARTED_AT, FINISHED_AT, PUBLISHED, REASON "
+                 "from validation.build_attempts order by STARTED_AT desc, BUILD_ID limit 1")
+    except duckdb.CatalogException:
+        return None
+    return frame.row(0, named=True) if frame.height else None
+
+
+_STATUS_SCHEMA = {"PUBLISHED_BUILD_ID": pl.String, "PUBLISHED_AT": pl.Datetime("us", "UTC"),
+                  "DATA_CUTOFF": pl.String, "LATEST_BUILD_ID": pl.String,
+                  "LATEST_BUILD_AT": pl.Datetime("us", "UTC"), "BUILD_RUNNING": pl.Boolean,
+                  "STALE": pl.Boolean, "REASON": pl.String}
+
+
 def publication_status() -> pl.DataFrame:
-    """``results.publication_status`` (published build, ``STALE``, ``REASON``)."""
-    return query(f"select * from {PUBLICATION_STATUS}")
+    """One row: the build on show and whether it is the latest build.
+
+    ``PUBLISHED_BUILD_ID, PUBLISHED_AT, DATA_CUTOFF`` from ``results.publication`` of the
+    published file; ``LATEST_BUILD_ID, LATEST_BUILD_AT`` the latest build of the work file;
+    ``BUILD_RUNNING`` a build holds the work file now (the latest build is then unknown and
+    nothing is called stale); ``STALE`` the build on show is not the latest build, with
+    ``REASON``: why the latest build was not published (its failed ADaM checks, the model
+    or test that failed, or that it did not finish). Empty when nothing is published.
+    """
+    shown = query(f"select BUILD_ID, PUBLISHED_AT, DATA_CUTOFF from {PUBLICATION}")
+    if not shown.height:
+        return pl.DataFrame(schema=_STATUS_SCHEMA)
+    on_show = shown.row(0, named=True)
+    try:
+        latest, running = latest_build(), False
+    except BuildRunning:
+        latest, running = None, True
+    stale = latest is not None and latest["BUILD_ID"] != on_show["BUILD_ID"]
+    reason = None
+    if stale:
+        reason = latest["REASON"] or (
+            f"the published file holds build {on_show['BUILD_ID']}, not the latest build "
+            f"{latest['BUILD_ID']}, which was published")
+    return pl.DataFrame([{
+        "PUBLISHED_BUILD_ID": on_show["BUILD_ID"], "PUBLISHED_AT": on_show["PUBLISHED_AT"],
+        "DATA_CUTOFF": on_show["DATA_CUTOFF"],
+        "LATEST_BUILD_ID": latest["BUILD_ID"] if latest else None,
+        "LATEST_BUILD_AT": latest["STARTED_AT"] if latest else None,
+        "BUILD_RUNNING": running, "STALE": stale, "REASON": reason,
+    }], schema=_STATUS_SCHEMA)
 
 
 def rows_per_site(schema: str, table: str) -> pl.DataFrame:

@@ -925,6 +925,17 @@ def stale_message(stale: pl.DataFrame) -> str:
     return "The analysis results are stale: they are not from the latest build — " + "; ".join(parts)
 
 
+def running_message(status: pl.DataFrame) -> str | None:
+    """What a reader is told while a build is running (``BUILD_RUNNING`` of the publication
+    status): the page keeps showing the published build until the new one is published."""
+    if "BUILD_RUNNING" not in status.columns or not status.height or not status["BUILD_RUNNING"][0]:
+        return None
+    row = status.row(0, named=True)
+    return (f"A `dbt build` is running now: this page shows the published build "
+            f"{row.get('PUBLISHED_BUILD_ID')} (published {row.get('PUBLISHED_AT')}) until the new "
+            "build has passed its checks and is published.")
+
+
 # --------------------------------------------------------------------------- subjects
 @dataclass(frozen=True)
 class TraceCell:
@@ -1010,6 +1021,6 @@ def options(values: Iterable[object]) -> list[str]:
 __all__ = [
     "Card", "MISSING", "NOT_ESTIMABLE", "PaperTable", "ResultLookup", "SummaryFigures", "TraceCell",
     "ci_text", "comparison_counts", "comparison_view", "csv_bytes", "figure_of", "filter_subjects", "for_display",
-    "km_figure", "km_frames_from_adam", "options", "paper_tables", "site_freshness", "stale_rows",
+    "km_figure", "km_frames_from_adam", "options", "paper_tables", "running_message", "site_freshness", "stale_rows",
     "stale_message", "summary_cards", "summary_from_adam", "summary_from_results", "summary_scope", "check_tables", "trace_cells", "unique_sources", "validation_by_site",
 ]

@@ -44,11 +44,16 @@ def show_busy() -> None:
 
 
 def stale_banner(status: app_data.WarehouseStatus) -> None:
-    """Warn when ``results.publication_status`` says the results are not from the latest build."""
-    if status.has(app_data.PUBLICATION_STATUS):
-        stale = app_views.stale_rows(app_data.publication_status())
+    """Warn when the build on show is not the latest build (:func:`app_data.publication_status`);
+    say so when a build is running (the page keeps showing the published build meanwhile)."""
+    if status.has(app_data.PUBLICATION):
+        frame = app_data.publication_status()
+        stale = app_views.stale_rows(frame)
         if stale.height:
             st.warning(app_views.stale_message(stale))
+        running = app_views.running_message(frame)
+        if running:
+            st.info(running)
 
 
 @contextmanager

@@ -57,15 +57,17 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as sta
         st.markdown(f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)")
 
     st.subheader("Results publication status")
-    status_tables = [t for t in app_data.schema_tables("results")["TABLE_NAME"].to_list()
-                     if "status" in t.lower() or "publication" in t.lower()]
-    if not status_tables:
-        st.success("Nothing is stale: the warehouse has no results publication-status table.")
-    for name in status_tables:
-        frame = app_data.read_table("results", name)
+    if not status.has(app_data.PUBLICATION):
+        st.success("Nothing is stale: the warehouse has no results publication table.")
+    else:
+        # the build on show (results.publication) against the latest build (work file)
+        frame = app_data.publication_status()
         stale = app_views.stale_rows(frame)
+        running = app_views.running_message(frame)
         if stale.height:
             st.warning(app_views.stale_message(stale))
+        elif running:
+            st.info(running)
         else:
-            st.success(f"Nothing is stale (results.{name}): the results are those of the latest build.")
+            st.success("Nothing is stale (results.publication_status): the results are those of the latest build.")
         st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")

@@ -155,7 +155,11 @@ def measure_floor(root: Path, run_dir: Path, timeout_s: float) -> tuple[ProcResu
 
 # --------------------------------------------------------------------------- build
 def fresh_db(path: Path) -> None:
-    for p in (path, Path(f"{path}.wal")):
+    """No published file and no work file (profiles.yml: ``X.duckdb`` -> ``X.work.duckdb``,
+    where dbt builds): the build starts from nothing."""
+    stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
+    work = path.with_name(stem + ".work.duckdb")
+    for p in (path, Path(f"{path}.wal"), work, Path(f"{work}.wal")):
         p.unlink(missing_ok=True)
 
 

@@ -14,15 +14,23 @@ REPO = Path(__file__).resolve().parents[1]
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 
 
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def dbt_env(*, db: Path, extracts: Path, target: Path) -> dict[str, str]:
+    """Environment of a dbt run: CTWH_DB is the published file (dbt writes the work file
+    beside it, profiles.yml), its own target and log folders."""
+    return dict(os.environ,
+                CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(extracts),
+                DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(target / "target"),
+                DBT_LOG_PATH=str(target / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+
+
 def run_dbt(args: list[str], *, db: Path, extracts: Path, target: Path,
             check: bool = True) -> subprocess.CompletedProcess:
     """Run the real dbt CLI of the project's virtual environment."""
-    env = dict(os.environ,
-               CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(extracts),
-               DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(target / "target"),
-               DBT_LOG_PATH=str(target / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(dbt), *args], cwd=REPO, env=env, text=True,
+    env = dbt_env(db=db, extracts=extracts, target=target)
+    proc = subprocess.run([str(DBT), *args], cwd=REPO, env=env, text=True,
                           capture_output=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed ({proc.returncode}):\n"
@@ -67,6 +75,8 @@ def adam_and_results(db: Path) -> dict[str, pl.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         names = con.sql("select table_schema || '.' || table_name from information_schema.tables "
                         "where table_schema in ('adam', 'results') and table_type = 'BASE TABLE' "
+                        # which build the published file holds (and its extract root): no figure
+                        "and table_schema || '.' || table_name <> 'results.publication' "
                         "order by 1").fetchall()
         out = {}
         for (name,) in names:
@@ -94,9 +104,17 @@ def demo_delivery(tmp_path_factory) -> Path:
     return render_demo(tmp_path_factory.mktemp("demo") / "extracts")
 
 
+def work_db(db: Path) -> Path:
+    """The work file dbt builds beside the published file ``db`` (app_data.work_db_path):
+    what a build that published nothing (a partial selection, failed checks) left."""
+    import app_data   # (streamlit) only when asked
+    return app_data.work_db_path(db)
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_delivery, tmp_path_factory) -> Path:
-    """A DuckDB file built by a real `dbt build` of the demo delivery."""
+    """The published DuckDB file of a real `dbt build` of the demo delivery (its work file,
+    :func:`work_db`, is beside it)."""
     work = tmp_path_factory.mktemp("warehouse")
     db = work / "warehouse.duckdb"
     run_dbt(["build"], db=db, extracts=demo_delivery, target=work / "dbt")

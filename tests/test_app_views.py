@@ -319,6 +319,18 @@ def test_stale_rows():
     assert v.stale_rows(status.with_columns(pl.lit(False).alias("STALE"))).height == 0
 
 
+def test_running_message():
+    # app_data.publication_status() while a build holds the work file
+    status = pl.DataFrame({"PUBLISHED_BUILD_ID": ["b-1"], "PUBLISHED_AT": ["2019-12-13 02:10"],
+                           "BUILD_RUNNING": [True], "STALE": [False], "REASON": [None]})
+    assert v.running_message(status) == (
+        "A `dbt build` is running now: this page shows the published build b-1 (published "
+        "2019-12-13 02:10) until the new build has passed its checks and is published.")
+    assert v.running_message(status.with_columns(pl.lit(False).alias("BUILD_RUNNING"))) is None
+    assert v.running_message(status.clear()) is None
+    assert v.running_message(pl.DataFrame({"STALE": [True]})) is None
+
+
 # --------------------------------------------------------------------------- subjects
 def test_trace_cells_offer_the_primary_endpoint_first(results, order):
     cells = v.trace_cells(results, order)

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import REPO, run_dbt
+from conftest import REPO, run_dbt, work_db
 
 CASE = "code_outside_list"
 AUDIT_TEST = "assert_current_state_matches_audit_trail"
@@ -75,7 +75,8 @@ def test_quarantined_newest_transfer_leaves_audit_trail_on_accepted_transfer(qua
     expected = current_records_in_csv(delivery / accepted / f"site_{site}")
     assert sum(expected.values()) > 0
 
-    with duckdb.connect(str(db), read_only=True) as con:
+    # a partial build publishes nothing, and the audit trail is in the work file anyway
+    with duckdb.connect(str(work_db(db)), read_only=True) as con:
         quarantined = con.sql("select SITEID, TRANSFER_ID from validation.quarantine").fetchall()
         summary = con.sql("select LATEST_TRANSFER_ID, CURRENT_RECORDS from "
                           "intermediate.int_edc__site_summary where SITEID = ?",

@@ -16,7 +16,9 @@ generator writes the defect into one site's latest transfer of the demo delivery
 - give ADaM and analysis results EQUAL to a build of the same delivery in which the bad site
   transfers never arrived (every table of schemas adam and results);
 - exit with the documented status (docs/VALIDATION.md): 1, with the only failing node the
-  test ``delivery_report_no_open_quarantine``, nothing errored or skipped.
+  test ``delivery_report_no_open_quarantine``, nothing errored or skipped - and be published
+  (the published file holds this build; its tables are read from the work file, which holds
+  every table of the build).
 
 Builds are slow, so independent cases share a delivery, each on its own site (the
 generator's cases are applied with ``trialgen.bad.apply_bad_case`` after choosing the site;
@@ -40,7 +42,7 @@ import polars as pl
 import pytest
 
 import trialgen.bad as bad
-from conftest import REPO, adam_and_results, run_dbt, without_site_transfers
+from conftest import REPO, adam_and_results, run_dbt, without_site_transfers, work_db
 
 EXIT_TEST = "delivery_report_no_open_quarantine"
 CUTOFF = "2019-10-18"
@@ -134,8 +136,9 @@ class Build:
         results = json.loads((self.target / "target" / "run_results.json").read_text())
         self.statuses = {r["unique_id"]: r["status"] for r in results["results"]}
 
-    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
-        with duckdb.connect(str(self.db), read_only=True) as con:
+    def query(self, sql: str, params: list | None = None, published: bool = False) -> pl.DataFrame:
+        """On the work file (every table of this build), or the ``published`` file."""
+        with duckdb.connect(str(self.db if published else work_db(self.db)), read_only=True) as con:
             return con.sql(sql, params=params or None).pl()
 
     @property
@@ -270,3 +273,7 @@ def test_exit_status_is_the_documented_one(case, builds):
     assert list(failed.values()) == ["fail"], failed
     assert EXIT_TEST in next(iter(failed)), failed
     assert "Traceback" not in build.proc.stdout + build.proc.stderr
+    # the exit-status test is on a leaf: nothing was skipped, the build was published
+    assert build.statuses["model.ixrd_warehouse.publish"] == "success"
+    assert build.query("select BUILD_ID from results.publication", published=True).rows() == \
+        build.query("select BUILD_ID from validation.build_info").rows()

@@ -1,12 +1,14 @@
 """Validation on the clean demo build, and the publication gate on an ADaM failure.
 
 - The session's real ``dbt build`` of the demo delivery (``demo_warehouse``) passes every
-  delivery check, ADaM check and study rule; it publishes its results
-  (``results.publication_status`` not stale) and renders the GX Data Docs of this build.
+  delivery check, ADaM check and study rule; it publishes (``results.publication`` of the
+  published file names it, ``results.publication_status`` of the work file is not stale) and
+  renders the GX Data Docs of this build.
 - A later delivery that is valid (so it loads) but breaks an ADaM conformance rule - a subject
   aged 15, outside ADSL's plausible 18..100 - fails the build through the publication gate:
-  the ADaM data is rebuilt, new analysis results are not published, the last good ones stay
-  queryable and ``results.publication_status`` marks them stale with the reason.
+  the work file's ADaM data is rebuilt, nothing of the build is published (neither ADaM nor
+  results: the published file keeps the last good build whole) and the status the page shows
+  marks it stale with the reason.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import REPO, run_dbt
+import app_data
+from conftest import REPO, run_dbt, work_db
 
 GX = REPO / "expectations" / "gx"
 DOCS = GX / "uncommitted" / "data_docs" / "local_site"
@@ -50,11 +53,14 @@ def test_clean_demo_passes_every_check(demo_warehouse):
     gate = query(demo_warehouse, "select * from validation.publication_gate").row(0, named=True)
     assert gate["ADAM_CHECKS_PASSED"] is True and gate["REASON"] is None
     build = query(demo_warehouse, "select * from validation.build_info").row(0, named=True)
-    status = query(demo_warehouse, "select * from results.publication_status").row(0, named=True)
+    published = query(demo_warehouse, "select * from results.publication").row(0, named=True)
+    assert (published["BUILD_ID"], published["DATA_CUTOFF"]) == (build["BUILD_ID"], "2019-10-18")
+    work = work_db(demo_warehouse)
+    status = query(work, "select * from results.publication_status").row(0, named=True)
     assert status["STALE"] is False and status["REASON"] is None
     assert status["PUBLISHED_BUILD_ID"] == build["BUILD_ID"]
     assert status["DATA_CUTOFF"] == "2019-10-18"
-    log = query(demo_warehouse, "select * from validation.run_log")
+    log = query(work, "select * from validation.run_log")
     assert log.height == 1
     row = log.row(0, named=True)
     assert (row["N_FAILED_DELIVERY_CHECKS"], row["N_QUARANTINED_SITE_TRANSFERS"],
@@ -87,7 +93,9 @@ def test_data_docs_show_this_build(demo_warehouse):
 
 # ------------------------------------------------------------------------------ ADaM failure
 def _set_age(delivery: Path, usubjid: str, age: str) -> str:
-    """Change one subject's dm AGE in its site's latest transfer (manifest kept right)."""
+    """Correct one subject's dm AGE in its site's latest transfer, as a site corrects a
+    record: a new version (RECVER + 1; a change under the same RECVER is refused by the
+    reconciliation with the accepted transfers), manifest kept right."""
     subjid = usubjid.split("-", 1)[1]
     site = subjid.split("-")[0]
     transfer = sorted(t for t in delivery.iterdir() if (t / f"site_{site}").is_dir())[-1]
@@ -98,6 +106,7 @@ def _set_age(delivery: Path, usubjid: str, age: str) -> str:
     for row in rows[1:]:
         if row[header.index("SUBJID")] == subjid:
             row[header.index("AGE")] = age
+            row[header.index("RECVER")] = str(int(row[header.index("RECVER")]) + 1)
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     data = path.read_bytes()
@@ -114,7 +123,9 @@ def _set_age(delivery: Path, usubjid: str, age: str) -> str:
 
 @pytest.fixture(scope="module")
 def adam_failure(demo_delivery, demo_warehouse, tmp_path_factory):
-    """The clean warehouse, rebuilt from a delivery that loads but breaks an ADaM rule."""
+    """The clean warehouse (its published file), rebuilt from a delivery that loads but breaks
+    an ADaM rule. The work file is not copied: its ledger of accepted transfers would refuse
+    the edited transfer as changed (a bad delivery, not an ADaM failure)."""
     work = tmp_path_factory.mktemp("adam_failure")
     db = work / "warehouse.duckdb"
     shutil.copy(demo_warehouse, db)
@@ -123,18 +134,19 @@ def adam_failure(demo_delivery, demo_warehouse, tmp_path_factory):
     usubjid = query(db, "select min(USUBJID) as u from adam.adsl")["u"][0]
     _set_age(delivery, usubjid, "15")
     before = {t: query(db, f"select * from results.{t}") for t in RESULTS}
+    before["adam.adsl"] = query(db, "select * from adam.adsl")
     clean_build = query(db, "select BUILD_ID from validation.build_info")["BUILD_ID"][0]
     proc = run_dbt(["build"], db=db, extracts=delivery, target=work / "dbt", check=False)
     target = work / "dbt" / "target"
     statuses = {r["unique_id"]: r["status"] for r in
                 json.loads((target / "run_results.json").read_text())["results"]}
     manifest = json.loads((target / "manifest.json").read_text())
-    return {"db": db, "proc": proc, "usubjid": usubjid, "before": before,
+    return {"db": db, "work": work_db(db), "proc": proc, "usubjid": usubjid, "before": before,
             "clean_build": clean_build, "statuses": statuses, "manifest": manifest}
 
 
 def test_adam_failure_is_reported_and_fails_the_build(adam_failure):
-    db, proc = adam_failure["db"], adam_failure["proc"]
+    db, proc = adam_failure["work"], adam_failure["proc"]      # the build's own tables
     assert proc.returncode == 1, proc.stdout[-3000:]
     # the delivery itself is valid: it loaded
     assert count(db, "validation.delivery_checks") == 0
@@ -154,19 +166,27 @@ def test_adam_failure_is_reported_and_fails_the_build(adam_failure):
         failed
 
 
-def test_last_good_results_stay_and_are_marked_stale(adam_failure):
+def test_last_good_results_stay_and_are_marked_stale(adam_failure, monkeypatch):
     db = adam_failure["db"]
-    status = query(db, "select * from results.publication_status").row(0, named=True)
-    latest = query(db, "select BUILD_ID from validation.build_info")["BUILD_ID"][0]
-    assert status["STALE"] is True
+    latest = query(adam_failure["work"], "select BUILD_ID from validation.build_info")["BUILD_ID"][0]
+    monkeypatch.setenv("CTWH_DB", str(db))
+    status = app_data.publication_status().row(0, named=True)        # what the page shows
+    assert status["STALE"] is True and status["BUILD_RUNNING"] is False
     assert status["PUBLISHED_BUILD_ID"] == adam_failure["clean_build"] != latest
     assert status["LATEST_BUILD_ID"] == latest
     assert "failed ADaM check" in status["REASON"] and "AGE" in status["REASON"]
+    # the same reason in the work file's view (SQL users)
+    view = query(adam_failure["work"], "select * from results.publication_status").row(0, named=True)
+    assert (view["STALE"], view["REASON"], view["LATEST_BUILD_ID"]) == (True, status["REASON"], latest)
+    assert query(db, "select BUILD_ID from results.publication")["BUILD_ID"][0] == adam_failure["clean_build"]
     wired = [m for m in RESULTS
              if "model.ixrd_warehouse.publication_gate"
              in adam_failure["manifest"]["nodes"][f"model.ixrd_warehouse.{m}"]["depends_on"]["nodes"]]
     assert len(wired) == 3   # analysis_results, km_curves and km_at_risk read ADaM directly
     for table, before in adam_failure["before"].items():
-        after = query(db, f"select * from results.{table}")
-        assert after.equals(before), f"results.{table} changed although ADaM checks failed"
-        assert adam_failure["statuses"][f"model.ixrd_warehouse.{table}"] == "skipped"
+        name = table if "." in table else f"results.{table}"
+        after = query(db, f"select * from {name}")
+        assert after.equals(before), f"{name} changed in the published file although ADaM checks failed"
+        if "." not in table:
+            assert adam_failure["statuses"][f"model.ixrd_warehouse.{table}"] == "skipped"
+    assert adam_failure["statuses"]["model.ixrd_warehouse.publish"] == "skipped"

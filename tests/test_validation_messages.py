@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 import trialgen.bad as bad
-from conftest import run_dbt
+from conftest import run_dbt, work_db
 
 
 def _edit_lb(transfer: Path, site: str, test: str, changes: dict[str, str]) -> tuple:
@@ -52,7 +52,7 @@ def lab_messages(demo_delivery, tmp_path_factory):
     db = work / "warehouse.duckdb"
     run_dbt(["build", "--select", "+delivery_checks", "--indirect-selection", "cautious"],
             db=db, extracts=root, target=work / "dbt", check=False)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(work_db(db)), read_only=True) as con:   # partial: not published
         found = con.execute(
             "select SITEID, CHECK_ID, ROW, MESSAGE from validation.delivery_checks "
             "where CHECK_ID like 'lab_%' order by SITEID, CHECK_ID").fetchall()

@@ -1,5 +1,6 @@
--- validation.delivery_report: every failed delivery check with its consequence (leaf model:
--- the build's exit status comes from its tests, so nothing downstream is ever skipped).
+-- validation.delivery_report: every failed delivery check with its consequence. Published
+-- (validation.publish refs it) and read by run_log: the exit-status test is on the leaf
+-- validation.delivery_status, so that a quarantine skips nothing downstream.
 --   STATUS  OPEN          the site transfer is quarantined and either the site has no later
 --                         accepted transfer (its newest delivery is not loaded) or it was
 --                         first quarantined by this build (a new bad delivery; a transfer

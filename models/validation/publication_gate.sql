@@ -1,8 +1,9 @@
 -- validation.publication_gate: one row saying whether this build may publish new analysis
 -- results: only when no ADaM conformance check failed (validation.adam_checks). Its test
 -- (publication_gate_adam_checks_pass, severity error) fails the build otherwise; dbt then
--- SKIPS every model downstream of this one - the results models ref it - so the results
--- tables keep the last good build's content (results.publication_status marks them stale).
+-- SKIPS every model downstream of this one - the results models and validation.publish ref
+-- it - so nothing of this build is published: the last good build stays on show, whole
+-- (marked stale with this REASON; docs/VALIDATION.md "Publication").
 -- Study-rule queries do not block (they are listed per site in validation.study_rule_checks).
 select
     build.BUILD_ID,

@@ -1,39 +1,38 @@
--- results.publication_status: the state of the analysis results, one row, as a VIEW so that it
--- is evaluated when queried and is right whatever the latest build skipped:
---   PUBLISHED_BUILD_ID / PUBLISHED_AT / DATA_CUTOFF  the build whose results the results
---        schema holds (latest row of validation.publication_log)
---   LATEST_BUILD_ID / LATEST_BUILD_AT                 the latest build (validation.build_info)
---   STALE   true when the published results are not from the latest build
---   REASON  why not (failed ADaM checks, ADaM checks not run, results not built)
--- Readers (the app) show the results with PUBLISHED_AT and, when STALE, the REASON.
-with latest_build as (
-    select * from {{ ref('build_info') }}
+-- results.publication_status (WORK file): the publication state as the builds recorded it
+-- (validation.build_attempts, written by the on-run-start/-end hooks, macros/publication.sql),
+-- a VIEW evaluated when queried. It reads nothing a failing build could skip, so it exists
+-- after any complete build, published or not:
+--   PUBLISHED_BUILD_ID / PUBLISHED_AT / DATA_CUTOFF  the latest build that was published
+--   LATEST_BUILD_ID / LATEST_BUILD_AT / LATEST_FINISHED_AT   the latest dbt build or run
+--   STALE   the published build is not the latest build
+--   REASON  why the latest build was not published (failed ADaM checks with the first
+--           message, the failed model or test, publication not selected, or: did not finish)
+-- The published file says itself which build it holds (results.publication): the page
+-- (app_data.publication_status) compares that with the latest build here - right even when
+-- a build was killed between renaming the published file and its end hook.
+with attempts as (
+    select * from {{ source('work', 'build_attempts') }}
 ),
 
-gate as (
-    select * from {{ ref('publication_gate') }}
+latest as (
+    select * from attempts
+    qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
 ),
 
 published as (
-    select *
-    from {{ ref('publication_log') }}
-    qualify row_number() over (order by PUBLISHED_AT desc) = 1
+    select * from attempts
+    where PUBLISHED
+    qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
 )
 
 select
     published.BUILD_ID as PUBLISHED_BUILD_ID,
     published.PUBLISHED_AT,
     published.DATA_CUTOFF,
-    latest_build.BUILD_ID as LATEST_BUILD_ID,
-    latest_build.RUN_STARTED_AT as LATEST_BUILD_AT,
-    coalesce(published.BUILD_ID <> latest_build.BUILD_ID, true) as STALE,
-    case
-        when published.BUILD_ID = latest_build.BUILD_ID then null
-        when gate.BUILD_ID = latest_build.BUILD_ID and not gate.ADAM_CHECKS_PASSED then gate.REASON
-        when gate.BUILD_ID is distinct from latest_build.BUILD_ID
-            then 'the latest build did not run the ADaM checks (a model upstream of them failed)'
-        else 'the latest build did not build the analysis results (a results model failed)'
-    end as REASON
-from latest_build
-left join gate on true
+    latest.BUILD_ID as LATEST_BUILD_ID,
+    latest.STARTED_AT as LATEST_BUILD_AT,
+    latest.FINISHED_AT as LATEST_FINISHED_AT,
+    coalesce(published.BUILD_ID <> latest.BUILD_ID, true) as STALE,
+    case when published.BUILD_ID is distinct from latest.BUILD_ID then latest.REASON end as REASON
+from latest
 left join published on true
