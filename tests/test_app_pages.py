@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
+from expectations.gx_location import data_docs_index
 
 APP = str(REPO / "streamlit_app.py")
 PAGES = ("summary", "tables", "published", "data_quality", "subjects")
@@ -209,7 +210,7 @@ def test_data_quality_page(warehouse):
             assert "No failed check in the validation results." in text
     else:
         assert "No validation results yet" in text
-    if (REPO / "expectations/gx/uncommitted/data_docs/local_site/index.html").is_file():
+    if data_docs_index(REPO).is_file():     # the page's link (app_data.GX_DATA_DOCS)
         assert "Great Expectations Data Docs" in text
     status = _sql(warehouse, "select count(*) from information_schema.tables "
                              "where table_schema = 'results' and table_name = 'publication_status'")[0][0]
