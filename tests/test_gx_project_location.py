@@ -144,3 +144,24 @@ def test_checkouts_sharing_one_environment_keep_their_own_gx_files(checkouts, de
     for checkout in (a, b):
         _assert_clean(checkout)
     assert _tree(PACKAGE) == package_before, "a build wrote into the package folder"
+
+
+def test_gx_dir_is_the_one_variable_resolved_in_the_dbt_project(tmp_path, monkeypatch):
+    """CTWH_GX_DIR: absolute as given, relative under the dbt project folder, default
+    build/gx there - wherever the package is installed and whatever the working directory
+    below the project is."""
+    from expectations.gx_location import data_docs_index, gx_dir
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: p\n", encoding="utf-8")
+    monkeypatch.delenv(GX_DIR_ENV, raising=False)
+    monkeypatch.delenv("DBT_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(project / "models")
+    assert gx_dir() == project / DEFAULT_GX_DIR
+    assert data_docs_index(project) == project / DEFAULT_GX_DIR / DATA_DOCS_INDEX
+    monkeypatch.setenv(GX_DIR_ENV, "out/gx_here")
+    assert gx_dir() == project / "out" / "gx_here"
+    monkeypatch.setenv(GX_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert gx_dir(REPO) == tmp_path / "elsewhere"
+    assert PACKAGE not in gx_dir(REPO).parents
