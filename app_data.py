@@ -52,6 +52,7 @@ import polars as pl
 import streamlit as st
 
 import warehouse_file
+from expectations.gx_location import data_docs_index
 
 REPO = Path(__file__).resolve().parent
 DB_ENV = "CTWH_DB"
@@ -84,8 +85,8 @@ PUBLICATION = "results.publication"
 #: The work file dbt builds into: CTWH_DB with ``.duckdb`` replaced by this (profiles.yml).
 WORK_SUFFIX = ".work.duckdb"
 
-#: GX Data Docs written by the validation step (another issue), relative to the repo.
-GX_DATA_DOCS = Path("expectations/gx/uncommitted/data_docs/local_site/index.html")
+#: GX Data Docs index written by this checkout's build (CTWH_GX_DIR, default build/gx).
+GX_DATA_DOCS = data_docs_index(REPO)
 
 _STALE_FLAG = "ctwh_served_previous_build"
 

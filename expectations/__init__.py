@@ -13,9 +13,11 @@ Runs inside the nightly ``dbt build`` (dbt-duckdb Python models in ``models/vali
 - :mod:`expectations.suites`    the GX expectation suites (delivery contract, ADaM
   conformance, study rules) - every check is a GX expectation with a ``meta`` that names the
   check and the message a data manager reads;
-- :mod:`expectations.gx_project` the file-mode GX project in ``expectations/gx/`` (suites,
-  validation definitions, checkpoints with UpdateDataDocsAction; ``uncommitted/`` holds the
-  results and the Data Docs site) and the translation of GX results into report rows.
+- :mod:`expectations.gx_project` the file-mode GX project of the build (suites, validation
+  definitions, checkpoints, all generated; ``uncommitted/`` holds the results and the Data
+  Docs site) and the translation of GX results into report rows;
+- :mod:`expectations.gx_location` where that project lives: ``CTWH_GX_DIR``, default
+  ``build/gx`` under the dbt project folder (never inside this package).
 
 ADaM and study-rule frames are reduced in DuckDB as well (``expectations.checks.adam_frame``,
 ``models/validation/study_rule_records.sql``): frame sizes do not grow with the rows of the

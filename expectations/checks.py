@@ -2,7 +2,7 @@
 
 Each returns a pandas frame of report rows (``gx_project.REPORT_COLUMNS`` + extras) and never
 raises: an unexpected error becomes one ``validation_error`` row (no traceback in the build
-output; the traceback goes to ``expectations/gx/uncommitted/last_error.txt``), which fails the
+output; the traceback goes to ``<gx dir>/uncommitted/last_error.txt``), which fails the
 build through the tests on the report models but stops nothing else.
 """
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from expectations.contract import Contract
+from expectations.gx_location import gx_dir
 from expectations.gx_project import REPORT_COLUMNS, GxProject, clean_text, report_rows
 
-# The GX project folder (expectations/gx lives here); the package is installed editable.
-GX_ROOT = Path(__file__).resolve().parent
+# ``gx_root`` below: the GX context folder; None = the dbt project's (CTWH_GX_DIR, default
+# build/gx under the dbt project folder: expectations.gx_location), never the package's folder.
 
 DELIVERY_COLUMNS = REPORT_COLUMNS
 
@@ -35,7 +36,7 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 def _error_row(stage: str, err: BaseException, gx_root: Path | None, columns) -> pd.DataFrame:
     message = f"validation could not run ({stage}): {type(err).__name__}: {clean_text(err, 300)}"
     try:
-        folder = (gx_root or GxProject().root) / "gx" / "uncommitted"
+        folder = Path(gx_root or gx_dir()) / "uncommitted"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "last_error.txt").write_text(
             "".join(traceback.format_exception(err)), encoding="utf-8")

@@ -1,19 +1,25 @@
-"""The file-mode GX project in ``expectations/gx/`` and the translation of GX results.
+"""The file-mode GX project of a build and the translation of GX results.
+
+The GX context folder is ``CTWH_GX_DIR`` (default ``build/gx`` under the dbt project folder;
+:mod:`expectations.gx_location`), never the package's own folder: checkouts that share one
+Python environment keep their own GX files. Everything in it is build output: the suites,
+validation definitions, checkpoints and ``great_expectations.yml`` are generated from the
+seeds by the build (nothing of it is committed); ``uncommitted/`` holds the validation results
+and the Data Docs site.
 
 GX is used as documented for 1.x with the pandas data source (frames handed over in
 ``batch_parameters``; never SQLAlchemy/duckdb-engine): one dataframe asset, validation
 definition and checkpoint per suite. The build runs the checkpoints and then renders the
-Data Docs site (``expectations/gx/uncommitted/data_docs/local_site/``) once per phase with
+Data Docs site (``<gx dir>/uncommitted/data_docs/local_site/``) once per phase with
 ``build_data_docs`` - what ``UpdateDataDocsAction`` does after every checkpoint, whose index
 rebuilds made up almost half of the GX time (docs/VALIDATION.md).
 
 Suites are built in code (:mod:`expectations.suites`) from the seeds on every run and
-written to the project only when their content changed, so the committed JSON under
-``expectations/gx/expectations/`` always shows the suites the last build ran and does not
-churn (GX gives every expectation a new id when it is written).
+written to the context only when their content changed (GX gives every expectation a new id
+when it is written; an unchanged suite keeps its stored objects and Data Docs page).
 
-Several ``dbt build`` processes may share the repository (and so this project): all GX work
-happens under an exclusive lock file in ``gx/uncommitted/``.
+Several ``dbt build`` processes may share one GX folder (same checkout, same CTWH_GX_DIR):
+all GX work happens under an exclusive lock file in ``<gx dir>/uncommitted/``.
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
+
+from expectations.gx_location import gx_dir, project_root  # noqa: F401  (re-exported)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -50,15 +58,6 @@ KEEP_RUNS = 10                 # runs kept per suite (results + Data Docs pages)
 KEEP_HOURS = 24                # ... and every run of the last day; DuckDB keeps the history
 DOCS_INDEX_LIMIT = 150         # validation results listed on the Data Docs index page
 EXAMPLES = 5                   # example values kept per failed check
-
-
-def project_root() -> Path:
-    """The dbt project folder (dbt runs Python models with it as working directory)."""
-    start = Path(os.environ.get("DBT_PROJECT_DIR") or os.getcwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "dbt_project.yml").is_file():
-            return folder
-    return start
 
 
 def clean_text(value, limit: int = 200) -> str:
@@ -129,11 +128,14 @@ def format_message(template: str, values: dict) -> str:
 
 
 class GxProject:
-    """Open with ``with GxProject(root) as gxp:`` (takes the lock, builds the context)."""
+    """Open with ``with GxProject(folder) as gxp:`` (takes the lock, builds the context).
 
-    def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root else project_root() / "expectations"
-        self.gx_dir = self.root / "gx"
+    ``folder``: the GX context folder (``great_expectations.yml`` in it; created when
+    missing); default :func:`expectations.gx_location.gx_dir` (CTWH_GX_DIR, else
+    ``build/gx`` of the dbt project)."""
+
+    def __init__(self, folder: Path | None = None):
+        self.gx_dir = Path(folder) if folder else gx_dir()
         self._lock = None
         self.context = None
         self.runs: list[dict] = []           # one entry per suite run: rows, failures, seconds
@@ -147,7 +149,7 @@ class GxProject:
         self._lock = open(lock_dir / ".build.lock", "w")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._drop_empty_config_variables()
-        self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+        self.context = gx.get_context(mode="file", context_root_dir=str(self.gx_dir))
         self._configure()
         return self
 
@@ -195,7 +197,7 @@ class GxProject:
                 changed = True
         if changed:
             variables.save()
-            self.context = gx.get_context(mode="file", project_root_dir=str(self.root))
+            self.context = gx.get_context(mode="file", context_root_dir=str(self.gx_dir))
 
     # ------------------------------------------------------------------ objects
     def _datasource(self):

@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, work_db
+from expectations.gx_location import data_docs_index
 
 APP = str(REPO / "streamlit_app.py")
 PAGES = ("summary", "tables", "published", "data_quality", "subjects")
@@ -211,7 +212,7 @@ def test_data_quality_page(warehouse):
             assert "No failed check in the validation results." in text
     else:
         assert "No validation results yet" in text
-    if (REPO / "expectations/gx/uncommitted/data_docs/local_site/index.html").is_file():
+    if data_docs_index(REPO).is_file():     # the page's link (app_data.GX_DATA_DOCS)
         assert "Great Expectations Data Docs" in text
     # the build on show (results.publication) against the latest build of the work file
     (on_show,) = _sql(warehouse, "select BUILD_ID from results.publication")[0]

@@ -24,8 +24,9 @@ import pytest
 
 import app_data
 from conftest import REPO, run_dbt, work_db
+from expectations.gx_location import gx_dir
 
-GX = REPO / "expectations" / "gx"
+GX = gx_dir(REPO)            # the builds below run in REPO: CTWH_GX_DIR, default build/gx
 DOCS = GX / "uncommitted" / "data_docs" / "local_site"
 SUITES = (["delivery_files", "delivery_common", "delivery_records", "delivery_dates"]
           + [f"delivery_{f}" for f in ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs",
@@ -70,7 +71,7 @@ def test_clean_demo_passes_every_check(demo_warehouse):
     assert count(demo_warehouse, "adam.adsl") == 34
 
 
-def test_suites_are_kept_in_the_gx_project():
+def test_suites_are_kept_in_the_gx_project(demo_warehouse):
     for suite in SUITES:
         stored = json.loads((GX / "expectations" / f"{suite}.json").read_text())
         assert stored["name"] == suite and stored["expectations"], suite
@@ -89,6 +90,9 @@ def test_data_docs_show_this_build(demo_warehouse):
         assert pages, f"no Data Docs page of suite {suite} for build {build_id}"
         assert (DOCS / "expectations" / f"{suite}.html").is_file()
     assert build_id in index.read_text(encoding="utf-8")
+    # validation.run_log names that page (relative to the dbt project folder unless absolute)
+    docs = query(demo_warehouse, "select DATA_DOCS from validation.run_log")["DATA_DOCS"][0]
+    assert (REPO / docs).resolve() == index.resolve()
 
 
 # ------------------------------------------------------------------------------ ADaM failure

@@ -3,7 +3,7 @@ defects, the delivery checks (file level + DuckDB reductions + GX) find what the
 small real delivery, and the real GX suites fire on data that breaks them (ADaM rules, study
 rules).
 
-GX runs for real, in a temporary GX project (not the repository's ``expectations/gx``). The
+GX runs for real, in a temporary GX project (not the build's ``CTWH_GX_DIR``). The
 delivery checks read a base layer built here exactly as the warehouse's
 (models/staging/edc/base): the sources' own ``read_csv`` calls from _edc__sources.yml.
 """

@@ -14,7 +14,8 @@ One row per failed check and site: SUITE, CHECK_ID, DATASET, SITEID, USUBJID (fi
 COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT (offending rows of the dataset), EXAMPLES, BUILD_ID.
 Any row blocks publication of new analysis results (validation.publication_gate).
 """
-from expectations.checks import GX_ROOT, as_polars, run_adam_checks
+from expectations.checks import as_polars, run_adam_checks
+from expectations.gx_location import gx_dir
 
 
 def model(dbt, session):
@@ -32,6 +33,6 @@ def model(dbt, session):
     rules = dbt.ref("adam_rules").df()
 
     report = run_adam_checks(datasets, required, rules, run_name=build_id,
-                             gx_root=GX_ROOT, con=session)
+                             gx_root=gx_dir(), con=session)
     report["BUILD_ID"] = build_id
     return as_polars(report)

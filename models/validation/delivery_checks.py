@@ -13,7 +13,8 @@ count disagrees);
 the row level is reduced in DuckDB over the base tables (distinct values per column, per-file
 aggregates: expectations/delivery_rows.py) and validated with the GX suites delivery_files,
 delivery_common, delivery_records, delivery_dates and delivery_<form> (expectations/suites.py)
-through the pandas data source; results and Data Docs go to expectations/gx/uncommitted/.
+through the pandas data source; results and Data Docs go to the GX folder CTWH_GX_DIR
+(default build/gx in the dbt project folder, the working directory of this model).
 config site_ids (dbt var site_ids, "FIRST-LAST"): the study's site-id range.
 
 One row per failed check and file: SUITE, CHECK_ID, SITEID, TRANSFER_ID, FILE (relative to
@@ -26,8 +27,9 @@ cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.
 import re
 from pathlib import Path
 
-from expectations.checks import (GX_ROOT, as_polars, inventory_frame_from_table,
+from expectations.checks import (as_polars, inventory_frame_from_table,
                                  run_delivery_checks)
+from expectations.gx_location import gx_dir
 
 
 def _table(relation) -> str:
@@ -62,7 +64,7 @@ def model(dbt, session):
     if not extract_root.is_absolute():
         extract_root = Path.cwd() / extract_root      # as DuckDB resolves the sources
     build_id = str(build["BUILD_ID"].iloc[0])
-    report = run_delivery_checks(extract_root, contract, run_name=build_id, gx_root=GX_ROOT,
+    report = run_delivery_checks(extract_root, contract, run_name=build_id, gx_root=gx_dir(),
                                  con=session,
                                  raw={form: _table(rel) for form, rel in raw.items()},
                                  files_table=_table(files),

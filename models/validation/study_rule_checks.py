@@ -16,7 +16,8 @@ MESSAGE, UNEXPECTED_COUNT (subjects; for a record rule the offending records), E
 BUILD_ID. These are queries: listed per site, a warning in the
 build, they do not block publication.
 """
-from expectations.checks import GX_ROOT, as_polars, run_study_rule_checks
+from expectations.checks import as_polars, run_study_rule_checks
+from expectations.gx_location import gx_dir
 
 
 def model(dbt, session):
@@ -30,6 +31,6 @@ def model(dbt, session):
     rules = dbt.ref("study_rules").df()
 
     report = run_study_rule_checks(frames, rules, run_name=build_id,
-                                   gx_root=GX_ROOT)
+                                   gx_root=gx_dir())
     report["BUILD_ID"] = build_id
     return as_polars(report)
