@@ -112,6 +112,9 @@ def model(dbt, session):
     tables = [f"{schema}.{table}" for _, schema, table in relations]
     # A cursor of its own: its transaction writes only the new file (dbt's holds the work file).
     cur = session.cursor()
+    # what the step does, on dbt's stdout (an operator - and tests/test_publication_atomic.py,
+    # which kills builds there - sees how far it got)
+    print(f"publish: copying {len(tables)} tables of build {build['BUILD_ID']} into {temp}", flush=True)
     cur.execute(f"attach '{_literal(temp)}' as publishing")
     ok = False
     try:
@@ -146,6 +149,7 @@ def model(dbt, session):
     # a write-ahead log beside CTWH_DB can only be a leftover of the old layout (dbt wrote it
     # directly); it would be replayed onto the new file, so it goes first
     _remove(Path(f"{published}.wal"))
+    print(f"publish: renaming {temp.name} over {published}", flush=True)
     os.replace(temp, published)                 # the publication: atomic on one file system
     _fsync(published.parent, directory=True)
 
