@@ -17,19 +17,23 @@ PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def dbt_env(*, db: Path, extracts: Path, target: Path) -> dict[str, str]:
+def dbt_env(*, db: Path, extracts: Path, target: Path,
+            gx: Path | None = None) -> dict[str, str]:
     """Environment of a dbt run: CTWH_DB is the published file (dbt writes the work file
-    beside it, profiles.yml), its own target and log folders."""
+    beside it, profiles.yml), its own target and log folders, and its own GX folder
+    (``gx``, default ``<target>/gx``: the dozens of builds of a test session do not crowd
+    one Data Docs index, which lists the newest 150 results)."""
     return dict(os.environ,
                 CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(extracts),
+                CTWH_GX_DIR=str(gx or target / "gx"),
                 DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(target / "target"),
                 DBT_LOG_PATH=str(target / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
 
 
 def run_dbt(args: list[str], *, db: Path, extracts: Path, target: Path,
-            check: bool = True) -> subprocess.CompletedProcess:
+            check: bool = True, gx: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real dbt CLI of the project's virtual environment."""
-    env = dbt_env(db=db, extracts=extracts, target=target)
+    env = dbt_env(db=db, extracts=extracts, target=target, gx=gx)
     proc = subprocess.run([str(DBT), *args], cwd=REPO, env=env, text=True,
                           capture_output=True)
     if check and proc.returncode != 0:
@@ -115,7 +119,10 @@ def work_db(db: Path) -> Path:
 def demo_warehouse(demo_delivery, tmp_path_factory) -> Path:
     """The published DuckDB file of a real `dbt build` of the demo delivery (its work file,
     :func:`work_db`, is beside it)."""
+    from expectations.gx_location import gx_dir
+
     work = tmp_path_factory.mktemp("warehouse")
     db = work / "warehouse.duckdb"
-    run_dbt(["build"], db=db, extracts=demo_delivery, target=work / "dbt")
+    # its Data Docs in the repository's GX folder, where the page links them (app_data)
+    run_dbt(["build"], db=db, extracts=demo_delivery, target=work / "dbt", gx=gx_dir(REPO))
     return db
