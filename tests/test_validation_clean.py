@@ -91,7 +91,8 @@ def test_data_docs_show_this_build(demo_warehouse):
         assert (DOCS / "expectations" / f"{suite}.html").is_file()
     assert build_id in index.read_text(encoding="utf-8")
     # validation.run_log names that page (relative to the dbt project folder unless absolute)
-    docs = query(demo_warehouse, "select DATA_DOCS from validation.run_log")["DATA_DOCS"][0]
+    docs = query(work_db(demo_warehouse),           # the run log stays in the work file
+                 "select DATA_DOCS from validation.run_log")["DATA_DOCS"][0]
     assert (REPO / docs).resolve() == index.resolve()
 
 
