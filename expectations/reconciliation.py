@@ -316,10 +316,7 @@ def reconcile(con, raw: dict[str, str], files_table: str, forms: list[str],
         walk.rows += rows
         blocked = blocked | failing
     pinned = {(r.SITEID, r.TRANSFER_ID) for r in ledger.itertuples(index=False)}
-    by_site: dict[str, list[str]] = {}
-    for site, transfer in sorted(site_transfers):
-        if (site, transfer) not in blocked:
-            by_site.setdefault(site, []).append(transfer)
+    by_site = by_site_all(site_transfers - blocked)
     accepted = {(s, t) for s, ts in by_site.items() for t in ts if (s, t) in pinned}
     undecided = {(s, t) for s, ts in by_site.items() for t in ts if (s, t) not in pinned}
     walk.quarantined = set(blocked) & set(site_transfers)
@@ -331,8 +328,12 @@ def reconcile(con, raw: dict[str, str], files_table: str, forms: list[str],
             if not pairs:                  # first transfer of a site: nothing to compare
                 accepted |= undecided
                 break
-            if not loaded:                 # rows of every transfer a pass can look at
-                records.load({(s, t) for s, ts in by_site.items() for t in ts})
+            if not loaded:     # rows of the undecided transfers and the last pinned one of
+                # each site (new transfers come after every pinned one: transfer_not_later)
+                last_pinned = {(s, max(t for t in ts if (s, t) in accepted))
+                               for s, ts in by_site.items()
+                               if any((s, t) in accepted for t in ts)}
+                records.load(undecided | last_pinned)
                 loaded = True
             walk.passes += 1
             frame = records.compare(pairs)
@@ -388,7 +389,7 @@ def _explain_blocked(records, by_site, accepted, blocked, readable, validate, lo
     if not loaded:
         records.load({(s, t) for s, t, _ in pairs} | {(s, p) for s, _, p in pairs})
     else:
-        records.add({(s, t) for s, t, _ in pairs})
+        records.add({(s, t) for s, t, _ in pairs} | {(s, p) for s, _, p in pairs})
     frame = records.compare(pairs)
     keep = [(r.SITE_FOLDER, r.TRANSFER_ID, r.FORM) in readable
             for r in frame.itertuples(index=False)]
