@@ -19,8 +19,8 @@ proportions are exact Clopper-Pearson in percent.
 
 References
 ----------
-.. [1] STUDY.md, "Populations", "Response", "Time to event", "Statistics and
-   presentation" and "Resolved details".
+.. [1] docs/derivations.md: #treatment-dates-and-populations, #imwg-response,
+   #time-to-event, #efficacy-summaries and #statistics.
 .. [2] Int J Clin Oncol. 2022;27:224-233, Table 3, Fig. 1 and the Efficacy text.
 .. [3] Clopper CJ, Pearson ES. Biometrika. 1934;26(4):404-413.
 .. [4] Brookmeyer R, Crowley J. Biometrics. 1982;38(1):29-41.
@@ -194,8 +194,8 @@ def no_pd_at_last_assessment(adsl: pl.DataFrame, adrs: pl.DataFrame) -> pl.DataF
 
     Notes
     -----
-    STUDY.md "Resolved details": an unconfirmed laboratory PD at the last
-    assessment is not a PD, so only ``PDCNF`` counts.
+    An unconfirmed laboratory PD at the last assessment is not a PD, so only
+    ``PDCNF`` counts (docs/derivations.md#no-pd-at-last-assessment).
     """
     bor = best_responses(adsl, adrs)
     last = (adrs.filter(pl.col("PARAMCD") == "OVRLRESP").group_by("USUBJID")

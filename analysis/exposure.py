@@ -10,8 +10,9 @@ decimals is the presentation layer's job (:mod:`analysis.rounding`).
 
 References
 ----------
-.. [1] STUDY.md, "Derivation conventions" (exposure: treatment cycle, RDI) and
-   "Resolved details" (RDI denominator over every treatment cycle).
+.. [1] docs/derivations.md#treatment-cycle and
+   docs/derivations.md#total-dose-planned-dose-and-relative-dose-intensity-rdi
+   (RDI denominator over every treatment cycle).
 .. [2] Int J Clin Oncol. 2022;27:224-233, Table 2.
 """
 
@@ -90,7 +91,7 @@ def exposure_rows(adex: pl.DataFrame, adsl: pl.DataFrame | None = None) -> pl.Da
     A treatment cycle is a cycle in which any amount of any study drug was taken;
     RDI = 100 x total dose taken / (protocol starting dose per cycle x treatment
     cycles of the subject), so a drug stopped early keeps counting in the
-    denominator (STUDY.md). Both are ADEX parameters; this function only
+    denominator (docs/derivations.md#total-dose-planned-dose-and-relative-dose-intensity-rdi). Both are ADEX parameters; this function only
     summarises them.
 
     References

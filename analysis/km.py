@@ -7,8 +7,8 @@ match R ``survival::survfit(..., conf.type = "log-log")`` and
 ``quantile.survfit`` (checked in ``tests/test_analysis_km.py`` against values
 frozen by ``tests/reference/km_reference.R``).
 
-Conventions (STUDY.md, "Statistics and presentation")
------------------------------------------------------
+Conventions (docs/derivations.md#statistics)
+--------------------------------------------
 * Times are whatever unit the caller passes (ADaM ``AVAL`` is in days);
   convert with :func:`days_to_months` *after* the estimate.
 * ``event`` is 1 for an event and 0 for a censored observation
@@ -40,7 +40,7 @@ import polars as pl
 from lifelines import KaplanMeierFitter
 from scipy.stats import norm
 
-#: Days per month (STUDY.md: months = days / 30.4375).
+#: Days per month (docs/derivations.md#months-and-durations: months = days / 30.4375).
 DAYS_PER_MONTH = 30.4375
 
 #: Tolerance used to decide that S(t) equals the quantile level exactly.
@@ -263,7 +263,8 @@ def step_quantile(
     -----
     Deviation from R: when the curve stays exactly at p up to a censored last
     observation, R returns the midpoint of the flat's start and the last
-    observed time; STUDY.md wants NE (``None``) and this function follows it.
+    observed time; the rule book wants NE (``None``,
+    docs/derivations.md#median-and-quartiles-the-midpoint-rule) and this function follows it.
 
     As in R, the values are first de-duplicated (keeping the first time each
     value is reached) and then searched in increasing order of value; for a
@@ -333,7 +334,7 @@ def km_quantile(time: Any, event: Any, p: float = 0.5, alpha: float = 0.05) -> d
 
     Notes
     -----
-    STUDY.md rules: the estimate is the smallest time with S(t) < 1 - p; on a
+    Rules (docs/derivations.md#median-and-quartiles-the-midpoint-rule): the estimate is the smallest time with S(t) < 1 - p; on a
     flat where S(t) equals 1 - p (within :data:`QUANTILE_TOL`) it is the
     midpoint of that flat; NE when S(t) never falls below 1 - p (including a
     flat at 1 - p up to a censored last observation).
@@ -342,7 +343,7 @@ def km_quantile(time: Any, event: Any, p: float = 0.5, alpha: float = 0.05) -> d
     as where the pointwise log-log band crosses the level, with the same
     midpoint rule (R ``quantile.survfit``): the lower limit is the time where
     the *lower* band crosses 1 - p (it falls first), the upper limit the time
-    where the *upper* band crosses it. (STUDY.md words this the other way
+    where the *upper* band crosses it. (The study's analysis plan words this the other way
     round -- "the lower limit is the quantile of the upper band"; R, SAS and
     the definition {t : lower(t) <= 1 - p <= upper(t)} all give the
     assignment used here, so the lower limit is never above the estimate.) A
@@ -424,7 +425,7 @@ def numbers_at_risk(time: Any, at: Any) -> list[int]:
 
 
 def days_to_months(days: Any) -> Any:
-    """Convert days to months, ``days / 30.4375`` (STUDY.md).
+    """Convert days to months, ``days / 30.4375`` (docs/derivations.md#months-and-durations).
 
     Parameters
     ----------

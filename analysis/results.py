@@ -12,8 +12,8 @@ to the pure functions here, which
   (``results.km_curves`` / ``results.km_at_risk``, :func:`km_curves`,
   :func:`km_at_risk`).
 
-Conventions (docs/DESIGN.md "Analysis results", STUDY.md "Statistics and
-presentation"): keys are the ``table, item, stat`` of ``published_results.csv``;
+Conventions (docs/DESIGN.md "Analysis results", docs/derivations.md#statistics and
+#rounding-and-comparison-with-the-paper): keys are the ``table, item, stat`` of ``published_results.csv``;
 a null value means not evaluable (``NE``); printed values are rounded half away
 from zero (:func:`analysis.rounding.format_value`) to the decimals the paper
 prints; months are days / 30.4375.
@@ -165,7 +165,7 @@ def default_decimals(table_id: str, stat: str, published: pl.DataFrame | None = 
     int
         In order: the decimals the paper uses for this statistic in this table,
         when they are all the same (``T7 any`` -> 0, ``T3 ci_lo`` -> 1); else
-        STUDY.md's rules: percentages one decimal in the response table (T3),
+        the rule book's (docs/derivations.md#number-of-decimals): percentages one decimal in the response table (T3),
         whole numbers elsewhere; months (medians, CIs, durations) one decimal;
         means, SDs, medians and quartiles one decimal; counts none.
     """
@@ -197,8 +197,8 @@ def population_for(table_id: str, item: str) -> str:
     str
         ``POP`` rows are the set they count; ``EFF`` time-to-event rows from
         TRTSDT (PFS, TTP, OS, follow-up) are FAS, the other ``EFF`` rows RE
-        (STUDY.md "Resolved details": DOR and TTR use confirmed responders in
-        RE); other tables use the set of their caption.
+        (docs/derivations.md#analysis-set-of-each-figure: DOR and TTR use confirmed
+        responders in RE); other tables use the set of their caption.
 
     Raises
     ------

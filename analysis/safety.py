@@ -7,7 +7,7 @@ return long frames keyed like ``published_results.csv``::
 
     table, item, stat, value (Float64, unrounded), denominator (Int64)
 
-Counting rules (STUDY.md "Statistics and presentation"):
+Counting rules (docs/derivations.md#safety-counting-rules-tables-47-safety-text):
 
 * only records with ``TRTEMFL = 'Y'`` count (the warehouse decides treatment
   emergence, including the new-primary-malignancy rule);
@@ -17,7 +17,7 @@ Counting rules (STUDY.md "Statistics and presentation"):
   "related grade >= 3" / "related serious" need one record that is both;
 * actions, for any of the three drugs (``AEACN_IXA/LEN/DEX``): dose reduced
   (``DOSE REDUCED``), drug interrupted (``DRUG INTERRUPTED``, Table 7's third
-  action column, see STUDY.md), drug withdrawn (``DRUG WITHDRAWN`` = Table 4's
+  action column, see docs/derivations.md#known-inconsistencies-of-the-paper), drug withdrawn (``DRUG WITHDRAWN`` = Table 4's
   "drug discontinuation"), next cycle delayed (``AECYDLY = 'Y'``); Table 4's
   dose modification is any of the four;
 * percentages are ``100 * n / N`` with N the SAF size, unrounded (the paper's

@@ -1,4 +1,4 @@
-"""The delivery contract (spec/site_extracts.md sections 2-4) as data.
+"""The delivery contract (docs/extract-contract.md sections 2-4) as data.
 
 Everything here comes from the seeds, never from code:
 
