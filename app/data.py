@@ -54,7 +54,7 @@ import streamlit as st
 import warehouse_file
 from expectations.gx_location import data_docs_index
 
-REPO = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]   # app/data.py -> the repository root
 DB_ENV = "CTWH_DB"
 DEFAULT_DB = "build/warehouse.duckdb"
 

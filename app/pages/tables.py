@@ -2,18 +2,18 @@
 
 import streamlit as st
 
-import app_data
-import app_views
-from app_pages import _ui
+from app import data
+from app.pages import _ui
+from app.views import common, tables as views
 
 with _ui.page("Tables 1–7 as published", ("results.analysis_results",)):
     st.caption("Figures from results.analysis_results, printed as the paper prints them "
                "(rounded half away from zero; – where the warehouse holds no such figure).")
-    tables = app_views.paper_tables(app_data.analysis_results(), app_data.published_order())
+    tables = views.paper_tables(data.analysis_results(), data.published_order())
     for tab, table in zip(st.tabs([f"Table {t.key[1:]}" for t in tables]), tables):
         with tab:
             st.markdown(f"**{table.title}**")
-            st.download_button(f"Download Table {table.key[1:]} (CSV)", app_views.csv_bytes(table.frame),
+            st.download_button(f"Download Table {table.key[1:]} (CSV)", common.csv_bytes(table.frame),
                                file_name=f"table{table.key[1:]}.csv", mime="text/csv",
                                key=f"download_{table.key}", on_click="ignore", icon=":material/download:")
             st.table(table.frame, hide_index=True)

@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-import app_data
-import app_views
-from app_pages import _ui
+from app import data
+from app.pages import _ui
+from app.views import common, published as views
 
-with _ui.page("Published figures vs the warehouse", app_data.COMPARISON_TABLES):
-    comparison = app_data.published_comparison()
-    counts = app_views.comparison_counts(comparison)
+with _ui.page("Published figures vs the warehouse", data.COMPARISON_TABLES):
+    comparison = data.published_comparison()
+    counts = views.comparison_counts(comparison)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Published figures", counts["total"], border=True)
     c2.metric("Reproduced", counts["matched"], border=True)
     c3.metric("Mismatches, explained", counts["explained"], border=True)
     c4.metric("Mismatches, unexplained", counts["unexplained"], border=True)
 
-    view = app_views.comparison_view(comparison)
+    view = views.comparison_view(comparison)
     mismatches = view.filter(~view["Status"].str.starts_with("match"))
     if mismatches.height:
         st.error(f"{mismatches.height} published figure(s) differ from the warehouse:")
@@ -33,7 +33,7 @@ with _ui.page("Published figures vs the warehouse", app_data.COMPARISON_TABLES):
                             f"{row['Published']}, warehouse {row['Warehouse']}. {row['Explanation']}")
 
     st.subheader("All published figures (mismatches first)")
-    st.download_button("Download comparison (CSV)", app_views.csv_bytes(view), file_name="published_comparison.csv",
+    st.download_button("Download comparison (CSV)", common.csv_bytes(view), file_name="published_comparison.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:")
     st.dataframe(view, hide_index=True, width="stretch", height=600,
                  column_config={"Explanation": st.column_config.TextColumn(width="large"),

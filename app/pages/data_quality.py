@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-import app_data
-import app_views
-from app_pages import _ui
+from app import data
+from app.pages import _ui
+from app.views import common, data_quality as views
 
-with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as status:
+with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
     st.subheader("Transfers per site")
-    sites = app_views.site_freshness(app_data.site_transfers())
+    sites = views.site_freshness(data.site_transfers())
     behind = sites.filter(sites["DAYS_BEHIND"] > 0)
     c1, c2, c3 = st.columns(3)
     c1.metric("Newest transfer", sites["LATEST_TRANSFER_ID"].max() or "–", border=True)
@@ -29,9 +29,9 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as sta
 
     st.subheader("Validation results per site")
     if "validation" in status.schemas():
-        catalogue = app_data.schema_tables("validation")
-        checks = app_views.check_tables(catalogue)
-        per_site = app_views.validation_by_site({name: app_data.rows_per_site("validation", name) for name in checks},
+        catalogue = data.schema_tables("validation")
+        checks = views.check_tables(catalogue)
+        per_site = views.validation_by_site({name: data.rows_per_site("validation", name) for name in checks},
                                                 sites["SITEID"].to_list())
         st.caption("Rows per site in each table of check results: failed delivery and ADaM checks, "
                    "quarantined site transfers, study-rule queries (schema validation).")
@@ -39,12 +39,12 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as sta
         if per_site["TOTAL"].sum() == 0:
             st.success("No failed check in the validation results.")
         for name in checks:
-            frame = app_data.read_table("validation", name)
+            frame = data.read_table("validation", name)
             total = int(per_site[name].sum())
             with st.expander(f"validation.{name} ({total} rows)"):
                 if total > frame.height:
                     st.caption(f"First {frame.height} rows.")
-                st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")
+                st.dataframe(common.for_display(frame), hide_index=True, width="stretch")
         others = sorted(set(catalogue["TABLE_NAME"].to_list()) - set(checks))
         if others:
             st.caption("Other validation tables (inputs and logs of the checks): "
@@ -52,22 +52,22 @@ with _ui.page("Data quality", app_data.AUDIT_TABLES, shows_results=False) as sta
     else:
         st.info("No validation results yet: the warehouse has no `validation` schema "
                 "(the Great Expectations step of the build writes it).")
-    docs = app_data.gx_data_docs()
+    docs = data.gx_data_docs()
     if docs is not None:
         st.markdown(f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)")
 
     st.subheader("Results publication status")
-    if not status.has(app_data.PUBLICATION):
+    if not status.has(data.PUBLICATION):
         st.success("Nothing is stale: the warehouse has no results publication table.")
     else:
         # the build on show (results.publication) against the latest build (work file)
-        frame = app_data.publication_status()
-        stale = app_views.stale_rows(frame)
-        running = app_views.running_message(frame)
+        frame = data.publication_status()
+        stale = common.stale_rows(frame)
+        running = common.running_message(frame)
         if stale.height:
-            st.warning(app_views.stale_message(stale))
+            st.warning(common.stale_message(stale))
         elif running:
             st.info(running)
         else:
             st.success("Nothing is stale (results.publication_status): the results are those of the latest build.")
-        st.dataframe(app_views.for_display(frame), hide_index=True, width="stretch")
+        st.dataframe(common.for_display(frame), hide_index=True, width="stretch")
