@@ -12,8 +12,8 @@ lenalidomide 25 mg on days 1-21 (10 mg when the baseline creatinine clearance is
 
 References
 ----------
-.. [1] STUDY.md, "Derivation conventions" (exposure) and "Resolved details" (RDI).
-.. [2] spec/site_extracts.md, form ``ex``.
+.. [1] ``docs/derivations.md#total-dose-planned-dose-and-relative-dose-intensity-rdi``.
+.. [2] ``docs/extract-contract.md#4-the-14-forms``, form ``ex``.
 .. [3] Int J Clin Oncol. 2022;27:224-233, Table 2.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from analysis.demographics import cockcroft_gault
+from trialgen.baseline_rules import cockcroft_gault
 from trialgen.study import DOSE_LEVELS, LENALIDOMIDE_RENAL_START, SCHEDULE
 
 #: Drugs in the order the ``ex`` form lists them.
@@ -76,7 +76,8 @@ def lenalidomide_starting_doses(baseline: pl.DataFrame) -> pl.DataFrame:
     -------
     polars.DataFrame
         ``SUBJID, CRCL`` (Cockcroft-Gault, mL/min, unrounded), ``LENSTDOS`` (10.0 when
-        CRCL < 60, else 25.0 -- categorised unrounded, STUDY.md "Resolved details").
+        CRCL < 60, else 25.0 -- categorised unrounded,
+        ``docs/derivations.md#lenalidomide-starting-dose-lenstdos``).
     """
     crcl = cockcroft_gault(pl.col("AGE").cast(pl.Float64), pl.col("WEIGHT").cast(pl.Float64),
                            pl.col("CREAT").cast(pl.Float64), pl.col("SEX"))
@@ -143,7 +144,7 @@ def expand_administrations(cycles: pl.DataFrame, dosing: pl.DataFrame,
 
     References
     ----------
-    .. [1] spec/site_extracts.md, form ``ex``; docs/DESIGN.md, ``dosing.csv``.
+    .. [1] ``docs/extract-contract.md#4-the-14-forms``, form ``ex``; docs/DESIGN.md, ``dosing.csv``.
 
     Examples
     --------
@@ -270,7 +271,7 @@ def relative_dose_intensity(administrations: pl.DataFrame,
 
     References
     ----------
-    .. [1] STUDY.md, "Derivation conventions" (exposure) and "Resolved details" (RDI).
+    .. [1] ``docs/derivations.md#total-dose-planned-dose-and-relative-dose-intensity-rdi``.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Check a delivery folder against ``spec/site_extracts.md`` (the generator's self-check).
+"""Check a delivery folder against ``docs/extract-contract.md`` (the generator's self-check).
 
 :func:`check_delivery` reads every transfer, manifest and site file and returns one
 :class:`Problem` per defect, located by transfer, site, file, row (1-based data row,

@@ -1,4 +1,4 @@
-"""The 14 EDC forms of ``spec/site_extracts.md``: columns, code lists, date fields.
+"""The 14 EDC forms of ``docs/extract-contract.md#4-the-14-forms``: columns, code lists, date fields.
 
 One place for the contract as data, so the renderer, the bad-delivery generator and
 the tests agree on it.

@@ -1,6 +1,6 @@
 """Independent IMWG classifier of rendered central-lab results (self-check of the renderer).
 
-Written from STUDY.md ("Response" and "Resolved details") without reusing anything of
+Written from ``docs/derivations.md#imwg-response`` without reusing anything of
 :mod:`trialgen.labs`: it reads the lab records as a site file carries them and says,
 per post-baseline assessment, which category the labs show *before* confirmation.
 Tests compare it with the cohort's intended ``assessments.csv`` CATEGORY.

@@ -1,8 +1,8 @@
 """Central-lab values that make every response assessment classify as intended.
 
 For each subject the cohort gives the baseline labs (``baseline.csv``) and, per
-post-baseline assessment, the category the central labs must show under STUDY.md's
-IMWG rules (``assessments.csv`` CATEGORY). :func:`response_values` draws M-protein,
+post-baseline assessment, the category the central labs must show under the
+IMWG rules (``docs/derivations.md#imwg-response``) (``assessments.csv`` CATEGORY). :func:`response_values` draws M-protein,
 immunofixation, free light chain and marrow results that meet exactly that category,
 with safe margins from every threshold, walking the assessments in time order so that
 progression is always judged against the running nadir.
@@ -10,7 +10,7 @@ progression is always judged against the running nadir.
 The draw is vectorised over subjects (one numpy step per assessment index), so the
 same code serves the 34-subject demo and 100,000-subject scale cohorts.
 
-Parameters are "measurable at baseline" as STUDY.md defines it; values of parameters
+Parameters are "measurable at baseline" as ``docs/derivations.md#baseline-disease-and-measurable-parameters`` defines it; values of parameters
 that are not measurable follow the measurable one proportionally (they are ignored by
 the rules, but a realistic lab would still report them).
 """
@@ -76,7 +76,8 @@ def to_number(text: pl.Expr) -> pl.Expr:
 
 
 def baseline_disease(baseline: pl.DataFrame) -> pl.DataFrame:
-    """Baseline M-protein, FLC and marrow as numbers, with STUDY.md's measurability.
+    """Baseline M-protein, FLC and marrow as numbers, with the measurability of
+    ``docs/derivations.md#baseline-disease-and-measurable-parameters``.
 
     Parameters
     ----------

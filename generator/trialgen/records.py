@@ -263,7 +263,7 @@ def ae_start_days(ae: pl.DataFrame) -> pl.DataFrame:
 
 
 def _teae(day: pl.Expr) -> pl.Expr:
-    """STUDY.md's treatment-emergent rule for a start study day."""
+    """The treatment-emergent rule (``docs/derivations.md#treatment-emergent-window-trtemfl``) for a start study day."""
     npm = pl.col("AEDECOD").is_in(NEW_PRIMARY_MALIGNANCIES)
     return (day >= 1) & ((day <= pl.col("LAST_DOSE_DAY") + 30) | npm)
 
@@ -280,13 +280,13 @@ def _month_start_keeps_status(start: pl.Expr) -> pl.Expr:
 def build_ae(subjects: pl.DataFrame, ae: pl.DataFrame) -> pl.DataFrame:
     """Adverse events with dates placed by TIMING/POSITION.
 
-    Start windows (study days): ON_TREATMENT [1, LAST_DOSE_DAY] (inside STUDY.md's
+    Start windows (study days): ON_TREATMENT [1, LAST_DOSE_DAY] (inside ``docs/derivations.md#treatment-emergent-window-trtemfl``'s
     treatment-emergent window [1, LAST_DOSE_DAY + 30]; an event that ends treatment
     starts on or before the last dose); PRE_TREATMENT [consent, day 0]; POST_WINDOW and
     FOLLOW_UP [LAST_DOSE_DAY + 31, last day]; FATAL ends on DEATH_DAY and starts
     DURATION days earlier. End dates past the subject's bound (death, last day known
     alive, cutoff) are left empty and the event ongoing. Month-precision starts are written `YYYY-MM` only
-    when STUDY.md's imputation keeps the treatment-emergent status.
+    when the imputation (``docs/derivations.md#ae-start-date-imputation-astdt-astdtf``) keeps the treatment-emergent status.
 
     Raises
     ------

@@ -12,7 +12,7 @@ Sites: SITEID must stay three digits. Up to 16 x 999 = 15,984 subjects the study
 purpose: the spec allows at most 999 subjects per site (``<SITEID>-<3 digits>``).
 
 The course endpoints (BOR, PFS, OS, TTR, DOR) are derived from the simulated
-assessments with STUDY.md's rules (:mod:`trialgen.scale_course`).
+assessments with the rules of ``docs/derivations.md#imwg-response`` (:mod:`trialgen.scale_course`).
 """
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ SUBSEQUENT = ("POMALIDOMIDE;DEXAMETHASONE", "DARATUMUMAB;LENALIDOMIDE;DEXAMETHAS
 
 def _measurability(baseline: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(any measurable, urine-only MR possible, FLC-only) per subject."""
-    from trialgen.labs import baseline_disease   # shared rule, see STUDY.md
+    from trialgen.labs import baseline_disease   # shared rule, docs/derivations.md#baseline-disease-and-measurable-parameters
     disease = baseline_disease(baseline)
     serum, urine, flc = (disease[c].to_numpy() for c in ("MEAS_SERUM", "MEAS_URINE", "MEAS_FLC"))
     urine_mr_ok = serum | (disease["UPEP0"].to_numpy() >= 560)

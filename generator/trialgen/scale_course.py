@@ -9,7 +9,8 @@ deepen before progression, so the lab values of :mod:`trialgen.labs` can always 
 them against the running nadir.
 
 The endpoints (BOR, PFS, OS, TTR, DOR) are then derived from the simulated
-assessments with STUDY.md's confirmation and censoring rules.
+assessments with the confirmation and censoring rules (``docs/derivations.md#confirmation``,
+``docs/derivations.md#how-an-event-or-censoring-date-is-chosen``).
 """
 from __future__ import annotations
 
@@ -265,7 +266,7 @@ def confirmed_responses(visits: list[Visit]) -> list[tuple[int, str]]:
 
 def derive_endpoints(visits: list[Visit], subseq_day: int | None, death_day: int | None,
                      evaluable: bool) -> Endpoints:
-    """STUDY.md endpoints of one subject from the simulated assessments."""
+    """Endpoints (``docs/derivations.md#time-to-event``) of one subject from the simulated assessments."""
     before = [v for v in visits if subseq_day is None or v.day < subseq_day]
     pd_day = confirmed_pd_day(before)
     usable = [v for v in before if pd_day is None or v.day < pd_day]

@@ -5,7 +5,7 @@ record that is current at T (the highest RECVER entered before T). Versions are
 never dropped: a DELETED version stays in every later transfer. A site may be absent
 from a transfer (see :func:`skipped_sites`); its previous transfer stays current.
 
-File layout (``spec/site_extracts.md`` section 1)::
+File layout (``docs/extract-contract.md#1-layout-of-a-delivery``)::
 
     <out>/<YYYYMMDDTHHMM>/manifest.csv
     <out>/<YYYYMMDDTHHMM>/site_<SITEID>/<form>.csv

@@ -57,8 +57,8 @@ import highspy
 import numpy as np
 import polars as pl
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-COHORT_DIR = REPO_DIR / "trialgen" / "cohort"
+REPO_DIR = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 SKELETON_CSV = COHORT_DIR / "skeleton.csv"
 AE_CSV = COHORT_DIR / "ae.csv"
 GROUPINGS_CSV = REPO_DIR / "seeds" / "ae_groupings.csv"

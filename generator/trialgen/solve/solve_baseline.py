@@ -1,7 +1,7 @@
 """Solve the baseline part of the demo cohort: ``baseline.csv``, ``prior_lines.csv``, ``fish.csv``.
 
 Every Table 1 figure of ``seeds/published_results.csv`` must come out of these
-files when they are derived by the STUDY.md rules, for the 34 subjects of
+files when they are derived by the rules of ``docs/derivations.md#adsl-derivations``, for the 34 subjects of
 ``skeleton.csv``. The solve has three steps:
 
 1. **Timeline slots** (direct construction). The continuous time figures are
@@ -30,7 +30,8 @@ byte-identically.
 
 References
 ----------
-.. [1] STUDY.md (derivation rules), spec/site_extracts.md (codes), docs/DESIGN.md (file schemas).
+.. [1] ``docs/derivations.md#adsl-derivations`` (derivation rules), ``docs/extract-contract.md#4-the-14-forms`` (codes),
+   docs/DESIGN.md (file schemas).
 .. [2] Int J Clin Oncol. 2022;27:224-233, Table 1.
 .. [3] Huangfu Q, Hall JAJ. Parallelizing the dual revised simplex method.
    Math Prog Comp. 2018;10:119-142 (HiGHS).
@@ -50,11 +51,12 @@ import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 from scipy.sparse import coo_array
 
-from analysis import demographics as demo
+from analysis.demographics import table1_rows
 from analysis.rounding import round_half_away
+from trialgen import baseline_rules as rules
 
-REPO = Path(__file__).resolve().parents[2]
-COHORT_DIR = REPO / "trialgen" / "cohort"
+REPO = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20170113
 
@@ -413,7 +415,7 @@ def _sum(variables) -> dict[int, float]:
 def natural_crcl(age: int, sex: str) -> float:
     """Cockcroft-Gault with a typical Japanese weight and creatinine for the sex."""
     weight, creat = (62.0, 0.85) if sex == "M" else (50.0, 0.65)
-    return demo.cockcroft_gault(age, weight, creat, sex)
+    return rules.cockcroft_gault(age, weight, creat, sex)
 
 
 CRCL_CENTRES = {"30 to <60": 48.0, "60 to <90": 74.0, ">=90": 100.0}
@@ -487,8 +489,8 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
     count(lambda h: h.has_asct, N_ASCT)
     for drug, n in DRUG_COUNTS.items():
         count(lambda h, drug=drug: drug in h.drugs, n)
-    count(lambda h: bool(h.drugs & set(demo.IMID_DRUGS)), N_IMID)
-    count(lambda h: bool(h.drugs & set(demo.PI_DRUGS)), N_PI)
+    count(lambda h: bool(h.drugs & set(rules.IMID_DRUGS)), N_IMID)
+    count(lambda h: bool(h.drugs & set(rules.PI_DRUGS)), N_PI)
 
     # Sex with creatinine-clearance category: cost = distance of the typical clearance.
     z = {(s, g, c): m.var(2.0 * abs(math.log(natural_crcl(subj.age, g) / CRCL_CENTRES[c])))
@@ -542,10 +544,10 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
         if subj.cyto_risk == "NOT AVAILABLE":
             continue
         for test in FISH_TESTS:
-            standard_hr = subj.cyto_risk == "STANDARD" and test in demo.HIGH_RISK_TESTS
+            standard_hr = subj.cyto_risk == "STANDARD" and test in rules.HIGH_RISK_TESTS
             fish[s, test] = m.var(upper=0.0 if standard_hr else 1.0)
         if subj.cyto_risk == "HIGH":
-            m.add(_sum(fish[s, t] for t in demo.HIGH_RISK_TESTS), 1, np.inf)
+            m.add(_sum(fish[s, t] for t in rules.HIGH_RISK_TESTS), 1, np.inf)
         m.add(_sum(fish[s, t] for t in IGH_TRANSLOCATIONS), 0, 1)
     for test, n in FISH_POSITIVE_COUNTS.items():
         m.add(_sum(v for (s, t), v in fish.items() if t == test), n, n)
@@ -584,7 +586,7 @@ def body_size(sex: str, bsa: float, jitter_cm: float) -> tuple[float, float]:
                     else 164.0 + (bsa - 1.75) * 40.0) + jitter_cm, 1)
     exact = (bsa / (0.007184 * height**0.725)) ** (1 / 0.425)
     candidates = [round(exact + k / 10, 1) for k in (-1, 0, 1)]
-    weight = min(candidates, key=lambda w: abs(demo.dubois_bsa(height, w) - bsa))
+    weight = min(candidates, key=lambda w: abs(rules.dubois_bsa(height, w) - bsa))
     return height, weight
 
 
@@ -601,7 +603,7 @@ def assign_body_sizes(subjects: list[Subject], cats: list[Assignment],
         members = [s for s, a in enumerate(cats) if a.sex == sex]
         sizes = [body_size(sex, b, float(rng.uniform(-2.0, 2.0))) for b in targets]
         typical = 0.85 if sex == "M" else 0.65
-        cost = np.array([[abs(math.log(demo.cockcroft_gault(subjects[s].age, w, typical, sex)
+        cost = np.array([[abs(math.log(rules.cockcroft_gault(subjects[s].age, w, typical, sex)
                                        / CRCL_CENTRES[cats[s].crcl_cat])) for _, w in sizes]
                          for s in members])
         rows, cols = linear_sum_assignment(cost)
@@ -622,7 +624,7 @@ def creatinine_for(age: int, weight: float, sex: str, cat: str, position: float)
     ``position`` in [0, 1] says where in the category's target range the clearance lies.
     """
     lo, hi = CRCL_TARGET_RANGE[cat]
-    creat = round(demo.cockcroft_gault(age, weight, 1.0, sex) / (lo + (hi - lo) * position), 2)
+    creat = round(rules.cockcroft_gault(age, weight, 1.0, sex) / (lo + (hi - lo) * position), 2)
     if not CREATININE_RANGE[0] <= creat <= CREATININE_RANGE[1]:
         raise ValueError(f"implausible creatinine {creat} for age {age}, {weight} kg, {sex}, {cat}")
     return creat
@@ -720,9 +722,9 @@ def fish_rows(subject: Subject, cat: Assignment, exceptions: dict[str, str],
         elif test in exceptions:
             status = exceptions[test]
         elif test == exact_cutoff:
-            value = f"{demo.FISH_CUTOFFS[test]:.1f}"  # exactly at the cutoff: positive
+            value = f"{rules.FISH_CUTOFFS[test]:.1f}"  # exactly at the cutoff: positive
         elif test in cat.fish_positive:
-            value = f"{rng.uniform(demo.FISH_CUTOFFS[test] + 5.0, 85.0):.1f}"
+            value = f"{rng.uniform(rules.FISH_CUTOFFS[test] + 5.0, 85.0):.1f}"
         elif test in near_cutoff:
             value = f"{near_cutoff[test]:.1f}"
         else:
@@ -769,7 +771,7 @@ def fish_specials(subjects: list[Subject], cats: list[Assignment]) -> FishSpecia
     def first(pred) -> int:
         return next(s for s, (sj, c) in enumerate(zip(subjects, cats)) if pred(s, sj, c))
 
-    high_risk = set(demo.HIGH_RISK_TESTS)
+    high_risk = set(rules.HIGH_RISK_TESTS)
     failed_17p = first(lambda s, sj, c: sj.cyto_risk == "HIGH" and c.fish_positive & high_risk == {"T4_14"})
     no_t1114 = first(lambda s, sj, c: sj.cyto_risk == "STANDARD" and not c.fish_positive)
     no_del13 = first(lambda s, sj, c: sj.cyto_risk == "HIGH" and s != failed_17p
@@ -851,7 +853,7 @@ def read_cohort(texts: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.D
 
 
 def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
-    """ADSL-shaped frame (Table 1 columns) derived from the cohort text by the STUDY.md rules.
+    """ADSL-shaped frame (Table 1 columns) derived from the cohort text by ``docs/derivations.md#adsl-derivations``.
 
     Also keeps ``DIAGDT, LASCTDT, TRTSDT, CRCLBL, B2MBL, ALBBL, MEASFL`` for the
     margin checks of :func:`verify`.
@@ -863,8 +865,8 @@ def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
     return (
         skeleton.select("SUBJID", pl.col("TRTSDT").str.to_date())
         .join(baseline, on="SUBJID", how="left")
-        .join(demo.prior_therapy_summary(prior), on="SUBJID", how="left")
-        .join(demo.fish_summary(fish.with_columns(pl.col("PCTPOS").cast(num))), on="SUBJID", how="left")
+        .join(rules.prior_therapy_summary(prior), on="SUBJID", how="left")
+        .join(rules.fish_summary(fish.with_columns(pl.col("PCTPOS").cast(num))), on="SUBJID", how="left")
         .with_columns(pl.col("AGE", "ECOG").cast(pl.Int64),
                       pl.col("HEIGHT", "WEIGHT", "CREAT", "B2M", "ALB", "SPEP", "UPEP",
                              "KAPPA", "LAMBDA").cast(num),
@@ -873,23 +875,23 @@ def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
         .with_columns(
             FASFL=pl.lit("Y"),
             ECOGBL=pl.col("ECOG"),
-            BSABL=demo.dubois_bsa(pl.col("HEIGHT"), pl.col("WEIGHT")),
-            CRCLBL=demo.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
-            ISS=demo.iss_stage(pl.col("B2M"), pl.col("ALB")),
-            DIAGDT=demo.impute_partial_date(pl.col("DIAGDAT")),
-            MEASFL=pl.when(demo.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
+            BSABL=rules.dubois_bsa(pl.col("HEIGHT"), pl.col("WEIGHT")),
+            CRCLBL=rules.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
+            ISS=rules.iss_stage(pl.col("B2M"), pl.col("ALB")),
+            DIAGDT=rules.impute_partial_date(pl.col("DIAGDAT")),
+            MEASFL=pl.when(rules.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
                                                    pl.col("LAMBDA"), pl.col("LCTYPE")))
             .then(pl.lit("Y")).otherwise(pl.lit("N")),
         )
-        .with_columns(CRCLCAT=demo.crcl_category(pl.col("CRCLBL")),
-                      MMDURM=demo.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
-                      ASCTDURM=demo.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
+        .with_columns(CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
+                      MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
+                      ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
     )
 
 
 def compare_table1(adsl: pl.DataFrame, published: pl.DataFrame) -> list[str]:
     """Mismatches between Table 1 derived from ``adsl`` and the published T1 rows."""
-    derived = demo.table1_rows(adsl)
+    derived = table1_rows(adsl)
     merged = published.filter(pl.col("table") == "T1").join(derived, on=["table", "item", "stat"],
                                                               how="left", suffix="_derived")
     problems = []
@@ -919,8 +921,8 @@ def verify(texts: dict[str, str], skeleton: pl.DataFrame, published: pl.DataFram
     problems = compare_table1(adsl, published)
     # Counting durations as end - start + 1 days must give the same rounded figures.
     inclusive = adsl.with_columns(
-        MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / demo.DAYS_PER_MONTH,
-        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / demo.DAYS_PER_MONTH)
+        MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
+        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH)
     problems += [f"(with +1 day) {p}" for p in compare_table1(inclusive, published)]
 
     def far(values: pl.Series, cut: float, margin: float) -> bool:
@@ -946,7 +948,7 @@ def verify(texts: dict[str, str], skeleton: pl.DataFrame, published: pl.DataFram
         problems.append("age < 20 or race not ASIAN")
     fish = read_cohort(texts)[2].filter(pl.col("FISHSTAT") == "DONE")
     for row in fish.iter_rows(named=True):
-        gap = float(row["PCTPOS"]) - demo.FISH_CUTOFFS[row["FISHTEST"]]
+        gap = float(row["PCTPOS"]) - rules.FISH_CUTOFFS[row["FISHTEST"]]
         if -0.95 < gap < 0:
             problems.append(f"FISH {row['SUBJID']} {row['FISHTEST']} {row['PCTPOS']} "
                             "within rounding of the cutoff")
@@ -960,7 +962,7 @@ def _check_history(texts: dict[str, str], skeleton: pl.DataFrame) -> list[str]:
     consent = dict(skeleton.select("SUBJID", "ICDAT").iter_rows())
     diagnosis = dict(baseline.select("SUBJID", "DIAGDAT").iter_rows())
     problems = []
-    excluded = set(demo.PI_DRUGS) | {"LENALIDOMIDE"}
+    excluded = set(rules.PI_DRUGS) | {"LENALIDOMIDE"}
     ordered = prior.sort("SUBJID", pl.col("LINENO").cast(pl.Int64))
     for (subjid,), lines in ordered.group_by("SUBJID", maintain_order=True):
         previous_end = diagnosis[subjid]

@@ -3,7 +3,7 @@
 
 The published efficacy and exposure figures (rows ``POP``, ``T2``, ``T3`` and ``EFF``
 of ``published_results.csv``) must come out of these files when the warehouse
-derives them by the STUDY.md rules. The solve runs in stages, each with the tool
+derives them by the rules of ``docs/derivations.md``. The solve runs in stages, each with the tool
 that fits it:
 
 1. **Roster** (HiGHS MILP via :func:`scipy.optimize.milp`). 34 *course slots*
@@ -47,8 +47,8 @@ that fits it:
    follow-up are moved within their 12-week contact window until the reverse
    Kaplan-Meier median follow-up is 28.1 months.
 
-Finally every endpoint is re-derived from the written assessments by the STUDY.md
-rules and every published row is recomputed with :mod:`analysis.efficacy` and
+Finally every endpoint is re-derived from the written assessments by the rules of
+``docs/derivations.md`` and every published row is recomputed with :mod:`analysis.efficacy` and
 :mod:`analysis.exposure`; the solve fails loudly if one does not match.
 
 Output contract (``docs/DESIGN.md`` "The demo cohort"; all days are study days,
@@ -92,8 +92,8 @@ byte-identically.
 
 References
 ----------
-.. [1] STUDY.md (derivation and statistics rules, "Resolved details"),
-   spec/site_extracts.md (codes), docs/DESIGN.md (file schemas).
+.. [1] ``docs/derivations.md`` (derivation and statistics rules),
+   ``docs/extract-contract.md#4-the-14-forms`` (codes), docs/DESIGN.md (file schemas).
 .. [2] Int J Clin Oncol. 2022;27:224-233, Tables 2-3 and the Efficacy text.
 .. [3] Huangfu Q, Hall JAJ. Parallelizing the dual revised simplex method.
    Math Prog Comp. 2018;10:119-142 (HiGHS).
@@ -130,8 +130,8 @@ from trialgen.exposure import (
 )
 from trialgen.study import CYCLE_DAYS, DATA_CUTOFF, SCHEDULE
 
-REPO = Path(__file__).resolve().parents[2]
-COHORT_DIR = REPO / "trialgen" / "cohort"
+REPO = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20191018  # the data cutoff; any fixed value works
 
@@ -1374,7 +1374,7 @@ def _pd_reason(category: str) -> str:
 
 def derive_response(days: list[int], categories: list[str],
                     subsequent_day: int | None = None) -> dict:
-    """Confirmed response of one subject by STUDY.md's rules.
+    """Confirmed response of one subject by ``docs/derivations.md#confirmation``.
 
     Parameters
     ----------
