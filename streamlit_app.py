@@ -1,4 +1,4 @@
-"""NCT02917941 warehouse: page configuration and navigation only (pages in app/pages/)."""
+"""NCT02917941 warehouse: page configuration and navigation only (the pages are app/pages/)."""
 
 import streamlit as st
 

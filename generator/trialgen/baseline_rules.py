@@ -26,6 +26,7 @@ References
 from __future__ import annotations
 
 import csv
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +61,34 @@ def read_fish_cutoffs(path: Path = FISH_CUTOFFS_CSV) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-_FISH_SEED = read_fish_cutoffs()
-
 #: Days per month (``docs/derivations.md#months-and-durations``).
 DAYS_PER_MONTH = 30.4375
 
 #: Creatinine clearance categories, lower bound inclusive, in mL/min.
 CRCL_CATEGORIES = (("<30", 0.0), ("30 to <60", 30.0), ("60 to <90", 60.0), (">=90", 90.0))
 
-#: FISH positivity cutoffs (% positive cells, positive when >= cutoff), from the seed.
-FISH_CUTOFFS = {r["FISHTEST"]: float(r["CUTOFF_PCT"]) for r in _FISH_SEED}
-#: Abnormalities that define high cytogenetic risk.
-HIGH_RISK_TESTS = tuple(r["FISHTEST"] for r in _FISH_SEED if r["HIGH_RISK_FL"] == "Y")
-#: ADSL flag column of each FISH test.
-FISH_FLAG_COLUMNS = {r["FISHTEST"]: r["ADSL_FLAG"] for r in _FISH_SEED}
+
+@cache
+def _fish_rules() -> dict[str, Any]:
+    seed = read_fish_cutoffs()
+    return {
+        # % positive cells, positive when >= cutoff
+        "FISH_CUTOFFS": {r["FISHTEST"]: float(r["CUTOFF_PCT"]) for r in seed},
+        # abnormalities that define high cytogenetic risk
+        "HIGH_RISK_TESTS": tuple(r["FISHTEST"] for r in seed if r["HIGH_RISK_FL"] == "Y"),
+        # ADSL flag column of each FISH test
+        "FISH_FLAG_COLUMNS": {r["FISHTEST"]: r["ADSL_FLAG"] for r in seed},
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # FISH_CUTOFFS, HIGH_RISK_TESTS, FISH_FLAG_COLUMNS: read from the seed on first use, so
+    # rendering extracts (which needs none of them) does not depend on the seed file
+    rules = _fish_rules()
+    if name in rules:
+        return rules[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 IMID_DRUGS = ("THALIDOMIDE", "LENALIDOMIDE", "POMALIDOMIDE")
 PI_DRUGS = ("BORTEZOMIB", "CARFILZOMIB", "IXAZOMIB")
@@ -453,25 +468,28 @@ def fish_summary(fish: pl.DataFrame) -> pl.DataFrame:
     >>> fish_summary(f).select("CYTORISK", "T414FL", "DEL17PFL").row(0)
     ('HIGH', 'Y', 'N')
     """
-    cutoffs = pl.DataFrame({"FISHTEST": list(FISH_CUTOFFS), "CUTOFF": list(FISH_CUTOFFS.values())})
+    fish_rules = _fish_rules()
+    high_risk_tests = fish_rules["HIGH_RISK_TESTS"]
+    cutoffs = pl.DataFrame({"FISHTEST": list(fish_rules["FISH_CUTOFFS"]),
+                            "CUTOFF": list(fish_rules["FISH_CUTOFFS"].values())})
     done = pl.col("FISHSTAT") == "DONE"
     scored = (fish.join(cutoffs, on="FISHTEST", how="left")
               .with_columns(POS=done & (pl.col("PCTPOS") >= pl.col("CUTOFF")),
-                            HR=pl.col("FISHTEST").is_in(HIGH_RISK_TESTS)))
+                            HR=pl.col("FISHTEST").is_in(high_risk_tests)))
 
     def flag(test: str) -> pl.Expr:
         hit = (pl.col("POS") & (pl.col("FISHTEST") == test)).any()
         return pl.when(hit).then(pl.lit("Y")).otherwise(pl.lit("N"))
 
     high = (pl.col("POS") & pl.col("HR")).any()
-    all_high_risk_done = pl.col("FISHTEST").filter(done & pl.col("HR")).n_unique() == len(HIGH_RISK_TESTS)
+    all_high_risk_done = pl.col("FISHTEST").filter(done & pl.col("HR")).n_unique() == len(high_risk_tests)
     return (
         scored.group_by("SUBJID")
         .agg(
             pl.when(high).then(pl.lit("HIGH"))
             .when(all_high_risk_done).then(pl.lit("STANDARD"))
             .otherwise(pl.lit("NOT AVAILABLE")).alias("CYTORISK"),
-            *(flag(test).alias(col) for test, col in FISH_FLAG_COLUMNS.items()),
+            *(flag(test).alias(col) for test, col in fish_rules["FISH_FLAG_COLUMNS"].items()),
         )
         .sort("SUBJID")
     )
