@@ -44,7 +44,7 @@ def show_busy() -> None:
 
 
 def stale_banner(status: data.WarehouseStatus) -> None:
-    """Warn when the build on show is not the latest build (:func:`data.publication_status`);
+    """Warn when the build on show is not the latest build (:func:`app.data.publication_status`);
     say so when a build is running (the page keeps showing the published build meanwhile)."""
     if status.has(data.PUBLICATION):
         frame = data.publication_status()
