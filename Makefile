@@ -22,10 +22,11 @@ test: install system-deps demo-data
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# the warehouse and, beside it, the demo-data generator (a separate distribution)
+$(VENV)/.installed: pyproject.toml generator/pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]' -e ./generator
 	touch $@
 
 ## system packages the browser tests need (Debian chromium; never a downloaded browser)

@@ -1,13 +1,13 @@
-"""NCT02917941 warehouse: page configuration and navigation only (pages in app_pages/)."""
+"""NCT02917941 warehouse: page configuration and navigation only (the pages are app/pages/)."""
 
 import streamlit as st
 
 st.set_page_config(page_title="NCT02917941 warehouse", page_icon=":material/monitoring:", layout="wide")
 
 st.navigation([
-    st.Page("app_pages/summary.py", title="Summary", icon=":material/monitoring:", default=True),
-    st.Page("app_pages/tables.py", title="Tables 1–7", icon=":material/table:"),
-    st.Page("app_pages/published.py", title="Published vs warehouse", icon=":material/fact_check:"),
-    st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/verified:"),
-    st.Page("app_pages/subjects.py", title="Subjects behind a number", icon=":material/person_search:"),
+    st.Page("app/pages/summary.py", title="Summary", icon=":material/monitoring:", default=True),
+    st.Page("app/pages/tables.py", title="Tables 1–7", icon=":material/table:"),
+    st.Page("app/pages/published.py", title="Published vs warehouse", icon=":material/fact_check:"),
+    st.Page("app/pages/data_quality.py", title="Data quality", icon=":material/verified:"),
+    st.Page("app/pages/subjects.py", title="Subjects behind a number", icon=":material/person_search:"),
 ]).run()

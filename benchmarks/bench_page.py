@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app_server import CHROMIUM, CHROMIUM_ARGS, ServerError, start_server, stop_server
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))   # the page server is test support (tests/support), not installed
+
+from tests.support.page_server import (CHROMIUM, CHROMIUM_ARGS, ServerError,  # noqa: E402
+                                       start_server, stop_server)
 HEALTH_TIMEOUT_S = 90
 RENDER_TIMEOUT_MS = 180_000
 

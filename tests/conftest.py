@@ -111,7 +111,7 @@ def demo_delivery(tmp_path_factory) -> Path:
 def work_db(db: Path) -> Path:
     """The work file dbt builds beside the published file ``db`` (app_data.work_db_path):
     what a build that published nothing (a partial selection, failed checks) left."""
-    import app_data   # (streamlit) only when asked
+    from app import data as app_data   # (streamlit) only when asked
     return app_data.work_db_path(db)
 
 
@@ -123,6 +123,6 @@ def demo_warehouse(demo_delivery, tmp_path_factory) -> Path:
 
     work = tmp_path_factory.mktemp("warehouse")
     db = work / "warehouse.duckdb"
-    # its Data Docs in the repository's GX folder, where the page links them (app_data)
+    # its Data Docs in the repository's GX folder, where the page links them (app.data)
     run_dbt(["build"], db=db, extracts=demo_delivery, target=work / "dbt", gx=gx_dir(REPO))
     return db

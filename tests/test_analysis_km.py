@@ -8,8 +8,9 @@ Expected values are frozen in ``tests/reference/km_reference.json`` by
     quantile(survfit(Surv(time, 1 - status) ~ 1, conf.type = "log-log"), .5)
 
 Quantiles are compared with the script's ``study`` values: R's own output with
-STUDY.md's one extra rule (NE when S(t) stays at 1 - p up to the last
-observation, where R takes the midpoint with the last time).
+the study's one extra rule (NE when S(t) stays at 1 - p up to the last observation,
+where R takes the midpoint with the last time;
+``docs/derivations.md#median-and-quartiles-the-midpoint-rule``).
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def test_study_rule_is_the_only_difference_from_r():
                 if r != s:
                     assert s is None and r is not None, (name, key, p)
                     differences.append((name, key, p, r))
-    # S = 0.5 from t = 5 to the censored last time 10: R (5 + 10) / 2, STUDY.md NE.
+    # S = 0.5 from t = 5 to the censored last time 10: R (5 + 10) / 2, the study NE.
     assert ("flat_half_to_end", "estimate", 0.5, 7.5) in differences
 
 

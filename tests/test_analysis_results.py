@@ -91,7 +91,7 @@ def test_default_decimals_uses_the_table_and_stat_of_the_paper():
                           ).rename({"table": "TABLE_ID", "stat": "STAT", "decimals": "DECIMALS"})
     assert default_decimals("T7", "any", pub) == 0
     assert default_decimals("T3", "ci_lo", pub) == 1
-    # EFF pct is printed with 1 and with 0 decimals: fall back to STUDY.md (whole numbers outside T3)
+    # EFF pct is printed with 1 and with 0 decimals: fall back to docs/derivations.md#number-of-decimals (whole numbers outside T3)
     assert default_decimals("EFF", "pct", pub) == 0
     assert default_decimals("T3", "pct") == 1
     assert default_decimals("EFF", "q1_months") == 1
@@ -277,7 +277,7 @@ def query(db, sql: str) -> pl.DataFrame:
 
 #: Published rows that the warehouse does not reproduce, each explained in
 #: seeds/known_inconsistencies.csv from the paper's own numbers (see also
-#: trialgen/cohort/KNOWN_DEVIATIONS.md): Table 7's dermatologic related grade >= 3
+#: generator/trialgen/cohort/KNOWN_DEVIATIONS.md): Table 7's dermatologic related grade >= 3
 #: count (8) cannot differ from its grade >= 3 count (9) given the group's term rows.
 EXPECTED_EXPLAINED_MISMATCHES = {("T7", "GROUP=Dermatologic disorders", "related_grade3plus")}
 
@@ -297,7 +297,7 @@ def test_published_comparison_end_to_end(demo_warehouse, published):
                       & pl.col("STAT").is_in(["grade3plus", "related_grade3plus"]))
     assert sorted(derm.select("STAT", "PUBLISHED", "WAREHOUSE_TEXT").rows()) == [
         ("grade3plus", "9", "9"), ("related_grade3plus", "8", "9")]
-    # every explanation of the seed is shown (the two STUDY.md inconsistencies included), not hidden
+    # every explanation of the seed is shown (the two of docs/derivations.md#known-inconsistencies-of-the-paper included), not hidden
     shown = cmp.filter(pl.col("EXPLANATION").is_not_null()).select("TABLE_ID", "ITEM", "STAT").rows()
     assert set(shown) == set(KNOWN_SEED.select("TABLE_ID", "ITEM", "STAT").rows())
     assert ("SAFETY_TEXT", "RELATED|PT=Nausea", "n") in shown

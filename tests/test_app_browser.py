@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from app_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 from conftest import REPO
 
 SCREENSHOTS = REPO / "build" / "screenshots"

@@ -4,7 +4,7 @@ A copy of the session's demo warehouse (its published file) is served; every pag
 once (a user has the page open), then a real `dbt build` of the same demo delivery runs for
 that very file - writing its work file beside it and, at its end, renaming a new published
 file over it - while the pages are loaded again and again with AppTest in this process (the
-same app_data code a server runs: read-only open per query, closed at once). Both must
+same app.data code a server runs: read-only open per query, closed at once). Both must
 succeed: dbt exits 0 and every page load renders its key figures without an exception. The
 published file is never locked by the build, so no load has to fall back on an earlier
 answer; the pages say that a build is running (the work file is locked); afterwards they
@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import app_data
+from app import data as app_data
 from conftest import REPO, run_dbt
 
 APP = str(REPO / "streamlit_app.py")
@@ -82,7 +82,7 @@ def load(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     if page != "summary":
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"app/pages/{page}.py")
         at.run()
     assert not at.exception, f"{page}: {[e.value for e in at.exception]}"
     assert "being rebuilt right now" not in _texts(at), page
@@ -153,7 +153,7 @@ con.close()
 
 
 def test_query_never_holds_the_file_and_survives_a_writer(tmp_path, monkeypatch):
-    """app_data on a real DuckDB file with a real second process: the file is free between
+    """app.data on a real DuckDB file with a real second process: the file is free between
     queries (a writer opens it at once), a writer's lock is met with the last result, a
     query never answered before says the warehouse is busy, and the new state is read
     once the writer has gone."""

@@ -34,7 +34,7 @@ def _open(page: str) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page != "summary":
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"app/pages/{page}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

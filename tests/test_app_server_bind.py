@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app_server import free_port, stop_server
+from tests.support.page_server import free_port, stop_server
 
 REPO = Path(__file__).resolve().parents[1]
 LISTEN = "0A"

@@ -1,4 +1,4 @@
-"""Pure functions of the Streamlit pages (app_views): layouts, figures, recomputation.
+"""Pure functions of the Streamlit pages (app.views): layouts, figures, recomputation.
 
 The "results" frame used for the table layouts is ``seeds/published_results.csv`` put
 into the ``results.analysis_results`` shape (VALUE parsed, VALUE_TEXT as printed), so
@@ -14,11 +14,16 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-import app_views as v
-from conftest import REPO
 from analysis.km import DAYS_PER_MONTH, km_quantile, median_followup
 from analysis.proportions import clopper_pearson
 from analysis.results import compare_with_published
+from app.views import common
+from app.views import data_quality as data_quality_views
+from app.views import published as published_views
+from app.views import subjects as subjects_views
+from app.views import summary as summary_views
+from app.views import tables as tables_views
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +47,17 @@ def order(published) -> pl.DataFrame:
         "ORD", pl.col("table").alias("TABLE_ID"), pl.col("item").alias("ITEM"), pl.col("stat").alias("STAT"))
 
 
-def _rows(table: v.PaperTable) -> dict[str, tuple[str, ...]]:
+def _rows(table: tables_views.PaperTable) -> dict[str, tuple[str, ...]]:
     """Label (indent stripped) -> the row's cells; later duplicates keep the first."""
     out: dict[str, tuple[str, ...]] = {}
     for row in table.frame.iter_rows():
-        out.setdefault(row[0].lstrip(v.INDENT), tuple(row[1:]))
+        out.setdefault(row[0].lstrip(tables_views.INDENT), tuple(row[1:]))
     return out
 
 
 # --------------------------------------------------------------------------- summary
 def test_summary_from_results_prints_the_published_headline(results):
-    s = v.summary_from_results(results)
+    s = summary_views.summary_from_results(results)
     assert (s.vgpr_n, s.n_re, s.vgpr_pct, s.vgpr_ci) == (16, 32, "50.0", "31.9–68.1")
     assert (s.orr_n, s.orr_pct, s.orr_ci) == (27, "84.4", "67.2–94.7")
     assert (s.pfs_median, s.pfs_ci, s.pfs_events) == ("22.0", "17.3–NE", 18)
@@ -64,8 +69,8 @@ def test_summary_from_results_prints_the_published_headline(results):
 def test_summary_from_results_without_figures_prints_dashes():
     empty = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
                                  "VALUE": pl.Float64, "VALUE_TEXT": pl.String})
-    s = v.summary_from_results(empty)
-    assert s.vgpr_pct == v.MISSING and s.pfs_ci == f"{v.MISSING}–{v.MISSING}" and s.vgpr_n is None
+    s = summary_views.summary_from_results(empty)
+    assert s.vgpr_pct == common.MISSING and s.pfs_ci == f"{common.MISSING}–{common.MISSING}" and s.vgpr_n is None
 
 
 def _adam(n_re_vgpr=16, n_re_other=16, extra_non_re=2):
@@ -94,7 +99,7 @@ def _adam(n_re_vgpr=16, n_re_other=16, extra_non_re=2):
 
 def test_summary_from_adam_uses_the_analysis_package():
     adsl, bor, tte, days, events = _adam()
-    s = v.summary_from_adam(adsl, bor, tte)
+    s = summary_views.summary_from_adam(adsl, bor, tte)
     lo, hi = clopper_pearson(16, 32)
     assert (s.vgpr_n, s.n_re, s.vgpr_pct) == (16, 32, "50.0")
     assert s.vgpr_ci == f"{100 * lo:.1f}–{100 * hi:.1f}" == "31.9–68.1"
@@ -110,31 +115,31 @@ def test_summary_from_adam_uses_the_analysis_package():
 def test_summary_from_adam_ignores_non_fas_and_handles_an_empty_selection():
     adsl, bor, tte, *_ = _adam()
     none = adsl.head(0)
-    s = v.summary_from_adam(none, bor, tte)
-    assert s.n_re == 0 and s.vgpr_pct == v.MISSING and s.pfs_median == v.MISSING
+    s = summary_views.summary_from_adam(none, bor, tte)
+    assert s.n_re == 0 and s.vgpr_pct == common.MISSING and s.pfs_median == common.MISSING
     not_fas = adsl.with_columns(pl.lit("N").alias("FASFL"))
-    assert v.summary_from_adam(not_fas, bor, tte).pfs_events == 0
+    assert summary_views.summary_from_adam(not_fas, bor, tte).pfs_events == 0
 
 
 def test_filter_subjects_by_risk_and_site():
     adsl, *_ = _adam()
-    assert v.filter_subjects(adsl).height == 34
-    assert v.filter_subjects(adsl, ["HIGH"]).height == 11
-    high_101 = v.filter_subjects(adsl, ["HIGH"], ["101"])
+    assert summary_views.filter_subjects(adsl).height == 34
+    assert summary_views.filter_subjects(adsl, ["HIGH"]).height == 11
+    high_101 = summary_views.filter_subjects(adsl, ["HIGH"], ["101"])
     assert high_101.height == 5 and set(high_101["SITEID"]) == {"101"}
-    assert v.filter_subjects(adsl, [], [101])["SITEID"].unique().to_list() == ["101"]
+    assert summary_views.filter_subjects(adsl, [], [101])["SITEID"].unique().to_list() == ["101"]
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
 def test_km_frames_from_adam_follow_the_results_layout():
     adsl, _, tte, days, events = _adam()
-    curve, at_risk = v.km_frames_from_adam(adsl, tte, "PFS")
+    curve, at_risk = summary_views.km_frames_from_adam(adsl, tte, "PFS")
     first = curve.row(0, named=True)
     assert (first["TIME"], first["SURV"], first["LOWER"], first["N_RISK"]) == (0.0, 1.0, 1.0, 34)
     assert curve["N_EVENT"].sum() == sum(events) and curve["N_CENSOR"].sum() == 34 - sum(events)
     assert at_risk["TIME_MONTHS"].to_list()[:3] == [0.0, 3.0, 6.0]
     assert at_risk["N_RISK"].to_list()[:2] == [34, sum(d >= 3 * DAYS_PER_MONTH for d in days)]
-    empty_curve, empty_risk = v.km_frames_from_adam(adsl.head(0), tte, "PFS")
+    empty_curve, empty_risk = summary_views.km_frames_from_adam(adsl.head(0), tte, "PFS")
     assert empty_curve.height == 0 and empty_risk.height == 0
 
 
@@ -144,7 +149,7 @@ def test_km_figure_draws_steps_band_censor_marks_and_numbers_at_risk():
         "LOWER": [1.0, 0.4, 0.2, 0.2], "UPPER": [1.0, 0.9, 0.8, 0.8], "N_CENSOR": [0, 0, 1, 2],
     })
     at_risk = pl.DataFrame({"TIME_MONTHS": [0.0, 3.0, 6.0], "N_RISK": [4, 3, 2]})
-    fig = v.km_figure(curve, at_risk, median_months=4.0)
+    fig = summary_views.km_figure(curve, at_risk, median_months=4.0)
     assert isinstance(fig, go.Figure)
     by_name = {t.name: t for t in fig.data}
     km = by_name["Kaplan-Meier estimate"]
@@ -163,17 +168,17 @@ def test_km_figure_draws_steps_band_censor_marks_and_numbers_at_risk():
 
 # --------------------------------------------------------------------------- tables
 def test_paper_tables_are_the_seven_tables(results, order):
-    tables = v.paper_tables(results, order)
+    tables = tables_views.paper_tables(results, order)
     assert [t.key for t in tables] == ["T1", "T2", "T3", "T4", "T5", "T6", "T7"]
     for t in tables:
         assert t.frame.height > 0 and all(t.frame[c].dtype == pl.String for c in t.frame.columns)
-        dashes = [cell for row in t.frame.iter_rows() for cell in row[1:] if cell == v.MISSING]
+        dashes = [cell for row in t.frame.iter_rows() for cell in row[1:] if cell == common.MISSING]
         # every figure is found; only Table 2's combination RDI is a printed dash, as in the paper
         assert len(dashes) == (3 if t.key == "T2" else 0), t.key
 
 
 def test_table1_prints_rows_as_the_paper(results, order):
-    t1 = v.paper_tables(results, order)[0]
+    t1 = tables_views.paper_tables(results, order)[0]
     assert t1.frame.columns[1] == "Ixazomib + LenDex N = 34"
     rows = _rows(t1)
     assert rows["Male"] == ("19 (56)",) and rows["Female"] == ("15 (44)",)
@@ -181,21 +186,21 @@ def test_table1_prints_rows_as_the_paper(results, order):
     assert rows["Light chain only"] == ("1 (3)",) and rows["90 to max"] == ("9 (26)",)
     assert rows["Relapsed patients (a)"] == ("31 (91)",) and rows["t(14;16)"] == ("1 (3)",)
     labels = t1.frame[""].to_list()
-    assert labels[labels.index("Age (years)") + 2] == v.INDENT + "Min, max"
-    assert t1.frame.row(labels.index(v.INDENT + "Min, max"))[1] == "40, 78"
-    assert v.INDENT * 3 + "Thalidomide (c)" in labels
+    assert labels[labels.index("Age (years)") + 2] == tables_views.INDENT + "Min, max"
+    assert t1.frame.row(labels.index(tables_views.INDENT + "Min, max"))[1] == "40, 78"
+    assert tables_views.INDENT * 3 + "Thalidomide (c)" in labels
 
 
 def test_table2_repeats_cycles_and_dashes_combination_rdi(results, order):
-    t2 = v.paper_tables(results, order)[1]
+    t2 = tables_views.paper_tables(results, order)[1]
     assert t2.frame.columns[1:] == ["Ixazomib", "Lenalidomide", "Dexamethasone", "Combination"]
-    mean_rows = [r for r in t2.frame.iter_rows() if r[0].strip(v.INDENT) == "Mean (standard deviation)"]
+    mean_rows = [r for r in t2.frame.iter_rows() if r[0].strip(tables_views.INDENT) == "Mean (standard deviation)"]
     assert mean_rows[0][1:] == ("17.8 (9.3)",) * 4
     assert mean_rows[1][1:] == ("85.4 (12.8)", "78.2 (18.7)", "76.5 (25.0)", "–")
 
 
 def test_table3_n_pct_and_exact_ci(results, order):
-    t3 = v.paper_tables(results, order)[2]
+    t3 = tables_views.paper_tables(results, order)[2]
     rows = _rows(t3)
     assert rows["VGPR or better (CR + VGPR)"] == ("16 (50.0)", "(31.9, 68.1)")
     assert rows["Overall response (≥ PR)"] == ("27 (84.4)", "(67.2, 94.7)")
@@ -204,7 +209,7 @@ def test_table3_n_pct_and_exact_ci(results, order):
 
 
 def test_tables_4_to_6(results, order):
-    t4, t5, t6 = v.paper_tables(results, order)[3:6]
+    t4, t5, t6 = tables_views.paper_tables(results, order)[3:6]
     assert _rows(t4)["Any AE"] == ("34 (100)",) and _rows(t4)["On-study deaths (c)"] == ("1 (3)",)
     t5_labels = t5.frame[""].to_list()
     assert t5_labels[:3] == ["Patients with at least 1 AE", "Constipation", "Upper respiratory tract infection"]
@@ -221,12 +226,12 @@ def test_table5_appends_terms_the_paper_lacks_by_frequency(results, order):
                           "STAT": ["n", "pct", "n", "pct"], "VALUE": [4.0, 12.0, 5.0, 15.0],
                           "VALUE_TEXT": ["4", "12", "5", "15"]})
     more = pl.concat([results.select(extra.columns), extra])
-    labels = v.paper_tables(more, order)[4].frame[""].to_list()
+    labels = tables_views.paper_tables(more, order)[4].frame[""].to_list()
     assert labels[-2:] == ["Alpha", "Zeta"]
 
 
 def test_table7_groups_and_percentages(results, order):
-    t7 = v.paper_tables(results, order)[6]
+    t7 = tables_views.paper_tables(results, order)[6]
     assert t7.frame.columns[0] == "N = 34, n (%)" and len(t7.frame.columns) == 9
     rows = _rows(t7)
     assert rows["Neutropenia"] == ("14 (41)", "13 (38)", "13 (38)", "12 (35)", "3 (9)", "6 (18)", "1 (3)", "10 (29)")
@@ -234,17 +239,17 @@ def test_table7_groups_and_percentages(results, order):
     assert rows["Dermatologic disorders"][0] == "22 (65)" and rows["Blood toxicity"] == ("",) * 8
     assert "Arrhythmia" not in rows  # not in the results -> not shown (as in the paper)
     labels = t7.frame[t7.frame.columns[0]].to_list()
-    assert labels.index(v.INDENT + "Rash") == labels.index("Dermatologic disorders") + 1
+    assert labels.index(tables_views.INDENT + "Rash") == labels.index("Dermatologic disorders") + 1
 
 
 def test_missing_figures_print_a_dash(results, order):
-    t3 = v.paper_tables(results.filter(pl.col("ITEM") != "SD"), order)[2]
-    assert _rows(t3)["SD"] == (v.MISSING, v.MISSING)
+    t3 = tables_views.paper_tables(results.filter(pl.col("ITEM") != "SD"), order)[2]
+    assert _rows(t3)["SD"] == (common.MISSING, common.MISSING)
 
 
 def test_csv_bytes_round_trip(results, order):
-    t3 = v.paper_tables(results, order)[2]
-    back = pl.read_csv(v.csv_bytes(t3.frame))
+    t3 = tables_views.paper_tables(results, order)[2]
+    back = pl.read_csv(common.csv_bytes(t3.frame))
     assert back.columns == t3.frame.columns and back.row(5)[1:] == ("16 (50.0)", "(31.9, 68.1)")
 
 
@@ -256,14 +261,14 @@ def test_comparison_view_lists_mismatches_first(results, published):
         .when((pl.col("ITEM") == "GROUP=Nausea") & (pl.col("STAT") == "related")).then(8.0)
         .otherwise(pl.col("VALUE")).alias("VALUE"))
     comparison = compare_with_published(changed, published, known)
-    view = v.comparison_view(comparison)
+    view = published_views.comparison_view(comparison)
     assert view.height == published.height
     assert view["Status"].to_list()[:2] == ["MISMATCH", "mismatch, explained"]  # then the paper's order
     top = view.head(2).rows_by_key("Item", named=True)
     assert top["CYCLES"][0]["Published"] == "9.3" and top["CYCLES"][0]["Warehouse"] == "9.4"
     assert top["GROUP=Nausea"][0]["Explanation"].startswith("Source inconsistency")
     assert view["Status"][2:].str.starts_with("match").all()
-    assert v.comparison_counts(comparison) == {"total": published.height, "matched": published.height - 2,
+    assert published_views.comparison_counts(comparison) == {"total": published.height, "matched": published.height - 2,
                                                "mismatched": 2, "explained": 1, "unexplained": 1}
 
 
@@ -271,12 +276,12 @@ def test_comparison_view_lists_mismatches_first(results, published):
 def test_site_freshness_counts_days_behind_the_newest_transfer():
     sites = pl.DataFrame({"SITEID": ["101", "102", "103", "104"],
                           "LATEST_TRANSFER_ID": ["20191101T0200", "20191001T0200", "20191101T0200", None]})
-    out = v.site_freshness(sites)
+    out = data_quality_views.site_freshness(sites)
     got = dict(zip(out["SITEID"], zip(out["DAYS_BEHIND"], out["FRESHNESS"])))
     assert got == {"101": (0, "up to date"), "102": (31, "31 days behind"), "103": (0, "up to date"),
                    "104": (None, "unknown")}
     assert out["SITEID"][0] == "102"  # most stale first
-    assert v.parse_transfer_id("2019-11-01") is None
+    assert data_quality_views.parse_transfer_id("2019-11-01") is None
 
 
 def test_check_tables_are_the_per_site_check_results():
@@ -285,7 +290,7 @@ def test_check_tables_are_the_per_site_check_results():
         "COLUMNS": [["SUITE", "CHECK_ID", "SITEID"], ["SITEID", "TRANSFER_ID", "CHECK_IDS"],
                     ["DOMAIN", "USUBJID", "SITEID"], ["BUILD_ID", "N_FAILED_ADAM_CHECKS"], ["BUILD_ID"]],
     })
-    assert v.check_tables(tables) == ["adam_checks", "quarantine"]
+    assert data_quality_views.check_tables(tables) == ["adam_checks", "quarantine"]
 
 
 def test_validation_by_site_counts_problems_per_site_and_table():
@@ -294,54 +299,54 @@ def test_validation_by_site_counts_problems_per_site_and_table():
         "adam_checks": pl.DataFrame({"SITEID": ["105"], "N": [1]}),
         "quarantine": pl.DataFrame({"SITEID": ["103"], "N": [1]}),
     }
-    out = v.validation_by_site(counts, sites=["101", "103", "105"])
+    out = data_quality_views.validation_by_site(counts, sites=["101", "103", "105"])
     assert out.columns == ["SITEID", "adam_checks", "delivery_checks", "quarantine", "TOTAL"]
     assert out.rows() == [("101", 0, 0, 0, 0), ("103", 0, 2, 1, 3), ("105", 1, 0, 0, 1),
-                          (v.ALL_SITES, 0, 1, 0, 1)]
+                          (data_quality_views.ALL_SITES, 0, 1, 0, 1)]
     empty = {"delivery_checks": pl.DataFrame(schema={"SITEID": pl.String, "N": pl.Int64})}
-    assert v.validation_by_site(empty, sites=["101"]).rows() == [("101", 0, 0)]
-    assert v.validation_by_site({}, sites=["101"]).rows() == [("101", 0)]
+    assert data_quality_views.validation_by_site(empty, sites=["101"]).rows() == [("101", 0, 0)]
+    assert data_quality_views.validation_by_site({}, sites=["101"]).rows() == [("101", 0)]
 
 
 def test_stale_rows():
     frame = pl.DataFrame({"TABLE_ID": ["T1", "T3", "EFF"], "STATUS": ["PUBLISHED", "STALE", None]})
-    assert v.stale_rows(frame)["TABLE_ID"].to_list() == ["T3"]
+    assert common.stale_rows(frame)["TABLE_ID"].to_list() == ["T3"]
     flags = pl.DataFrame({"TABLE_ID": ["T1", "T3"], "IS_STALE": [False, True]})
-    assert v.stale_rows(flags)["TABLE_ID"].to_list() == ["T3"]
-    assert v.stale_rows(pl.DataFrame({"TABLE_ID": ["T1"]})).height == 0
+    assert common.stale_rows(flags)["TABLE_ID"].to_list() == ["T3"]
+    assert common.stale_rows(pl.DataFrame({"TABLE_ID": ["T1"]})).height == 0
     # results.publication_status (a one-row view): STALE boolean and REASON
     status = pl.DataFrame({"PUBLISHED_AT": ["2019-12-13 02:10"], "STALE": [True],
                            "REASON": ["new results not published: 2 failed ADaM check(s)"]})
-    assert v.stale_rows(status).height == 1
-    assert v.stale_message(v.stale_rows(status)) == (
+    assert common.stale_rows(status).height == 1
+    assert common.stale_message(common.stale_rows(status)) == (
         "The analysis results are stale: they are not from the latest build — new results not published: "
         "2 failed ADaM check(s) (results published 2019-12-13 02:10)")
-    assert v.stale_rows(status.with_columns(pl.lit(False).alias("STALE"))).height == 0
+    assert common.stale_rows(status.with_columns(pl.lit(False).alias("STALE"))).height == 0
 
 
 def test_running_message():
-    # app_data.publication_status() while a build holds the work file
+    # app.data.publication_status() while a build holds the work file
     status = pl.DataFrame({"PUBLISHED_BUILD_ID": ["b-1"], "PUBLISHED_AT": ["2019-12-13 02:10"],
                            "BUILD_RUNNING": [True], "STALE": [False], "REASON": [None]})
-    assert v.running_message(status) == (
+    assert common.running_message(status) == (
         "A `dbt build` is running now: this page shows the published build b-1 (published "
         "2019-12-13 02:10) until the new build has passed its checks and is published.")
-    assert v.running_message(status.with_columns(pl.lit(False).alias("BUILD_RUNNING"))) is None
-    assert v.running_message(status.clear()) is None
-    assert v.running_message(pl.DataFrame({"STALE": [True]})) is None
+    assert common.running_message(status.with_columns(pl.lit(False).alias("BUILD_RUNNING"))) is None
+    assert common.running_message(status.clear()) is None
+    assert common.running_message(pl.DataFrame({"STALE": [True]})) is None
 
 
 # --------------------------------------------------------------------------- subjects
 def test_trace_cells_offer_the_primary_endpoint_first(results, order):
-    cells = v.trace_cells(results, order)
+    cells = subjects_views.trace_cells(results, order)
     first = cells[0]
     assert first.kind == "bor" and first.categories == ("SCR", "CR", "VGPR")
-    assert first.result_key == ("T3", "VGPR_OR_BETTER", "n") and v.figure_of(results, first.result_key) == "16"
+    assert first.result_key == ("T3", "VGPR_OR_BETTER", "n") and subjects_views.figure_of(results, first.result_key) == "16"
     by_label = {c.label: c for c in cells}
     assert by_label["Table 5 · Constipation"].term == "Constipation"
     assert by_label["Table 6 · Neutropenia (grade ≥ 3)"].min_grade == 3
     pfs = by_label["Efficacy · PFS events (confirmed PD or death)"]
-    assert pfs.paramcd == "PFS" and v.figure_of(results, pfs.result_key) == "18"
+    assert pfs.paramcd == "PFS" and subjects_views.figure_of(results, pfs.result_key) == "18"
     assert sum(c.kind == "teae" for c in cells) == 31 + 37
     assert "SCR, CR, VGPR" in first.description and "grade ≥ 3" in by_label[
         "Table 6 · Neutropenia (grade ≥ 3)"].description and "PFS events" in pfs.description
@@ -350,14 +355,14 @@ def test_trace_cells_offer_the_primary_endpoint_first(results, order):
 def test_unique_sources_and_display_helpers():
     trace = pl.DataFrame({"SOURCE_FILE": ["a/site_1/lb.csv", None, "a/site_1/lb.csv", "b/site_2/dd.csv"],
                           "SOURCE_ROW": [3, None, 3, 1], "ADT": [date(2018, 1, 2)] * 4})
-    assert v.unique_sources(trace) == (["a/site_1/lb.csv", "b/site_2/dd.csv"], [3, 1])
-    shown = v.for_display(trace)
+    assert subjects_views.unique_sources(trace) == (["a/site_1/lb.csv", "b/site_2/dd.csv"], [3, 1])
+    shown = common.for_display(trace)
     assert shown["ADT"][0] == "2018-01-02" and shown["SOURCE_FILE"][1] == ""
-    assert v.options(["102", None, "101", "102"]) == ["101", "102"]
+    assert common.options(["102", None, "101", "102"]) == ["101", "102"]
 
 
 def test_summary_cards_and_scope(results):
-    cards = v.summary_cards(v.summary_from_results(results))
+    cards = summary_views.summary_cards(summary_views.summary_from_results(results))
     assert [(c.label, c.value, c.caption) for c in cards] == [
         ("VGPR or better", "50.0%", "16/32 · 95% CI 31.9–68.1"),
         ("Overall response (≥ PR)", "84.4%", "27/32 · 95% CI 67.2–94.7"),
@@ -365,17 +370,17 @@ def test_summary_cards_and_scope(results):
         ("Median follow-up", "28.1 months", "reverse Kaplan-Meier of OS"),
     ]
     assert "Primary endpoint" in cards[0].help
-    assert v.summary_scope(v.summary_from_results(results)) == (
+    assert summary_views.summary_scope(summary_views.summary_from_results(results)) == (
         "All subjects (34 FAS, 32 response-evaluable), data cutoff 2019-10-18 — figures from "
         "results.analysis_results.")
     adsl, bor, tte, *_ = _adam()
-    assert v.summary_scope(v.summary_from_adam(adsl.head(11), bor, tte)).startswith(
+    assert summary_views.summary_scope(summary_views.summary_from_adam(adsl.head(11), bor, tte)).startswith(
         "Filtered: 11 FAS subjects, 11 response-evaluable — recomputed")
 
 
 def test_summary_cards_without_figures_show_a_dash():
     empty = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
                                  "VALUE": pl.Float64, "VALUE_TEXT": pl.String})
-    cards = v.summary_cards(v.summary_from_results(empty))
-    assert [c.value for c in cards] == [v.MISSING] * 4
+    cards = summary_views.summary_cards(summary_views.summary_from_results(empty))
+    assert [c.value for c in cards] == [common.MISSING] * 4
     assert cards[0].caption == "–/– · 95% CI –"

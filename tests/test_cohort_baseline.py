@@ -1,8 +1,8 @@
 """The solved baseline cohort reproduces Table 1 of the published final analysis.
 
-An ADSL-shaped frame is derived here from ``trialgen/cohort/{skeleton,baseline,
-prior_lines,fish}.csv`` by the STUDY.md rules (with the :mod:`analysis.demographics`
-helpers), and every published T1 figure is compared after rounding half away
+An ADSL-shaped frame is derived here from ``generator/trialgen/cohort/{skeleton,baseline,
+prior_lines,fish}.csv`` by the rules of ``docs/derivations.md#adsl-derivations`` (with the
+:mod:`trialgen.baseline_rules` helpers and :func:`analysis.demographics.table1_rows`), and every published T1 figure is compared after rounding half away
 from zero to the published decimals.
 """
 from __future__ import annotations
@@ -12,11 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analysis import demographics as demo
+from analysis.demographics import table1_rows
 from analysis.rounding import round_half_away
+from trialgen import baseline_rules as rules
 
 REPO = Path(__file__).resolve().parents[1]
-COHORT = REPO / "trialgen" / "cohort"
+COHORT = REPO / "generator" / "trialgen" / "cohort"
 PUBLISHED_T1 = (pl.read_csv(REPO / "seeds" / "published_results.csv",
                             schema_overrides={"value": pl.String})
                 .filter(pl.col("table") == "T1"))
@@ -38,8 +39,8 @@ def adsl() -> pl.DataFrame:
     return (
         skeleton.with_columns(pl.col("TRTSDT").str.to_date())
         .join(baseline, on="SUBJID", how="left", validate="1:1")
-        .join(demo.prior_therapy_summary(prior), on="SUBJID", how="left")
-        .join(demo.fish_summary(fish), on="SUBJID", how="left")
+        .join(rules.prior_therapy_summary(prior), on="SUBJID", how="left")
+        .join(rules.fish_summary(fish), on="SUBJID", how="left")
         .with_columns(pl.col("AGE").cast(pl.Int64), pl.col(numbers).cast(pl.Float64),
                       ECOGBL=pl.col("ECOG").cast(pl.Int64), FASFL=pl.lit("Y"),
                       PRLINES=pl.col("PRLINES").fill_null(0),
@@ -47,22 +48,22 @@ def adsl() -> pl.DataFrame:
                       PRASCTFL=pl.col("PRASCTFL").fill_null("N"))
         .with_columns(pl.col(EXPOSURE_FLAGS).fill_null("N"))
         .with_columns(
-            BSABL=demo.dubois_bsa(pl.col("HEIGHT"), pl.col("WEIGHT")),
-            CRCLBL=demo.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
-            ISS=demo.iss_stage(pl.col("B2M"), pl.col("ALB")),
-            DIAGDT=demo.impute_partial_date(pl.col("DIAGDAT")),
-            MEASFL=pl.when(demo.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
+            BSABL=rules.dubois_bsa(pl.col("HEIGHT"), pl.col("WEIGHT")),
+            CRCLBL=rules.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
+            ISS=rules.iss_stage(pl.col("B2M"), pl.col("ALB")),
+            DIAGDT=rules.impute_partial_date(pl.col("DIAGDAT")),
+            MEASFL=pl.when(rules.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
                                                    pl.col("LAMBDA"), pl.col("LCTYPE")))
             .then(pl.lit("Y")).otherwise(pl.lit("N")))
-        .with_columns(CRCLCAT=demo.crcl_category(pl.col("CRCLBL")),
-                      MMDURM=demo.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
-                      ASCTDURM=demo.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
+        .with_columns(CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
+                      MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
+                      ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
     )
 
 
 @pytest.fixture(scope="module")
 def table1(adsl) -> pl.DataFrame:
-    return demo.table1_rows(adsl)
+    return table1_rows(adsl)
 
 
 def _derived(table1: pl.DataFrame, item: str, stat: str) -> float:
@@ -89,11 +90,11 @@ def test_table1_has_exactly_the_published_rows(table1):
 
 def test_duration_figures_do_not_hinge_on_the_plus_one_day(adsl):
     # Months since diagnosis / last ASCT round the same whether the days count
-    # end - start or end - start + 1 (STUDY.md's duration rule), so that reading cannot matter.
+    # end - start or end - start + 1 (docs/derivations.md#months-and-durations), so that reading cannot matter.
     inclusive = adsl.with_columns(
-        MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / demo.DAYS_PER_MONTH,
-        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / demo.DAYS_PER_MONTH)
-    rows = demo.table1_rows(inclusive)
+        MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
+        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH)
+    rows = table1_rows(inclusive)
     for item, stat, value, decimals in PUBLISHED_T1.select("item", "stat", "value", "decimals").rows():
         if item in ("MONTHS_SINCE_DIAGNOSIS", "MONTHS_SINCE_LAST_ASCT"):
             assert round_half_away(_derived(rows, item, stat), decimals) == float(value), (item, stat)
@@ -131,7 +132,7 @@ def test_baseline_values_are_clear_of_category_boundaries(adsl):
 def test_prior_lines_respect_the_eligibility_rules():
     prior = read_cohort("prior_lines.csv").with_columns(pl.col("LINENO").cast(pl.Int64))
     refractory = prior.filter(pl.col("OUTCOME") == "REFRACTORY")
-    excluded = "|".join(demo.PI_DRUGS + ("LENALIDOMIDE",))
+    excluded = "|".join(rules.PI_DRUGS + ("LENALIDOMIDE",))
     assert not refractory["DRUGS"].str.contains(excluded).any()
     last = prior.sort("SUBJID", "LINENO").group_by("SUBJID").last()
     assert set(last["OUTCOME"]) <= {"RELAPSED", "REFRACTORY"}
@@ -147,10 +148,10 @@ def test_footnoted_overlaps(adsl):
 
 
 def test_helpers_on_hand_computed_values():
-    assert round(demo.dubois_bsa(170.0, 65.0), 3) == 1.754
-    assert round(demo.cockcroft_gault(70, 60.0, 1.0, "F"), 2) == 49.58
-    assert demo.crcl_category(59.996) == "30 to <60" and demo.crcl_category(90.0) == ">=90"
-    assert [demo.iss_stage(*v) for v in ((3.4, 3.5), (3.4, 3.4), (5.5, 4.0))] == ["I", "II", "III"]
+    assert round(rules.dubois_bsa(170.0, 65.0), 3) == 1.754
+    assert round(rules.cockcroft_gault(70, 60.0, 1.0, "F"), 2) == 49.58
+    assert rules.crcl_category(59.996) == "30 to <60" and rules.crcl_category(90.0) == ">=90"
+    assert [rules.iss_stage(*v) for v in ((3.4, 3.5), (3.4, 3.4), (5.5, 4.0))] == ["I", "II", "III"]
     fish = pl.DataFrame({"SUBJID": ["A"] * 3 + ["B"] * 3,
                          "FISHTEST": ["DEL17P", "T4_14", "T14_16"] * 2,
                          "FISHSTAT": ["DONE", "DONE", "FAILED", "DONE", "DONE", "DONE"],
@@ -159,7 +160,7 @@ def test_helpers_on_hand_computed_values():
 
 
 def fish_summary_rows(fish: pl.DataFrame) -> list[tuple]:
-    return demo.fish_summary(fish).select("SUBJID", "CYTORISK", "DEL17PFL").rows()
+    return rules.fish_summary(fish).select("SUBJID", "CYTORISK", "DEL17PFL").rows()
 
 
 def test_solver_rewrites_the_files_byte_identically():

@@ -1,6 +1,6 @@
 """The solved demo course reproduces every published efficacy and exposure figure.
 
-Three kinds of checks on ``trialgen/cohort/`` (docs/DESIGN.md, "The demo cohort"):
+Three kinds of checks on ``generator/trialgen/cohort/`` (docs/DESIGN.md, "The demo cohort"):
 
 * **Published figures.** ADaM-shaped frames are built straight from the cohort files
   -- the intended endpoints of ``course.csv``, the assessments, the administrations
@@ -8,7 +8,7 @@ Three kinds of checks on ``trialgen/cohort/`` (docs/DESIGN.md, "The demo cohort"
   published row of tables ``POP``, ``T2``, ``T3`` and ``EFF`` is recomputed with
   :mod:`analysis.efficacy` / :mod:`analysis.exposure` and compared with the paper
   after rounding half away from zero (``NE`` where the paper prints NE).
-* **Consistency.** A small independent implementation of STUDY.md's confirmation
+* **Consistency.** A small independent implementation of the confirmation
   rules re-derives BOR, confirmed PD, time to response and PFS/DOR censoring from
   ``assessments.csv`` and must give ``course.csv``'s intended values; calendar rules
   (nothing after the last day known alive or the cutoff, marrow before CR, no
@@ -36,7 +36,7 @@ from trialgen.exposure import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-COHORT = REPO / "trialgen" / "cohort"
+COHORT = REPO / "generator" / "trialgen" / "cohort"
 PUBLISHED = REPO / "seeds" / "published_results.csv"
 CUTOFF = dt.date(2019, 10, 18)
 SOLVED_FILES = ("course.csv", "cycles.csv", "dosing.csv", "assessments.csv")
@@ -76,7 +76,7 @@ def study_date(day: str) -> pl.Expr:
 
 
 def measurable_at_baseline(baseline: pl.DataFrame) -> pl.DataFrame:
-    """STUDY.md measurable disease: serum >= 1 g/dL, urine >= 200 mg/24h, or involved
+    """Measurable disease (docs/derivations.md#baseline-disease-and-measurable-parameters): serum >= 1 g/dL, urine >= 200 mg/24h, or involved
     FLC >= 10 mg/dL with an abnormal kappa/lambda ratio."""
     b = baseline.with_columns(pl.col("SPEP", "UPEP", "KAPPA", "LAMBDA").cast(pl.Float64))
     involved = pl.when(pl.col("LCTYPE") == "KAPPA").then("KAPPA").otherwise("LAMBDA")
@@ -184,7 +184,7 @@ def test_headline_figures_by_hand(computed, adam):
 
 # --------------------------------------------------------------------------- consistency
 def confirmed_course(days: list[int], cats: list[str], subsequent: int | None) -> dict:
-    """STUDY.md confirmation rules, written independently of the solver.
+    """Confirmation rules (docs/derivations.md#confirmation), written independently of the solver.
 
     Assessments on/after subsequent therapy are ignored. PD is tested first: the
     first non-laboratory PD, or the first laboratory PD whose next assessment is PD

@@ -1,11 +1,11 @@
 """The solved demo cohort's adverse events reproduce the published safety figures.
 
-``trialgen/cohort/ae.csv`` is mapped to the ADAE shape the warehouse derives
+``generator/trialgen/cohort/ae.csv`` is mapped to the ADAE shape the warehouse derives
 (``TRTEMFL = 'Y'`` for the treatment-emergent TIMINGs, ``AREL`` from the three
 ``AEREL_*``), :mod:`analysis.safety` computes Tables 4-7 and the safety text, and
 every published T4/T5/T6/T7/SAFETY_TEXT row must match when rounded half away from
 zero to the published decimals -- except the rows of
-``trialgen/cohort/KNOWN_DEVIATIONS.md``, which must deviate exactly as documented.
+``generator/trialgen/cohort/KNOWN_DEVIATIONS.md``, which must deviate exactly as documented.
 Deaths (T4 ON_STUDY_DEATH, SAFETY_TEXT DEATHS) come from the skeleton ROLEs:
 ``AEDEATH`` died on study, ``AEDEATH`` and ``PDDEATH`` died.
 
@@ -30,7 +30,7 @@ from analysis.safety import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-COHORT = REPO / "trialgen" / "cohort"
+COHORT = REPO / "generator" / "trialgen" / "cohort"
 AE_CSV = COHORT / "ae.csv"
 DEVIATIONS_MD = COHORT / "KNOWN_DEVIATIONS.md"
 GROUPINGS_CSV = REPO / "seeds" / "ae_groupings.csv"

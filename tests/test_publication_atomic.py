@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import app_data
+from app import data as app_data
 from conftest import DBT, REPO, dbt_env, run_dbt, work_db
 
 CUTOFF_B = "2018-10-19"
@@ -82,7 +82,7 @@ def publication(db: Path) -> dict:
 
 
 def status(db: Path, monkeypatch) -> dict:
-    """What the page shows: app_data.publication_status() for CTWH_DB = ``db``."""
+    """What the page shows: app.data.publication_status() for CTWH_DB = ``db``."""
     monkeypatch.setenv("CTWH_DB", str(db))
     frame = app_data.publication_status()
     assert frame.height == 1

@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 import pytest
 
-import app_data
+from app import data as app_data
 from conftest import REPO, run_dbt, work_db
 from expectations.gx_location import gx_dir
 

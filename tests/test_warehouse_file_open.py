@@ -7,7 +7,7 @@ Real situations, no simulated errors:
   DuckDB file (root with CAP_SYS_ADMIN; ``chmod`` would not stop root). dbt used to retry
   the open for 559 s (dbt-duckdb's ``retries``, 31 s per open) and end in a traceback;
 - a lock held by another process (a real ``duckdb.connect`` in a child process);
-- an empty file and a text file at ``CTWH_DB``, through app_data's public functions and
+- an empty file and a text file at ``CTWH_DB``, through app.data's public functions and
   every page (AppTest): they are not a DuckDB database, not "not completely built".
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-import app_data
+from app import data as app_data
 import warehouse_file
 from conftest import REPO
 
@@ -244,7 +244,7 @@ def test_every_page_says_the_file_is_not_a_duckdb_database(page, not_a_database)
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     if page != "summary":
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"app/pages/{page}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [str(e.value) for e in at.error]

@@ -1,7 +1,7 @@
 """No calibration leaks in: the warehouse on an uncalibrated scale-mode delivery.
 
 The generator's scale mode writes a random 300-subject cohort (its own truth, derived by
-the generator's independent implementation of STUDY.md) and renders it as three
+the generator's independent implementation of docs/derivations.md) and renders it as three
 transfers. A real `dbt build` of those extracts must pass every dbt test, and the
 warehouse's best overall response, PFS and OS must equal the generator's truth subject
 by subject. (Censoring reasons are coded differently: the warehouse gives each reason its

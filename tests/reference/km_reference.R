@@ -11,7 +11,7 @@
 #     R's fit$std.err is the SE of log S (Greenwood sum^0.5); the SE of S is
 #     surv * fit$std.err (what summary.survfit prints). NaN/Inf/NA -> null.
 #   - quantile(fit, probs = c(.25, .5, .75), conf.int = TRUE)       ("r")
-#   - the same with the STUDY.md rule applied ("study"): NE where the curve
+#   - the same with the study rule applied ("study", docs/derivations.md#median-and-quartiles-the-midpoint-rule): NE where the curve
 #     (or band) never goes strictly below 1 - p, i.e. stays at 1 - p up to the
 #     last observation; R instead returns the midpoint of the flat's start and
 #     the last time there (findq's "lastpt" rule). This is the only difference.
@@ -82,7 +82,7 @@ sets <- list(
 )
 
 # ---------------------------------------------------------------- helpers
-# STUDY.md: NE when the curve never goes strictly below 1 - p.
+# docs/derivations.md#median-and-quartiles-the-midpoint-rule: NE when the curve never goes strictly below 1 - p.
 study_rule <- function(q, curve, p) {
   v <- curve[!is.na(curve)]
   if (length(v) == 0 || min(v) > 1 - p - tol) NA_real_ else q

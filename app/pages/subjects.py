@@ -1,0 +1,40 @@
+"""Subjects behind a number: the subjects and source records that produced a table cell."""
+
+import streamlit as st
+
+from app import data
+from app.pages import _ui
+from app.views import common, subjects as views
+
+with _ui.page("Subjects behind a number", data.ADAM_TABLES + ("results.analysis_results",)) as status:
+    results = data.analysis_results()
+    cells = views.trace_cells(results, data.published_order())
+    cell = st.selectbox("Table cell", cells, format_func=lambda c: c.label, key="cell")
+
+    if cell.kind == "bor":
+        people, trace = data.bor_subjects(cell.categories), data.bor_trace(cell.categories)
+    elif cell.kind == "teae":
+        people = data.teae_subjects(cell.term, cell.min_grade)
+        trace = data.teae_trace(cell.term, cell.min_grade)
+    else:
+        people = data.tte_event_subjects(cell.paramcd)
+        trace = data.tte_event_trace(cell.paramcd, status.has("intermediate.int_dd__current"))
+
+    c1, c2 = st.columns(2)
+    c1.metric("Figure in the table", views.figure_of(results, cell.result_key), border=True)
+    c2.metric("Subjects found", people.height, border=True)
+    st.caption(cell.description)
+
+    st.subheader("Subjects")
+    st.dataframe(common.for_display(people), hide_index=True, width="stretch")
+    st.subheader("Source records")
+    st.caption("STEP 0 is the analysis record; higher steps follow its source references. "
+               "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW locate the row in the site's extract.")
+    st.dataframe(common.for_display(trace), hide_index=True, width="stretch",
+                 column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large")})
+    files, rows = views.unique_sources(trace)
+    if files:
+        st.subheader("Raw records (current version, from the site's extract)")
+        st.dataframe(common.for_display(data.source_records(files, rows)), hide_index=True,
+                     width="stretch", column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large"),
+                                                     "RECORD_JSON": st.column_config.TextColumn(width="large")})

@@ -1,0 +1,1 @@
+"""Pure functions behind the pages: one module per page, shared helpers in :mod:`app.views.common`."""

@@ -1,0 +1,111 @@
+"""Data-quality page: transfers and freshness per site, validation results per site."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import polars as pl
+
+
+def parse_transfer_id(transfer_id: str | None) -> datetime | None:
+    """``20190412T0200`` -> datetime (``None`` when absent or malformed)."""
+    if not transfer_id:
+        return None
+    try:
+        return datetime.strptime(transfer_id, "%Y%m%dT%H%M")
+    except ValueError:
+        return None
+
+
+def site_freshness(sites: pl.DataFrame) -> pl.DataFrame:
+    """Days each site's latest transfer lies behind the newest transfer of any site.
+
+    Parameters
+    ----------
+    sites : polars.DataFrame
+        One row per site with ``SITEID`` and ``LATEST_TRANSFER_ID`` (other columns kept).
+
+    Returns
+    -------
+    polars.DataFrame
+        The input plus ``LATEST_TRANSFER`` (datetime), ``DAYS_BEHIND`` (whole days
+        before the newest transfer; 0 for the sites that sent it) and ``FRESHNESS``
+        (``up to date`` / ``N days behind``), most stale first.
+    """
+    frame = sites.with_columns(
+        pl.col("LATEST_TRANSFER_ID").map_elements(parse_transfer_id, return_dtype=pl.Datetime)
+        .alias("LATEST_TRANSFER")
+    )
+    newest = frame["LATEST_TRANSFER"].max()
+    days = (pl.lit(newest) - pl.col("LATEST_TRANSFER")).dt.total_days() if newest is not None else pl.lit(None)
+    return (
+        frame.with_columns(days.cast(pl.Int64).alias("DAYS_BEHIND"))
+        .with_columns(
+            pl.when(pl.col("DAYS_BEHIND") == 0).then(pl.lit("up to date"))
+            .when(pl.col("DAYS_BEHIND").is_null()).then(pl.lit("unknown"))
+            .otherwise(pl.format("{} days behind", pl.col("DAYS_BEHIND"))).alias("FRESHNESS")
+        )
+        .sort(["DAYS_BEHIND", "SITEID"], descending=[True, False], nulls_last=True)
+    )
+
+
+ALL_SITES = "(not site-specific)"
+
+#: A validation table is a table of check results when it names the check (and the site).
+CHECK_COLUMNS = frozenset({"CHECK_ID", "CHECK", "CHECK_IDS"})
+
+
+def check_tables(tables: pl.DataFrame) -> list[str]:
+    """Validation tables that list check results per site.
+
+    Parameters
+    ----------
+    tables : polars.DataFrame
+        ``TABLE_NAME, COLUMNS`` (list of column names) of the ``validation`` schema.
+
+    Returns
+    -------
+    list of str
+        Tables with a ``SITEID`` column and a check column (``CHECK_ID``, ``CHECK`` or
+        ``CHECK_IDS``): one row per failed check, quarantined transfer or query. Input
+        frames and build logs of the validation step (no check column) are not results.
+    """
+    out = []
+    for name, columns in tables.select("TABLE_NAME", "COLUMNS").iter_rows():
+        upper = {c.upper() for c in columns}
+        if "SITEID" in upper and upper & CHECK_COLUMNS:
+            out.append(name)
+    return out
+
+
+def validation_by_site(counts: dict[str, pl.DataFrame], sites: Sequence[str] = ()) -> pl.DataFrame:
+    """Problems per site and validation table, side by side.
+
+    Parameters
+    ----------
+    counts : dict of str to polars.DataFrame
+        Per check table (see :func:`check_tables`): ``SITEID`` (null = not site-specific)
+        and ``N``, its number of rows for that site.
+    sites : sequence of str
+        Sites to list even without any row (all sites of the study).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``SITEID``, one count column per table (0 when none, tables in name order) and
+        ``TOTAL``; rows without a site under :data:`ALL_SITES`, listed last.
+    """
+    out = pl.DataFrame({"SITEID": sorted({str(s) for s in sites})}, schema={"SITEID": pl.String})
+    names = sorted(counts)
+    for name in names:
+        frame = counts[name].select(
+            pl.col("SITEID").cast(pl.String).fill_null(ALL_SITES), pl.col("N").cast(pl.Int64).alias(name)
+        ).group_by("SITEID").agg(pl.col(name).sum())
+        out = out.join(frame, on="SITEID", how="full", coalesce=True)
+    return (
+        out.with_columns(pl.col(names).fill_null(0))
+        .with_columns(pl.sum_horizontal(names).cast(pl.Int64).alias("TOTAL") if names
+                      else pl.lit(0, dtype=pl.Int64).alias("TOTAL"))
+        .sort(pl.col("SITEID") == ALL_SITES, "SITEID")
+    )
