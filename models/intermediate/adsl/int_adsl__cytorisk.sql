@@ -1,4 +1,4 @@
--- Cytogenetic risk and FISH positivity flags (STUDY.md), cutoffs from seed fish_cutoffs:
+-- Cytogenetic risk and FISH positivity flags (docs/derivations.md#cytogenetic-risk-and-fish-flags), cutoffs from seed fish_cutoffs:
 --   a test is positive when FISHSTAT = 'DONE' and PCTPOS >= CUTOFF_PCT (FAILED = not done);
 --   CYTORISK = 'HIGH' if any high-risk test (HIGH_RISK_FL = 'Y': del17p, t(4;14), t(14;16))
 --   is positive; 'STANDARD' if every high-risk test was done and none is positive;

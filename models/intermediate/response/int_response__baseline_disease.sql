@@ -1,6 +1,7 @@
 -- int_response__baseline_disease
 -- Baseline M-protein / free light chains and measurable disease, one row per treated subject.
---   Baseline   = the last non-missing result on or before TRTSDT, per test (STUDY.md).
+--   Baseline   = the last non-missing result on or before TRTSDT, per test
+--                (docs/derivations.md#baseline-disease-and-measurable-parameters).
 --   Measurable = serum M-protein >= 1 g/dL, or urine M-protein >= 200 mg/24h, or - only when
 --                neither - involved FLC (mh.LCTYPE) >= 10 mg/dL with an abnormal kappa/lambda
 --                ratio (< 0.26 or > 1.65). Thresholds: seed imwg_thresholds.
