@@ -1,5 +1,5 @@
 {#
-  Partial-date imputation (STUDY.md "Partial dates"): a missing day becomes the 1st of the
+  Partial-date imputation (docs/derivations.md#partial-dates-history-dates): a missing day becomes the 1st of the
   month, a missing month becomes January. Arguments are the parsed parts of a staging partial
   date (<stem>DT_Y, <stem>DT_M, <stem>DT_D). No year -> NULL (not imputed).
     impute_partial_date(y, m, d)       -> DATE

@@ -13,7 +13,6 @@ def model(dbt, session):
     # Publish only after the ADaM checks pass: a failing gate test makes dbt skip this model,
     # so the last good results stay (docs/VALIDATION.md, 'publication gate').
     dbt.ref("publication_gate")
-    dbt.config(materialized="table", schema="results")
     summaries = table_summaries(
         adsl=dbt.ref("adsl").pl(),
         adrs=dbt.ref("adrs").pl(),

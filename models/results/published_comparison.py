@@ -7,7 +7,6 @@ from analysis.results import compare_with_published
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="results")
     return compare_with_published(
         dbt.ref("analysis_results").pl(),
         dbt.ref("published_results").pl(),

@@ -1,3 +1,4 @@
+-- Incremental with full_refresh=false: a ledger kept across builds that --full-refresh must not wipe.
 {{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 -- validation.accepted_transfers: the ledger of accepted site transfers, kept across builds
 -- (incremental, never rebuilt by --full-refresh): one row per data file of every site

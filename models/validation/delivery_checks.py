@@ -40,7 +40,6 @@ def _table(relation) -> str:
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     build = dbt.ref("build_info").df()
     contract = {
         "columns": dbt.ref("extract_columns").df(),

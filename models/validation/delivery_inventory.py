@@ -20,7 +20,6 @@ from expectations.checks import run_delivery_inventory
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     build = dbt.ref("build_info").df()
     contract = {
         "columns": dbt.ref("extract_columns").df(),

@@ -1,3 +1,4 @@
+-- Incremental: one row added per build (the history), upserted on BUILD_ID.
 {{ config(materialized='incremental', unique_key='BUILD_ID') }}
 -- validation.publication_log: one row per build that was published (work file; incremental,
 -- the history). Built after validation.publish, from its row: a build whose publication was

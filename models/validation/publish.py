@@ -46,7 +46,6 @@ def _remove(*paths: Path) -> None:
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     # Everything that is published; a plain call per table, so that dbt finds the refs by
     # parsing. A new user-facing model is added here (tests/test_publication_atomic.py checks
     # that every ADaM, results, ref and validation report table is).

@@ -1,3 +1,4 @@
+-- Incremental with full_refresh=false: a ledger kept across builds that --full-refresh must not wipe.
 {{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 -- validation.quarantine_log: when each quarantined site transfer was first quarantined, kept
 -- across builds (incremental; --full-refresh leaves it alone). A quarantine first seen in

@@ -1,3 +1,4 @@
+-- Incremental: one row added per build (the history), upserted on BUILD_ID.
 {{ config(materialized='incremental', unique_key='BUILD_ID') }}
 -- validation.run_log: one row per build (the validation history; incremental): what the
 -- delivery checks, the ADaM checks and the study rules found, and whether the build may

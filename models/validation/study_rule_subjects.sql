@@ -3,7 +3,8 @@
 -- int_ex__current.
 --   LEN_REFRACTORY / PI_REFRACTORY  Y when a prior line containing lenalidomide / a
 --        proteasome inhibitor (bortezomib, carfilzomib, ixazomib) ended REFRACTORY (an
---        exclusion criterion, STUDY.md "Design"); *_LINES lists those lines.
+--        exclusion criterion,
+--        docs/derivations.md#study-rule-queries-warnings-never-blocking); *_LINES lists those lines.
 --   LEN_START_DOSE  planned dose (EXPDOSE) of the subject's first lenalidomide administration;
 --        LENSTDOS (adsl) is the protocol's dose for the baseline creatinine clearance.
 with refractory_lines as (

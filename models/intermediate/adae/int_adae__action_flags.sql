@@ -1,4 +1,5 @@
--- Relationship and action flags of every current AE record ('Y' / NULL, STUDY.md):
+-- Relationship and action flags of every current AE record ('Y' / NULL,
+-- docs/derivations.md#relatedness-and-action-flags):
 --   AREL      'RELATED' when related to any study drug, else 'NOT RELATED'
 --   DOSRDFL   dose reduced (AEACN_IXA/LEN/DEX = 'DOSE REDUCED' for any drug)
 --   DOSINTFL  drug interrupted ('DRUG INTERRUPTED' for any drug)

@@ -1,4 +1,5 @@
--- TRTEMFL / NPMFL (STUDY.md "Treatment-emergent AE", resolved details):
+-- TRTEMFL / NPMFL (docs/derivations.md#treatment-emergent-window-trtemfl,
+-- docs/derivations.md#new-primary-malignancy-npmfl):
 --   NPMFL    'Y' when the preferred term is in the AE grouping 'New primary malignancy'
 --            (seed ae_groupings, AEGRP = 'New primary malignancy'), else NULL
 --   TRTEMFL  'Y' when the AE starts on/after TRTSDT and no later than the last dose + 30

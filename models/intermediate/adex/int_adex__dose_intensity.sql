@@ -1,4 +1,5 @@
--- Dose intensity per subject and study drug (STUDY.md "Exposure", resolved details):
+-- Dose intensity per subject and study drug
+-- (docs/derivations.md#total-dose-planned-dose-and-relative-dose-intensity-rdi):
 --   TOTDOSE   total dose taken, mg (sum of EXDOSE)
 --   PLANDOSE  protocol starting dose planned over ALL the subject's treatment cycles (also
 --             cycles after the drug was stopped): cycles x DOSES_PER_CYCLE x starting dose;

@@ -1,4 +1,4 @@
--- Treatment cycles (STUDY.md "Exposure"): a cycle in which the subject took any amount of
+-- Treatment cycles (docs/derivations.md#treatment-cycle): a cycle in which the subject took any amount of
 -- any study drug (EXDOSE > 0). One row per subject and treatment cycle, with the first and
 -- last date a dose was taken in it. Input: int_ex__current (data cutoff applied).
 select

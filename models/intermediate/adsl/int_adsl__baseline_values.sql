@@ -1,16 +1,12 @@
--- Baseline values: the last non-missing value on or before the first dose (TRTSDT) of
--- height, weight (vs), creatinine, beta-2 microglobulin, albumin (central lb) and ECOG.
--- Subjects never dosed use their enrolment date as the reference (screening values).
--- Ties on the same date: the record with the highest RECID.
--- Inputs: int_dm__current, int_adsl__trtsdt_trtedt, int_vs__current, int_lb__current,
--- int_ecog__current. One row per subject in dm.
+-- Baseline values: the last non-missing value on or before REFDT (the first dose; enrolment
+-- for subjects never dosed) of height, weight (vs), creatinine, beta-2 microglobulin,
+-- albumin (central lb) and ECOG; ties on the same date: the highest RECID (macro
+-- last_on_or_before, docs/derivations.md#baseline-value-last-non-missing-value-on-or-before-trtsdt).
+-- Inputs: int_adsl__refdt, int_vs__current, int_lb__current, int_ecog__current.
+-- One row per subject in dm.
 with subjects as (
-    select
-        dm.USUBJID,
-        coalesce(trt.TRTSDT, dm.ENRLDT) as REFDT
-    from {{ ref('int_dm__current') }} as dm
-    left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt
-        on dm.USUBJID = trt.USUBJID
+    select USUBJID, REFDT
+    from {{ ref('int_adsl__refdt') }}
 ),
 
 measurements as (
@@ -30,18 +26,9 @@ measurements as (
     from {{ ref('int_ecog__current') }}
 ),
 
-baseline_candidates as (
-    select
-        measurements.*,
-        row_number() over (
-            partition by measurements.USUBJID, measurements.PARAMCD
-            order by measurements.ADT desc, measurements.RECID desc
-        ) as _RANK
-    from measurements
-    inner join subjects
-        on measurements.USUBJID = subjects.USUBJID
-    where measurements.AVAL is not null
-        and measurements.ADT <= subjects.REFDT
+baseline as (
+    {{ last_on_or_before('measurements', 'subjects', 'REFDT', partition_by='PARAMCD',
+                         date_column='ADT', value_column='AVAL') }}
 )
 
 select
@@ -53,7 +40,6 @@ select
     max(case when PARAMCD = 'ALB' then AVAL end) as ALBBL,
     cast(max(case when PARAMCD = 'ECOG' then AVAL end) as integer) as ECOGBL
 from subjects
-left join baseline_candidates
-    on subjects.USUBJID = baseline_candidates.USUBJID
-    and baseline_candidates._RANK = 1
+left join baseline
+    on subjects.USUBJID = baseline.USUBJID
 group by subjects.USUBJID

@@ -1,4 +1,5 @@
--- CRCLBL / CRCLCAT: baseline creatinine clearance, Cockcroft-Gault (STUDY.md), unrounded:
+-- CRCLBL / CRCLCAT: baseline creatinine clearance, Cockcroft-Gault, unrounded
+-- (docs/derivations.md#creatinine-clearance-crclbl-crclcat):
 --   (140 - AGE) x WEIGHTBL / (72 x CREATBL), x 0.85 for women; mL/min.
 -- CRCLCAT is taken from the unrounded value (59.996 is '30 to <60').
 -- Inputs: int_dm__current (AGE, SEX), int_adsl__baseline_values. One row per subject.

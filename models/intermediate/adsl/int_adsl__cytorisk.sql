@@ -1,36 +1,27 @@
--- Cytogenetic risk and FISH positivity flags (STUDY.md), cutoffs from seed fish_cutoffs:
+-- Cytogenetic risk and FISH positivity flags (docs/derivations.md#cytogenetic-risk-and-fish-flags), cutoffs from seed fish_cutoffs:
 --   a test is positive when FISHSTAT = 'DONE' and PCTPOS >= CUTOFF_PCT (FAILED = not done);
 --   CYTORISK = 'HIGH' if any high-risk test (HIGH_RISK_FL = 'Y': del17p, t(4;14), t(14;16))
 --   is positive; 'STANDARD' if every high-risk test was done and none is positive;
 --   otherwise 'NOT AVAILABLE'.
--- Per test the latest DONE result on or before the first dose (TRTSDT; enrolment date for
--- subjects never dosed) is used. Flags are 'Y'/'N' (N also when not done).
--- Inputs: int_dm__current, int_adsl__trtsdt_trtedt, int_fish__current, fish_cutoffs.
+-- Per test the latest DONE result on or before REFDT (the first dose; enrolment date for
+-- subjects never dosed) is used, an undated one after every dated one (macro
+-- last_on_or_before). Flags are 'Y'/'N' (N also when not done).
+-- Inputs: int_adsl__refdt, int_fish__current, fish_cutoffs.
 {% set flags = ['DEL17PFL', 'T414FL', 'T1416FL', 'T1114FL', 'DEL13FL'] %}
 with subjects as (
-    select
-        dm.USUBJID,
-        coalesce(trt.TRTSDT, dm.ENRLDT) as REFDT
-    from {{ ref('int_dm__current') }} as dm
-    left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt
-        on dm.USUBJID = trt.USUBJID
+    select USUBJID, REFDT
+    from {{ ref('int_adsl__refdt') }}
+),
+
+fish_done as (
+    select USUBJID, FISHTEST, FISHDT, PCTPOS, RECID
+    from {{ ref('int_fish__current') }}
+    where FISHSTAT = 'DONE'
 ),
 
 results_done as (
-    select
-        fish.USUBJID,
-        fish.FISHTEST,
-        fish.PCTPOS,
-        row_number() over (
-            partition by fish.USUBJID, fish.FISHTEST
-            order by fish.FISHDT desc nulls last, fish.RECID desc
-        ) as _RANK
-    from {{ ref('int_fish__current') }} as fish
-    inner join subjects
-        on fish.USUBJID = subjects.USUBJID
-    where fish.FISHSTAT = 'DONE'
-        and fish.PCTPOS is not null
-        and (fish.FISHDT is null or fish.FISHDT <= subjects.REFDT)
+    {{ last_on_or_before('fish_done', 'subjects', 'REFDT', partition_by='FISHTEST',
+                         date_column='FISHDT', value_column='PCTPOS', undated_counts=true) }}
 ),
 
 tests as (
@@ -43,7 +34,6 @@ tests as (
     from results_done
     inner join {{ ref('fish_cutoffs') }} as cutoffs
         on results_done.FISHTEST = cutoffs.FISHTEST
-    where results_done._RANK = 1
 ),
 
 per_subject as (

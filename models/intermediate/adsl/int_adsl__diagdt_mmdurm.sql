@@ -1,6 +1,7 @@
 -- Initial diagnosis of multiple myeloma:
 --   DIAGDT   mh.DIAGDAT, partial dates imputed (missing day -> 1st, missing month ->
---            January; STUDY.md), DIAGDTF its imputation flag ('D'/'M')
+--            January;
+--            docs/derivations.md#partial-dates-history-dates), DIAGDTF its imputation flag ('D'/'M')
 --   MMDURM   months from diagnosis to the first dose: (TRTSDT - DIAGDT) / 30.4375, unrounded
 -- Inputs: int_dm__current, int_mh__current, int_adsl__trtsdt_trtedt. One row per subject.
 select

@@ -1,7 +1,8 @@
 -- Death (dd form, up to the data cutoff):
 --   DTHFL    'Y' when the subject has a death record, else 'N'
 --   DTHDT    death date; DTHCAUS cause
---   ONSTDTFL on-study death (STUDY.md): 'Y' when death is within 30 days after the last
+--   ONSTDTFL on-study death (docs/derivations.md#death-and-on-study-death-dthfl-dthdt-dthcaus-onstdtfl):
+--            'Y' when death is within 30 days after the last
 --            dose (DTHDT <= TRTEDT + 30), else 'N'
 -- Inputs: int_dm__current, int_dd__current, int_adsl__trtsdt_trtedt. One row per subject.
 with deaths as (

@@ -1,5 +1,5 @@
 -- ISS: International Staging System stage from baseline beta-2 microglobulin (mg/L) and
--- albumin (g/dL) (STUDY.md): I if B2M < 3.5 and albumin >= 3.5; III if B2M >= 5.5;
+-- albumin (g/dL) (docs/derivations.md#iss-stage): I if B2M < 3.5 and albumin >= 3.5; III if B2M >= 5.5;
 -- otherwise II. NULL when the values do not decide the stage.
 -- Input: int_adsl__baseline_values. One row per subject.
 select

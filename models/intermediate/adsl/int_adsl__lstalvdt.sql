@@ -1,5 +1,6 @@
 -- LSTALVDT: last date known alive = the latest complete date of any kind in the subject's
--- records up to the data cutoff (STUDY.md resolved details; no missed-visit rule):
+-- records up to the data cutoff (no missed-visit rule;
+-- docs/derivations.md#last-date-known-alive-lstalvdt):
 -- consent and enrolment, visits (vs, ecog, lb, rs, fish), doses taken (ex EXDOSE > 0),
 -- AE starts and ends (complete dates only), survival contacts with FUSTAT = 'ALIVE',
 -- disposition dates, subsequent-therapy starts. Death dates are not "alive" dates and are

@@ -1,4 +1,4 @@
--- Population flags ('Y'/'N', STUDY.md "Populations"):
+-- Population flags ('Y'/'N', docs/derivations.md#full-analysis-set-fas-and-safety-set-saf):
 --   SAFFL = FASFL  enrolled and took >= 1 dose (EXDOSE > 0) of any study drug
 --   RSEVFL         took >= 1 dose of ixazomib, measurable disease at baseline
 --                  (int_response__baseline_disease.MEASFL) and >= 1 post-baseline response

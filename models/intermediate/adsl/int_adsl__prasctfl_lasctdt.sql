@@ -1,7 +1,8 @@
 -- Prior autologous stem cell transplantation:
 --   PRASCTFL  'Y' when any prior line has ASCT = 'Y', else 'N'
 --   LASCTDT   date of the last ASCT, partial dates imputed (missing day -> 1st, missing
---             month -> January; STUDY.md), LASCTDTF its imputation flag ('D'/'M')
+--             month -> January;
+--             docs/derivations.md#partial-dates-history-dates), LASCTDTF its imputation flag ('D'/'M')
 --   ASCTDURM  months from LASCTDT to TRTSDT: (TRTSDT - LASCTDT) / 30.4375, unrounded
 -- Inputs: int_dm__current, int_pt__current, int_adsl__trtsdt_trtedt. One row per subject.
 with transplants as (

@@ -1,4 +1,5 @@
--- Prior drug exposure flags ('Y'/'N') from the drug codes of every prior line (STUDY.md):
+-- Prior drug exposure flags ('Y'/'N') from the drug codes of every prior line
+-- (docs/derivations.md#prior-drug-classes):
 --   PRIMIDFL  any IMiD (thalidomide, lenalidomide, pomalidomide)
 --   PRPIFL    any proteasome inhibitor (bortezomib, carfilzomib, ixazomib)
 --   PRTHALFL, PRLENFL, PRPOMFL, PRBORTFL, PRCARFFL, PRIXAFL  the single drugs

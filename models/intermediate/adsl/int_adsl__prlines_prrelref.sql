@@ -1,4 +1,5 @@
--- PRLINES / PRRELREF: number of prior lines and relapsed/refractory status (STUDY.md):
+-- PRLINES / PRRELREF: number of prior lines and relapsed/refractory status
+-- (docs/derivations.md#prior-lines-and-relapsedrefractory-status-prlines-prrelref):
 --   RELAPSED   relapsed after >= 1 line and refractory to none
 --   REFRACTORY refractory to >= 1 line and relapsed after none
 --   RELAPSED AND REFRACTORY  both;  NEITHER  neither (no line relapsed or refractory)

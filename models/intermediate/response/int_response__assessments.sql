@@ -1,6 +1,7 @@
 -- int_response__assessments
 -- IMWG response category of every post-baseline assessment, before confirmation
--- (adrs PARAMCD OVRLRESP). STUDY.md "Response" and its "Resolved details":
+-- (adrs PARAMCD OVRLRESP).
+-- docs/derivations.md#imwg-response:
 --   * Only parameters measurable at baseline count (int_response__baseline_disease).
 --   * PD is tested first, against the nadir (int_response__nadir):
 --       serum  >= 25% and >= 0.5 g/dL above the nadir (>= 1 g/dL when the nadir is >= 5 g/dL)

@@ -1,5 +1,6 @@
 -- int_response__assessments_grouped
--- The post-baseline response assessments, one row each (STUDY.md "Resolved details"):
+-- The post-baseline response assessments, one row each
+-- (docs/derivations.md#grouping-lab-results-into-assessments):
 --   * central M-protein / FLC results (SPEP, UPEP, SIFE, UIFE, KAPPA, LAMBDA) grouped by
 --     VISIT; UNSCHEDULED ones by 3-day window (int_response__unscheduled_windowed: a window
 --     starts at the earliest UNSCHEDULED LBDAT not yet grouped and takes every UNSCHEDULED

@@ -1,6 +1,7 @@
 -- int_response__baseline_disease
 -- Baseline M-protein / free light chains and measurable disease, one row per treated subject.
---   Baseline   = the last non-missing result on or before TRTSDT, per test (STUDY.md).
+--   Baseline   = the last non-missing result on or before TRTSDT, per test
+--                (docs/derivations.md#baseline-disease-and-measurable-parameters).
 --   Measurable = serum M-protein >= 1 g/dL, or urine M-protein >= 200 mg/24h, or - only when
 --                neither - involved FLC (mh.LCTYPE) >= 10 mg/dL with an abnormal kappa/lambda
 --                ratio (< 0.26 or > 1.65). Thresholds: seed imwg_thresholds.
@@ -28,22 +29,15 @@ light_chain as (
     group by USUBJID
 ),
 
-baseline_results_ranked as (
-    select
-        lb.USUBJID,
-        lb.LBTESTCD,
-        lb.LBDT,
-        cast(lb.LBSTRESN as decimal(38, 6)) as LBSTRESN,
-        row_number() over (
-            partition by lb.USUBJID, lb.LBTESTCD
-            order by lb.LBDT desc, lb.RECID desc
-        ) as _RANK
-    from {{ ref('int_lb__current') }} as lb
-    inner join treated
-        on lb.USUBJID = treated.USUBJID
-    where lb.LBTESTCD in ('SPEP', 'UPEP', 'KAPPA', 'LAMBDA')
-        and lb.LBSTRESN is not null
-        and lb.LBDT <= treated.TRTSDT
+baseline_lab as (
+    select USUBJID, LBTESTCD, LBDT, cast(LBSTRESN as decimal(38, 6)) as LBSTRESN, RECID
+    from {{ ref('int_lb__current') }}
+    where LBTESTCD in ('SPEP', 'UPEP', 'KAPPA', 'LAMBDA')
+),
+
+baseline_results as (
+    {{ last_on_or_before('baseline_lab', 'treated', 'TRTSDT', partition_by='LBTESTCD',
+                         date_column='LBDT', value_column='LBSTRESN') }}
 ),
 
 baseline_values as (
@@ -53,8 +47,7 @@ baseline_values as (
         max(case when LBTESTCD = 'UPEP' then LBSTRESN end) as UPEPBL,
         max(case when LBTESTCD = 'KAPPA' then LBSTRESN end) as KAPPABL,
         max(case when LBTESTCD = 'LAMBDA' then LBSTRESN end) as LAMBDABL
-    from baseline_results_ranked
-    where _RANK = 1
+    from baseline_results
     group by USUBJID
 ),
 

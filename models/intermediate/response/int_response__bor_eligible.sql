@@ -1,5 +1,6 @@
 -- int_response__bor_eligible
--- Which confirmed responses the best overall response is taken from (STUDY.md: "the best
+-- Which confirmed responses the best overall response is taken from
+-- (docs/derivations.md#best-overall-response-bor: "the best
 -- confirmed response before confirmed PD and before the start of subsequent anticancer
 -- therapy"): the assessments up to and including the first confirmed PD (ASMSEQ order)
 -- dated on or before SUBSQDT (an assessment on the day the new therapy starts is taken

@@ -1,5 +1,6 @@
 -- int_response__confirmed
--- Response after confirmation, per assessment (adrs PARAMCD CNFRESP). STUDY.md:
+-- Response after confirmation, per assessment (adrs PARAMCD CNFRESP).
+-- docs/derivations.md#confirmation:
 --   * A response (PR or better) counts only when the NEXT assessment shows a response too;
 --     it is confirmed at the lower of the two categories (VGPR then PR confirms PR), dated
 --     at the first. Unconfirmed (next is MR/SD/PD/NE, or no next assessment) -> SD.

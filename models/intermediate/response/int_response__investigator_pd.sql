@@ -1,7 +1,7 @@
 -- int_response__investigator_pd
 -- Investigator-reported progression for a NON-laboratory reason (rs: RSORRES = PD with
 -- RSPDRSN new bone lesion, plasmacytoma, hypercalcaemia or other), after TRTSDT.
--- STUDY.md: such a PD is a PD criterion of its own, dated at RSDAT, and needs no
+-- docs/derivations.md#investigator-pd-for-a-non-laboratory-reason: such a PD is a PD criterion of its own, dated at RSDAT, and needs no
 -- confirmation; a PD the investigator bases on the laboratory is left to the central labs.
 -- One row per rs record. Inputs: int_rs__current, int_adsl__trtsdt_trtedt.
 with rs_sequenced as (

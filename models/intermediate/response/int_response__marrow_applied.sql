@@ -1,5 +1,6 @@
 -- int_response__marrow_applied
--- The bone-marrow result that applies to each assessment (STUDY.md "Resolved details"):
+-- The bone-marrow result that applies to each assessment
+-- (docs/derivations.md#bone-marrow-result-that-applies):
 -- the latest post-baseline one (LBDAT after TRTSDT) on or before the assessment date,
 -- taken per test: BMPC (marrow plasma cells, %) and BMCLON (clonal plasma cells).
 -- A marrow result keeps applying to later assessments (marrow needs no confirmation).

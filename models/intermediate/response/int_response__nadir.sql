@@ -1,5 +1,6 @@
 -- int_response__nadir
--- The nadir each assessment's progression is measured from (STUDY.md "Resolved details"):
+-- The nadir each assessment's progression is measured from
+-- (docs/derivations.md#nadir):
 -- per parameter (serum M-protein, urine M-protein, dFLC), the lowest value at baseline or
 -- at any EARLIER post-baseline assessment (lower ASMSEQ) - never the assessment itself.
 -- Missing values are skipped. One row per assessment.

@@ -1,5 +1,6 @@
 -- int_response__postbaseline_assessed
--- Whether a treated subject has a post-baseline response assessment (STUDY.md: a visit
+-- Whether a treated subject has a post-baseline response assessment
+-- (docs/derivations.md#response-evaluable-set-re: a visit
 -- after TRTSDT with a central M-protein or FLC result, or an investigator PD for a
 -- non-laboratory reason) - the third condition of the response-evaluable set (adsl RSEVFL).
 -- PBASMFL 'Y'/'N' (never null), number of assessments, first and last assessment date.

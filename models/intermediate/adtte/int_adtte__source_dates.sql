@@ -2,7 +2,7 @@
 -- The candidate dates the time-to-event parameters are chosen from, one row per subject
 -- and SOURCE (admiral's event_source / censor_source datasets). Which parameter uses which
 -- source, as event or censoring and with which CNSR, is data: seeds tte_sources and
--- tte_parameters. STUDY.md "Time to event" and "Resolved details":
+-- tte_parameters. docs/derivations.md#how-an-event-or-censoring-date-is-chosen:
 --   TRTSDT          treatment start (start of PFS/TTP/OS/TTR; censoring when no assessment)
 --   FAS             population marker: FASFL = 'Y' (date = TRTSDT)
 --   PD              first confirmed PD (adrs PDCNF) not after subsequent anticancer therapy

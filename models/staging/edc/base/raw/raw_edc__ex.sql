@@ -4,5 +4,4 @@
 -- `filename`. Written in scan order (preserve_insertion_order), so rowid - the file's first
 -- rowid gives the row within the file (base_edc__files). Input: source edc.ex (its read_csv
 -- options), validation.delivery_inventory (the files). Read by base_edc__ex.
-{{ config(materialized='table') }}
 select * from {{ edc_read_csv('ex') }}
