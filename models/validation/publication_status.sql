@@ -8,7 +8,7 @@
 --   REASON  why the latest build was not published (failed ADaM checks with the first
 --           message, the failed model or test, publication not selected, or: did not finish)
 -- The published file says itself which build it holds (results.publication): the page
--- (app_data.publication_status) compares that with the latest build here - right even when
+-- (app.data.publication_status) compares that with the latest build here - right even when
 -- a build was killed between renaming the published file and its end hook.
 with attempts as (
     select * from {{ source('work', 'build_attempts') }}
