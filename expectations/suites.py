@@ -449,7 +449,8 @@ def adam_count_column(kind: str, variable: str, other: str | None = None) -> str
 def adam_variables_of(variables: pd.DataFrame, dataset: str) -> list[str]:
     """The variables of one ADaM dataset in seed adam_variables, in their VARNUM order."""
     rows = variables[variables.DATASET == dataset]
-    return rows.sort_values("VARNUM", kind="stable")["VARIABLE"].tolist()
+    order = pd.to_numeric(rows["VARNUM"]).sort_values(kind="stable").index
+    return rows.loc[order, "VARIABLE"].tolist()
 
 
 def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
