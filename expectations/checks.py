@@ -420,17 +420,18 @@ def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[s
     return out
 
 
-def run_adam_checks(datasets: dict, required: pd.DataFrame, rules: pd.DataFrame,
+def run_adam_checks(datasets: dict, variables: pd.DataFrame, rules: pd.DataFrame,
                     run_name: str, gx_root: Path | None = None, con=None) -> pd.DataFrame:
     """ADaM conformance of every dataset; one row per failed check and site.
 
     ``datasets``: per dataset a DuckDB relation or table name on ``con`` (the dbt session), or a
     pandas frame (then ``con`` may be None: an in-memory DuckDB is used). Each is reduced in
-    DuckDB first (``adam_frame``); UNEXPECTED_COUNT counts the dataset's offending rows."""
+    DuckDB first (``adam_frame``); UNEXPECTED_COUNT counts the dataset's offending rows.
+    ``variables``: seed adam_variables (DATASET, VARIABLE, VARNUM); ``rules``: seed adam_rules."""
     try:
         import duckdb
 
-        from expectations.suites import adam_suite
+        from expectations.suites import adam_suite, adam_variables_of
 
         own = con is None
         con = duckdb.connect() if own else con
@@ -451,8 +452,7 @@ def run_adam_checks(datasets: dict, required: pd.DataFrame, rules: pd.DataFrame,
         with GxProject(gx_root) as gxp:
             for dataset in ADAM_DATASETS:
                 frame = frames[dataset]
-                suite = adam_suite(dataset,
-                                   required.loc[required.DATASET == dataset, "VARIABLE"].tolist(),
+                suite = adam_suite(dataset, adam_variables_of(variables, dataset),
                                    rules[rules.DATASET == dataset])
                 result = gxp.run(suite, frame, run_name)
                 found = report_rows(suite.name, result, frame, group_by=["_SITEID"],

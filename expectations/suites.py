@@ -27,7 +27,7 @@ Suites
 ``delivery_dates``   per file and date column: dates vs the transfer date and informed consent
                      (own precision).
 (expectations.delivery_rows says how DuckDB reduces the rows to these frames.)
-``adam_<dataset>``   ADaM conformance (docs/DESIGN.md contracts, seeds/adam_*.csv).
+``adam_<dataset>``   ADaM conformance (seeds/adam_variables.csv, seeds/adam_rules.csv).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
 from __future__ import annotations
@@ -446,24 +446,34 @@ def adam_count_column(kind: str, variable: str, other: str | None = None) -> str
     return "_N__" + "__".join(parts)
 
 
-def adam_suite(dataset: str, required: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
-    """ADaM conformance of one dataset (seeds adam_required_variables, adam_rules), validated
-    on the dataset's reduced frame (expectations.checks.adam_frame): each rule's meta
-    ``count_column`` names the frame column with the dataset rows each frame row stands for."""
+def adam_variables_of(variables: pd.DataFrame, dataset: str) -> list[str]:
+    """The variables of one ADaM dataset in seed adam_variables, in their VARNUM order."""
+    rows = variables[variables.DATASET == dataset]
+    order = pd.to_numeric(rows["VARNUM"]).sort_values(kind="stable").index
+    return rows.loc[order, "VARIABLE"].tolist()
+
+
+def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
+    """ADaM conformance of one dataset (seeds adam_variables, adam_rules), validated on the
+    dataset's reduced frame (expectations.checks.adam_frame): each rule's meta
+    ``count_column`` names the frame column with the dataset rows each frame row stands for.
+
+    ``variables`` must all be present (a set: the frame adds helper columns; their order and
+    no extra column are the dbt test assert_adam_columns_follow_adam_variables)."""
     E = [gxe.ExpectTableColumnsToMatchSet(
-        column_set=list(required), exact_match=False,
+        column_set=list(variables), exact_match=False,
         meta=_meta("required_variables", "required variable(s) missing: {missing} "
-                   "(docs/DESIGN.md contract)"))]
+                   "(seeds/adam_variables.csv)"))]
     for r in rules.itertuples(index=False):
         kind, variable, other = _cell(r.CHECK_KIND), _cell(r.VARIABLE), _cell(r.OTHER_VARIABLE)
         count = adam_count_column(kind, variable, other)
         E.append(rule_expectation(
             kind, variable, other, _cell(r.VALUE_SET), r.MIN_VALUE, r.MAX_VALUE, check=kind,
             description=_cell(r.DESCRIPTION), **({"count_column": count} if count else {})))
-    return _suite(f"adam_{dataset}", f"ADaM conformance of adam.{dataset}: required variables "
-                  "(docs/DESIGN.md) and seeds/adam_rules.csv, validated on the dataset's rows "
-                  "that stand for every distinct value a rule looks at (per site). Every failure "
-                  "blocks publication of new results.", E)
+    return _suite(f"adam_{dataset}", f"ADaM conformance of adam.{dataset}: the variables of "
+                  "seeds/adam_variables.csv and the content rules of seeds/adam_rules.csv, "
+                  "validated on the dataset's rows that stand for every distinct value a rule "
+                  "looks at (per site). Every failure blocks publication of new results.", E)
 
 
 def study_rules_suite(frame_name: str, rules: pd.DataFrame) -> gx.ExpectationSuite:

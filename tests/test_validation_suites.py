@@ -335,18 +335,20 @@ def test_adam_suites_fire_on_broken_adam_data(gx_root):
     empty = pd.DataFrame({"USUBJID": pd.Series(dtype=object)})
     report = run_adam_checks(
         {"adsl": adsl, "adrs": empty, "adtte": adtte, "adae": empty, "adex": empty},
-        seed("adam_required_variables"), seed("adam_rules"), "unit-test", gx_root=gx_root)
+        seed("adam_variables"), seed("adam_rules"), "unit-test", gx_root=gx_root)
     assert "validation_error" not in set(report["CHECK_ID"]), report["MESSAGE"].tolist()
     found = set(zip(report["DATASET"], report["CHECK_ID"], report["COLUMN_NAME"]))
-    for expected in [("adam.adsl", "unique", "USUBJID"), ("adam.adsl", "not_null", "FASFL"),
+    for expected in [("adam.adsl", "not_null", "FASFL"),
                      ("adam.adsl", "not_before", "TRTEDT"), ("adam.adtte", "in_set", "PARAMCD"),
-                     ("adam.adtte", "between", "CNSR"), ("adam.adtte", "not_before", "ADT"),
+                     ("adam.adtte", "in_set", "CNSR"), ("adam.adtte", "not_before", "ADT"),
                      ("adam.adsl", "required_variables", None)]:
         assert expected in found, (expected, sorted(found, key=str))
-    cnsr = report[(report.DATASET == "adam.adtte") & (report.CHECK_ID == "between")
+    # the duplicated USUBJID is the dbt key test's (models/adam/_adam__models.yml), not GX's
+    assert ("adam.adsl", "unique", "USUBJID") not in found
+    cnsr = report[(report.DATASET == "adam.adtte") & (report.CHECK_ID == "in_set")
                   & (report.COLUMN_NAME == "CNSR")].iloc[0]
     assert cnsr["SITEID"] == "101" and cnsr["USUBJID"] == "NCT02917941-101-001"
-    assert "CNSR -1 is outside 0..99" in cnsr["MESSAGE"]
+    assert "CNSR -1 is not one of 0|1|2|3" in cnsr["MESSAGE"]
 
 
 def test_study_rules_raise_queries(gx_root):
@@ -465,7 +467,8 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
                 rows.append({"STUDYID": "NCT02917941", "USUBJID": f"NCT02917941-{site}-{n:03d}",
                              "PARAMCD": param, "PARAM": param, "STARTDT": dt.date(2017, 3, 1),
                              "ADT": dt.date(2017, 3, 1) + dt.timedelta(days=n), "AVAL": n + 1,
-                             "CNSR": n % 2})
+                             "CNSR": n % 2, "EVNTDESC": "DEATH", "SRCDOM": "ADSL",
+                             "SRCVAR": "DTHDT"})
     adtte = pd.DataFrame(rows)
     bad = adtte.USUBJID.str.startswith("NCT02917941-102-")
     adtte.loc[bad & adtte.USUBJID.str[-3:].astype(int).between(10, 14), "CNSR"] = -1  # 10 rows
@@ -485,21 +488,100 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
     frame = adam_frame(con, "adtte", "adtte", rules)
     assert len(frame) < 60, len(frame)             # not 602
 
+    # the seed leaves key uniqueness to dbt; the kind stays in the vocabulary and is counted
+    unique = pd.DataFrame([{"DATASET": "adtte", "CHECK_KIND": "unique",
+                            "VARIABLE": "USUBJID|PARAMCD"}])
     empty = pd.DataFrame({"USUBJID": pd.Series(dtype=object)})
     report = run_adam_checks(
         {"adsl": empty, "adrs": empty, "adtte": adtte, "adae": empty, "adex": empty},
-        seed("adam_required_variables"), seed("adam_rules"), "unit-test", gx_root=gx_root)
+        seed("adam_variables"), pd.concat([seed("adam_rules"), unique], ignore_index=True),
+        "unit-test", gx_root=gx_root)
     found = {(r.CHECK_ID, r.COLUMN_NAME, r.SITEID): r for r in report.itertuples()
              if r.DATASET == "adam.adtte" and r.CHECK_ID != "required_variables"}
-    expected = {("between", "CNSR", "102"): ("NCT02917941-102-010", 10),
+    expected = {("in_set", "CNSR", "102"): ("NCT02917941-102-010", 10),
                 ("in_set", "PARAMCD", "102"): ("NCT02917941-102-020", 1),
                 ("not_before", "ADT", "103"): ("NCT02917941-103-050", 4),
                 ("equal", "AVAL", "103"): ("NCT02917941-103-050", 4),
                 ("unique", "USUBJID", "101"): ("NCT02917941-101-007", 4)}
     assert {k: (r.USUBJID, r.UNEXPECTED_COUNT) for k, r in found.items()} == expected, \
         report.MESSAGE.tolist()
-    assert found[("between", "CNSR", "102")].MESSAGE.endswith(
-        "column CNSR: CNSR -1 is outside 0..99 (and 9 more row(s))")
+    assert found[("in_set", "CNSR", "102")].MESSAGE.endswith(
+        "column CNSR: CNSR -1 is not one of 0|1|2|3 (and 9 more row(s))")
+
+
+def test_adam_suite_reads_its_column_list_from_seed_adam_variables():
+    """The one column list of the ADaM datasets is seed adam_variables: the suite's
+    required_variables expectation is exactly its variables, in VARNUM order."""
+    from expectations.suites import adam_suite, adam_variables_of
+
+    variables, rules = seed("adam_variables"), seed("adam_rules")
+    sizes = {}
+    for dataset in ("adsl", "adrs", "adtte", "adae", "adex"):
+        rows = variables[variables.DATASET == dataset]
+        listed = rows.assign(N=rows.VARNUM.astype(int)).sort_values("N").VARIABLE.tolist()
+        suite = adam_suite(dataset, adam_variables_of(variables, dataset),
+                           rules[rules.DATASET == dataset])
+        required = suite.expectations[0]
+        assert required.meta["check"] == "required_variables"
+        assert list(required.column_set) == listed
+        sizes[dataset] = len(listed)
+    assert sizes == {"adsl": 64, "adrs": 18, "adtte": 14, "adae": 43, "adex": 6}
+    assert adam_variables_of(variables, "adex") == \
+        ["USUBJID", "PARAMCD", "PARAM", "EXTRT", "AVAL", "PARAMN"]
+    assert variables.LABEL.str.len().max() <= 40 and set(variables.TYPE) == {"Char", "Num"}
+
+
+def test_adam_missing_variable_and_value_outside_its_list_still_fail(gx_root):
+    """A listed variable missing (RACE) and a value outside its list (SEX 'X') fail GX; the
+    same frame with RACE and SEX 'M' does not fail those two checks."""
+    variables = seed("adam_variables")
+    adsl_columns = variables[variables.DATASET == "adsl"].VARIABLE.tolist()
+    row = dict.fromkeys(adsl_columns) | {
+        "STUDYID": "NCT02917941", "USUBJID": "NCT02917941-101-001", "SUBJID": "101-001",
+        "SITEID": "101", "AGE": 60, "SEX": "X", "RACE": "WHITE"}
+    empty = pd.DataFrame({"USUBJID": pd.Series(dtype=object)})
+
+    def failures(adsl):
+        report = run_adam_checks(
+            {"adsl": adsl, "adrs": empty, "adtte": empty, "adae": empty, "adex": empty},
+            variables, seed("adam_rules"), "unit-test", gx_root=gx_root)
+        assert "validation_error" not in set(report["CHECK_ID"]), report["MESSAGE"].tolist()
+        return report[report.DATASET == "adam.adsl"]
+
+    broken = failures(pd.DataFrame([row]).drop(columns="RACE"))
+    missing = broken[broken.CHECK_ID == "required_variables"]
+    assert len(missing) == 1 and "RACE" in missing.MESSAGE.iloc[0]
+    assert "SUBJID" not in missing.MESSAGE.iloc[0].split("missing:")[1]
+    sex = broken[(broken.CHECK_ID == "in_set") & (broken.COLUMN_NAME == "SEX")]
+    assert sex.USUBJID.tolist() == ["NCT02917941-101-001"]
+    assert "SEX 'X' is not one of M|F" in sex.MESSAGE.iloc[0]
+
+    fixed = failures(pd.DataFrame([row | {"SEX": "M"}]))
+    assert "required_variables" not in set(fixed.CHECK_ID)
+    assert not ((fixed.CHECK_ID == "in_set") & (fixed.COLUMN_NAME == "SEX")).any()
+
+
+def test_each_adam_rule_has_one_home():
+    """A content rule of the ADaM datasets is a GX rule (seed adam_rules) or a dbt test
+    (models/adam/_adam__models.yml), never both: dbt keeps keys (not null, unique), links to
+    adsl and the rules on a subset of rows (``where``), which adam_rules cannot express."""
+    spec = yaml.safe_load((REPO / "models" / "adam" / "_adam__models.yml").read_text())
+    rules = seed("adam_rules")
+    gx = set(zip(rules.DATASET, rules.VARIABLE, rules.CHECK_KIND))
+    dbt = set()
+    for model in spec["models"]:
+        for column in model.get("columns", []):
+            for test in column.get("data_tests", []):
+                name, body = (test, {}) if isinstance(test, str) else next(iter(test.items()))
+                if ((body or {}).get("config") or {}).get("where"):
+                    continue                       # a rule on a subset of rows
+                assert name in ("not_null", "unique", "relationships"), (model["name"], name)
+                kind = {"relationships": "relationships"}.get(name, name)
+                dbt.add((model["name"], column["name"], kind))
+    assert gx.isdisjoint(dbt), sorted(gx & dbt)
+    assert not any(kind == "unique" for _, _, kind in gx)
+    assert ("adsl", "USUBJID", "unique") in dbt and ("adae", "USUBJID", "relationships") in dbt
+    assert ("adsl", "AGE", "between") in gx and ("adrs", "AVALC", "in_set") in gx
 
 
 def test_reconciliation_compares_with_the_last_ACCEPTED_transfer(demo_delivery, tmp_path,

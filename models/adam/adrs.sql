@@ -3,7 +3,7 @@
 -- Input: adsl, int_rs__current, int_response__assessments, int_response__confirmed,
 --        int_response__bor_eligible, int_response__best_overall, int_response__pd_confirmed,
 --        seeds adrs_parameters, response_categories
--- One row per subject, parameter and assessment (DESIGN.md "adam.adrs"):
+-- One row per subject, parameter and assessment (seeds/adam_rules.csv):
 --   OVRLRESP  response per post-baseline assessment from the central labs (before confirmation)
 --   INVRESP   the investigator's response (rs), kept for concordance, not for endpoints
 --   CNFRESP   response after confirmation, per assessment, dated at the first of the pair;

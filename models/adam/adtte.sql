@@ -1,7 +1,7 @@
 -- Name:  ADTTE
 -- Label: Time-to-Event Analysis Dataset
 -- Input: adsl, int_adtte__source_dates, seeds tte_parameters and tte_sources
--- One row per subject and parameter (DESIGN.md "adam.adtte"): PFS, TTP, OS (FAS), DOR
+-- One row per subject and parameter (seeds/adam_rules.csv): PFS, TTP, OS (FAS), DOR
 -- (confirmed PR-or-better responders in RE, from the first confirmed response), TTRPR,
 -- TTRVGPR (responders at that level; every row an event).
 -- admiral derive_param_tte, rules as data: for each parameter (tte_parameters: population,

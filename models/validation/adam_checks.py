@@ -1,10 +1,11 @@
 """validation.adam_checks -- ADaM conformance of adam.adsl, adrs, adtte, adae, adex.
 
-Inputs: the five ADaM datasets; seeds adam_required_variables and adam_rules;
-validation.build_info. GX suites adam_<dataset> (expectations/suites.py, generated from the
-seeds) through the pandas data source: required variables (docs/DESIGN.md), one row per
-subject in ADSL, population flags Y/N never null, CNSR 0 = event / positive integer,
-event dates not before start dates, PARAMCDs from the lists, plausibility ranges.
+Inputs: the five ADaM datasets; seeds adam_variables and adam_rules; validation.build_info.
+GX suites adam_<dataset> (expectations/suites.py, generated from the seeds) through the pandas
+data source: the variables of seed adam_variables present, and the content rules of seed
+adam_rules - values present, value lists, ranges, dates in order, cross-variable equalities.
+Keys and links between datasets are dbt tests (models/adam/_adam__models.yml): a failing one
+stops this model and everything after it (docs/VALIDATION.md "Each rule checked once").
 
 The datasets are not read into pandas whole: each is reduced in DuckDB, in this session, to
 the rows that stand for every distinct value (per site) a rule looks at, with how many rows
@@ -29,10 +30,10 @@ def model(dbt, session):
         "adae": dbt.ref("adae"),
         "adex": dbt.ref("adex"),
     }
-    required = dbt.ref("adam_required_variables").df()
+    variables = dbt.ref("adam_variables").df()
     rules = dbt.ref("adam_rules").df()
 
-    report = run_adam_checks(datasets, required, rules, run_name=build_id,
+    report = run_adam_checks(datasets, variables, rules, run_name=build_id,
                              gx_root=gx_dir(), con=session)
     report["BUILD_ID"] = build_id
     return as_polars(report)

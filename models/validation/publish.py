@@ -67,7 +67,7 @@ def model(dbt, session):
         dbt.ref("int_lb__current"), dbt.ref("int_mh__current"), dbt.ref("int_pt__current"),
         dbt.ref("int_rs__current"), dbt.ref("int_vs__current"),
         # seeds (schema ref): lookups and rules the results were made with
-        dbt.ref("adam_required_variables"), dbt.ref("adam_rules"), dbt.ref("adrs_parameters"),
+        dbt.ref("adam_variables"), dbt.ref("adam_rules"), dbt.ref("adrs_parameters"),
         dbt.ref("ae_groupings"), dbt.ref("extract_codelists"), dbt.ref("extract_columns"),
         dbt.ref("extract_lab_tests"), dbt.ref("extract_types"), dbt.ref("fish_cutoffs"),
         dbt.ref("imwg_thresholds"), dbt.ref("known_inconsistencies"),
