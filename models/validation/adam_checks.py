@@ -20,7 +20,6 @@ from expectations.gx_location import gx_dir
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     build = dbt.ref("build_info").df()          # (a plain call: dbt finds refs by parsing)
     build_id = str(build["BUILD_ID"].iloc[0])
     datasets = {                                # DuckDB relations: nothing is read here
