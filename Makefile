@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml generator/pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]' -e ./generator
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test,lint]' -e ./generator
 	touch $@
 
 ## system packages the browser tests need (Debian chromium; never a downloaded browser)
@@ -48,3 +48,18 @@ clean:
 ## make bench: floor vs nightly build per size, stage shares, page render; e.g. BENCH_ARGS="--sizes 1000"
 bench: install
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+## make lint: SQL (sqlfluff, .sqlfluff) and Python (ruff, pyproject.toml) - no violations allowed
+SQL_PATHS := models data-tests
+.PHONY: lint lint-fix
+lint: install
+	$(VENV)/bin/sqlfluff lint $(SQL_PATHS) --processes 2 --disable-progress-bar --nocolor
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## make lint-fix: apply every mechanical fix (idempotent); `make lint` then lists what needs a person
+## (the fixers exit non-zero when something unfixable remains: `-` lets the next fixer run)
+lint-fix: install
+	-$(VENV)/bin/sqlfluff fix $(SQL_PATHS) --processes 2 --disable-progress-bar --nocolor
+	-$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
