@@ -20,6 +20,7 @@ read-only file system took 559 s to fail, with a traceback.
   the file in between. A failure is one line naming the file and the cause. The class is
   created on first access (``__getattr__``), so the page does not import dbt.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,22 +43,31 @@ _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (
 class WarehouseOpenError(RuntimeError):
     """The DuckDB file cannot be opened; ``str()`` is one line: file, cause, what to do."""
 
-    def __init__(self, path: str | Path, cause: str, hint: str = "", *, writing: bool = False,
-                 lock_conflict: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        cause: str,
+        hint: str = "",
+        *,
+        writing: bool = False,
+        lock_conflict: bool = False,
+    ):
         self.path = str(path)
         self.cause = cause
         self.hint = hint
         self.lock_conflict = lock_conflict
         mode = " for writing" if writing else ""
-        super().__init__(f"cannot open the warehouse {self.path}{mode}: {cause}"
-                         + (f"; {hint}" if hint else ""))
+        super().__init__(
+            f"cannot open the warehouse {self.path}{mode}: {cause}" + (f"; {hint}" if hint else "")
+        )
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
     """Did DuckDB refuse the file because another process holds a conflicting lock?"""
     text = str(exc).lower()
     return isinstance(exc, duckdb.Error) and (
-        "could not set lock on file" in text or "conflicting lock is held" in text)
+        "could not set lock on file" in text or "conflicting lock is held" in text
+    )
 
 
 def open_problem(path: str | Path, exc: BaseException) -> tuple[str, str]:
@@ -67,31 +77,49 @@ def open_problem(path: str | Path, exc: BaseException) -> tuple[str, str]:
     if is_lock_conflict(exc):
         holder = _LOCK_HOLDER.search(text)
         who = f" ({holder['program']}, PID {holder['pid']})" if holder else ""
-        return (f"another process holds a conflicting lock on it{who}",
-                "wait until it has finished (a running dbt build?) and try again")
+        return (
+            f"another process holds a conflicting lock on it{who}",
+            "wait until it has finished (a running dbt build?) and try again",
+        )
     if "read-only file system" in low:
-        return ("the file system is read-only",
-                "build on a writable file system (set CTWH_DB to a writable path)")
+        return (
+            "the file system is read-only",
+            "build on a writable file system (set CTWH_DB to a writable path)",
+        )
     if "permission denied" in low:
-        return ("permission denied",
-                "give this user access to the file and its folder, or set CTWH_DB to another path")
+        return (
+            "permission denied",
+            "give this user access to the file and its folder, or set CTWH_DB to another path",
+        )
     if "not a valid duckdb database" in low:
         try:
             empty = Path(path).stat().st_size == 0
         except OSError:
             empty = False
-        what = ("the file is empty (0 bytes), not a DuckDB database" if empty
-                else "the file is not a DuckDB database")
-        return (what, "remove or move it, then build the warehouse there (make build), "
-                      "or set CTWH_DB to the warehouse's DuckDB file")
+        what = (
+            "the file is empty (0 bytes), not a DuckDB database"
+            if empty
+            else "the file is not a DuckDB database"
+        )
+        return (
+            what,
+            "remove or move it, then build the warehouse there (make build), "
+            "or set CTWH_DB to the warehouse's DuckDB file",
+        )
     if "no such file or directory" in low:
         return ("its folder does not exist", "create the folder or set CTWH_DB to another path")
     return (text.strip().splitlines()[0] if text.strip() else type(exc).__name__, "")
 
 
-def connect(path: str | Path, *, read_only: bool, config: dict[str, Any] | None = None,
-            attempts: int = LOCK_ATTEMPTS, backoff_s: float = LOCK_BACKOFF_S,
-            on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path,
+    *,
+    read_only: bool,
+    config: dict[str, Any] | None = None,
+    attempts: int = LOCK_ATTEMPTS,
+    backoff_s: float = LOCK_BACKOFF_S,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect``, retried (bounded) only while another process holds a conflicting
     lock; any other failure raises :class:`WarehouseOpenError` at once. ``on_wait`` is told
     (one line) before each wait."""
@@ -103,16 +131,17 @@ def connect(path: str | Path, *, read_only: bool, config: dict[str, Any] | None 
             lock = is_lock_conflict(exc)
             if lock and attempt < attempts - 1:
                 if on_wait is not None:
-                    on_wait(f"{path}: {open_problem(path, exc)[0]}; waiting {delay:g} s "
-                            f"(attempt {attempt + 1} of {attempts})")
+                    on_wait(
+                        f"{path}: {open_problem(path, exc)[0]}; waiting {delay:g} s "
+                        f"(attempt {attempt + 1} of {attempts})"
+                    )
                 time.sleep(delay)
                 delay *= 2
                 continue
             cause, hint = open_problem(path, exc)
             if lock:
                 cause += f" (still after {attempts} attempts)"
-            raise WarehouseOpenError(path, cause, hint, writing=not read_only,
-                                     lock_conflict=lock) from None
+            raise WarehouseOpenError(path, cause, hint, writing=not read_only, lock_conflict=lock) from None
     raise AssertionError("unreachable")
 
 
@@ -134,8 +163,7 @@ def _make_plugin():
                 return
             self._release()
             try:
-                self._held = connect(path, read_only=False, config=config,
-                                     on_wait=logger.info)
+                self._held = connect(path, read_only=False, config=config, on_wait=logger.info)
             except WarehouseOpenError as exc:
                 raise DbtRuntimeError(str(exc)) from None
 

@@ -65,18 +65,29 @@ TABLE1_LAYOUT: tuple[tuple[str, str, str, Any], ...] = (
     ("FISH_POSITIVE=T14_16", "cat", "T1416FL", "Y"),
 )
 
-TABLE1_SCHEMA = {"table": pl.String, "item": pl.String, "stat": pl.String,
-                 "value": pl.Float64, "denominator": pl.Int64}
+TABLE1_SCHEMA = {
+    "table": pl.String,
+    "item": pl.String,
+    "stat": pl.String,
+    "value": pl.Float64,
+    "denominator": pl.Int64,
+}
 
 
 # --------------------------------------------------------------------------- Table 1
 def _row(item: str, stat: str, value: float | None, denominator: int) -> dict[str, Any]:
-    return {"table": "T1", "item": item, "stat": stat,
-            "value": None if value is None else float(value), "denominator": denominator}
+    return {
+        "table": "T1",
+        "item": item,
+        "stat": stat,
+        "value": None if value is None else float(value),
+        "denominator": denominator,
+    }
 
 
-def table1_rows(adsl: pl.DataFrame,
-                layout: tuple[tuple[str, str, str, Any], ...] = TABLE1_LAYOUT) -> pl.DataFrame:
+def table1_rows(
+    adsl: pl.DataFrame, layout: tuple[tuple[str, str, str, Any], ...] = TABLE1_LAYOUT
+) -> pl.DataFrame:
     """Every row of Table 1 (baseline characteristics, FAS), unrounded.
 
     Parameters
@@ -116,16 +127,20 @@ def table1_rows(adsl: pl.DataFrame,
     for item, kind, column, level in layout:
         if kind == "cat":
             n = fas.filter(pl.col(column) == level).height
-            rows += [_row(item, "n", n, n_fas),
-                     _row(item, "pct", 100.0 * n / n_fas if n_fas else None, n_fas)]
+            rows += [
+                _row(item, "n", n, n_fas),
+                _row(item, "pct", 100.0 * n / n_fas if n_fas else None, n_fas),
+            ]
         elif kind == "cont":
             values = fas.get_column(column).drop_nulls().cast(pl.Float64)
-            rows += [_row(item, stat, getattr(values, stat)(), values.len())
-                     for stat in ("median", "min", "max")]
+            rows += [
+                _row(item, stat, getattr(values, stat)(), values.len()) for stat in ("median", "min", "max")
+            ]
         elif kind == "median_if":
             by_column, by_value = level
-            values = (fas.filter(pl.col(by_column) == by_value)
-                      .get_column(column).drop_nulls().cast(pl.Float64))
+            values = (
+                fas.filter(pl.col(by_column) == by_value).get_column(column).drop_nulls().cast(pl.Float64)
+            )
             rows.append(_row(item, "median", values.median(), values.len()))
         else:
             raise ValueError(f"unknown layout kind {kind!r}")

@@ -36,17 +36,22 @@ import polars as pl
 from analysis.km import days_to_months, km_quantile, median_followup
 from analysis.proportions import clopper_pearson
 
-SUMMARY_SCHEMA = {"table": pl.String, "item": pl.String, "stat": pl.String,
-                  "value": pl.Float64, "denominator": pl.Int64}
+SUMMARY_SCHEMA = {
+    "table": pl.String,
+    "item": pl.String,
+    "stat": pl.String,
+    "value": pl.Float64,
+    "denominator": pl.Int64,
+}
 
 #: Table 3 rows: item -> the confirmed best responses it counts (published order).
 RESPONSE_GROUPS: dict[str, tuple[str, ...]] = {
-    "CR": ("SCR", "CR"),            # sCR + CR
+    "CR": ("SCR", "CR"),  # sCR + CR
     "SCR": ("SCR",),
-    "PR": ("VGPR", "PR"),           # VGPR + PR
+    "PR": ("VGPR", "PR"),  # VGPR + PR
     "VGPR": ("VGPR",),
     "ORR": ("SCR", "CR", "VGPR", "PR"),
-    "VGPR_OR_BETTER": ("SCR", "CR", "VGPR"),   # the primary endpoint
+    "VGPR_OR_BETTER": ("SCR", "CR", "VGPR"),  # the primary endpoint
     "SD": ("SD",),
     "PD": ("PD",),
 }
@@ -60,8 +65,13 @@ LEVELS: dict[str, tuple[str, ...]] = {
 
 
 def _row(table: str, item: str, stat: str, value: Any, denominator: int | None) -> dict:
-    return {"table": table, "item": item, "stat": stat,
-            "value": None if value is None else float(value), "denominator": denominator}
+    return {
+        "table": table,
+        "item": item,
+        "stat": stat,
+        "value": None if value is None else float(value),
+        "denominator": denominator,
+    }
 
 
 def _frame(rows: list[dict]) -> pl.DataFrame:
@@ -111,8 +121,9 @@ def population_rows(adsl: pl.DataFrame) -> pl.DataFrame:
     [('FAS', 2.0), ('SAF', 2.0), ('RE', 1.0)]
     """
     sets = {"FAS": "FASFL", "SAF": "SAFFL", "RE": "RSEVFL"}
-    return _frame([_row("POP", item, "n", _flagged(adsl, flag).height, adsl.height)
-                   for item, flag in sets.items()])
+    return _frame(
+        [_row("POP", item, "n", _flagged(adsl, flag).height, adsl.height) for item, flag in sets.items()]
+    )
 
 
 def response_rows(adsl: pl.DataFrame, adrs: pl.DataFrame, alpha: float = 0.05) -> pl.DataFrame:
@@ -150,10 +161,12 @@ def response_rows(adsl: pl.DataFrame, adrs: pl.DataFrame, alpha: float = 0.05) -
     for item, levels in RESPONSE_GROUPS.items():
         n = bor.filter(pl.col("BOR").is_in(levels)).height
         lo, hi = clopper_pearson(n, total, alpha) if total else (None, None)
-        rows += [_row("T3", item, "n", n, total),
-                 _row("T3", item, "pct", 100.0 * n / total if total else None, total),
-                 _row("T3", item, "ci_lo", None if lo is None else 100.0 * lo, total),
-                 _row("T3", item, "ci_hi", None if hi is None else 100.0 * hi, total)]
+        rows += [
+            _row("T3", item, "n", n, total),
+            _row("T3", item, "pct", 100.0 * n / total if total else None, total),
+            _row("T3", item, "ci_lo", None if lo is None else 100.0 * lo, total),
+            _row("T3", item, "ci_hi", None if hi is None else 100.0 * hi, total),
+        ]
     return _frame(rows)
 
 
@@ -170,9 +183,16 @@ def orr_by_cytogenetic_risk(adsl: pl.DataFrame, adrs: pl.DataFrame) -> pl.DataFr
     for risk in ("HIGH", "STANDARD"):
         group = bor.filter(pl.col("CYTORISK") == risk)
         n = group.filter(pl.col("BOR").is_in(RESPONSE_GROUPS["ORR"])).height
-        rows += [_row("EFF", f"ORR_CYTO={risk}", "n", n, group.height),
-                 _row("EFF", f"ORR_CYTO={risk}", "pct",
-                      100.0 * n / group.height if group.height else None, group.height)]
+        rows += [
+            _row("EFF", f"ORR_CYTO={risk}", "n", n, group.height),
+            _row(
+                "EFF",
+                f"ORR_CYTO={risk}",
+                "pct",
+                100.0 * n / group.height if group.height else None,
+                group.height,
+            ),
+        ]
     return _frame(rows)
 
 
@@ -198,23 +218,32 @@ def no_pd_at_last_assessment(adsl: pl.DataFrame, adrs: pl.DataFrame) -> pl.DataF
     ``PDCNF`` counts (docs/derivations.md#no-pd-at-last-assessment).
     """
     bor = best_responses(adsl, adrs)
-    last = (adrs.filter(pl.col("PARAMCD") == "OVRLRESP").group_by("USUBJID")
-            .agg(pl.col("ADT").max().alias("LAST_ADT")))
-    pd = (adrs.filter(pl.col("PARAMCD") == "PDCNF").group_by("USUBJID")
-          .agg(pl.col("ADT").min().alias("PD_ADT")))
-    status = (bor.join(last, on="USUBJID", how="left").join(pd, on="USUBJID", how="left")
-              .with_columns(HAS_PD=pl.col("PD_ADT").is_not_null()
-                            & (pl.col("LAST_ADT").is_null()
-                               | (pl.col("PD_ADT") <= pl.col("LAST_ADT")))))
+    last = (
+        adrs.filter(pl.col("PARAMCD") == "OVRLRESP")
+        .group_by("USUBJID")
+        .agg(pl.col("ADT").max().alias("LAST_ADT"))
+    )
+    pd = (
+        adrs.filter(pl.col("PARAMCD") == "PDCNF").group_by("USUBJID").agg(pl.col("ADT").min().alias("PD_ADT"))
+    )
+    status = (
+        bor.join(last, on="USUBJID", how="left")
+        .join(pd, on="USUBJID", how="left")
+        .with_columns(
+            HAS_PD=pl.col("PD_ADT").is_not_null()
+            & (pl.col("LAST_ADT").is_null() | (pl.col("PD_ADT") <= pl.col("LAST_ADT")))
+        )
+    )
     rows = []
     for level, responses in LEVELS.items():
         group = status.filter(pl.col("BOR").is_in(responses))
         n = group.filter(~pl.col("HAS_PD")).height
         item = f"NO_PD_AT_LAST_ASSESSMENT|{level}"
-        rows += [_row("EFF", item, "N", group.height, group.height),
-                 _row("EFF", item, "n", n, group.height),
-                 _row("EFF", item, "pct", 100.0 * n / group.height if group.height else None,
-                      group.height)]
+        rows += [
+            _row("EFF", item, "N", group.height, group.height),
+            _row("EFF", item, "n", n, group.height),
+            _row("EFF", item, "pct", 100.0 * n / group.height if group.height else None, group.height),
+        ]
     return _frame(rows)
 
 
@@ -271,20 +300,27 @@ def time_to_event_rows(adsl: pl.DataFrame, adrs: pl.DataFrame, adtte: pl.DataFra
     rows += _km_rows("PFS", pfs, ci)
     events = pfs.filter(pl.col("CNSR") == 0)
     deaths = events.join(adsl.select("USUBJID", "DTHDT"), on="USUBJID", how="left").filter(
-        pl.col("DTHDT").is_not_null() & (pl.col("DTHDT") == pl.col("ADT")))
+        pl.col("DTHDT").is_not_null() & (pl.col("DTHDT") == pl.col("ADT"))
+    )
     n_fas = fas.height
-    rows += [_row("EFF", "PFS", "events", events.height, n_fas),
-             _row("EFF", "PFS", "events_pct",
-                  100.0 * events.height / n_fas if n_fas else None, n_fas),
-             _row("EFF", "PFS", "deaths_among_events", deaths.height, events.height)]
+    rows += [
+        _row("EFF", "PFS", "events", events.height, n_fas),
+        _row("EFF", "PFS", "events_pct", 100.0 * events.height / n_fas if n_fas else None, n_fas),
+        _row("EFF", "PFS", "deaths_among_events", deaths.height, events.height),
+    ]
 
     os_ = _parameter(adtte, "OS", fas)
     os_event = 1 - os_["CNSR"].cast(pl.Int64).clip(0, 1)
-    follow = (median_followup(os_["AVAL"].cast(pl.Float64), os_event)
-              if os_.height else {"estimate": None})
-    rows.append(_row("EFF", "FOLLOW_UP", "median_months",
-                     None if follow["estimate"] is None else days_to_months(follow["estimate"]),
-                     os_.height))
+    follow = median_followup(os_["AVAL"].cast(pl.Float64), os_event) if os_.height else {"estimate": None}
+    rows.append(
+        _row(
+            "EFF",
+            "FOLLOW_UP",
+            "median_months",
+            None if follow["estimate"] is None else days_to_months(follow["estimate"]),
+            os_.height,
+        )
+    )
     rows += _km_rows("OS", os_, ("median_months",))
     rows.append(_row("EFF", "OS", "deaths", os_.filter(pl.col("CNSR") == 0).height, os_.height))
     return _frame(rows)
@@ -303,6 +339,11 @@ def efficacy_rows(adsl: pl.DataFrame, adrs: pl.DataFrame, adtte: pl.DataFrame) -
     polars.DataFrame
         ``table, item, stat, value, denominator``; NE values are null.
     """
-    eff = pl.concat([orr_by_cytogenetic_risk(adsl, adrs), no_pd_at_last_assessment(adsl, adrs),
-                     time_to_event_rows(adsl, adrs, adtte)])
+    eff = pl.concat(
+        [
+            orr_by_cytogenetic_risk(adsl, adrs),
+            no_pd_at_last_assessment(adsl, adrs),
+            time_to_event_rows(adsl, adrs, adtte),
+        ]
+    )
     return pl.concat([population_rows(adsl), response_rows(adsl, adrs), eff])

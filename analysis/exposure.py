@@ -28,8 +28,13 @@ DRUGS = ("IXAZOMIB", "LENALIDOMIDE", "DEXAMETHASONE")
 #: Statistics of every Table 2 row.
 STATS = ("mean", "sd", "median", "min", "max")
 
-SUMMARY_SCHEMA = {"table": pl.String, "item": pl.String, "stat": pl.String,
-                  "value": pl.Float64, "denominator": pl.Int64}
+SUMMARY_SCHEMA = {
+    "table": pl.String,
+    "item": pl.String,
+    "stat": pl.String,
+    "value": pl.Float64,
+    "denominator": pl.Int64,
+}
 
 
 def describe(values: pl.Series) -> dict[str, float | None]:
@@ -109,12 +114,22 @@ def exposure_rows(adex: pl.DataFrame, adsl: pl.DataFrame | None = None) -> pl.Da
         safety = adsl.filter(pl.col("SAFFL") == "Y").select("USUBJID")
         adex = adex.join(safety, on="USUBJID", how="semi")
     items = [("CYCLES", adex.filter(pl.col("PARAMCD") == "CYCLES"))]
-    items += [(f"RDI_{drug}", adex.filter((pl.col("PARAMCD") == "RDI") & (pl.col("EXTRT") == drug)))
-              for drug in DRUGS]
+    items += [
+        (f"RDI_{drug}", adex.filter((pl.col("PARAMCD") == "RDI") & (pl.col("EXTRT") == drug)))
+        for drug in DRUGS
+    ]
     rows = []
     for item, frame in items:
         values = frame.get_column("AVAL")
         stats = describe(values)
-        rows += [{"table": "T2", "item": item, "stat": stat, "value": stats[stat],
-                  "denominator": values.drop_nulls().len()} for stat in STATS]
+        rows += [
+            {
+                "table": "T2",
+                "item": item,
+                "stat": stat,
+                "value": stats[stat],
+                "denominator": values.drop_nulls().len(),
+            }
+            for stat in STATS
+        ]
     return pl.DataFrame(rows, schema=SUMMARY_SCHEMA)

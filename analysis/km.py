@@ -125,9 +125,7 @@ def greenwood_var_sum(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
     return np.cumsum(term)
 
 
-def loglog_band(
-    surv: np.ndarray, var_sum: np.ndarray, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
+def loglog_band(surv: np.ndarray, var_sum: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise confidence band for S(t) on the log-log scale.
 
     ``exp(-exp(log(-log S) -/+ z * se))`` with ``se = sqrt(var_sum) / |log S|``
@@ -473,7 +471,13 @@ def km_curve(time: Any, event: Any, alpha: float = 0.05) -> pl.DataFrame:
     at_one = pl.col("surv") >= 1.0
     start = pl.DataFrame(
         {"time": [0.0], "surv": [1.0], "lower": [1.0], "upper": [1.0], "n_censor": [0]},
-        schema={"time": pl.Float64, "surv": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "n_censor": pl.Int64},
+        schema={
+            "time": pl.Float64,
+            "surv": pl.Float64,
+            "lower": pl.Float64,
+            "upper": pl.Float64,
+            "n_censor": pl.Int64,
+        },
     )
     steps = table.select(
         "time",

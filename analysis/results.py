@@ -40,20 +40,42 @@ KEYS = ["TABLE_ID", "ITEM", "STAT"]
 
 #: Columns of ``results.analysis_results``, in order.
 RESULT_COLUMNS = [
-    "TABLE_ID", "ITEM", "STAT", "VALUE", "VALUE_TEXT", "DECIMALS",
-    "POPULATION", "DENOMINATOR", "DATA_CUTOFF",
+    "TABLE_ID",
+    "ITEM",
+    "STAT",
+    "VALUE",
+    "VALUE_TEXT",
+    "DECIMALS",
+    "POPULATION",
+    "DENOMINATOR",
+    "DATA_CUTOFF",
 ]
 
 #: Columns of ``results.published_comparison``, in order.
 COMPARISON_COLUMNS = [
-    "TABLE_ID", "ITEM", "STAT", "PUBLISHED", "DECIMALS", "WAREHOUSE_VALUE",
-    "WAREHOUSE_TEXT", "MATCH", "NOTE", "EXPLANATION",
+    "TABLE_ID",
+    "ITEM",
+    "STAT",
+    "PUBLISHED",
+    "DECIMALS",
+    "WAREHOUSE_VALUE",
+    "WAREHOUSE_TEXT",
+    "MATCH",
+    "NOTE",
+    "EXPLANATION",
 ]
 
 #: Columns of ``results.km_curves`` and ``results.km_at_risk``.
 KM_CURVE_COLUMNS = [
-    "PARAMCD", "TIME", "TIME_MONTHS", "SURV", "LOWER", "UPPER",
-    "N_RISK", "N_EVENT", "N_CENSOR",
+    "PARAMCD",
+    "TIME",
+    "TIME_MONTHS",
+    "SURV",
+    "LOWER",
+    "UPPER",
+    "N_RISK",
+    "N_EVENT",
+    "N_CENSOR",
 ]
 KM_AT_RISK_COLUMNS = ["PARAMCD", "TIME_MONTHS", "N_RISK"]
 
@@ -62,8 +84,14 @@ KM_PARAMCDS = ("PFS", "OS", "TTP", "DOR")
 
 #: Analysis set of each table of the paper (its captions); EFF and POP vary by item.
 TABLE_POPULATION = {
-    "T1": "FAS", "T2": "SAF", "T3": "RE", "T4": "SAF", "T5": "SAF",
-    "T6": "SAF", "T7": "SAF", "SAFETY_TEXT": "SAF",
+    "T1": "FAS",
+    "T2": "SAF",
+    "T3": "RE",
+    "T4": "SAF",
+    "T5": "SAF",
+    "T6": "SAF",
+    "T7": "SAF",
+    "SAFETY_TEXT": "SAF",
 }
 
 #: EFF items analysed in the FAS (time to event from TRTSDT); other EFF items
@@ -74,8 +102,12 @@ FAS_ENDPOINTS = frozenset({"PFS", "TTP", "OS", "FOLLOW_UP"})
 ONE_DECIMAL_STATS = frozenset({"mean", "sd", "median", "q1", "q3"})
 
 _SUMMARY_SCHEMA = {
-    "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
-    "VALUE": pl.Float64, "DENOMINATOR": pl.Int64, "POPULATION": pl.String,
+    "TABLE_ID": pl.String,
+    "ITEM": pl.String,
+    "STAT": pl.String,
+    "VALUE": pl.Float64,
+    "DENOMINATOR": pl.Int64,
+    "POPULATION": pl.String,
 }
 
 
@@ -170,9 +202,9 @@ def default_decimals(table_id: str, stat: str, published: pl.DataFrame | None = 
         means, SDs, medians and quartiles one decimal; counts none.
     """
     if published is not None and published.height:
-        used = published.filter(
-            (pl.col("TABLE_ID") == table_id) & (pl.col("STAT") == stat)
-        )["DECIMALS"].unique()
+        used = published.filter((pl.col("TABLE_ID") == table_id) & (pl.col("STAT") == stat))[
+            "DECIMALS"
+        ].unique()
         if used.len() == 1:
             return int(used[0])
     if stat == "pct":
@@ -255,8 +287,12 @@ def safety_summaries(adsl: pl.DataFrame, adae: pl.DataFrame, groupings: pl.DataF
 
 
 def table_summaries(
-    adsl: pl.DataFrame, adrs: pl.DataFrame, adtte: pl.DataFrame, adae: pl.DataFrame,
-    adex: pl.DataFrame, groupings: pl.DataFrame,
+    adsl: pl.DataFrame,
+    adrs: pl.DataFrame,
+    adtte: pl.DataFrame,
+    adae: pl.DataFrame,
+    adex: pl.DataFrame,
+    groupings: pl.DataFrame,
 ) -> list[pl.DataFrame]:
     """Every table summary of the paper, computed from the ADaM datasets.
 
@@ -358,8 +394,7 @@ def build_analysis_results(
     pub = upper_columns(published).select(KEYS + ["DECIMALS"])
     rows = stacked.join(pub, on=KEYS, how="left").rows(named=True)
     decimals = [
-        int(r["DECIMALS"]) if r["DECIMALS"] is not None
-        else default_decimals(r["TABLE_ID"], r["STAT"], pub)
+        int(r["DECIMALS"]) if r["DECIMALS"] is not None else default_decimals(r["TABLE_ID"], r["STAT"], pub)
         for r in rows
     ]
     return pl.DataFrame(
@@ -375,9 +410,15 @@ def build_analysis_results(
             "DATA_CUTOFF": [cutoff] * len(rows),
         },
         schema={
-            "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String, "VALUE": pl.Float64,
-            "VALUE_TEXT": pl.String, "DECIMALS": pl.Int32, "POPULATION": pl.String,
-            "DENOMINATOR": pl.Int64, "DATA_CUTOFF": pl.Date,
+            "TABLE_ID": pl.String,
+            "ITEM": pl.String,
+            "STAT": pl.String,
+            "VALUE": pl.Float64,
+            "VALUE_TEXT": pl.String,
+            "DECIMALS": pl.Int32,
+            "POPULATION": pl.String,
+            "DENOMINATOR": pl.Int64,
+            "DATA_CUTOFF": pl.Date,
         },
     )
 
@@ -449,9 +490,16 @@ def compare_with_published(
             "EXPLANATION": [r["EXPLANATION"] for r in rows],
         },
         schema={
-            "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String, "PUBLISHED": pl.String,
-            "DECIMALS": pl.Int32, "WAREHOUSE_VALUE": pl.Float64, "WAREHOUSE_TEXT": pl.String,
-            "MATCH": pl.Boolean, "NOTE": pl.String, "EXPLANATION": pl.String,
+            "TABLE_ID": pl.String,
+            "ITEM": pl.String,
+            "STAT": pl.String,
+            "PUBLISHED": pl.String,
+            "DECIMALS": pl.Int32,
+            "WAREHOUSE_VALUE": pl.Float64,
+            "WAREHOUSE_TEXT": pl.String,
+            "MATCH": pl.Boolean,
+            "NOTE": pl.String,
+            "EXPLANATION": pl.String,
         },
     )
 
@@ -464,8 +512,9 @@ def _tte_in_fas(adtte: pl.DataFrame, adsl: pl.DataFrame, paramcd: str) -> pl.Dat
         upper_columns(adtte)
         .filter(pl.col("PARAMCD") == paramcd)
         .join(fas, on="USUBJID", how="semi")
-        .select("USUBJID", pl.col("AVAL").cast(pl.Float64),
-                (pl.col("CNSR") == 0).cast(pl.Int64).alias("EVENT"))
+        .select(
+            "USUBJID", pl.col("AVAL").cast(pl.Float64), (pl.col("CNSR") == 0).cast(pl.Int64).alias("EVENT")
+        )
     )
 
 
@@ -491,30 +540,42 @@ def km_curve_frame(time: Sequence[float], event: Sequence[int], paramcd: str) ->
         ``TIME_MONTHS`` = days / 30.4375. Empty (typed) when there are no subjects.
     """
     schema = {
-        "PARAMCD": pl.String, "TIME": pl.Float64, "TIME_MONTHS": pl.Float64, "SURV": pl.Float64,
-        "LOWER": pl.Float64, "UPPER": pl.Float64, "N_RISK": pl.Int64, "N_EVENT": pl.Int64,
+        "PARAMCD": pl.String,
+        "TIME": pl.Float64,
+        "TIME_MONTHS": pl.Float64,
+        "SURV": pl.Float64,
+        "LOWER": pl.Float64,
+        "UPPER": pl.Float64,
+        "N_RISK": pl.Int64,
+        "N_EVENT": pl.Int64,
         "N_CENSOR": pl.Int64,
     }
     if len(time) == 0:
         return pl.DataFrame(schema=schema)
     curve = km_curve(time, event)
     counts = km_table(time, event).select("time", "n_risk", "n_event")
-    start = pl.DataFrame({"time": [0.0], "n_risk": [len(time)], "n_event": [0]},
-                         schema={"time": pl.Float64, "n_risk": pl.Int64, "n_event": pl.Int64})
+    start = pl.DataFrame(
+        {"time": [0.0], "n_risk": [len(time)], "n_event": [0]},
+        schema={"time": pl.Float64, "n_risk": pl.Int64, "n_event": pl.Int64},
+    )
     counts = pl.concat([start, counts])
     if curve.height != counts.height:
         raise ValueError("an observation at time 0 cannot be drawn after the time-0 start row")
-    return pl.concat([curve, counts.drop("time")], how="horizontal").select(
-        pl.lit(paramcd).alias("PARAMCD"),
-        pl.col("time").alias("TIME"),
-        (pl.col("time") / DAYS_PER_MONTH).alias("TIME_MONTHS"),
-        pl.col("surv").alias("SURV"),
-        pl.col("lower").alias("LOWER"),
-        pl.col("upper").alias("UPPER"),
-        pl.col("n_risk").alias("N_RISK"),
-        pl.col("n_event").alias("N_EVENT"),
-        pl.col("n_censor").alias("N_CENSOR"),
-    ).cast(schema)
+    return (
+        pl.concat([curve, counts.drop("time")], how="horizontal")
+        .select(
+            pl.lit(paramcd).alias("PARAMCD"),
+            pl.col("time").alias("TIME"),
+            (pl.col("time") / DAYS_PER_MONTH).alias("TIME_MONTHS"),
+            pl.col("surv").alias("SURV"),
+            pl.col("lower").alias("LOWER"),
+            pl.col("upper").alias("UPPER"),
+            pl.col("n_risk").alias("N_RISK"),
+            pl.col("n_event").alias("N_EVENT"),
+            pl.col("n_censor").alias("N_CENSOR"),
+        )
+        .cast(schema)
+    )
 
 
 def km_curves(adtte: pl.DataFrame, adsl: pl.DataFrame, paramcds: Sequence[str] = KM_PARAMCDS) -> pl.DataFrame:
@@ -568,7 +629,9 @@ def at_risk_times(max_days: float, step_months: float = 3.0) -> np.ndarray:
 
 
 def km_at_risk(
-    adtte: pl.DataFrame, adsl: pl.DataFrame, paramcds: Sequence[str] = KM_PARAMCDS,
+    adtte: pl.DataFrame,
+    adsl: pl.DataFrame,
+    paramcds: Sequence[str] = KM_PARAMCDS,
     step_months: float = 3.0,
 ) -> pl.DataFrame:
     """``results.km_at_risk``: numbers at risk at 0, 3, 6, ... months per parameter.
@@ -593,9 +656,14 @@ def km_at_risk(
     for paramcd in paramcds:
         days = _tte_in_fas(adtte, adsl, paramcd)["AVAL"].to_numpy()
         ticks = at_risk_times(float(days.max()), step_months) if days.size else np.array([])
-        frames.append(pl.DataFrame(
-            {"PARAMCD": [paramcd] * ticks.size, "TIME_MONTHS": ticks,
-             "N_RISK": numbers_at_risk(days, ticks * DAYS_PER_MONTH) if ticks.size else []},
-            schema={"PARAMCD": pl.String, "TIME_MONTHS": pl.Float64, "N_RISK": pl.Int64},
-        ))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "PARAMCD": [paramcd] * ticks.size,
+                    "TIME_MONTHS": ticks,
+                    "N_RISK": numbers_at_risk(days, ticks * DAYS_PER_MONTH) if ticks.size else [],
+                },
+                schema={"PARAMCD": pl.String, "TIME_MONTHS": pl.Float64, "N_RISK": pl.Int64},
+            )
+        )
     return pl.concat(frames)

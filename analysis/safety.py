@@ -67,8 +67,14 @@ NEW_PRIMARY_MALIGNANCY_GROUP = "New primary malignancy"
 
 #: Table 7 statistics, in the paper's column order.
 T7_STATS = (
-    "any", "related", "grade3plus", "related_grade3plus",
-    "drug_withdrawn", "dose_reduced", "drug_interrupted", "next_cycle_delayed",
+    "any",
+    "related",
+    "grade3plus",
+    "related_grade3plus",
+    "drug_withdrawn",
+    "dose_reduced",
+    "drug_interrupted",
+    "next_cycle_delayed",
 )
 
 #: Table 4 rows and the record condition (a column of :func:`teae_conditions`) each counts.
@@ -190,8 +196,10 @@ def _by_term(adae: pl.DataFrame, condition: str) -> pl.DataFrame:
     Ties are ordered by term name, as in a frequency table.
     """
     counts = count_subjects(teae_conditions(adae), [condition], by=["AEDECOD"])
-    return counts.rename({condition: "n"}).filter(pl.col("n") > 0).sort(
-        ["n", "AEDECOD"], descending=[True, False]
+    return (
+        counts.rename({condition: "n"})
+        .filter(pl.col("n") > 0)
+        .sort(["n", "AEDECOD"], descending=[True, False])
     )
 
 
@@ -295,7 +303,9 @@ def clinical_importance_table(
     counts = counts.with_columns(pl.col(list(T7_STATS)).fill_null(0))
     if not include_empty_groups:
         counts = counts.filter(pl.col("any") > 0)
-    long = counts.unpivot(index=["AEGRP", "GRPORDER"], on=list(T7_STATS), variable_name="stat", value_name="n")
+    long = counts.unpivot(
+        index=["AEGRP", "GRPORDER"], on=list(T7_STATS), variable_name="stat", value_name="n"
+    )
     stat_order = pl.DataFrame({"stat": list(T7_STATS)}).with_row_index("_stat")
     long = long.join(stat_order, on="stat").sort("GRPORDER", "AEGRP", "_stat")
     return long.select(
@@ -346,7 +356,9 @@ def safety_text_figures(adae: pl.DataFrame, adsl: pl.DataFrame, n_saf: int) -> p
         _text_terms(adae, "related", "RELATED", n_saf, pct >= RELATED_TEXT_MIN_PCT),
         _text_terms(adae, "related_grade3plus", "RELATED_GRADE3PLUS", n_saf, pct >= RELATED_G3_TEXT_MIN_PCT),
         _text_terms(adae, "serious", "SERIOUS", n_saf, pl.col("n") >= SERIOUS_TEXT_MIN_SUBJECTS),
-        _text_terms(adae, "related_serious", "RELATED_SERIOUS", n_saf, pl.col("n") >= SERIOUS_TEXT_MIN_SUBJECTS),
+        _text_terms(
+            adae, "related_serious", "RELATED_SERIOUS", n_saf, pl.col("n") >= SERIOUS_TEXT_MIN_SUBJECTS
+        ),
         _most_common_term(adae, "drug_withdrawn", "LEADING_TO_DRUG_DISCONTINUATION", n_saf),
         _most_common_term(adae, "dose_reduced", "LEADING_TO_DOSE_REDUCTION", n_saf),
         _rows("SAFETY_TEXT", ["DEATHS"], "n", [adsl.filter(pl.col("DTHFL") == "Y").height], n_saf),
@@ -354,7 +366,9 @@ def safety_text_figures(adae: pl.DataFrame, adsl: pl.DataFrame, n_saf: int) -> p
     return pl.concat(parts)
 
 
-def safety_results(adae: pl.DataFrame, groupings: pl.DataFrame, adsl: pl.DataFrame, n_saf: int) -> pl.DataFrame:
+def safety_results(
+    adae: pl.DataFrame, groupings: pl.DataFrame, adsl: pl.DataFrame, n_saf: int
+) -> pl.DataFrame:
     """All safety figures of the paper: Tables 4, 5, 6, 7 and the safety text.
 
     Parameters
@@ -373,10 +387,12 @@ def safety_results(adae: pl.DataFrame, groupings: pl.DataFrame, adsl: pl.DataFra
     polars.DataFrame
         ``table, item, stat, value, denominator`` for every figure.
     """
-    return pl.concat([
-        overall_summary(adae, adsl, n_saf),
-        common_teae_table(adae, n_saf),
-        grade3_table(adae, n_saf),
-        clinical_importance_table(adae, groupings, n_saf),
-        safety_text_figures(adae, adsl, n_saf),
-    ])
+    return pl.concat(
+        [
+            overall_summary(adae, adsl, n_saf),
+            common_teae_table(adae, n_saf),
+            grade3_table(adae, n_saf),
+            clinical_importance_table(adae, groupings, n_saf),
+            safety_text_figures(adae, adsl, n_saf),
+        ]
+    )

@@ -42,10 +42,10 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
-from collections.abc import Sequence
 
 import duckdb
 import polars as pl
@@ -54,7 +54,7 @@ import streamlit as st
 import warehouse_file
 from expectations.gx_location import data_docs_index
 
-REPO = Path(__file__).resolve().parents[1]   # app/data.py -> the repository root
+REPO = Path(__file__).resolve().parents[1]  # app/data.py -> the repository root
 DB_ENV = "CTWH_DB"
 DEFAULT_DB = "build/warehouse.duckdb"
 
@@ -136,7 +136,7 @@ class BuildKey(NamedTuple):
     size: int
     wal_mtime_ns: int = 0
     wal_size: int = -1
-    inode: int = 0          # a publication renames a new file over the path
+    inode: int = 0  # a publication renames a new file over the path
 
 
 def db_path() -> Path:
@@ -371,7 +371,9 @@ def published_comparison() -> pl.DataFrame:
 def published_order() -> pl.DataFrame:
     """Keys of ``ref.published_results`` in the paper's order (``ORD``), empty when absent."""
     if not warehouse_status().has("ref.published_results"):
-        return pl.DataFrame(schema={"ORD": pl.Int64, "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String})
+        return pl.DataFrame(
+            schema={"ORD": pl.Int64, "TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String}
+        )
     return query(
         'select rowid as ORD, "table" as TABLE_ID, item as ITEM, stat as STAT '
         "from ref.published_results order by rowid"
@@ -381,9 +383,7 @@ def published_order() -> pl.DataFrame:
 # --------------------------------------------------------------------------- ADaM frames
 def subjects() -> pl.DataFrame:
     """``adam.adsl`` columns the filters and populations need."""
-    return query(
-        "select USUBJID, SITEID, CYTORISK, FASFL, SAFFL, RSEVFL from adam.adsl order by USUBJID"
-    )
+    return query("select USUBJID, SITEID, CYTORISK, FASFL, SAFFL, RSEVFL from adam.adsl order by USUBJID")
 
 
 def subject_filter_values() -> pl.DataFrame:
@@ -394,9 +394,7 @@ def subject_filter_values() -> pl.DataFrame:
 
 def best_overall_response() -> pl.DataFrame:
     """``adam.adrs`` BOR rows (one per response-evaluable subject)."""
-    return query(
-        "select USUBJID, AVALC, ADT from adam.adrs where PARAMCD = 'BOR' order by USUBJID"
-    )
+    return query("select USUBJID, AVALC, ADT from adam.adrs where PARAMCD = 'BOR' order by USUBJID")
 
 
 def time_to_event(paramcds: Sequence[str]) -> pl.DataFrame:
@@ -485,13 +483,17 @@ def tte_event_subjects(paramcd: str) -> pl.DataFrame:
 
 def tte_event_trace(paramcd: str, with_death_records: bool) -> pl.DataFrame:
     """The ADTTE event rows, the ADRS chain they point at, and death records (``dd``)."""
-    death = """
+    death = (
+        """
         union all
         select d.USUBJID, 1, 'dd (current)', null, null, d.DTHDT, d.DTHCAUS, 'DD', 'DTHDAT', null,
                d.SOURCE_FILE, d.SOURCE_ROW
         from intermediate.int_dd__current as d
         inner join start_ as s on s.USUBJID = d.USUBJID and s.SRCDOM = 'ADSL' and s.SRCVAR = 'DTHDT'
-    """ if with_death_records else ""
+    """
+        if with_death_records
+        else ""
+    )
     sql = f"""
     with recursive start_ as (
         select t.USUBJID, t.PARAMCD, t.ADT, t.EVNTDESC, t.SRCDOM, t.SRCVAR, t.SRCSEQ
@@ -550,8 +552,15 @@ def source_records(files: Sequence[str], rows: Sequence[int]) -> pl.DataFrame:
         ``FORM, SOURCE_FILE, SOURCE_ROW, RECID, RECVER, MODDTC, RECORD_JSON`` (all the
         record's columns), ordered by file and row.
     """
-    schema = {"FORM": pl.String, "SOURCE_FILE": pl.String, "SOURCE_ROW": pl.Int64, "RECID": pl.String,
-              "RECVER": pl.String, "MODDTC": pl.String, "RECORD_JSON": pl.String}
+    schema = {
+        "FORM": pl.String,
+        "SOURCE_FILE": pl.String,
+        "SOURCE_ROW": pl.Int64,
+        "RECID": pl.String,
+        "RECVER": pl.String,
+        "MODDTC": pl.String,
+        "RECORD_JSON": pl.String,
+    }
     by_form: dict[str, tuple[list[str], list[int]]] = {}
     for file, row in zip(files, rows):
         form = Path(file).stem.lower()
@@ -564,15 +573,17 @@ def source_records(files: Sequence[str], rows: Sequence[int]) -> pl.DataFrame:
         table = f"int_{form}__current"
         if table not in current:
             continue
-        frames.append(query(
-            f"with wanted as (select unnest(?::VARCHAR[]) as F, unnest(?::INTEGER[]) as R) "
-            f"select ? as FORM, t.SOURCE_FILE, cast(t.SOURCE_ROW as bigint) as SOURCE_ROW, "
-            f"cast(t.RECID as varchar) as RECID, cast(t.RECVER as varchar) as RECVER, "
-            f"cast(t.MODDTC as varchar) as MODDTC, cast(to_json(t) as varchar) as RECORD_JSON "
-            f"from intermediate.{_quote_ident(table)} as t "
-            f"inner join wanted as w on t.SOURCE_FILE = w.F and t.SOURCE_ROW = w.R",
-            [form_files, form_rows, form],
-        ).cast(schema))
+        frames.append(
+            query(
+                f"with wanted as (select unnest(?::VARCHAR[]) as F, unnest(?::INTEGER[]) as R) "
+                f"select ? as FORM, t.SOURCE_FILE, cast(t.SOURCE_ROW as bigint) as SOURCE_ROW, "
+                f"cast(t.RECID as varchar) as RECID, cast(t.RECVER as varchar) as RECVER, "
+                f"cast(t.MODDTC as varchar) as MODDTC, cast(to_json(t) as varchar) as RECORD_JSON "
+                f"from intermediate.{_quote_ident(table)} as t "
+                f"inner join wanted as w on t.SOURCE_FILE = w.F and t.SOURCE_ROW = w.R",
+                [form_files, form_rows, form],
+            ).cast(schema)
+        )
     return pl.concat(frames).unique(["SOURCE_FILE", "SOURCE_ROW"]).sort("SOURCE_FILE", "SOURCE_ROW")
 
 
@@ -668,17 +679,25 @@ def latest_build() -> dict | None:
         return None
     try:
         frame = _cached_work_read(
-            key, "select BUILD_ID, STARTED_AT, FINISHED_AT, PUBLISHED, REASON "
-                 "from validation.build_attempts order by STARTED_AT desc, BUILD_ID limit 1")
+            key,
+            "select BUILD_ID, STARTED_AT, FINISHED_AT, PUBLISHED, REASON "
+            "from validation.build_attempts order by STARTED_AT desc, BUILD_ID limit 1",
+        )
     except duckdb.CatalogException:
         return None
     return frame.row(0, named=True) if frame.height else None
 
 
-_STATUS_SCHEMA = {"PUBLISHED_BUILD_ID": pl.String, "PUBLISHED_AT": pl.Datetime("us", "UTC"),
-                  "DATA_CUTOFF": pl.String, "LATEST_BUILD_ID": pl.String,
-                  "LATEST_BUILD_AT": pl.Datetime("us", "UTC"), "BUILD_RUNNING": pl.Boolean,
-                  "STALE": pl.Boolean, "REASON": pl.String}
+_STATUS_SCHEMA = {
+    "PUBLISHED_BUILD_ID": pl.String,
+    "PUBLISHED_AT": pl.Datetime("us", "UTC"),
+    "DATA_CUTOFF": pl.String,
+    "LATEST_BUILD_ID": pl.String,
+    "LATEST_BUILD_AT": pl.Datetime("us", "UTC"),
+    "BUILD_RUNNING": pl.Boolean,
+    "STALE": pl.Boolean,
+    "REASON": pl.String,
+}
 
 
 def publication_status() -> pl.DataFrame:
@@ -704,14 +723,23 @@ def publication_status() -> pl.DataFrame:
     if stale:
         reason = latest["REASON"] or (
             f"the published file holds build {on_show['BUILD_ID']}, not the latest build "
-            f"{latest['BUILD_ID']}, which was published")
-    return pl.DataFrame([{
-        "PUBLISHED_BUILD_ID": on_show["BUILD_ID"], "PUBLISHED_AT": on_show["PUBLISHED_AT"],
-        "DATA_CUTOFF": on_show["DATA_CUTOFF"],
-        "LATEST_BUILD_ID": latest["BUILD_ID"] if latest else None,
-        "LATEST_BUILD_AT": latest["STARTED_AT"] if latest else None,
-        "BUILD_RUNNING": running, "STALE": stale, "REASON": reason,
-    }], schema=_STATUS_SCHEMA)
+            f"{latest['BUILD_ID']}, which was published"
+        )
+    return pl.DataFrame(
+        [
+            {
+                "PUBLISHED_BUILD_ID": on_show["BUILD_ID"],
+                "PUBLISHED_AT": on_show["PUBLISHED_AT"],
+                "DATA_CUTOFF": on_show["DATA_CUTOFF"],
+                "LATEST_BUILD_ID": latest["BUILD_ID"] if latest else None,
+                "LATEST_BUILD_AT": latest["STARTED_AT"] if latest else None,
+                "BUILD_RUNNING": running,
+                "STALE": stale,
+                "REASON": reason,
+            }
+        ],
+        schema=_STATUS_SCHEMA,
+    )
 
 
 def rows_per_site(schema: str, table: str) -> pl.DataFrame:

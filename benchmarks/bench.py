@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -49,20 +49,22 @@ class BenchError(RuntimeError):
 class ProcResult:
     wall_s: float
     exit_code: int
-    maxrss_kib: int          # ru_maxrss of the child (includes its waited-for descendants)
+    maxrss_kib: int  # ru_maxrss of the child (includes its waited-for descendants)
     timed_out: bool = False
 
 
-def run_measured(cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path,
-                 timeout_s: float) -> ProcResult:
+def run_measured(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout_s: float
+) -> ProcResult:
     """Run ``cmd`` (own process group), stdout+stderr to ``log``; wall time and peak RSS
     from ``os.wait4``. On timeout or Ctrl-C only this process group is killed."""
     log.parent.mkdir(parents=True, exist_ok=True)
     timed_out = threading.Event()
     with log.open("w") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
         def on_timeout() -> None:
             timed_out.set()
@@ -128,8 +130,11 @@ def ensure_delivery(name: str, args: list[str], work: Path, reuse: bool = True) 
 
 def find_existing(extracts_dir: Path, subjects: int | None) -> Path:
     """A pre-rendered delivery in ``extracts_dir``: s<N> or s<N/1000>k, or demo."""
-    names = ["demo"] if subjects is None else [f"s{subjects}"] + (
-        [f"s{subjects // 1000}k"] if subjects % 1000 == 0 else [])
+    names = (
+        ["demo"]
+        if subjects is None
+        else [f"s{subjects}"] + ([f"s{subjects // 1000}k"] if subjects % 1000 == 0 else [])
+    )
     for name in names:
         if (extracts_dir / name).is_dir():
             return extracts_dir / name
@@ -137,15 +142,25 @@ def find_existing(extracts_dir: Path, subjects: int | None) -> Path:
 
 
 def site_folder_names(root: Path) -> set[str]:
-    return {site.name for transfer in root.iterdir() if transfer.is_dir()
-            for site in transfer.iterdir() if site.is_dir()}
+    return {
+        site.name
+        for transfer in root.iterdir()
+        if transfer.is_dir()
+        for site in transfer.iterdir()
+        if site.is_dir()
+    }
 
 
 # --------------------------------------------------------------------------- floor
 def measure_floor(root: Path, run_dir: Path, timeout_s: float) -> tuple[ProcResult, dict]:
     log = run_dir / "floor.log"
-    result = run_measured([sys.executable, str(HERE / "bench_floor.py"), "--root", str(root)],
-                          cwd=REPO, env=dict(os.environ), log=log, timeout_s=timeout_s)
+    result = run_measured(
+        [sys.executable, str(HERE / "bench_floor.py"), "--root", str(root)],
+        cwd=REPO,
+        env=dict(os.environ),
+        log=log,
+        timeout_s=timeout_s,
+    )
     lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
     counts = json.loads(lines[-1]) if lines else {}
     if result.exit_code != 0 or "error" in counts:
@@ -164,10 +179,14 @@ def fresh_db(path: Path) -> None:
 
 
 def dbt_env(*, root: Path | None, db: Path, run_dir: Path, profiles_dir: Path) -> dict[str, str]:
-    env = dict(os.environ,
-               CTWH_DB=str(db), DBT_PROFILES_DIR=str(profiles_dir),
-               DBT_TARGET_PATH=str(run_dir / "target"), DBT_LOG_PATH=str(run_dir / "logs"),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = dict(
+        os.environ,
+        CTWH_DB=str(db),
+        DBT_PROFILES_DIR=str(profiles_dir),
+        DBT_TARGET_PATH=str(run_dir / "target"),
+        DBT_LOG_PATH=str(run_dir / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
     if root is not None:
         env["CTWH_EXTRACT_ROOT"] = str(root)
     return env
@@ -180,8 +199,17 @@ class BuildResult:
     paths: dict[str, str]
 
 
-def run_build(*, project: Path, env: dict[str, str], db: Path, run_dir: Path, vars_text: str | None,
-              timeout_s: float, log_name: str = "dbt_build.log", fresh_target: bool = True) -> BuildResult:
+def run_build(
+    *,
+    project: Path,
+    env: dict[str, str],
+    db: Path,
+    run_dir: Path,
+    vars_text: str | None,
+    timeout_s: float,
+    log_name: str = "dbt_build.log",
+    fresh_target: bool = True,
+) -> BuildResult:
     """One `dbt build` of ``project`` on a fresh DuckDB file (``fresh_target``: no saved
     manifest, i.e. a full parse; otherwise dbt may parse partially)."""
     fresh_db(db)
@@ -191,8 +219,9 @@ def run_build(*, project: Path, env: dict[str, str], db: Path, run_dir: Path, va
     (target / "run_results.json").unlink(missing_ok=True)
     cmd = [str(dbt_executable()), "build"] + (["--vars", vars_text] if vars_text else [])
     proc = run_measured(cmd, cwd=project, env=env, log=run_dir / log_name, timeout_s=timeout_s)
-    return BuildResult(proc, _read_json(target / "run_results.json"),
-                       R.model_paths(_read_json(target / "manifest.json")))
+    return BuildResult(
+        proc, _read_json(target / "run_results.json"), R.model_paths(_read_json(target / "manifest.json"))
+    )
 
 
 def _read_json(path: Path) -> dict:
@@ -228,7 +257,9 @@ def record_build(m: R.Measurement, build: BuildResult, run_dir: Path, log_name: 
     elapsed = build.run_results.get("elapsed_time")
     m.dbt_elapsed_s = None if elapsed is None else float(elapsed)
     m.overhead_s = R.overhead_s(m.build_s, m.dbt_elapsed_s)
-    m.node_time_s = sum(R.stage_seconds(build.run_results, build.paths).values()) if build.run_results else None
+    m.node_time_s = (
+        sum(R.stage_seconds(build.run_results, build.paths).values()) if build.run_results else None
+    )
     m.failed = R.failed_nodes(build.run_results)
     if build.proc.timed_out:
         m.note = _join(m.note, "build timed out (killed)")
@@ -260,8 +291,11 @@ def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"\n== {label}: {subjects:,} subjects", flush=True)
     try:
-        root = (find_existing(ctx.extracts_dir, subjects) if ctx.extracts_dir
-                else ensure_delivery(label, R.generator_args(subjects, ctx.seed), ctx.work))
+        root = (
+            find_existing(ctx.extracts_dir, subjects)
+            if ctx.extracts_dir
+            else ensure_delivery(label, R.generator_args(subjects, ctx.seed), ctx.work)
+        )
     except BenchError as exc:
         m.note = str(exc)
         return m
@@ -273,10 +307,13 @@ def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.
         vars_text = R.site_ids_vars(site_folder_names(root))
         print(f"  dbt build{' --vars ' + vars_text if vars_text else ''} ...", flush=True)
         env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
-        build = run_build(project=REPO, env=env, db=db, run_dir=run_dir, vars_text=vars_text,
-                          timeout_s=ctx.timeout_s)
+        build = run_build(
+            project=REPO, env=env, db=db, run_dir=run_dir, vars_text=vars_text, timeout_s=ctx.timeout_s
+        )
         record_build(m, build, run_dir, "dbt_build.log")
-        print(f"  build: {m.build_s:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB", flush=True)
+        print(
+            f"  build: {m.build_s:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB", flush=True
+        )
         if build.run_results:
             shares[label] = R.stage_shares(build.run_results, build.paths, m.build_s)
             slowest[label] = R.slowest_nodes(build.run_results, 5)
@@ -296,7 +333,9 @@ def _floor(m: R.Measurement, root: Path, run_dir: Path, ctx: Context) -> None:
         return
     m.floor_s, m.floor_rss_gib = proc.wall_s, R.gib(proc.maxrss_kib)
     m.raw_rows, m.floor_rows = counts.get("data_rows"), counts.get("total_rows")
-    print(f"  floor: {m.floor_s:.1f} s, {m.floor_rows:,} rows, peak RSS {m.floor_rss_gib:.2f} GiB", flush=True)
+    print(
+        f"  floor: {m.floor_s:.1f} s, {m.floor_rows:,} rows, peak RSS {m.floor_rss_gib:.2f} GiB", flush=True
+    )
 
 
 # --------------------------------------------------------------------------- references
@@ -308,8 +347,10 @@ profile: bench_empty
 
 
 def empty_profile(db: Path) -> str:
-    return (f"bench_empty:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
-            f"      path: {json.dumps(str(db))}\n      threads: 2\n")
+    return (
+        f"bench_empty:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {json.dumps(str(db))}\n      threads: 2\n"
+    )
 
 
 def measure_references(ctx: Context, shares: dict, slowest: dict) -> list[R.Measurement]:
@@ -337,9 +378,16 @@ def _measure_empty(ctx: Context) -> list[R.Measurement]:
     print("\n== empty dbt project (bare `dbt build`)", flush=True)
     for kind in ("full", "partial"):
         m = R.Measurement(label=f"empty ({kind} parse)", kind="empty")
-        build = run_build(project=project, env=env, db=db, run_dir=run_dir, vars_text=None,
-                          timeout_s=ctx.timeout_s, log_name=f"dbt_build_{kind}.log",
-                          fresh_target=kind == "full")
+        build = run_build(
+            project=project,
+            env=env,
+            db=db,
+            run_dir=run_dir,
+            vars_text=None,
+            timeout_s=ctx.timeout_s,
+            log_name=f"dbt_build_{kind}.log",
+            fresh_target=kind == "full",
+        )
         record_build(m, build, run_dir, f"dbt_build_{kind}.log")
         print(f"  {m.label}: {m.build_s:.1f} s, exit {m.build_exit}", flush=True)
         rows.append(m)
@@ -352,8 +400,11 @@ def _measure_demo(ctx: Context, shares: dict, slowest: dict) -> list[R.Measureme
     print("\n== demo delivery", flush=True)
     rows = [R.Measurement(label=f"demo ({kind} parse)", kind="demo") for kind in ("full", "partial")]
     try:
-        root = find_existing(ctx.extracts_dir, None) if ctx.extracts_dir else \
-            ensure_delivery("demo", ["render"], ctx.work, reuse=False)  # 1 s: always current
+        root = (
+            find_existing(ctx.extracts_dir, None)
+            if ctx.extracts_dir
+            else ensure_delivery("demo", ["render"], ctx.work, reuse=False)
+        )  # 1 s: always current
     except BenchError as exc:
         for m in rows:
             m.note = str(exc)
@@ -362,18 +413,32 @@ def _measure_demo(ctx: Context, shares: dict, slowest: dict) -> list[R.Measureme
         _floor(rows[0], root, run_dir, ctx)
         for m in rows[1:]:
             m.floor_s, m.floor_rss_gib, m.raw_rows, m.floor_rows = (
-                rows[0].floor_s, rows[0].floor_rss_gib, rows[0].raw_rows, rows[0].floor_rows)
+                rows[0].floor_s,
+                rows[0].floor_rss_gib,
+                rows[0].raw_rows,
+                rows[0].floor_rows,
+            )
     db = ctx.dbs.get("demo", run_dir / "warehouse.duckdb")
     env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
     for kind, m in zip(("full", "partial"), rows):
         if "build" in ctx.steps:
             log_name = f"dbt_build_{kind}.log"
-            build = run_build(project=REPO, env=env, db=db, run_dir=run_dir, vars_text=None,
-                              timeout_s=ctx.timeout_s, log_name=log_name, fresh_target=kind == "full")
+            build = run_build(
+                project=REPO,
+                env=env,
+                db=db,
+                run_dir=run_dir,
+                vars_text=None,
+                timeout_s=ctx.timeout_s,
+                log_name=log_name,
+                fresh_target=kind == "full",
+            )
             record_build(m, build, run_dir, log_name)
             m.rows_per_s = R.rows_per_second(m.raw_rows, m.build_s)
-            print(f"  {m.label}: {m.build_s:.1f} s, exit {m.build_exit}, "
-                  f"peak RSS {m.build_rss_gib:.2f} GiB", flush=True)
+            print(
+                f"  {m.label}: {m.build_s:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB",
+                flush=True,
+            )
             if build.run_results:
                 shares[m.label] = R.stage_shares(build.run_results, build.paths, m.build_s)
                 slowest[m.label] = R.slowest_nodes(build.run_results, 5)
@@ -394,15 +459,26 @@ def write_csv(path: Path, header: tuple[str, ...], rows: list[dict]) -> None:
 STAGE_COLUMNS = ("label", "stage", "seconds", "percent_of_node_time")
 
 
-def write_results(results_dir: Path, stamp: str, rows: list[R.Measurement], shares: dict,
-                  text: str) -> list[Path]:
+def write_results(
+    results_dir: Path, stamp: str, rows: list[R.Measurement], shares: dict, text: str
+) -> list[Path]:
     main = results_dir / f"bench_{stamp}.csv"
     stages = results_dir / f"bench_{stamp}_stages.csv"
     write_csv(main, R.CSV_COLUMNS, [m.as_csv_row() for m in rows])
-    write_csv(stages, STAGE_COLUMNS, [
-        {"label": label, "stage": s.stage, "seconds": round(s.seconds, 3),
-         "percent_of_node_time": "" if s.percent is None else round(s.percent, 2)}
-        for label, items in shares.items() for s in items])
+    write_csv(
+        stages,
+        STAGE_COLUMNS,
+        [
+            {
+                "label": label,
+                "stage": s.stage,
+                "seconds": round(s.seconds, 3),
+                "percent_of_node_time": "" if s.percent is None else round(s.percent, 2),
+            }
+            for label, items in shares.items()
+            for s in items
+        ],
+    )
     (results_dir / f"bench_{stamp}.md").write_text(text)
     shutil.copyfile(main, results_dir / "latest.csv")
     shutil.copyfile(stages, results_dir / "latest_stages.csv")
@@ -443,24 +519,45 @@ def parse_db(text: str) -> tuple[str, Path]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Benchmark of the nightly dbt build (see benchmarks/README.md).")
-    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES),
-                   help=f"subjects per scale delivery, comma-separated (default {DEFAULT_SIZES}); "
-                        "'' for none")
-    p.add_argument("--extracts-dir", type=Path, default=None,
-                   help="use pre-rendered deliveries DIR/s<N> (or s<N/1000>k) and DIR/demo instead of "
-                        "generating them under --work-dir")
-    p.add_argument("--work-dir", type=Path, default=REPO / "build" / "bench",
-                   help="deliveries, DuckDB files, dbt targets and logs (default build/bench)")
+    p.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=parse_sizes(DEFAULT_SIZES),
+        help=f"subjects per scale delivery, comma-separated (default {DEFAULT_SIZES}); '' for none",
+    )
+    p.add_argument(
+        "--extracts-dir",
+        type=Path,
+        default=None,
+        help="use pre-rendered deliveries DIR/s<N> (or s<N/1000>k) and DIR/demo instead of "
+        "generating them under --work-dir",
+    )
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPO / "build" / "bench",
+        help="deliveries, DuckDB files, dbt targets and logs (default build/bench)",
+    )
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
-    p.add_argument("--steps", default=",".join(STEPS),
-                   help="which measurements per size: floor,build,page (default all)")
-    p.add_argument("--db", type=parse_db, action="append", default=[],
-                   help="LABEL=PATH: DuckDB file of a measurement (label s<N> or demo), e.g. to time "
-                        "the page on an existing build with --steps page")
+    p.add_argument(
+        "--steps", default=",".join(STEPS), help="which measurements per size: floor,build,page (default all)"
+    )
+    p.add_argument(
+        "--db",
+        type=parse_db,
+        action="append",
+        default=[],
+        help="LABEL=PATH: DuckDB file of a measurement (label s<N> or demo), e.g. to time "
+        "the page on an existing build with --steps page",
+    )
     p.add_argument("--no-demo", action="store_true", help="skip the demo and empty-project references")
-    p.add_argument("--no-page", action="store_true", help="skip the page measurement (= without 'page' in --steps)")
+    p.add_argument(
+        "--no-page", action="store_true", help="skip the page measurement (= without 'page' in --steps)"
+    )
     p.add_argument("--seed", type=int, default=1, help="trialgen scale --seed (default 1)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per process (default 3 h)")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per process (default 3 h)"
+    )
     return p
 
 
@@ -469,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
     steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
-        print(f"error: unknown --steps {', '.join(unknown)} (choose from {', '.join(STEPS)})", file=sys.stderr)
+        print(
+            f"error: unknown --steps {', '.join(unknown)} (choose from {', '.join(STEPS)})", file=sys.stderr
+        )
         return 2
     if args.no_page:
         steps = tuple(s for s in steps if s != "page")
@@ -481,12 +580,20 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ctx = Context(work=args.work_dir.resolve(), steps=steps, timeout_s=args.timeout, dbs=dict(args.db),
-                  extracts_dir=args.extracts_dir.resolve() if args.extracts_dir else None, seed=args.seed)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    ctx = Context(
+        work=args.work_dir.resolve(),
+        steps=steps,
+        timeout_s=args.timeout,
+        dbs=dict(args.db),
+        extracts_dir=args.extracts_dir.resolve() if args.extracts_dir else None,
+        seed=args.seed,
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     load = os.getloadavg()
-    header = (f"# Benchmark {stamp}\n\nsizes {','.join(map(str, args.sizes)) or '-'}; steps {','.join(steps)}; "
-              f"{os.cpu_count()} CPUs; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    header = (
+        f"# Benchmark {stamp}\n\nsizes {','.join(map(str, args.sizes)) or '-'}; steps {','.join(steps)}; "
+        f"{os.cpu_count()} CPUs; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     print(header, flush=True)
 
     rows: list[R.Measurement] = []
@@ -513,8 +620,10 @@ def main(argv: list[str] | None = None) -> int:
     rows[:] = [m for m in rows if m.kind == "scale"] + [m for m in rows if m.kind != "scale"]
     save()
     print("\n" + render_text(rows, shares, slowest, header))
-    print(f"results: {args.results_dir / ('bench_' + stamp + '.csv')} (also latest.csv, latest_stages.csv, "
-          f"latest.md)")
+    print(
+        f"results: {args.results_dir / ('bench_' + stamp + '.csv')} (also latest.csv, latest_stages.csv, "
+        f"latest.md)"
+    )
     return 0
 
 

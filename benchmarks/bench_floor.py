@@ -24,8 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO / "models" / "staging" / "edc" / "_edc__sources.yml"
 
 #: Used only when the sources yml cannot be read: the options of _edc__sources.yml.
-FALLBACK_OPTIONS = ("header = true, all_varchar = true, filename = true, union_by_name = true, "
-                    "delim = ',', quote = '\"', escape = '\"', ignore_errors = true")
+FALLBACK_OPTIONS = (
+    "header = true, all_varchar = true, filename = true, union_by_name = true, "
+    "delim = ',', quote = '\"', escape = '\"', ignore_errors = true"
+)
 FALLBACK_FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
 SETTINGS = {"threads": 2, "memory_limit": "3500MB", "preserve_insertion_order": True}
 
@@ -42,8 +44,9 @@ def source_reads(sources: dict, root: str) -> dict[str, str]:
     reads = {}
     for source in sources.get("sources", []):
         for table in source.get("tables", []):
-            location = ((table.get("config") or {}).get("meta") or {}).get("external_location") \
-                or (table.get("meta") or {}).get("external_location")
+            location = ((table.get("config") or {}).get("meta") or {}).get("external_location") or (
+                table.get("meta") or {}
+            ).get("external_location")
             if location and _ENV_ROOT.search(location):
                 reads[table["name"]] = _ENV_ROOT.sub(lambda _: root.replace("'", "''"), location)
     return reads
@@ -61,6 +64,7 @@ def load_reads(sources_yml: Path, root: str) -> tuple[dict[str, str], str]:
     """Reads from the sources yml, or the fallback (second item says which)."""
     try:
         import yaml
+
         reads = source_reads(yaml.safe_load(sources_yml.read_text()) or {}, root)
     except (OSError, ValueError, ImportError) as exc:
         return fallback_reads(root), f"fallback options ({exc.__class__.__name__})"
@@ -71,9 +75,12 @@ def load_reads(sources_yml: Path, root: str) -> tuple[dict[str, str], str]:
 
 def count_rows(reads: dict[str, str]) -> dict[str, int]:
     import duckdb
+
     con = duckdb.connect(":memory:", config={k: v for k, v in SETTINGS.items()})
     try:
-        return {name: con.execute(f"select count(*) from {read}").fetchone()[0] for name, read in reads.items()}
+        return {
+            name: con.execute(f"select count(*) from {read}").fetchone()[0] for name, read in reads.items()
+        }
     finally:
         con.close()
 
@@ -92,13 +99,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"}))
         return 1
     seconds = time.perf_counter() - start
-    print(json.dumps({
-        "rows": rows,
-        "total_rows": sum(rows.values()),
-        "data_rows": sum(n for name, n in rows.items() if name != "manifest"),
-        "query_s": seconds,
-        "options_from": origin,
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "total_rows": sum(rows.values()),
+                "data_rows": sum(n for name, n in rows.items() if name != "manifest"),
+                "query_s": seconds,
+                "options_from": origin,
+            }
+        )
+    )
     return 0
 
 

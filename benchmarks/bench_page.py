@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))   # the page server is test support (tests/support), not installed
+sys.path.insert(0, str(REPO))  # the page server is test support (tests/support), not installed
 
-from tests.support.page_server import (CHROMIUM, CHROMIUM_ARGS, ServerError,  # noqa: E402
-                                       start_server, stop_server)
+from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, ServerError, start_server, stop_server  # noqa: E402
+
 HEALTH_TIMEOUT_S = 90
 RENDER_TIMEOUT_MS = 180_000
 
@@ -37,9 +37,9 @@ _STATE_JS = """(what) => {
 
 @dataclass
 class PageResult:
-    first_s: float | None = None          # goto -> metric cards and chart drawn (cold server)
+    first_s: float | None = None  # goto -> metric cards and chart drawn (cold server)
     first_metrics_s: float | None = None  # goto -> metric cards drawn (cold server)
-    warm_s: float | None = None           # the same in a new session on the warm server
+    warm_s: float | None = None  # the same in a new session on the warm server
     note: str = ""
 
 
@@ -74,7 +74,8 @@ def measure(db: Path, log: Path) -> PageResult:
     if not CHROMIUM.exists():
         return PageResult(note=f"chromium missing ({CHROMIUM}; scripts/install_system_deps.sh)")
     try:
-        from playwright.sync_api import Error as PlaywrightError, sync_playwright
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
     except ImportError:
         return PageResult(note="playwright not installed (pip install -e '.[test]')")
     if not db.exists():

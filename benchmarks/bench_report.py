@@ -19,17 +19,17 @@ STAGES = ("seeds", *MODEL_STAGES, "data tests", "unit tests", "other")
 OVERHEAD = "start-up/overhead"
 
 #: Targets of issue 7.
-RATIO_TARGET = 4.0          # build wall <= 4 x floor wall (100k)
-RSS_TARGET_GIB = 6.0        # build peak RSS < 6 GiB (100k)
-DEMO_TARGET = 2.0           # demo build <= 2 x the build of an empty dbt project
-PAGE_TARGET_S = 2.0         # the home page's first render < 2 s
-TARGET_SUBJECTS = 100_000   # the size the ratio/RSS target applies to
+RATIO_TARGET = 4.0  # build wall <= 4 x floor wall (100k)
+RSS_TARGET_GIB = 6.0  # build peak RSS < 6 GiB (100k)
+DEMO_TARGET = 2.0  # demo build <= 2 x the build of an empty dbt project
+PAGE_TARGET_S = 2.0  # the home page's first render < 2 s
+TARGET_SUBJECTS = 100_000  # the size the ratio/RSS target applies to
 
 #: Highest site id of the study's default ``site_ids`` range ("101-116").
 DEFAULT_LAST_SITE = 116
 WIDE_SITE_IDS = "101-999"
 
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 # --------------------------------------------------------------------------- stages
@@ -56,8 +56,11 @@ def classify_node(unique_id: str, model_path: str | None = None) -> str:
 
 def model_paths(manifest: Mapping) -> dict[str, str]:
     """``unique_id -> original_file_path`` of every model in a manifest.json dict."""
-    return {uid: node.get("original_file_path", "")
-            for uid, node in manifest.get("nodes", {}).items() if uid.startswith("model.")}
+    return {
+        uid: node.get("original_file_path", "")
+        for uid, node in manifest.get("nodes", {}).items()
+        if uid.startswith("model.")
+    }
 
 
 def stage_seconds(run_results: Mapping, paths: Mapping[str, str]) -> dict[str, float]:
@@ -73,17 +76,20 @@ def stage_seconds(run_results: Mapping, paths: Mapping[str, str]) -> dict[str, f
 class StageShare:
     stage: str
     seconds: float
-    percent: float | None   # of summed node time; None for the overhead row
+    percent: float | None  # of summed node time; None for the overhead row
 
 
-def stage_shares(run_results: Mapping, paths: Mapping[str, str],
-                 build_wall_s: float | None) -> list[StageShare]:
+def stage_shares(
+    run_results: Mapping, paths: Mapping[str, str], build_wall_s: float | None
+) -> list[StageShare]:
     """Seconds and % of summed node time per stage, then ``start-up/overhead``
     (build wall - run_results ``elapsed_time``) when the wall time is known."""
     seconds = stage_seconds(run_results, paths)
     node_total = sum(seconds.values())
-    shares = [StageShare(stage, value, 100.0 * value / node_total if node_total else None)
-              for stage, value in seconds.items()]
+    shares = [
+        StageShare(stage, value, 100.0 * value / node_total if node_total else None)
+        for stage, value in seconds.items()
+    ]
     over = overhead_s(build_wall_s, run_results.get("elapsed_time"))
     if over is not None:
         shares.append(StageShare(OVERHEAD, over, None))
@@ -92,15 +98,20 @@ def stage_shares(run_results: Mapping, paths: Mapping[str, str],
 
 def slowest_nodes(run_results: Mapping, n: int = 5) -> list[tuple[str, float, str]]:
     """``(unique_id, execution_time, status)`` of the ``n`` slowest nodes."""
-    rows = [(r["unique_id"], float(r.get("execution_time") or 0.0), str(r.get("status")))
-            for r in run_results.get("results", [])]
+    rows = [
+        (r["unique_id"], float(r.get("execution_time") or 0.0), str(r.get("status")))
+        for r in run_results.get("results", [])
+    ]
     return sorted(rows, key=lambda row: (-row[1], row[0]))[:n]
 
 
 def failed_nodes(run_results: Mapping) -> list[str]:
     """Nodes whose status is error/fail (skipped ones are consequences, not listed)."""
-    return [r["unique_id"] for r in run_results.get("results", [])
-            if str(r.get("status")) in ("error", "fail", "runtime error")]
+    return [
+        r["unique_id"]
+        for r in run_results.get("results", [])
+        if str(r.get("status")) in ("error", "fail", "runtime error")
+    ]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -117,7 +128,7 @@ def failure_hints(log_text: str) -> list[str]:
         match = _FAILURE.search(line)
         if not match:
             continue
-        following = [text for text in lines[i + 1:i + 5] if text and not _ERROR_IN.search(text)]
+        following = [text for text in lines[i + 1 : i + 5] if text and not _ERROR_IN.search(text)]
         hint = f"{match.group(1)}: {following[0] if following else ''}"[:200]
         if hint not in hints:
             hints.append(hint)
@@ -192,11 +203,11 @@ def delivery_is_current(marker: Path, args: Sequence[str]) -> bool:
 class Measurement:
     """One row of the results table (None = not measured)."""
 
-    label: str                      # s1000, demo first run, empty second run ...
-    kind: str                       # scale | demo | empty
+    label: str  # s1000, demo first run, empty second run ...
+    kind: str  # scale | demo | empty
     subjects: int | None = None
-    raw_rows: int | None = None     # data rows of every form file (manifests not counted)
-    floor_rows: int | None = None   # every row the floor read (forms + manifests)
+    raw_rows: int | None = None  # data rows of every form file (manifests not counted)
+    floor_rows: int | None = None  # every row the floor read (forms + manifests)
     floor_s: float | None = None
     floor_rss_gib: float | None = None
     build_s: float | None = None
@@ -205,7 +216,7 @@ class Measurement:
     dbt_elapsed_s: float | None = None
     overhead_s: float | None = None
     node_time_s: float | None = None
-    ratio: float | None = None      # build / floor (scale) or build / empty build (demo)
+    ratio: float | None = None  # build / floor (scale) or build / empty build (demo)
     rows_per_s: float | None = None
     page_first_s: float | None = None
     page_first_metrics_s: float | None = None
@@ -220,13 +231,36 @@ class Measurement:
         row = {name: getattr(self, name) for name in CSV_COLUMNS}
         row["failed"] = " ".join(self.failed)
         row["target_met"] = "" if self.target_met is None else ("met" if self.target_met else "not met")
-        return {k: ("" if v is None else (round(v, 4) if isinstance(v, float) else v)) for k, v in row.items()}
+        return {
+            k: ("" if v is None else (round(v, 4) if isinstance(v, float) else v)) for k, v in row.items()
+        }
 
 
-CSV_COLUMNS = ("label", "kind", "subjects", "raw_rows", "floor_rows", "floor_s", "floor_rss_gib",
-               "build_s", "build_exit", "build_rss_gib", "dbt_elapsed_s", "overhead_s", "node_time_s",
-               "ratio", "rows_per_s", "page_first_s", "page_first_metrics_s", "page_warm_s", "page_note", "target",
-               "target_met", "note", "failed")
+CSV_COLUMNS = (
+    "label",
+    "kind",
+    "subjects",
+    "raw_rows",
+    "floor_rows",
+    "floor_s",
+    "floor_rss_gib",
+    "build_s",
+    "build_exit",
+    "build_rss_gib",
+    "dbt_elapsed_s",
+    "overhead_s",
+    "node_time_s",
+    "ratio",
+    "rows_per_s",
+    "page_first_s",
+    "page_first_metrics_s",
+    "page_warm_s",
+    "page_note",
+    "target",
+    "target_met",
+    "note",
+    "failed",
+)
 
 
 # --------------------------------------------------------------------------- targets
@@ -284,25 +318,52 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
 
 
 def results_table(rows: Sequence[Measurement]) -> str:
-    headers = ("measurement", "subjects", "raw rows", "floor s", "build s", "ratio", "rows/s",
-               "floor RSS GiB", "build RSS GiB", "page first s", "page warm s", "exit",
-               "target", "verdict")
+    headers = (
+        "measurement",
+        "subjects",
+        "raw rows",
+        "floor s",
+        "build s",
+        "ratio",
+        "rows/s",
+        "floor RSS GiB",
+        "build RSS GiB",
+        "page first s",
+        "page warm s",
+        "exit",
+        "target",
+        "verdict",
+    )
     body = []
     for m in rows:
         page = _fmt(m.page_first_s, 2) if m.page_first_s is not None else (m.page_note or "–")
         verdict = "–" if m.target_met is None else ("met" if m.target_met else "not met")
-        body.append((m.label, _fmt(m.subjects), _fmt(m.raw_rows), _fmt(m.floor_s), _fmt(m.build_s),
-                     _fmt(m.ratio, 2), _fmt(m.rows_per_s, 0), _fmt(m.floor_rss_gib, 2),
-                     _fmt(m.build_rss_gib, 2), page, _fmt(m.page_warm_s, 2), _fmt(m.build_exit),
-                     m.target or "–", verdict))
+        body.append(
+            (
+                m.label,
+                _fmt(m.subjects),
+                _fmt(m.raw_rows),
+                _fmt(m.floor_s),
+                _fmt(m.build_s),
+                _fmt(m.ratio, 2),
+                _fmt(m.rows_per_s, 0),
+                _fmt(m.floor_rss_gib, 2),
+                _fmt(m.build_rss_gib, 2),
+                page,
+                _fmt(m.page_warm_s, 2),
+                _fmt(m.build_exit),
+                m.target or "–",
+                verdict,
+            )
+        )
     return markdown_table(headers, body)
 
 
 def stages_table(label: str, shares: Sequence[StageShare]) -> str:
-    rows = [(s.stage, _fmt(s.seconds), "–" if s.percent is None else f"{s.percent:.1f}%")
-            for s in shares]
-    return f"**{label}** (node time; dbt runs 2 threads, so it exceeds wall time)\n\n" + \
-        markdown_table(("stage", "seconds", "% of node time"), rows)
+    rows = [(s.stage, _fmt(s.seconds), "–" if s.percent is None else f"{s.percent:.1f}%") for s in shares]
+    return f"**{label}** (node time; dbt runs 2 threads, so it exceeds wall time)\n\n" + markdown_table(
+        ("stage", "seconds", "% of node time"), rows
+    )
 
 
 def slowest_table(label: str, nodes: Sequence[tuple[str, float, str]]) -> str:

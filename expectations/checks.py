@@ -5,6 +5,7 @@ raises: an unexpected error becomes one ``validation_error`` row (no traceback i
 output; the traceback goes to ``<gx dir>/uncommitted/last_error.txt``), which fails the
 build through the tests on the report models but stops nothing else.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,23 +39,22 @@ def _error_row(stage: str, err: BaseException, gx_root: Path | None, columns) ->
     try:
         folder = Path(gx_root or gx_dir()) / "uncommitted"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "last_error.txt").write_text(
-            "".join(traceback.format_exception(err)), encoding="utf-8")
+        (folder / "last_error.txt").write_text("".join(traceback.format_exception(err)), encoding="utf-8")
     except OSError:
         pass
-    return _frame([{"SUITE": stage, "CHECK_ID": "validation_error", "MESSAGE": message,
-                    "UNEXPECTED_COUNT": 1}], columns)
+    return _frame(
+        [{"SUITE": stage, "CHECK_ID": "validation_error", "MESSAGE": message, "UNEXPECTED_COUNT": 1}], columns
+    )
 
 
 # =============================================================================== delivery
-INVENTORY_BOOLS = ("ON_DISK", "IN_MANIFEST", "KNOWN_FILE", "UTF8_OK", "HAS_BOM", "EXACT",
-                   "READ_OK")
+INVENTORY_BOOLS = ("ON_DISK", "IN_MANIFEST", "KNOWN_FILE", "UTF8_OK", "HAS_BOM", "EXACT", "READ_OK")
 INVENTORY_INTS = ("BAD_UTF8_ROW", "CSV_ERROR_ROW", "MANIFEST_COUNT")
 
 
-def run_delivery_inventory(root: Path, read_root: str,
-                           contract_frames: dict[str, pd.DataFrame],
-                           site_ids: str | None = None):
+def run_delivery_inventory(
+    root: Path, read_root: str, contract_frames: dict[str, pd.DataFrame], site_ids: str | None = None
+):
     """validation.delivery_inventory: every file of every transfer, inspected from its bytes
     before the raw read (expectations.delivery.inventory), as a polars frame with a fixed
     schema. ``read_root``: the extract root as the dbt sources spell it (``READ_PATH`` is
@@ -63,8 +63,7 @@ def run_delivery_inventory(root: Path, read_root: str,
 
     from expectations.delivery import INVENTORY_COLUMNS, inventory
 
-    contract = Contract.from_frames(**contract_frames,
-                                    **({"site_ids": site_ids} if site_ids else {}))
+    contract = Contract.from_frames(**contract_frames, **({"site_ids": site_ids} if site_ids else {}))
     frame = inventory(Path(root), contract, read_root=read_root)
 
     def typed(column: str):
@@ -78,8 +77,10 @@ def run_delivery_inventory(root: Path, read_root: str,
     for column in INVENTORY_COLUMNS:
         dtype, cast = typed(column)
         schema[column] = dtype
-        data[column] = [None if v is None or (not isinstance(v, str) and pd.isna(v))
-                        else cast(v) for v in frame[column].tolist()]
+        data[column] = [
+            None if v is None or (not isinstance(v, str) and pd.isna(v)) else cast(v)
+            for v in frame[column].tolist()
+        ]
     return pl.DataFrame(data, schema=schema)
 
 
@@ -95,11 +96,18 @@ def inventory_frame_from_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], run_name: str,
-                        gx_root: Path | None = None, *, con=None,
-                        raw: dict[str, str] | None = None, files_table: str | None = None,
-                        site_ids: str | None = None,
-                        inventory_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_delivery_checks(
+    root: Path,
+    contract_frames: dict[str, pd.DataFrame],
+    run_name: str,
+    gx_root: Path | None = None,
+    *,
+    con=None,
+    raw: dict[str, str] | None = None,
+    files_table: str | None = None,
+    site_ids: str | None = None,
+    inventory_frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Validate every file of every transfer under ``root``; one row per failed check and
     file (per site of the transfer for a transfer-level failure).
 
@@ -117,26 +125,36 @@ def run_delivery_checks(root: Path, contract_frames: dict[str, pd.DataFrame], ru
 
         if con is None or not raw or not files_table:
             raise ValueError("the delivery checks need the base layer (con, raw, files_table)")
-        contract = Contract.from_frames(**contract_frames,
-                                        **({"site_ids": site_ids} if site_ids else {}))
+        contract = Contract.from_frames(**contract_frames, **({"site_ids": site_ids} if site_ids else {}))
         started = time.perf_counter()
         if inventory_frame is None:
             from expectations.delivery import inventory
+
             inventory_frame = inventory(Path(root), contract)
         with GxProject(gx_root) as gxp:
-            suites = delivery_suites(contract)     # (GX needs its context to build suites)
-            run = check_delivery(Path(root), contract, con, raw, files_table, gxp, suites,
-                                 run_name, inventory_frame)
+            suites = delivery_suites(contract)  # (GX needs its context to build suites)
+            run = check_delivery(
+                Path(root), contract, con, raw, files_table, gxp, suites, run_name, inventory_frame
+            )
             rows = _expand_transfer_level(run.rows, run.files.site_transfers)
-            rows += _reconcile(con, raw, files_table, contract, run.files, rows, gxp,
-                               suites["delivery_reconciliation"], run_name)
+            rows += _reconcile(
+                con,
+                raw,
+                files_table,
+                contract,
+                run.files,
+                rows,
+                gxp,
+                suites["delivery_reconciliation"],
+                run_name,
+            )
             gxp.prune()
             gxp.build_docs()
         report = _frame(rows, DELIVERY_COLUMNS)
         report.attrs["seconds"] = time.perf_counter() - started
         report.attrs["timings"] = run.timings
         return report
-    except Exception as err:                       # never a traceback in the build
+    except Exception as err:  # never a traceback in the build
         return _error_row("delivery", err, gx_root, DELIVERY_COLUMNS)
 
 
@@ -156,10 +174,18 @@ def _reconcile(con, raw, files_table, contract, files, rows, gxp, suite, run_nam
     blocked = {(r["SITEID"], r["TRANSFER_ID"]) for r in rows if r["SITEID"] is not None}
     data = files.data_files
     known = files.files[files.files["KNOWN_FILE"].astype(bool)]
-    walk = reconcile(con, raw, files_table, contract.forms,
-                     set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"])), blocked,
-                     read_ledger(con), known, validate,
-                     set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"], data["FORM"])))
+    walk = reconcile(
+        con,
+        raw,
+        files_table,
+        contract.forms,
+        set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"])),
+        blocked,
+        read_ledger(con),
+        known,
+        validate,
+        set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"], data["FORM"])),
+    )
     return walk.rows
 
 
@@ -172,7 +198,7 @@ def _expand_transfer_level(rows: list[dict], site_transfers: pd.DataFrame) -> li
         if row["SITEID"] is None and sites.get(row["TRANSFER_ID"]):
             for site in sites[row["TRANSFER_ID"]]:
                 out.append(row | {"SITEID": site, "MESSAGE": f"site {site}, {row['MESSAGE']}"})
-        else:       # no site known (e.g. a linked transfer folder): kept, fails the build
+        else:  # no site known (e.g. a linked transfer folder): kept, fails the build
             out.append(row)
     return out
 
@@ -183,18 +209,33 @@ def as_polars(report: pd.DataFrame):
 
     ints = {"ROW", "UNEXPECTED_COUNT"}
     schema = {c: (pl.Int64 if c in ints else pl.String) for c in report.columns}
-    data = {c: [None if (v is None or (not isinstance(v, str) and pd.isna(v)))
-                else (int(v) if c in ints else str(v)) for v in report[c].tolist()]
-            for c in report.columns}
+    data = {
+        c: [
+            None
+            if (v is None or (not isinstance(v, str) and pd.isna(v)))
+            else (int(v) if c in ints else str(v))
+            for v in report[c].tolist()
+        ]
+        for c in report.columns
+    }
     return pl.DataFrame(data, schema=schema)
 
 
 # =============================================================================== ADaM
-ADAM_COLUMNS = ["SUITE", "CHECK_ID", "DATASET", "SITEID", "USUBJID", "COLUMN_NAME", "MESSAGE",
-                "UNEXPECTED_COUNT", "EXAMPLES"]
+ADAM_COLUMNS = [
+    "SUITE",
+    "CHECK_ID",
+    "DATASET",
+    "SITEID",
+    "USUBJID",
+    "COLUMN_NAME",
+    "MESSAGE",
+    "UNEXPECTED_COUNT",
+    "EXAMPLES",
+]
 ADAM_DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
-SITE_PATTERN = r"-([0-9]{3})-[0-9]{3}$"          # USUBJID = STUDYID-SITE-NNN
-ALL_ROWS = "_N__rows"                            # frame column: rows of the site (a witness)
+SITE_PATTERN = r"-([0-9]{3})-[0-9]{3}$"  # USUBJID = STUDYID-SITE-NNN
+ALL_ROWS = "_N__rows"  # frame column: rows of the site (a witness)
 
 
 def _q(name: str) -> str:
@@ -212,8 +253,7 @@ def _site_of(frame: pd.DataFrame) -> pd.Series:
     if "SITEID" in frame.columns:
         return frame["SITEID"].astype(object)
     if "USUBJID" in frame.columns:
-        return frame["USUBJID"].astype("string").str.extract(SITE_PATTERN,
-                                                             expand=False).astype(object)
+        return frame["USUBJID"].astype("string").str.extract(SITE_PATTERN, expand=False).astype(object)
     return pd.Series(None, index=frame.index, dtype=object)
 
 
@@ -236,13 +276,14 @@ def adam_helpers(dataset: str, columns, rules: pd.DataFrame) -> dict[str, str]:
         order = rules[(rules.CHECK_KIND == "in_set") & (rules.VARIABLE == "AVALC")]
         codes = str(order.VALUE_SET.iloc[0]).split("|") if len(order) else []
         helpers["AVALC_N"] = (
-            f"list_position([{', '.join(_lit(c) for c in codes)}]::varchar[], "
-            'cast("AVALC" as varchar))' if codes else "cast(null as integer)")
+            f'list_position([{", ".join(_lit(c) for c in codes)}]::varchar[], cast("AVALC" as varchar))'
+            if codes
+            else "cast(null as integer)"
+        )
     if dataset == "adtte" and {"ADT", "STARTDT"} <= have:
-        helpers["AVAL_FROM_DATES"] = \
-            "date_diff('day', cast(\"STARTDT\" as date), cast(\"ADT\" as date)) + 1"
+        helpers["AVAL_FROM_DATES"] = 'date_diff(\'day\', cast("STARTDT" as date), cast("ADT" as date)) + 1'
     if dataset == "adex" and {"PARAMCD", "AVAL"} <= have:
-        helpers["RDI_AVAL"] = "case when \"PARAMCD\" = 'RDI' then \"AVAL\" end"
+        helpers["RDI_AVAL"] = 'case when "PARAMCD" = \'RDI\' then "AVAL" end'
     return {name: sql for name, sql in helpers.items() if name not in have}
 
 
@@ -252,13 +293,14 @@ def _rule_keys(kind: str, columns: list[str], other: str | None, lo, hi) -> list
     expectations.suites.rule_expectation: nulls are skipped by in_set / between / pair rules,
     between is inclusive, a pair rule skips a row with either value missing."""
     c = _q(columns[0])
-    if kind in ("not_null", "integer"):        # integer: a null turns the column type
+    if kind in ("not_null", "integer"):  # integer: a null turns the column type
         return [f"{c} is null"]
     if kind == "in_set":
         return [c]
     if kind == "between":
-        outside = ([f"{c} < {_lit(lo)}"] if lo is not None else []) + \
-                  ([f"{c} > {_lit(hi)}"] if hi is not None else [])
+        outside = ([f"{c} < {_lit(lo)}"] if lo is not None else []) + (
+            [f"{c} > {_lit(hi)}"] if hi is not None else []
+        )
         return [f"case when {' or '.join(outside)} then {c} end"] if outside else []
     if kind in ("not_before", "equal") and other:
         o = _q(other)
@@ -278,8 +320,7 @@ def _adam_table(con, name: str, data) -> tuple[str, str | None]:
     if isinstance(data, str):
         return data, None
     if not isinstance(data, pd.DataFrame):
-        match = re.fullmatch(r"\s*select\s+\*\s+from\s+(\S+)\s*", data.sql_query(),
-                             flags=re.IGNORECASE)
+        match = re.fullmatch(r"\s*select\s+\*\s+from\s+(\S+)\s*", data.sql_query(), flags=re.IGNORECASE)
         if match:
             try:
                 con.sql(f"select rowid from {match.group(1)} limit 0").fetchall()
@@ -319,9 +360,11 @@ def adam_frame(con, table: str, dataset: str, rules: pd.DataFrame) -> pd.DataFra
     columns = con.sql(f"select * from {table} limit 0").columns
     helpers = adam_helpers(dataset, columns, rules)
     have = set(columns) | set(helpers)
-    src = ("(select rowid as _ROWID, *"
-           + "".join(f", {sql} as {_q(name)}" for name, sql in helpers.items())
-           + f", {_site_sql(columns)} as _SITEID from {table}) as src")
+    src = (
+        "(select rowid as _ROWID, *"
+        + "".join(f", {sql} as {_q(name)}" for name, sql in helpers.items())
+        + f", {_site_sql(columns)} as _SITEID from {table}) as src"
+    )
     keyed: dict[str, list[str]] = {}
     unique: dict[str, list[str]] = {}
     for r in rules.itertuples(index=False):
@@ -330,7 +373,7 @@ def adam_frame(con, table: str, dataset: str, rules: pd.DataFrame) -> pd.DataFra
             continue
         names = variable.split("|")
         if not set(names + ([other] if other else [])) <= have:
-            continue                   # GX reports that the check could not run
+            continue  # GX reports that the check could not run
         count = adam_count_column(kind, variable, other) or f"_N__{kind}__{variable}"
         lo = None if pd.isna(r.MIN_VALUE) else float(r.MIN_VALUE)
         hi = None if pd.isna(r.MAX_VALUE) else float(r.MAX_VALUE)
@@ -344,43 +387,58 @@ def adam_frame(con, table: str, dataset: str, rules: pd.DataFrame) -> pd.DataFra
             aliases.setdefault(key, f"_K{len(aliases)}")
     # one pass over the dataset in DuckDB: its rows grouped by site and every rule's key at
     # once (first rowid, rows); the per-rule groupings of that small result run in pandas
-    pre = con.sql("select _SITEID" + "".join(f", {key} as {alias}" for key, alias in
-                                             aliases.items())
-                  + f", min(_ROWID) as _R, count(*) as _N from {src} group by all "
-                  "order by _R").to_arrow_table()
-    codes = {c: pc.dictionary_encode(pre[c], null_encoding="encode").combine_chunks()
-             .indices.to_numpy(zero_copy_only=False).astype(np.int64)
-             for c in ["_SITEID", *aliases.values()]}   # (no Python object per value)
+    pre = con.sql(
+        "select _SITEID"
+        + "".join(f", {key} as {alias}" for key, alias in aliases.items())
+        + f", min(_ROWID) as _R, count(*) as _N from {src} group by all "
+        "order by _R"
+    ).to_arrow_table()
+    codes = {
+        c: pc.dictionary_encode(pre[c], null_encoding="encode")
+        .combine_chunks()
+        .indices.to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+        for c in ["_SITEID", *aliases.values()]
+    }  # (no Python object per value)
     rowid, rows = pre["_R"].to_numpy(), pre["_N"].to_numpy()
     reps = []
     for count, keys in {ALL_ROWS: [], **keyed}.items():
         group = codes["_SITEID"].copy()
-        for key in keys:                 # one integer per combination (pre is sorted by _R:
-            code = codes[aliases[key]]   # the first occurrence is the lowest rowid)
+        for key in keys:  # one integer per combination (pre is sorted by _R:
+            code = codes[aliases[key]]  # the first occurrence is the lowest rowid)
             group = group * (int(code.max(initial=0)) + 1) + code
         _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
-        reps.append(pd.DataFrame({"_W": count, "_ROWID": rowid[first],
-                                  "_N": np.bincount(inverse.ravel(), weights=rows)}))
+        reps.append(
+            pd.DataFrame(
+                {"_W": count, "_ROWID": rowid[first], "_N": np.bincount(inverse.ravel(), weights=rows)}
+            )
+        )
     for count, keys in unique.items():
         on = " and ".join(f"src.{k} is not distinct from dup.{k}" for k in keys)
         within = ", ".join(f"src.{k}" for k in keys)
-        reps.append(con.sql(
-            f"select '{count}' as _W, _ROWID, case when _K = 1 then _C - 1 else 1 end as _N "
-            f"from (select src._ROWID, row_number() over (partition by {within} order by "
-            f"src._ROWID) as _K, count(*) over (partition by {within}) as _C from {src} "
-            f"inner join (select {', '.join(keys)} from {table} group by all "
-            f"having count(*) > 1) as dup on {on}) where _K <= 2").df())
+        reps.append(
+            con.sql(
+                f"select '{count}' as _W, _ROWID, case when _K = 1 then _C - 1 else 1 end as _N "
+                f"from (select src._ROWID, row_number() over (partition by {within} order by "
+                f"src._ROWID) as _K, count(*) over (partition by {within}) as _C from {src} "
+                f"inner join (select {', '.join(keys)} from {table} group by all "
+                f"having count(*) > 1) as dup on {on}) where _K <= 2"
+            ).df()
+        )
     weights = [ALL_ROWS, *keyed, *unique]
     reps = pd.concat(reps, ignore_index=True)
-    counts = reps.pivot_table(index="_ROWID", columns="_W", values="_N", aggfunc="sum") \
-        .reindex(columns=weights).rename_axis(columns=None).reset_index()
+    counts = (
+        reps.pivot_table(index="_ROWID", columns="_W", values="_N", aggfunc="sum")
+        .reindex(columns=weights)
+        .rename_axis(columns=None)
+        .reset_index()
+    )
     rowids = ", ".join(str(int(i)) for i in counts["_ROWID"]) or "null"
     frame = con.sql(f"select * from {src} where _ROWID in ({rowids}) order by _ROWID").df()
     return frame.merge(counts, on="_ROWID", how="left").reset_index(drop=True)
 
 
-def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[str],
-             unit: str) -> list[dict]:
+def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[str], unit: str) -> list[dict]:
     """Report rows of a frame whose rows stand for several rows each: for an expectation with
     a meta ``count_column``, UNEXPECTED_COUNT (and the message's "(and N more ...)") becomes
     the sum of that column over the group's failing frame rows. Walks the failures in the
@@ -402,7 +460,7 @@ def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[s
                 totals.append((max(total, 1), len(group)))
             else:
                 totals.append(None)
-    if len(totals) != len(rows):          # (never: the same walk as report_rows)
+    if len(totals) != len(rows):  # (never: the same walk as report_rows)
         return rows
     out = []
     for row, counted in zip(rows, totals):
@@ -420,8 +478,14 @@ def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[s
     return out
 
 
-def run_adam_checks(datasets: dict, variables: pd.DataFrame, rules: pd.DataFrame,
-                    run_name: str, gx_root: Path | None = None, con=None) -> pd.DataFrame:
+def run_adam_checks(
+    datasets: dict,
+    variables: pd.DataFrame,
+    rules: pd.DataFrame,
+    run_name: str,
+    gx_root: Path | None = None,
+    con=None,
+) -> pd.DataFrame:
     """ADaM conformance of every dataset; one row per failed check and site.
 
     ``datasets``: per dataset a DuckDB relation or table name on ``con`` (the dbt session), or a
@@ -441,8 +505,7 @@ def run_adam_checks(datasets: dict, variables: pd.DataFrame, rules: pd.DataFrame
             for dataset in ADAM_DATASETS:
                 table, temp = _adam_table(con, dataset, datasets[dataset])
                 temps += [temp] if temp else []
-                frames[dataset] = adam_frame(con, table, dataset,
-                                             rules[rules.DATASET == dataset])
+                frames[dataset] = adam_frame(con, table, dataset, rules[dataset == rules.DATASET])
         finally:
             for temp in temps:
                 con.execute(f"drop table if exists {temp}")
@@ -452,13 +515,19 @@ def run_adam_checks(datasets: dict, variables: pd.DataFrame, rules: pd.DataFrame
         with GxProject(gx_root) as gxp:
             for dataset in ADAM_DATASETS:
                 frame = frames[dataset]
-                suite = adam_suite(dataset, adam_variables_of(variables, dataset),
-                                   rules[rules.DATASET == dataset])
+                suite = adam_suite(
+                    dataset, adam_variables_of(variables, dataset), rules[dataset == rules.DATASET]
+                )
                 result = gxp.run(suite, frame, run_name)
-                found = report_rows(suite.name, result, frame, group_by=["_SITEID"],
-                                    site_col="_SITEID",
-                                    subject_col="USUBJID" if "USUBJID" in frame else None,
-                                    dataset=f"adam.{dataset}")
+                found = report_rows(
+                    suite.name,
+                    result,
+                    frame,
+                    group_by=["_SITEID"],
+                    site_col="_SITEID",
+                    subject_col="USUBJID" if "USUBJID" in frame else None,
+                    dataset=f"adam.{dataset}",
+                )
                 rows += _counted(found, result, frame, ["_SITEID"], unit="row")
             gxp.prune()
             gxp.build_docs()
@@ -468,8 +537,19 @@ def run_adam_checks(datasets: dict, variables: pd.DataFrame, rules: pd.DataFrame
 
 
 # ========================================================================== study rules
-STUDY_COLUMNS = ["SUITE", "CHECK_ID", "SITEID", "USUBJID", "TRANSFER_ID", "FILE", "ROW",
-                 "COLUMN_NAME", "MESSAGE", "UNEXPECTED_COUNT", "EXAMPLES"]
+STUDY_COLUMNS = [
+    "SUITE",
+    "CHECK_ID",
+    "SITEID",
+    "USUBJID",
+    "TRANSFER_ID",
+    "FILE",
+    "ROW",
+    "COLUMN_NAME",
+    "MESSAGE",
+    "UNEXPECTED_COUNT",
+    "EXAMPLES",
+]
 
 
 def _study_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -483,14 +563,18 @@ def _study_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         if frame[column].dtype == object:
             values = frame[column].dropna()
-            if len(values) and isinstance(values.iloc[0], dt.date) \
-                    and not isinstance(values.iloc[0], dt.datetime):
+            if (
+                len(values)
+                and isinstance(values.iloc[0], dt.date)
+                and not isinstance(values.iloc[0], dt.datetime)
+            ):
                 frame[column] = pd.to_datetime(frame[column])
     return frame
 
 
-def run_study_rule_checks(frames: dict[str, pd.DataFrame], rules: pd.DataFrame, run_name: str,
-                          gx_root: Path | None = None) -> pd.DataFrame:
+def run_study_rule_checks(
+    frames: dict[str, pd.DataFrame], rules: pd.DataFrame, run_name: str, gx_root: Path | None = None
+) -> pd.DataFrame:
     """Study rules (queries): one row per rule and site (per file for record-level rules).
 
     ``frames``: subjects (validation.study_rule_subjects, one row per subject) and records
@@ -502,17 +586,22 @@ def run_study_rule_checks(frames: dict[str, pd.DataFrame], rules: pd.DataFrame, 
 
         frames = {name: _study_frame(frame) for name, frame in frames.items()}
         rows: list[dict] = []
-        with GxProject(gx_root) as gxp:        # (the GX lock: frames are ready before)
+        with GxProject(gx_root) as gxp:  # (the GX lock: frames are ready before)
             for name, frame in frames.items():
-                suite = study_rules_suite(name, rules[rules.FRAME == name])
+                suite = study_rules_suite(name, rules[name == rules.FRAME])
                 result = gxp.run(suite, frame, run_name)
                 if "SOURCE_FILE" in frame:
-                    located = dict(group_by=["_SITEID", "SOURCE_FILE"], transfer_col="TRANSFER_ID",
-                                   file_col="SOURCE_FILE", default_row_col="SOURCE_ROW")
+                    located = dict(
+                        group_by=["_SITEID", "SOURCE_FILE"],
+                        transfer_col="TRANSFER_ID",
+                        file_col="SOURCE_FILE",
+                        default_row_col="SOURCE_ROW",
+                    )
                 else:
                     located = dict(group_by=["_SITEID"])
-                found = report_rows(suite.name, result, frame, site_col="_SITEID",
-                                    subject_col="USUBJID", **located)
+                found = report_rows(
+                    suite.name, result, frame, site_col="_SITEID", subject_col="USUBJID", **located
+                )
                 rows += _counted(found, result, frame, located["group_by"], unit="row")
             gxp.prune()
             gxp.build_docs()

@@ -13,6 +13,7 @@ Everything here comes from the seeds, never from code:
 - ``extract_codelists.csv`` CODELIST, CODE.
 - ``extract_lab_tests.csv`` LBTESTCD, UNIT, RESULT_REGEX, RESULT_EXPECTED.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 DEFAULT_SITE_IDS = "101-116"
-SITE_ID_TOKEN = "<SITE_ID>"            # in extract_types.REGEX: one site id of the range
-SITE_IDS_TOKEN = "<SITE_IDS>"          # in extract_types.EXPECTED: the range as text
+SITE_ID_TOKEN = "<SITE_ID>"  # in extract_types.REGEX: one site id of the range
+SITE_IDS_TOKEN = "<SITE_IDS>"  # in extract_types.EXPECTED: the range as text
 
 FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
 SEED_FILES = {
@@ -44,8 +45,11 @@ def _text(value) -> str | None:
 def parse_site_ids(site_ids: str) -> tuple[int, int]:
     """``"101-116"`` -> (101, 116); raises ValueError for anything else."""
     first, sep, last = str(site_ids).strip().partition("-")
-    if not (sep and first.strip().isdigit() and last.strip().isdigit()) \
-            or int(first) > int(last) or int(first) < 1:
+    if (
+        not (sep and first.strip().isdigit() and last.strip().isdigit())
+        or int(first) > int(last)
+        or int(first) < 1
+    ):
         raise ValueError(f"site_ids must be 'FIRST-LAST' (e.g. '101-116'), got {site_ids!r}")
     return int(first), int(last)
 
@@ -78,7 +82,7 @@ def site_id_regex(site_ids: str) -> str:
     parts = []
     for width in range(len(str(first)), len(str(last)) + 1):
         lo = max(first, 10 ** (width - 1))
-        hi = min(last, 10 ** width - 1)
+        hi = min(last, 10**width - 1)
         parts.append(_digits_range(str(lo), str(hi)))
     return "(?:" + "|".join(parts) + ")"
 
@@ -90,7 +94,7 @@ def _number(value) -> float | None:
 
 @dataclass(frozen=True)
 class Column:
-    form: str            # form name, or "*" for the common columns
+    form: str  # form name, or "*" for the common columns
     name: str
     position: int
     type: str
@@ -121,14 +125,27 @@ class Contract:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_frames(cls, columns: pd.DataFrame, types: pd.DataFrame, codelists: pd.DataFrame,
-                    lab_tests: pd.DataFrame, site_ids: str = DEFAULT_SITE_IDS) -> "Contract":
+    def from_frames(
+        cls,
+        columns: pd.DataFrame,
+        types: pd.DataFrame,
+        codelists: pd.DataFrame,
+        lab_tests: pd.DataFrame,
+        site_ids: str = DEFAULT_SITE_IDS,
+    ) -> Contract:
         cols = [
-            Column(form=_text(r.FORM), name=_text(r.COLUMN_NAME), position=int(r.POSITION),
-                   type=_text(r.TYPE), codelist=_text(r.CODELIST),
-                   partial_allowed=_text(r.PARTIAL_ALLOWED) == "Y",
-                   date_role=_text(r.DATE_ROLE), required=_text(r.REQUIRED) == "Y",
-                   min_value=_number(r.MIN_VALUE), max_value=_number(r.MAX_VALUE))
+            Column(
+                form=_text(r.FORM),
+                name=_text(r.COLUMN_NAME),
+                position=int(r.POSITION),
+                type=_text(r.TYPE),
+                codelist=_text(r.CODELIST),
+                partial_allowed=_text(r.PARTIAL_ALLOWED) == "Y",
+                date_role=_text(r.DATE_ROLE),
+                required=_text(r.REQUIRED) == "Y",
+                min_value=_number(r.MIN_VALUE),
+                max_value=_number(r.MAX_VALUE),
+            )
             for r in columns.itertuples(index=False)
         ]
         cols.sort(key=lambda c: (c.form != "*", c.form, c.position))
@@ -140,11 +157,14 @@ class Contract:
             raise ValueError(f"extract_columns names unknown code lists: {sorted(unknown)}")
         site_regex = site_id_regex(site_ids)
         first, last = parse_site_ids(site_ids)
-        regex = {_text(r.TYPE): (_text(r.REGEX) or "").replace(SITE_ID_TOKEN, site_regex) or None
-                 for r in types.itertuples(index=False)}
-        expected = {_text(r.TYPE): (_text(r.EXPECTED) or _text(r.TYPE))
-                    .replace(SITE_IDS_TOKEN, f"{first}..{last}")
-                    for r in types.itertuples(index=False)}
+        regex = {
+            _text(r.TYPE): (_text(r.REGEX) or "").replace(SITE_ID_TOKEN, site_regex) or None
+            for r in types.itertuples(index=False)
+        }
+        expected = {
+            _text(r.TYPE): (_text(r.EXPECTED) or _text(r.TYPE)).replace(SITE_IDS_TOKEN, f"{first}..{last}")
+            for r in types.itertuples(index=False)
+        }
         unknown = {c.type_key for c in cols} - set(regex)
         if unknown:
             raise ValueError(f"extract_columns names unknown types: {sorted(unknown)}")
@@ -153,9 +173,10 @@ class Contract:
         return cls(cols, regex, expected, lists, labs)
 
     @classmethod
-    def from_seed_dir(cls, seeds: Path, site_ids: str = DEFAULT_SITE_IDS) -> "Contract":
-        read = {k: pd.read_csv(Path(seeds) / f, dtype=str, keep_default_na=False)
-                for k, f in SEED_FILES.items()}
+    def from_seed_dir(cls, seeds: Path, site_ids: str = DEFAULT_SITE_IDS) -> Contract:
+        read = {
+            k: pd.read_csv(Path(seeds) / f, dtype=str, keep_default_na=False) for k, f in SEED_FILES.items()
+        }
         return cls.from_frames(**read, site_ids=site_ids)
 
     # ------------------------------------------------------------------ queries

@@ -31,6 +31,7 @@ A known data file that is not UTF-8 or not valid CSV is *unusable*: its rows (as
 DuckDB could read them) take no part in the row-level checks (the file is reported and its
 site transfer quarantined anyway).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -49,17 +50,37 @@ import pandas as pd
 from expectations.contract import Contract
 
 MANIFEST_COLUMNS = ["SITEID", "FORM", "FILE", "ROWS", "SHA256"]
-MAX_LINE_BYTES = 2_000_000          # DuckDB's CSV reader refuses longer lines (2,097,152)
+MAX_LINE_BYTES = 2_000_000  # DuckDB's CSV reader refuses longer lines (2,097,152)
 BOM = b"\xef\xbb\xbf"
-READ_THREADS = 2                    # file reads + SHA-256 (both release the GIL)
+READ_THREADS = 2  # file reads + SHA-256 (both release the GIL)
 csv.field_size_limit(16 * MAX_LINE_BYTES)
 
 FILE_COLUMNS = [
-    "TRANSFER_ID", "SITE_FOLDER", "FORM", "FILE", "SOURCE_FILE", "ON_DISK", "IN_MANIFEST",
-    "KNOWN_FILE", "DECLARED_ROWS", "ACTUAL_ROWS", "DECLARED_SHA256", "ACTUAL_SHA256",
-    "LISTED_AS", "UTF8_OK", "BAD_UTF8_ROW", "BAD_UTF8_COLUMN", "HAS_BOM", "CSV_ERROR",
-    "CSV_ERROR_ROW", "MISSING_COLUMNS", "EXTRA_COLUMNS", "MANIFEST_ERROR", "PATH_ERROR",
-    "MANIFEST_SITEID", "MANIFEST_COUNT",
+    "TRANSFER_ID",
+    "SITE_FOLDER",
+    "FORM",
+    "FILE",
+    "SOURCE_FILE",
+    "ON_DISK",
+    "IN_MANIFEST",
+    "KNOWN_FILE",
+    "DECLARED_ROWS",
+    "ACTUAL_ROWS",
+    "DECLARED_SHA256",
+    "ACTUAL_SHA256",
+    "LISTED_AS",
+    "UTF8_OK",
+    "BAD_UTF8_ROW",
+    "BAD_UTF8_COLUMN",
+    "HAS_BOM",
+    "CSV_ERROR",
+    "CSV_ERROR_ROW",
+    "MISSING_COLUMNS",
+    "EXTRA_COLUMNS",
+    "MANIFEST_ERROR",
+    "PATH_ERROR",
+    "MANIFEST_SITEID",
+    "MANIFEST_COUNT",
 ]
 #: the inventory (validation.delivery_inventory): the file columns + how the reader reads it
 INVENTORY_COLUMNS = [*FILE_COLUMNS, "EXACT", "READ_OK", "READ_PATH"]
@@ -93,7 +114,7 @@ def _has_surrogate(text: str) -> bool:
 def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
     """The exact path: hash, decode (strict UTF-8) and parse (RFC 4180) one file's bytes."""
     out = ParsedFile(sha256=hashlib.sha256(data).hexdigest(), has_bom=data.startswith(BOM))
-    body = data[len(BOM):] if out.has_bom else data
+    body = data[len(BOM) :] if out.has_bom else data
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -103,7 +124,7 @@ def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
     try:
         for record in csv.reader(io.StringIO(text, newline=""), strict=True):
             records.append(record)
-    except csv.Error as err:                 # e.g. an unterminated quote: say where it starts
+    except csv.Error as err:  # e.g. an unterminated quote: say where it starts
         out.csv_error = f"not valid CSV ({err})"
         out.csv_error_row = len(records) or None
         return out
@@ -114,13 +135,12 @@ def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
     out.header = records[0]
     out.records = records[1:]
     out.rows = len(out.records)
-    if not out.utf8_ok:                      # locate the first field with undecodable bytes
+    if not out.utf8_ok:  # locate the first field with undecodable bytes
         for k, record in enumerate(records):
             for j, value in enumerate(record):
                 if _has_surrogate(value):
                     out.bad_utf8_row = k or None
-                    out.bad_utf8_column = (out.header[j] if k and j < len(out.header)
-                                           else "(header)")
+                    out.bad_utf8_column = out.header[j] if k and j < len(out.header) else "(header)"
                     break
             if out.bad_utf8_column:
                 break
@@ -131,15 +151,19 @@ def parse_csv_bytes(data: bytes, keep_records: bool = True) -> ParsedFile:
         width = len(out.header)
         for k, record in enumerate(out.records, start=1):
             if len(record) != width:
-                out.csv_error = (f"row {k} has {len(record)} field(s), the header has {width}"
-                                 if record else f"row {k} is an empty line")
+                out.csv_error = (
+                    f"row {k} has {len(record)} field(s), the header has {width}"
+                    if record
+                    else f"row {k} is an empty line"
+                )
                 out.csv_error_row = k
                 break
     if out.csv_error is None and len(data) > MAX_LINE_BYTES:
         long_row = _first_long_record(records)
         if long_row is not None:
-            out.csv_error = (f"a line is longer than {MAX_LINE_BYTES} bytes (the warehouse's "
-                             "CSV reader cannot read it)")
+            out.csv_error = (
+                f"a line is longer than {MAX_LINE_BYTES} bytes (the warehouse's CSV reader cannot read it)"
+            )
             out.csv_error_row = long_row or None
     if not keep_records:
         out.records = []
@@ -151,10 +175,11 @@ def _first_long_record(records: list[list[str]]) -> int | None:
     None. A record (a quoted field may span lines) is what DuckDB's line limit applies to;
     bytes are counted only where the characters could reach the limit (<= 4 bytes each)."""
     for k, record in enumerate(records):
-        chars = sum(map(len, record)) + 3 * len(record)      # fields, commas and quotes
-        if chars * 4 > MAX_LINE_BYTES and \
-                sum(len(f.encode("utf-8", "surrogateescape")) + 3 for f in record) \
-                > MAX_LINE_BYTES:
+        chars = sum(map(len, record)) + 3 * len(record)  # fields, commas and quotes
+        if (
+            chars * 4 > MAX_LINE_BYTES
+            and sum(len(f.encode("utf-8", "surrogateescape")) + 3 for f in record) > MAX_LINE_BYTES
+        ):
             return k
     return None
 
@@ -175,8 +200,7 @@ def _has_long_line(data, start: int) -> bool:
     if len(data) - start <= MAX_LINE_BYTES:
         return False
     step = MAX_LINE_BYTES // 2
-    return any(data.find(b"\n", at, at + step) < 0
-               for at in range(start, len(data) - step, step))
+    return any(data.find(b"\n", at, at + step) < 0 for at in range(start, len(data) - step, step))
 
 
 def inspect_bytes(data) -> ParsedFile:
@@ -187,29 +211,33 @@ def inspect_bytes(data) -> ParsedFile:
     has_bom = data.startswith(BOM)
     start = len(BOM) if has_bom else 0
     size = len(data)
-    if size == start or data.find(b"\x00", start) >= 0 or not _utf8(data, start) \
-            or (data.find(b"\r", start) >= 0
-                and data.count(b"\r", start) != data.count(b"\r\n", start)) \
-            or _has_long_line(data, start):
+    if (
+        size == start
+        or data.find(b"\x00", start) >= 0
+        or not _utf8(data, start)
+        or (data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start))
+        or _has_long_line(data, start)
+    ):
         return parse_csv_bytes(bytes(data), keep_records=False)
     end = data.find(b"\n", start)
-    first = bytes(data[start: end if end >= 0 else size]).removesuffix(b"\r")
+    first = bytes(data[start : end if end >= 0 else size]).removesuffix(b"\r")
     header = _one_record(first)
     if not header or len(set(header)) != len(header):
         return parse_csv_bytes(bytes(data), keep_records=False)
     width = len(header)
     lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     quote = data.find(b'"', start + len(first))
-    while quote >= 0:                        # every line holding a quote: one whole record
+    while quote >= 0:  # every line holding a quote: one whole record
         begin = data.rfind(b"\n", start, quote) + 1
         stop = data.find(b"\n", quote)
         stop = size if stop < 0 else stop
-        record = _one_record(bytes(data[max(begin, start):stop]).removesuffix(b"\r"))
+        record = _one_record(bytes(data[max(begin, start) : stop]).removesuffix(b"\r"))
         if record is None or len(record) != width:
             return parse_csv_bytes(bytes(data), keep_records=False)
         quote = data.find(b'"', stop)
-    return ParsedFile(header=header, rows=lines - 1, sha256=hashlib.sha256(data).hexdigest(),
-                      has_bom=has_bom, exact=False)
+    return ParsedFile(
+        header=header, rows=lines - 1, sha256=hashlib.sha256(data).hexdigest(), has_bom=has_bom, exact=False
+    )
 
 
 def _utf8(data, start: int) -> bool:
@@ -253,7 +281,7 @@ def _inspect_path(path: Path) -> ParsedFile:
             view.release()
             if got < size:
                 del buf[got:]
-            extra = fh.read()                # the file grew meanwhile
+            extra = fh.read()  # the file grew meanwhile
     except OSError as err:
         return ParsedFile(csv_error=f"cannot read the file ({err.strerror or err})")
     if extra:
@@ -293,7 +321,7 @@ def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
     for k, record in enumerate(parsed.records, start=1):
         entry = dict(zip(parsed.header, record)) | {"MANIFEST_ROW": k, "MANIFEST_COUNT": 1}
         name = entry["FILE"]
-        if name in entries:                      # the first row stands; count the others
+        if name in entries:  # the first row stands; count the others
             entries[name]["MANIFEST_COUNT"] += 1
             continue
         entries[name] = entry
@@ -301,7 +329,7 @@ def read_manifest(path: Path) -> tuple[dict[str, dict], str | None]:
 
 
 # ---------------------------------------------------------------------------- the walk
-SITE_FOLDER = re.compile(r"site_([0-9]+)")                  # exactly (no case, no spaces)
+SITE_FOLDER = re.compile(r"site_([0-9]+)")  # exactly (no case, no spaces)
 LOOSE_SITE_FOLDER = re.compile(r"(?i)\s*site[\s_-]*([0-9]+)\s*(?:\.[a-z0-9]+)?")
 SYMLINK = "is a symbolic link: refused, not followed"
 
@@ -312,7 +340,7 @@ class _Found:
 
     name: str
     site: str | None
-    path: Path | None = None                   # set when it may be read
+    path: Path | None = None  # set when it may be read
     error: str | None = None
 
 
@@ -325,8 +353,7 @@ def _site_of(folder: str) -> tuple[str | None, str | None]:
     loose = LOOSE_SITE_FOLDER.fullmatch(folder)
     if loose:
         site = loose.group(1)
-        return site, (f"folder {folder!r} is not named exactly site_{site}: "
-                      "its files are not read")
+        return site, (f"folder {folder!r} is not named exactly site_{site}: its files are not read")
     return None, f"folder {folder!r} is not a site folder site_<SITEID>"
 
 
@@ -348,12 +375,17 @@ def _walk_transfer(tdir: Path) -> list[_Found]:
         if entry.is_symlink():
             found.append(_Found(entry.name, site, error=f"{entry.name} {SYMLINK}"))
         elif entry.is_dir(follow_symlinks=False) and folder_error:
-            found.append(_Found(entry.name, site, error=folder_error))   # never entered
+            found.append(_Found(entry.name, site, error=folder_error))  # never entered
         elif entry.is_dir(follow_symlinks=False):
             found += _walk_site(Path(entry.path), entry.name, site)
         else:
-            found.append(_Found(entry.name, site, error=None if site else
-                                f"{entry.name!r} is not a site folder site_<SITEID>"))
+            found.append(
+                _Found(
+                    entry.name,
+                    site,
+                    error=None if site else f"{entry.name!r} is not a site folder site_<SITEID>",
+                )
+            )
     return found
 
 
@@ -407,37 +439,60 @@ def inventory(root: Path, contract: Contract, read_root: str | None = None) -> p
     to_read: dict[str, Path] = {}
     for transfer, tdir, transfer_error in transfer_folders(root):
         if transfer_error:
-            rows.append({"TRANSFER_ID": transfer, "FORM": "manifest", "FILE": "manifest.csv",
-                         "SOURCE_FILE": f"{transfer}/manifest.csv", "ON_DISK": False,
-                         "IN_MANIFEST": True, "KNOWN_FILE": True,
-                         "MANIFEST_ERROR": transfer_error})
+            rows.append(
+                {
+                    "TRANSFER_ID": transfer,
+                    "FORM": "manifest",
+                    "FILE": "manifest.csv",
+                    "SOURCE_FILE": f"{transfer}/manifest.csv",
+                    "ON_DISK": False,
+                    "IN_MANIFEST": True,
+                    "KNOWN_FILE": True,
+                    "MANIFEST_ERROR": transfer_error,
+                }
+            )
             continue
         entries, manifest_error = read_manifest(tdir / "manifest.csv")
         manifest_ok = manifest_error is None
-        rows.append({
-            "TRANSFER_ID": transfer, "SITE_FOLDER": None, "FORM": "manifest",
-            "FILE": "manifest.csv", "SOURCE_FILE": f"{transfer}/manifest.csv",
-            "ON_DISK": (tdir / "manifest.csv").is_file(), "IN_MANIFEST": True,
-            "KNOWN_FILE": True, "MANIFEST_ERROR": manifest_error, "READ_OK": manifest_ok,
-            "READ_PATH": f"{read_root}/{transfer}/manifest.csv" if manifest_ok else None,
-        })
+        rows.append(
+            {
+                "TRANSFER_ID": transfer,
+                "SITE_FOLDER": None,
+                "FORM": "manifest",
+                "FILE": "manifest.csv",
+                "SOURCE_FILE": f"{transfer}/manifest.csv",
+                "ON_DISK": (tdir / "manifest.csv").is_file(),
+                "IN_MANIFEST": True,
+                "KNOWN_FILE": True,
+                "MANIFEST_ERROR": manifest_error,
+                "READ_OK": manifest_ok,
+                "READ_PATH": f"{read_root}/{transfer}/manifest.csv" if manifest_ok else None,
+            }
+        )
         on_disk = {f.name: f for f in _walk_transfer(tdir)}
         for name in sorted(set(on_disk) | set(entries)):
             found = on_disk.get(name)
             parts = name.split("/")
-            exact_site = (SITE_FOLDER.fullmatch(parts[0]).group(1)
-                          if len(parts) == 2 and SITE_FOLDER.fullmatch(parts[0]) else None)
+            exact_site = (
+                SITE_FOLDER.fullmatch(parts[0]).group(1)
+                if len(parts) == 2 and SITE_FOLDER.fullmatch(parts[0])
+                else None
+            )
             site = found.site if found is not None else (exact_site or _site_of(parts[0])[0])
             form = parts[-1].removesuffix(".csv") if parts[-1].endswith(".csv") else None
             entry = entries.get(name)
             row = {
-                "TRANSFER_ID": transfer, "SITE_FOLDER": site, "FORM": form, "FILE": name,
-                "SOURCE_FILE": f"{transfer}/{name}", "ON_DISK": found is not None,
+                "TRANSFER_ID": transfer,
+                "SITE_FOLDER": site,
+                "FORM": form,
+                "FILE": name,
+                "SOURCE_FILE": f"{transfer}/{name}",
+                "ON_DISK": found is not None,
                 "IN_MANIFEST": entry is not None,
                 "KNOWN_FILE": exact_site is not None and form in known_forms,
                 "PATH_ERROR": found.error if found is not None else None,
             }
-            if row["PATH_ERROR"] and entry is None:   # the path error says all there is
+            if row["PATH_ERROR"] and entry is None:  # the path error says all there is
                 row["IN_MANIFEST"] = row["KNOWN_FILE"] = None
             if entry is not None:
                 row["MANIFEST_SITEID"] = entry.get("SITEID") or None
@@ -445,8 +500,7 @@ def inventory(root: Path, contract: Contract, read_root: str | None = None) -> p
                 # as text: compared as text with the file's (a non-number never matches)
                 row["DECLARED_ROWS"] = (entry.get("ROWS") or "").strip()
                 row["DECLARED_SHA256"] = (entry.get("SHA256") or "").strip().lower()
-                row["LISTED_AS"] = (f"site_{entry.get('SITEID')}/"
-                                    f"{(entry.get('FORM') or '').lower()}.csv")
+                row["LISTED_AS"] = f"site_{entry.get('SITEID')}/{(entry.get('FORM') or '').lower()}.csv"
             if found is not None and found.path is not None:
                 to_read[row["SOURCE_FILE"]] = found.path
             rows.append(row)
@@ -465,16 +519,21 @@ def inventory(root: Path, contract: Contract, read_root: str | None = None) -> p
             row["READ_PATH"] = f"{read_root}/{row['SOURCE_FILE']}"
     frame = pd.DataFrame(rows, columns=INVENTORY_COLUMNS).astype(object)
     frame = frame.where(frame.notna(), None)
-    frame["READ_OK"] = [bool(v) for v in frame["READ_OK"]]    # None: not read
+    frame["READ_OK"] = [bool(v) for v in frame["READ_OK"]]  # None: not read
     return frame
 
 
 def _parsed_columns(p: ParsedFile, contract: Contract, row: dict) -> dict:
     out = {
         "ACTUAL_ROWS": None if p.rows is None else str(p.rows),
-        "ACTUAL_SHA256": p.sha256, "UTF8_OK": p.utf8_ok, "BAD_UTF8_ROW": p.bad_utf8_row,
-        "BAD_UTF8_COLUMN": p.bad_utf8_column, "HAS_BOM": p.has_bom,
-        "CSV_ERROR": p.csv_error, "CSV_ERROR_ROW": p.csv_error_row, "EXACT": p.exact,
+        "ACTUAL_SHA256": p.sha256,
+        "UTF8_OK": p.utf8_ok,
+        "BAD_UTF8_ROW": p.bad_utf8_row,
+        "BAD_UTF8_COLUMN": p.bad_utf8_column,
+        "HAS_BOM": p.has_bom,
+        "CSV_ERROR": p.csv_error,
+        "CSV_ERROR_ROW": p.csv_error_row,
+        "EXACT": p.exact,
     }
     if row["KNOWN_FILE"] and p.header is not None:
         expected = contract.expected_header(row["FORM"])
@@ -490,26 +549,33 @@ class DeliveryFiles:
 
     root: Path
     files: pd.DataFrame
-    unusable: set[str] = field(default_factory=set)        # SOURCE_FILEs (known data files)
-    exact_files: int = 0                                    # files that took the exact path
+    unusable: set[str] = field(default_factory=set)  # SOURCE_FILEs (known data files)
+    exact_files: int = 0  # files that took the exact path
 
     @property
     def site_transfers(self) -> pd.DataFrame:
         """Every (SITEID, TRANSFER_ID) the delivery mentions (site folders and manifests)."""
-        rows = {(r.SITE_FOLDER, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
-                if r.SITE_FOLDER is not None}
-        rows |= {(r.MANIFEST_SITEID, r.TRANSFER_ID) for r in self.files.itertuples(index=False)
-                 if r.MANIFEST_SITEID}
+        rows = {
+            (r.SITE_FOLDER, r.TRANSFER_ID)
+            for r in self.files.itertuples(index=False)
+            if r.SITE_FOLDER is not None
+        }
+        rows |= {
+            (r.MANIFEST_SITEID, r.TRANSFER_ID)
+            for r in self.files.itertuples(index=False)
+            if r.MANIFEST_SITEID
+        }
         return pd.DataFrame(sorted(rows), columns=["SITEID", "TRANSFER_ID"])
 
     @property
     def data_files(self) -> pd.DataFrame:
         """Usable known data files: SOURCE_FILE, TRANSFER_ID, SITE_FOLDER, FORM."""
-        known = self.files[self.files["READ_OK"].astype(bool)
-                           & self.files["SITE_FOLDER"].notna()          # not a manifest
-                           & ~self.files["SOURCE_FILE"].isin(self.unusable)]
-        return known[["SOURCE_FILE", "TRANSFER_ID", "SITE_FOLDER", "FORM"]] \
-            .reset_index(drop=True)
+        known = self.files[
+            self.files["READ_OK"].astype(bool)
+            & self.files["SITE_FOLDER"].notna()  # not a manifest
+            & ~self.files["SOURCE_FILE"].isin(self.unusable)
+        ]
+        return known[["SOURCE_FILE", "TRANSFER_ID", "SITE_FOLDER", "FORM"]].reset_index(drop=True)
 
     def multi_transfer_sites(self) -> list[str]:
         """Sites with data files in more than one transfer (RECVER can go backwards)."""
@@ -518,8 +584,9 @@ class DeliveryFiles:
         return sorted(counts[counts > 1].index)
 
 
-def confirm(root: Path, inventory_frame: pd.DataFrame, contract: Contract,
-            row_counts: dict[str, int]) -> DeliveryFiles:
+def confirm(
+    root: Path, inventory_frame: pd.DataFrame, contract: Contract, row_counts: dict[str, int]
+) -> DeliveryFiles:
     """The file level of the delivery checks: the ``inventory`` (made before the raw read)
     confirmed against what DuckDB read. A file that took the fast path and of which DuckDB
     read another number of rows is parsed again exactly (to say which row is wrong); a file
@@ -534,25 +601,26 @@ def confirm(root: Path, inventory_frame: pd.DataFrame, contract: Contract,
         if row["READ_OK"]:
             read = int(row_counts.get(source, 0))
             rows = int(row["ACTUAL_ROWS"])
-            if not row["EXACT"] and read != rows:        # DuckDB skipped or split lines
+            if not row["EXACT"] and read != rows:  # DuckDB skipped or split lines
                 p = _exact_path(Path(root) / source)
                 files.loc[i, list(_parsed_columns(p, contract, row))] = pd.Series(
-                    _parsed_columns(p, contract, row))
+                    _parsed_columns(p, contract, row)
+                )
                 rows = p.rows if p.rows is not None else -1
                 exact = True
             else:
                 exact = bool(row["EXACT"])
             if files.loc[i, "CSV_ERROR"] is None and read != rows:
-                files.loc[i, "CSV_ERROR"] = (f"the warehouse's CSV reader read {read} of the "
-                                             f"file's {rows} data rows")
+                files.loc[i, "CSV_ERROR"] = (
+                    f"the warehouse's CSV reader read {read} of the file's {rows} data rows"
+                )
             exact_files += exact
             if files.loc[i, "CSV_ERROR"] is not None or files.loc[i, "UTF8_OK"] is False:
                 unusable.add(source)
         elif row["ON_DISK"]:
             unusable.add(source)
     files = files.where(files.notna(), None)
-    return DeliveryFiles(root=Path(root), files=files, unusable=unusable,
-                         exact_files=exact_files)
+    return DeliveryFiles(root=Path(root), files=files, unusable=unusable, exact_files=exact_files)
 
 
 def scan_files(root: Path, contract: Contract, row_counts=None) -> DeliveryFiles:

@@ -9,6 +9,7 @@ thread reads and hashes every file (a small pool); then the per-file frames (the
 files found unusable), the GX runs (one per suite, one GX context), and the lookups of where
 the failures occur.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,10 +21,18 @@ import pandas as pd
 
 from expectations.contract import Contract
 from expectations.delivery import DeliveryFiles, confirm
-from expectations.delivery_rows import (EXAMPLES, OCCURRENCE_COLUMNS, Base, Dates, Part,
-                                        Records, ValueFrames, ValueReducer, occurrences)
-from expectations.gx_project import (_locate, clean_text, expectation_failures,
-                                     format_message, report_rows)
+from expectations.delivery_rows import (
+    EXAMPLES,
+    OCCURRENCE_COLUMNS,
+    Base,
+    Dates,
+    Part,
+    Records,
+    ValueFrames,
+    ValueReducer,
+    occurrences,
+)
+from expectations.gx_project import _locate, clean_text, expectation_failures, format_message, report_rows
 
 
 @dataclass
@@ -33,9 +42,17 @@ class DeliveryRun:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], files_table: str,
-                   gxp, suites: dict, run_name: str,
-                   inventory_frame: pd.DataFrame) -> DeliveryRun:
+def check_delivery(
+    root: Path,
+    contract: Contract,
+    con,
+    raw: dict[str, str],
+    files_table: str,
+    gxp,
+    suites: dict,
+    run_name: str,
+    inventory_frame: pd.DataFrame,
+) -> DeliveryRun:
     """Validate the delivery under ``root`` whose rows DuckDB (``con``) holds in the raw
     tables ``raw`` (form -> raw_edc__<form>) with their files in ``files_table``
     (base_edc__files); ``inventory_frame``: the file inventory made before the raw read
@@ -54,17 +71,19 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
             def work():
                 try:
                     fn()
-                except BaseException as err:           # noqa: BLE001 - re-raised below
+                except BaseException as err:
                     failure.append(err)
+
             return work
 
-        counts = base.row_counts()            # (con is the scan worker's from here on)
-        cursor = con.cursor()                 # the order pass streams on one core
-        workers = [threading.Thread(target=guarded(lambda: records.order_breaks(cursor)),
-                                    name="delivery-order"),
-                   threading.Thread(target=guarded(lambda: (dates.subject_bounds(),
-                                                            reducer.scan())),
-                                    name="delivery-scan")]
+        counts = base.row_counts()  # (con is the scan worker's from here on)
+        cursor = con.cursor()  # the order pass streams on one core
+        workers = [
+            threading.Thread(target=guarded(lambda: records.order_breaks(cursor)), name="delivery-order"),
+            threading.Thread(
+                target=guarded(lambda: (dates.subject_bounds(), reducer.scan())), name="delivery-scan"
+            ),
+        ]
         for worker in workers:
             worker.start()
         try:
@@ -88,11 +107,14 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
         run.timings["frames"] = time.perf_counter() - clock
 
         # ---- GX
-        located = dict(group_by=["SOURCE_FILE"], site_col="SITE_FOLDER",
-                       transfer_col="TRANSFER_ID", file_col="SOURCE_FILE")
+        located = dict(
+            group_by=["SOURCE_FILE"],
+            site_col="SITE_FOLDER",
+            transfer_col="TRANSFER_ID",
+            file_col="SOURCE_FILE",
+        )
         frame = files.files.reset_index(drop=True)
-        frame = frame.drop(columns=[c for c in ("EXACT", "READ_OK", "READ_PATH")
-                                    if c in frame.columns])
+        frame = frame.drop(columns=[c for c in ("EXACT", "READ_OK", "READ_PATH") if c in frame.columns])
         if len(frame):
             result = gxp.run(suites["delivery_files"], frame, run_name)
             run.rows += report_rows("delivery_files", result, frame, **located)
@@ -102,8 +124,7 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
             if frame is None or not len(frame):
                 continue
             result = gxp.run(suites[name], frame, run_name)
-            run.rows += value_report(name, result, frame, values, reducer, base, gxp,
-                                     suites[name], run_name)
+            run.rows += value_report(name, result, frame, values, reducer, base, gxp, suites[name], run_name)
         if len(record_frame):
             result = gxp.run(suites["delivery_records"], record_frame, run_name)
             run.rows += aggregate_report("delivery_records", result, record_frame)
@@ -118,8 +139,9 @@ def check_delivery(root: Path, contract: Contract, con, raw: dict[str, str], fil
 
 
 # =============================================================================== reports
-def _report_row(suite: str, meta: dict, first: dict, count: int, examples: list,
-                site, transfer, source_file, row) -> dict:
+def _report_row(
+    suite: str, meta: dict, first: dict, count: int, examples: list, site, transfer, source_file, row
+) -> dict:
     """One report row (the columns of gx_project.REPORT_COLUMNS) for one file."""
     check = meta.get("check", "unknown")
     column = meta.get("column")
@@ -129,17 +151,30 @@ def _report_row(suite: str, meta: dict, first: dict, count: int, examples: list,
     values = first | {"value": first.get(value_col) if value_col else None, "column": column}
     detail = format_message(meta.get("message", check), values)
     row = None if row is None or pd.isna(row) else int(row)
-    where = {"SITEID": site, "TRANSFER_ID": transfer, "FILE": source_file, "ROW": row,
-             "COLUMN_NAME": column}
+    where = {"SITEID": site, "TRANSFER_ID": transfer, "FILE": source_file, "ROW": row, "COLUMN_NAME": column}
     more = f" (and {count - 1} more row(s))" if count > 1 else ""
     shown = "; ".join(f"row {int(r)}: {clean_text(v, 60)}" for r, v in examples[:EXAMPLES])
-    return {"SUITE": suite, "CHECK_ID": check, **where,
-            "MESSAGE": f"{_locate(where)}: {detail}{more}", "UNEXPECTED_COUNT": int(count),
-            "EXAMPLES": shown}
+    return {
+        "SUITE": suite,
+        "CHECK_ID": check,
+        **where,
+        "MESSAGE": f"{_locate(where)}: {detail}{more}",
+        "UNEXPECTED_COUNT": int(count),
+        "EXAMPLES": shown,
+    }
 
 
-def value_report(suite_name: str, validation, frame: pd.DataFrame, values: ValueFrames,
-                 reducer: ValueReducer, base: Base, gxp, suite, run_name: str) -> list[dict]:
+def value_report(
+    suite_name: str,
+    validation,
+    frame: pd.DataFrame,
+    values: ValueFrames,
+    reducer: ValueReducer,
+    base: Base,
+    gxp,
+    suite,
+    run_name: str,
+) -> list[dict]:
     """Report rows of a value suite: failing distinct values, located in the base tables.
     Failing timestamp groups are first re-validated value by value (second GX run)."""
     groups: dict[int, tuple[Part, list]] = {}
@@ -158,23 +193,21 @@ def value_report(suite_name: str, validation, frame: pd.DataFrame, values: Value
         refined = reducer.refine(part, sorted(set(wanted)))
         if not len(refined):
             continue
-        refined = refined.reindex(columns=list(dict.fromkeys([*frame.columns,
-                                                               *refined.columns])))
+        refined = refined.reindex(columns=list(dict.fromkeys([*frame.columns, *refined.columns])))
         refined = refined.reset_index(drop=True)
         result = gxp.run(suite, refined, run_name)
         kept += [(meta, refined, idx) for meta, _r, idx in expectation_failures(result) if idx]
     # where every failing key occurs (one lookup per part)
     failing = {}
     for _meta, fr, idx in kept:
-        for key in (fr.loc[idx, "_KEY"].tolist() if idx else []):
+        for key in fr.loc[idx, "_KEY"].tolist() if idx else []:
             part, _group, key_values = values.keys[int(key)]
             failing[int(key)] = (int(key), part, key_values)
-    found = occurrences(base, list(failing.values())) if failing else pd.DataFrame(
-        columns=OCCURRENCE_COLUMNS)
+    found = occurrences(base, list(failing.values())) if failing else pd.DataFrame(columns=OCCURRENCE_COLUMNS)
     found = found.assign(FIRST=[int(r[0]) for r in found["ROWS"]])
     rows: list[dict] = []
     for meta, fr, idx in kept:
-        if not idx:          # the check itself could not run (e.g. a column is missing)
+        if not idx:  # the check itself could not run (e.g. a column is missing)
             rows.append(_report_row(suite_name, meta, {}, 1, [], None, None, None, None))
             continue
         bad = fr.loc[idx]
@@ -185,15 +218,25 @@ def value_report(suite_name: str, validation, frame: pd.DataFrame, values: Value
         for source, group in hits.groupby("SOURCE_FILE", sort=True):
             # the 5 smallest rows are among the rows of the 5 keys that occur first
             head = group.head(EXAMPLES)
-            examples = sorted((int(r), shown[position[int(k)]])
-                              for k, rws in zip(head["KEY_ID"], head["ROWS"]) for r in rws)
+            examples = sorted(
+                (int(r), shown[position[int(k)]]) for k, rws in zip(head["KEY_ID"], head["ROWS"]) for r in rws
+            )
             first_key = int(head["KEY_ID"].iloc[0])
-            first = _with_context(bad.iloc[position[first_key]].to_dict(),
-                                  values.keys[first_key][0])
+            first = _with_context(bad.iloc[position[first_key]].to_dict(), values.keys[first_key][0])
             top = head.iloc[0]
-            rows.append(_report_row(suite_name, meta, first, int(group["N"].sum()), examples,
-                                    top["SITE_FOLDER"], top["TRANSFER_ID"], source,
-                                    int(top["FIRST"])))
+            rows.append(
+                _report_row(
+                    suite_name,
+                    meta,
+                    first,
+                    int(group["N"].sum()),
+                    examples,
+                    top["SITE_FOLDER"],
+                    top["TRANSFER_ID"],
+                    source,
+                    int(top["FIRST"]),
+                )
+            )
     return rows
 
 
@@ -220,9 +263,19 @@ def aggregate_report(suite_name: str, validation, frame: pd.DataFrame) -> list[d
             count = first.get(meta.get("count")) if meta.get("count") else None
             count = 1 if count is None or pd.isna(count) or int(count) < 1 else int(count)
             examples = _examples(first.get(meta.get("examples")))
-            rows.append(_report_row(suite_name, meta, first, count, examples,
-                                    first.get("SITE_FOLDER"), first.get("TRANSFER_ID"),
-                                    first.get("SOURCE_FILE"), first.get(meta.get("row"))))
+            rows.append(
+                _report_row(
+                    suite_name,
+                    meta,
+                    first,
+                    count,
+                    examples,
+                    first.get("SITE_FOLDER"),
+                    first.get("TRANSFER_ID"),
+                    first.get("SOURCE_FILE"),
+                    first.get(meta.get("row")),
+                )
+            )
     return rows
 
 
@@ -253,10 +306,21 @@ def dates_report(validation, frame: pd.DataFrame, dates: Dates) -> list[dict]:
         for source, group in merged.groupby("SOURCE_FILE", sort=True):
             group = group.sort_values("FIRST_ROW", na_position="last")
             first = group.iloc[0].to_dict()
-            examples = sorted(e for r in group.itertuples(index=False)
-                              for e in _examples(getattr(r, "EXAMPLES", None)))
+            examples = sorted(
+                e for r in group.itertuples(index=False) for e in _examples(getattr(r, "EXAMPLES", None))
+            )
             count = int(group["N"].fillna(1).sum()) if "N" in group else len(group)
-            rows.append(_report_row("delivery_dates", meta, first, count, examples,
-                                    first.get("SITE_FOLDER"), first.get("TRANSFER_ID"),
-                                    source, first.get("FIRST_ROW")))
+            rows.append(
+                _report_row(
+                    "delivery_dates",
+                    meta,
+                    first,
+                    count,
+                    examples,
+                    first.get("SITE_FOLDER"),
+                    first.get("TRANSFER_ID"),
+                    source,
+                    first.get("FIRST_ROW"),
+                )
+            )
     return rows

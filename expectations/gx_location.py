@@ -17,6 +17,7 @@ variable and default into ``DATA_DOCS``.
 
 Kept free of heavy imports (no GX): the page imports it for the Data Docs link.
 """
+
 from __future__ import annotations
 
 import os

@@ -21,6 +21,7 @@ when it is written; an unchanged suite keeps its stored objects and Data Docs pa
 Several ``dbt build`` processes may share one GX folder (same checkout, same CTWH_GX_DIR):
 all GX work happens under an exclusive lock file in ``<gx dir>/uncommitted/``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,8 @@ import re
 import shutil
 import string
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -41,23 +42,23 @@ from expectations.gx_location import gx_dir, project_root  # noqa: F401  (re-exp
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx  # noqa: E402  (after the analytics switch)
-from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
-from great_expectations.data_context.types.resource_identifiers import (  # noqa: E402
+import great_expectations as gx
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
 )
-from great_expectations.exceptions import DataContextError  # noqa: E402
-from great_expectations.exceptions.resource_freshness import (  # noqa: E402
+from great_expectations.exceptions import DataContextError
+from great_expectations.exceptions.resource_freshness import (
     ResourceFreshnessError,
 )
 
 DATASOURCE = "warehouse"
 BATCH_DEFINITION = "whole_frame"
 RESULT_FORMAT = {"result_format": "COMPLETE"}
-KEEP_RUNS = 10                 # runs kept per suite (results + Data Docs pages) at least ...
-KEEP_HOURS = 24                # ... and every run of the last day; DuckDB keeps the history
-DOCS_INDEX_LIMIT = 150         # validation results listed on the Data Docs index page
-EXAMPLES = 5                   # example values kept per failed check
+KEEP_RUNS = 10  # runs kept per suite (results + Data Docs pages) at least ...
+KEEP_HOURS = 24  # ... and every run of the last day; DuckDB keeps the history
+DOCS_INDEX_LIMIT = 150  # validation results listed on the Data Docs index page
+EXAMPLES = 5  # example values kept per failed check
 
 
 def clean_text(value, limit: int = 200) -> str:
@@ -94,8 +95,7 @@ def _template_fields(template: str) -> set[str]:
         parsed = list(string.Formatter().parse(template))
     except ValueError:
         return set()
-    return {re.split(r"[.\[]", field, maxsplit=1)[0] for _text, field, _spec, _conv in parsed
-            if field}
+    return {re.split(r"[.\[]", field, maxsplit=1)[0] for _text, field, _spec, _conv in parsed if field}
 
 
 def format_message(template: str, values: dict) -> str:
@@ -118,9 +118,14 @@ def format_message(template: str, values: dict) -> str:
         else:
             safe[key] = value
     alternatives = template.split(ALTERNATIVES)
-    chosen = next((text for text in alternatives
-                   if all(name in safe and not isinstance(safe[name], _Missing)
-                          for name in _template_fields(text))), alternatives[-1])
+    chosen = next(
+        (
+            text
+            for text in alternatives
+            if all(name in safe and not isinstance(safe[name], _Missing) for name in _template_fields(text))
+        ),
+        alternatives[-1],
+    )
     try:
         return chosen.format(**safe)
     except (KeyError, ValueError, TypeError, IndexError):
@@ -138,12 +143,12 @@ class GxProject:
         self.gx_dir = Path(folder) if folder else gx_dir()
         self._lock = None
         self.context = None
-        self.runs: list[dict] = []           # one entry per suite run: rows, failures, seconds
+        self.runs: list[dict] = []  # one entry per suite run: rows, failures, seconds
         self._results_to_render: list = []
         self._suites_to_render: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "GxProject":
+    def __enter__(self) -> GxProject:
         lock_dir = self.gx_dir / "uncommitted"
         lock_dir.mkdir(parents=True, exist_ok=True)
         self._lock = open(lock_dir / ".build.lock", "w")
@@ -184,13 +189,13 @@ class GxProject:
         if variables.analytics_enabled is not False:
             variables.analytics_enabled = False
             changed = True
-        sites = json.loads(json.dumps(variables.data_docs_sites or {}))   # a plain copy
+        sites = json.loads(json.dumps(variables.data_docs_sites or {}))  # a plain copy
         site = sites.get("local_site")
         if site is not None:
-            index = site.setdefault("site_index_builder",
-                                    {"class_name": "DefaultSiteIndexBuilder"})
-            if index.get("validation_results_limit") != DOCS_INDEX_LIMIT \
-                    or site.get("show_how_to_buttons", True):
+            index = site.setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+            if index.get("validation_results_limit") != DOCS_INDEX_LIMIT or site.get(
+                "show_how_to_buttons", True
+            ):
                 index["validation_results_limit"] = DOCS_INDEX_LIMIT
                 site["show_how_to_buttons"] = False
                 variables.data_docs_sites = sites
@@ -219,15 +224,16 @@ class GxProject:
 
     @staticmethod
     def _content(suite: gx.ExpectationSuite) -> str:
-        items = [{"type": e.expectation_type, "kwargs": e.configuration.kwargs,
-                  "meta": e.meta} for e in suite.expectations]
-        return json.dumps({"meta": suite.meta, "expectations": items}, sort_keys=True,
-                          default=str)
+        items = [
+            {"type": e.expectation_type, "kwargs": e.configuration.kwargs, "meta": e.meta}
+            for e in suite.expectations
+        ]
+        return json.dumps({"meta": suite.meta, "expectations": items}, sort_keys=True, default=str)
 
     def _stored(self, factory, name: str):
         try:
             return factory.get(name)
-        except Exception:            # GX raises several not-found types across stores
+        except Exception:  # GX raises several not-found types across stores
             return None
 
     def checkpoint(self, suite: gx.ExpectationSuite, rewrite: bool = False) -> gx.Checkpoint:
@@ -238,8 +244,12 @@ class GxProject:
         if not rewrite:
             stored = self._stored(ctx.suites, name)
             checkpoint = self._stored(ctx.checkpoints, name)
-            if (stored is not None and checkpoint is not None and not checkpoint.actions
-                    and self._content(stored) == self._content(suite)):
+            if (
+                stored is not None
+                and checkpoint is not None
+                and not checkpoint.actions
+                and self._content(stored) == self._content(suite)
+            ):
                 if not (self.docs_dir / "expectations" / f"{name}.html").is_file():
                     self._suites_to_render.add(name)
                 return checkpoint
@@ -249,34 +259,42 @@ class GxProject:
                 factory.delete(name)
         suite = ctx.suites.add(suite)
         definition = ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+        )
         self._suites_to_render.add(name)
         # No per-checkpoint UpdateDataDocsAction: build_docs() renders all of a build's results
         # with one index build (the action rebuilds the whole index for every checkpoint).
-        return ctx.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[definition], result_format=RESULT_FORMAT,
-            actions=[]))
+        return ctx.checkpoints.add(
+            gx.Checkpoint(
+                name=name, validation_definitions=[definition], result_format=RESULT_FORMAT, actions=[]
+            )
+        )
 
     # ------------------------------------------------------------------ running
     def run(self, suite: gx.ExpectationSuite, frame: pd.DataFrame, run_name: str):
         """Validate ``frame`` with ``suite`` through its checkpoint; results are stored and
         rendered by :meth:`build_docs`."""
         started = time.perf_counter()
-        run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
         # one consolidated block per dtype: GX copies the frame's blocks for every metric
         batch = {"dataframe": frame.copy()}
         checkpoint = self.checkpoint(suite)
         try:
             result = checkpoint.run(batch_parameters=batch, run_id=run_id)
-        except ResourceFreshnessError:     # stored objects out of step (edited by hand?)
+        except ResourceFreshnessError:  # stored objects out of step (edited by hand?)
             checkpoint = self.checkpoint(suite, rewrite=True)
             result = checkpoint.run(batch_parameters=batch, run_id=run_id)
-        (key, validation), = result.run_results.items()
+        ((key, validation),) = result.run_results.items()
         self._results_to_render.append(key)
-        self.runs.append({"SUITE": suite.name, "ROWS": len(frame),
-                          "EXPECTATIONS": len(suite.expectations),
-                          "FAILED_EXPECTATIONS": sum(not r.success for r in validation.results),
-                          "SECONDS": round(time.perf_counter() - started, 3)})
+        self.runs.append(
+            {
+                "SUITE": suite.name,
+                "ROWS": len(frame),
+                "EXPECTATIONS": len(suite.expectations),
+                "FAILED_EXPECTATIONS": sum(not r.success for r in validation.results),
+                "SECONDS": round(time.perf_counter() - started, 3),
+            }
+        )
         return validation
 
     def build_docs(self) -> None:
@@ -292,15 +310,15 @@ class GxProject:
     def prune(self, keep: int = KEEP_RUNS, hours: float = KEEP_HOURS) -> None:
         """Per suite, drop stored results and Data Docs pages of runs that are neither among
         the newest ``keep`` nor younger than ``hours``."""
-        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)) \
-            .strftime("%Y%m%dT%H%M%S")
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)).strftime("%Y%m%dT%H%M%S")
         for base in (self.gx_dir / "uncommitted" / "validations", self.docs_dir / "validations"):
             if not base.is_dir():
                 continue
             for suite_dir in base.iterdir():
                 # <run_name>/<run_time>, run_time like 20261124T043326.064803Z (sorts by time)
-                runs = sorted((p for p in suite_dir.glob("*/*") if p.is_dir()),
-                              key=lambda p: p.name, reverse=True)
+                runs = sorted(
+                    (p for p in suite_dir.glob("*/*") if p.is_dir()), key=lambda p: p.name, reverse=True
+                )
                 for run_dir in runs[keep:]:
                     if run_dir.name[:15] >= cutoff:
                         continue
@@ -318,8 +336,18 @@ class GxProject:
 
 
 # ============================================================================ results -> rows
-REPORT_COLUMNS = ["SUITE", "CHECK_ID", "SITEID", "TRANSFER_ID", "FILE", "ROW", "COLUMN_NAME",
-                  "MESSAGE", "UNEXPECTED_COUNT", "EXAMPLES"]
+REPORT_COLUMNS = [
+    "SUITE",
+    "CHECK_ID",
+    "SITEID",
+    "TRANSFER_ID",
+    "FILE",
+    "ROW",
+    "COLUMN_NAME",
+    "MESSAGE",
+    "UNEXPECTED_COUNT",
+    "EXAMPLES",
+]
 
 
 def expectation_failures(validation) -> Iterator[tuple[dict, dict, list]]:
@@ -330,28 +358,43 @@ def expectation_failures(validation) -> Iterator[tuple[dict, dict, list]]:
         meta = dict(er.expectation_config.meta or {})
         meta.setdefault("value", er.expectation_config.kwargs.get("column"))
         raised = (er.exception_info or {}).get("raised_exception")
-        if raised:                      # e.g. a column the rule names is missing
-            meta = meta | {"message": "the check could not run: " + clean_text(
-                (er.exception_info or {}).get("exception_message"))}
-        yield meta, dict(er.result or {}), list((er.result or {}).get("unexpected_index_list")
-                                               or [])
+        if raised:  # e.g. a column the rule names is missing
+            meta = meta | {
+                "message": "the check could not run: "
+                + clean_text((er.exception_info or {}).get("exception_message"))
+            }
+        yield meta, dict(er.result or {}), list((er.result or {}).get("unexpected_index_list") or [])
 
 
-LOCATION = (("SITEID", "site"), ("TRANSFER_ID", "transfer"), ("FILE", "file"),
-            ("DATASET", "dataset"), ("USUBJID", "subject"), ("ROW", "row"),
-            ("COLUMN_NAME", "column"))
+LOCATION = (
+    ("SITEID", "site"),
+    ("TRANSFER_ID", "transfer"),
+    ("FILE", "file"),
+    ("DATASET", "dataset"),
+    ("USUBJID", "subject"),
+    ("ROW", "row"),
+    ("COLUMN_NAME", "column"),
+)
 
 
 def _locate(where: dict) -> str:
-    return ", ".join(f"{label} {where[key]}" for key, label in LOCATION
-                     if where.get(key) not in (None, ""))
+    return ", ".join(f"{label} {where[key]}" for key, label in LOCATION if where.get(key) not in (None, ""))
 
 
-def report_rows(suite_name: str, validation, frame: pd.DataFrame, *, group_by: list[str],
-                site_col: str | None = None, transfer_col: str | None = None,
-                file_col: str | None = None, default_row_col: str | None = None,
-                subject_col: str | None = None, dataset: str | None = None,
-                occurrences: pd.DataFrame | None = None) -> list[dict]:
+def report_rows(
+    suite_name: str,
+    validation,
+    frame: pd.DataFrame,
+    *,
+    group_by: list[str],
+    site_col: str | None = None,
+    transfer_col: str | None = None,
+    file_col: str | None = None,
+    default_row_col: str | None = None,
+    subject_col: str | None = None,
+    dataset: str | None = None,
+    occurrences: pd.DataFrame | None = None,
+) -> list[dict]:
     """One report row per failed expectation and group (e.g. per file, per site).
 
     The message names where the failure is (site, transfer, file or dataset, first row or
@@ -365,21 +408,32 @@ def report_rows(suite_name: str, validation, frame: pd.DataFrame, *, group_by: l
         if not indices:
             # table-level expectation (or a check that could not run): one row
             where = {"DATASET": dataset, "COLUMN_NAME": meta.get("column")}
-            detail = format_message(meta.get("message", check),
-                                    {"value": result.get("observed_value"),
-                                     "missing": ", ".join(
-                                         (result.get("details") or {}).get("mismatched", {})
-                                         .get("missing", []) or [])})
-            rows.append({"SUITE": suite_name, "CHECK_ID": check, **where,
-                         "MESSAGE": f"{_locate(where)}: {detail}" if _locate(where) else detail,
-                         "UNEXPECTED_COUNT": int(result.get("unexpected_count") or 1),
-                         "EXAMPLES": clean_text(result.get("observed_value"), 500)})
+            detail = format_message(
+                meta.get("message", check),
+                {
+                    "value": result.get("observed_value"),
+                    "missing": ", ".join(
+                        (result.get("details") or {}).get("mismatched", {}).get("missing", []) or []
+                    ),
+                },
+            )
+            rows.append(
+                {
+                    "SUITE": suite_name,
+                    "CHECK_ID": check,
+                    **where,
+                    "MESSAGE": f"{_locate(where)}: {detail}" if _locate(where) else detail,
+                    "UNEXPECTED_COUNT": int(result.get("unexpected_count") or 1),
+                    "EXAMPLES": clean_text(result.get("observed_value"), 500),
+                }
+            )
             continue
         bad = frame.loc[indices]
         if occurrences is not None:
             lineage = [c for c in occurrences.columns if c != "_KEY"]
-            bad = bad.drop(columns=[c for c in lineage if c in bad.columns]) \
-                     .merge(occurrences, on="_KEY", how="inner")
+            bad = bad.drop(columns=[c for c in lineage if c in bad.columns]).merge(
+                occurrences, on="_KEY", how="inner"
+            )
         row_col = meta["row"] if "row" in meta else default_row_col
         if meta.get("report") == "later_duplicates":
             bad = _later_duplicates(frame, bad)
@@ -395,15 +449,21 @@ def report_rows(suite_name: str, validation, frame: pd.DataFrame, *, group_by: l
             column = meta.get("column")
             if meta.get("column_from"):
                 column = first.get(meta["column_from"]) or column
-            values = first | {"value": first.get(value_col) if value_col else None,
-                              "column": column, "first_row": first.get("_FIRST_ROW")}
+            values = first | {
+                "value": first.get(value_col) if value_col else None,
+                "column": column,
+                "first_row": first.get("_FIRST_ROW"),
+            }
             detail = format_message(meta.get("message", check), values)
-            where = {"SITEID": first.get(site_col) if site_col else None,
-                     "TRANSFER_ID": first.get(transfer_col) if transfer_col else None,
-                     "FILE": first.get(file_col) if file_col else None,
-                     "DATASET": dataset,
-                     "USUBJID": first.get(subject_col) if subject_col else None,
-                     "ROW": first_row, "COLUMN_NAME": column}
+            where = {
+                "SITEID": first.get(site_col) if site_col else None,
+                "TRANSFER_ID": first.get(transfer_col) if transfer_col else None,
+                "FILE": first.get(file_col) if file_col else None,
+                "DATASET": dataset,
+                "USUBJID": first.get(subject_col) if subject_col else None,
+                "ROW": first_row,
+                "COLUMN_NAME": column,
+            }
             count = len(group)
             unit = "row" if row_col else ("subject" if subject_col else "value")
             more = f" (and {count - 1} more {unit}(s))" if count > 1 else ""
@@ -416,9 +476,16 @@ def report_rows(suite_name: str, validation, frame: pd.DataFrame, *, group_by: l
                     label.append(clean_text(r.get(subject_col), 40))
                 shown = clean_text(r.get(value_col), 60) if value_col else ""
                 examples.append((" ".join(label) + ": " if label else "") + shown)
-            rows.append({"SUITE": suite_name, "CHECK_ID": check, **where,
-                         "MESSAGE": f"{_locate(where)}: {detail}{more}",
-                         "UNEXPECTED_COUNT": count, "EXAMPLES": "; ".join(examples)})
+            rows.append(
+                {
+                    "SUITE": suite_name,
+                    "CHECK_ID": check,
+                    **where,
+                    "MESSAGE": f"{_locate(where)}: {detail}{more}",
+                    "UNEXPECTED_COUNT": count,
+                    "EXAMPLES": "; ".join(examples),
+                }
+            )
     return rows
 
 

@@ -23,6 +23,7 @@ with its predecessor among the accepted ones (one DuckDB query for all pairs), G
 (suite ``delivery_reconciliation``); per site, transfers up to the first failing one are
 decided, later ones are compared again in the next pass with the right predecessor.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,14 +35,36 @@ from expectations.delivery_rows import lit, q
 #: the frame GX validates: one row per compared site transfer and form, plus one per site
 #: transfer (FORM null) for the ledger checks
 RECONCILIATION_COLUMNS = [
-    "SITE_FOLDER", "TRANSFER_ID", "FORM", "SOURCE_FILE", "ACCEPTED_TRANSFER_ID",
-    "N_MISSING", "MISSING_RECID", "MISSING_SUBJID", "MISSING_RECVER", "MISSING_ROW",
-    "N_CHANGED", "CHANGED_ROW", "CHANGED_RECID", "CHANGED_RECVER", "CHANGED_COLUMN",
-    "CHANGED_FROM", "CHANGED_TO",
-    "N_OTHER_SUBJECT", "OTHER_SUBJECT_ROW", "OTHER_SUBJECT_RECID", "OTHER_SUBJECT_FROM",
+    "SITE_FOLDER",
+    "TRANSFER_ID",
+    "FORM",
+    "SOURCE_FILE",
+    "ACCEPTED_TRANSFER_ID",
+    "N_MISSING",
+    "MISSING_RECID",
+    "MISSING_SUBJID",
+    "MISSING_RECVER",
+    "MISSING_ROW",
+    "N_CHANGED",
+    "CHANGED_ROW",
+    "CHANGED_RECID",
+    "CHANGED_RECVER",
+    "CHANGED_COLUMN",
+    "CHANGED_FROM",
+    "CHANGED_TO",
+    "N_OTHER_SUBJECT",
+    "OTHER_SUBJECT_ROW",
+    "OTHER_SUBJECT_RECID",
+    "OTHER_SUBJECT_FROM",
     "OTHER_SUBJECT_TO",
-    "N_OTHER_FORM", "OTHER_FORM_ROW", "OTHER_FORM_RECID", "OTHER_FORM_FROM",
-    "NOT_LATER", "LAST_ACCEPTED_TRANSFER_ID", "LEDGER_CHANGE", "LEDGER_CHANGES",
+    "N_OTHER_FORM",
+    "OTHER_FORM_ROW",
+    "OTHER_FORM_RECID",
+    "OTHER_FORM_FROM",
+    "NOT_LATER",
+    "LAST_ACCEPTED_TRANSFER_ID",
+    "LEDGER_CHANGE",
+    "LEDGER_CHANGES",
 ]
 
 LEDGER = "validation.accepted_transfers"
@@ -61,15 +84,18 @@ class Walk:
 # ============================================================================ the ledger
 def read_ledger(con) -> pd.DataFrame:
     """The files of every site transfer earlier builds accepted (empty on a new file)."""
-    exists = con.sql("select count(*) from information_schema.tables where table_schema = "
-                     "'validation' and table_name = 'accepted_transfers'").fetchall()[0][0]
+    exists = con.sql(
+        "select count(*) from information_schema.tables where table_schema = "
+        "'validation' and table_name = 'accepted_transfers'"
+    ).fetchall()[0][0]
     if not exists:
         return pd.DataFrame(columns=LEDGER_COLUMNS)
     return con.sql(f"select {', '.join(LEDGER_COLUMNS)} from {LEDGER}").df()
 
 
-def ledger_findings(ledger: pd.DataFrame, files: pd.DataFrame,
-                    site_transfers: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+def ledger_findings(
+    ledger: pd.DataFrame, files: pd.DataFrame, site_transfers: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict]:
     """(site, transfer) -> ledger row of the frame, for every site transfer that breaks the
     ledger: an accepted transfer whose files differ now (changed, removed or added), or a new
     transfer whose id is not later than the site's last accepted one.
@@ -96,9 +122,8 @@ def ledger_findings(ledger: pd.DataFrame, files: pd.DataFrame,
             elif source not in was:
                 changes.append(f"{name} is new")
             elif is_[source] != was[source]:
-                changes.append(f"{name} has other bytes (SHA-256 {is_[source]}, accepted "
-                               f"{was[source]})")
-        if changes:                     # the first change in words, how many in all
+                changes.append(f"{name} has other bytes (SHA-256 {is_[source]}, accepted {was[source]})")
+        if changes:  # the first change in words, how many in all
             out[key] = _ledger_row(key, changes[0]) | {"LEDGER_CHANGES": len(changes)}
     last = {}
     for site, transfer in accepted:
@@ -106,16 +131,20 @@ def ledger_findings(ledger: pd.DataFrame, files: pd.DataFrame,
     for site, transfer in sorted(site_transfers):
         if (site, transfer) not in accepted and site in last and transfer <= last[site]:
             row = out.get((site, transfer)) or _ledger_row((site, transfer), None)
-            out[(site, transfer)] = row | {"NOT_LATER": True,
-                                           "LAST_ACCEPTED_TRANSFER_ID": last[site]}
+            out[(site, transfer)] = row | {"NOT_LATER": True, "LAST_ACCEPTED_TRANSFER_ID": last[site]}
     return out
 
 
 def _ledger_row(key: tuple[str, str], change: str | None) -> dict:
     site, transfer = key
-    return {"SITE_FOLDER": site, "TRANSFER_ID": transfer, "FORM": None,
-            "SOURCE_FILE": f"{transfer}/site_{site}", "NOT_LATER": False,
-            "LEDGER_CHANGE": change}
+    return {
+        "SITE_FOLDER": site,
+        "TRANSFER_ID": transfer,
+        "FORM": None,
+        "SOURCE_FILE": f"{transfer}/site_{site}",
+        "NOT_LATER": False,
+        "LEDGER_CHANGE": change,
+    }
 
 
 # ============================================================================ the records
@@ -128,8 +157,10 @@ class Records:
         self.raw = raw
         self.files_table = files_table
         self.forms = [f for f in forms if f in raw]
-        self.columns = {f: [c for c in con.sql(f"select * from {raw[f]} limit 0").columns
-                            if c != "filename"] for f in self.forms}
+        self.columns = {
+            f: [c for c in con.sql(f"select * from {raw[f]} limit 0").columns if c != "filename"]
+            for f in self.forms
+        }
 
     def load(self, site_transfers: set[tuple[str, str]]) -> None:
         """Hash the rows of ``site_transfers`` (only those take part)."""
@@ -144,8 +175,7 @@ class Records:
         if not site_transfers and statement.startswith("insert"):
             return
         self.loaded |= site_transfers
-        keys = pd.DataFrame(sorted(site_transfers), columns=["SITEID", "TRANSFER_ID"],
-                            dtype=object)
+        keys = pd.DataFrame(sorted(site_transfers), columns=["SITEID", "TRANSFER_ID"], dtype=object)
         self.con.register("_rc_keys", keys)
         selects = []
         for form in self.forms:
@@ -153,6 +183,7 @@ class Records:
 
             def col(name, cols=cols):
                 return f"r.{q(name)}" if name in cols else "NULL::VARCHAR"
+
             struct = ", ".join(f"{q(c)} := r.{q(c)}" for c in cols)
             selects.append(
                 f"select f.SITE_FOLDER as SITEID, f.TRANSFER_ID, {lit(form)} as FORM, "
@@ -163,7 +194,8 @@ class Records:
                 f"join {self.files_table} as f on f.FORM = {lit(form)} "
                 f"and f.FILENAME = r.filename "
                 f"join _rc_keys as k on k.SITEID = f.SITE_FOLDER "
-                f"and k.TRANSFER_ID = f.TRANSFER_ID")
+                f"and k.TRANSFER_ID = f.TRANSFER_ID"
+            )
         self.con.execute(statement + " union all ".join(selects))
         self.con.unregister("_rc_keys")
 
@@ -180,8 +212,7 @@ class Records:
         for i, row in result.iterrows():
             if row["N_CHANGED"]:
                 column, was, now = self.first_difference(row)
-                result.loc[i, ["CHANGED_COLUMN", "CHANGED_FROM", "CHANGED_TO"]] = \
-                    [column, was, now]
+                result.loc[i, ["CHANGED_COLUMN", "CHANGED_FROM", "CHANGED_TO"]] = [column, was, now]
         return result
 
     def first_difference(self, row) -> tuple[str | None, str | None, str | None]:
@@ -197,7 +228,8 @@ class Records:
             f"and f.TRANSFER_ID in ({lit(row['TRANSFER_ID'])}, "
             f"{lit(row['ACCEPTED_TRANSFER_ID'])}) "
             f"and r.RECID = {lit(row['CHANGED_RECID'])} "
-            f"and trim(r.RECVER) = {lit(row['CHANGED_RECVER'])}").df()
+            f"and trim(r.RECVER) = {lit(row['CHANGED_RECVER'])}"
+        ).df()
         rows = rows.astype(object).where(rows.notna(), None)
         before = rows[rows["TRANSFER_ID"] == row["ACCEPTED_TRANSFER_ID"]]
         after = rows[rows["TRANSFER_ID"] == row["TRANSFER_ID"]]
@@ -296,10 +328,18 @@ order by c.SITEID, c.TRANSFER_ID, c.FORM
 
 
 # ============================================================================ the walk
-def reconcile(con, raw: dict[str, str], files_table: str, forms: list[str],
-              site_transfers: set[tuple[str, str]], blocked: set[tuple[str, str]],
-              ledger: pd.DataFrame, files: pd.DataFrame, validate,
-              readable: set[tuple[str, str, str]]) -> Walk:
+def reconcile(
+    con,
+    raw: dict[str, str],
+    files_table: str,
+    forms: list[str],
+    site_transfers: set[tuple[str, str]],
+    blocked: set[tuple[str, str]],
+    ledger: pd.DataFrame,
+    files: pd.DataFrame,
+    validate,
+    readable: set[tuple[str, str, str]],
+) -> Walk:
     """Decide every site transfer of the delivery (see the module docstring).
 
     ``site_transfers``: every (site, transfer) with data; ``blocked``: those a delivery check
@@ -325,14 +365,16 @@ def reconcile(con, raw: dict[str, str], files_table: str, forms: list[str],
         loaded = False
         while undecided:
             pairs = _pairs(by_site, accepted, undecided, walk.quarantined)
-            if not pairs:                  # first transfer of a site: nothing to compare
+            if not pairs:  # first transfer of a site: nothing to compare
                 accepted |= undecided
                 break
-            if not loaded:     # rows of the undecided transfers and the last pinned one of
+            if not loaded:  # rows of the undecided transfers and the last pinned one of
                 # each site (new transfers come after every pinned one: transfer_not_later)
-                last_pinned = {(s, max(t for t in ts if (s, t) in accepted))
-                               for s, ts in by_site.items()
-                               if any((s, t) in accepted for t in ts)}
+                last_pinned = {
+                    (s, max(t for t in ts if (s, t) in accepted))
+                    for s, ts in by_site.items()
+                    if any((s, t) in accepted for t in ts)
+                }
                 records.load(undecided | last_pinned)
                 loaded = True
             walk.passes += 1
@@ -344,20 +386,25 @@ def reconcile(con, raw: dict[str, str], files_table: str, forms: list[str],
                     key = (site, transfer)
                     if key not in undecided:
                         continue
-                    if key not in compared:          # its site's first: nothing before it
+                    if key not in compared:  # its site's first: nothing before it
                         accepted.add(key)
                         undecided.discard(key)
                         continue
                     undecided.discard(key)
                     if key in failing:
                         walk.quarantined.add(key)
-                        walk.rows += [r for r in rows
-                                      if (r["SITEID"], r["TRANSFER_ID"]) == key]
-                        break                        # later ones: compared again
+                        walk.rows += [r for r in rows if (r["SITEID"], r["TRANSFER_ID"]) == key]
+                        break  # later ones: compared again
                     accepted.add(key)
-        walk.rows += _explain_blocked(records, by_site_all(site_transfers), accepted,
-                                      blocked & site_transfers, readable, validate,
-                                      loaded)
+        walk.rows += _explain_blocked(
+            records,
+            by_site_all(site_transfers),
+            accepted,
+            blocked & site_transfers,
+            readable,
+            validate,
+            loaded,
+        )
     finally:
         records.close()
     walk.accepted = accepted
@@ -391,8 +438,7 @@ def _explain_blocked(records, by_site, accepted, blocked, readable, validate, lo
     else:
         records.add({(s, t) for s, t, _ in pairs} | {(s, p) for s, _, p in pairs})
     frame = records.compare(pairs)
-    keep = [(r.SITE_FOLDER, r.TRANSFER_ID, r.FORM) in readable
-            for r in frame.itertuples(index=False)]
+    keep = [(r.SITE_FOLDER, r.TRANSFER_ID, r.FORM) in readable for r in frame.itertuples(index=False)]
     frame = frame[keep]
     if not len(frame):
         return []
@@ -418,8 +464,7 @@ def _pairs(by_site, accepted, undecided, quarantined) -> list[tuple[str, str, st
 def _frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS).astype(object)
     frame = frame.where(frame.notna(), None)
-    for column in ("N_MISSING", "N_CHANGED", "N_OTHER_SUBJECT", "N_OTHER_FORM",
-                   "LEDGER_CHANGES"):
+    for column in ("N_MISSING", "N_CHANGED", "N_OTHER_SUBJECT", "N_OTHER_FORM", "LEDGER_CHANGES"):
         frame[column] = [0 if v is None else int(v) for v in frame[column]]
     frame["NOT_LATER"] = [bool(v) if v is not None else False for v in frame["NOT_LATER"]]
     return frame

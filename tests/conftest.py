@@ -1,5 +1,6 @@
 """Shared fixtures: the published figures, the rendered demo delivery and one real
 `dbt build` of it per test session (into a temporary DuckDB file)."""
+
 from __future__ import annotations
 
 import os
@@ -17,28 +18,33 @@ PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def dbt_env(*, db: Path, extracts: Path, target: Path,
-            gx: Path | None = None) -> dict[str, str]:
+def dbt_env(*, db: Path, extracts: Path, target: Path, gx: Path | None = None) -> dict[str, str]:
     """Environment of a dbt run: CTWH_DB is the published file (dbt writes the work file
     beside it, profiles.yml), its own target and log folders, and its own GX folder
     (``gx``, default ``<target>/gx``: the dozens of builds of a test session do not crowd
     one Data Docs index, which lists the newest 150 results)."""
-    return dict(os.environ,
-                CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(extracts),
-                CTWH_GX_DIR=str(gx or target / "gx"),
-                DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(target / "target"),
-                DBT_LOG_PATH=str(target / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    return dict(
+        os.environ,
+        CTWH_DB=str(db),
+        CTWH_EXTRACT_ROOT=str(extracts),
+        CTWH_GX_DIR=str(gx or target / "gx"),
+        DBT_PROFILES_DIR=str(REPO),
+        DBT_TARGET_PATH=str(target / "target"),
+        DBT_LOG_PATH=str(target / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
 
 
-def run_dbt(args: list[str], *, db: Path, extracts: Path, target: Path,
-            check: bool = True, gx: Path | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], *, db: Path, extracts: Path, target: Path, check: bool = True, gx: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the real dbt CLI of the project's virtual environment."""
     env = dbt_env(db=db, extracts=extracts, target=target, gx=gx)
-    proc = subprocess.run([str(DBT), *args], cwd=REPO, env=env, text=True,
-                          capture_output=True)
+    proc = subprocess.run([str(DBT), *args], cwd=REPO, env=env, text=True, capture_output=True)
     if check and proc.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-8000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -66,8 +72,14 @@ def without_site_transfers(src: Path, dst: Path, gone: set[tuple[str, str]]) -> 
 
 
 #: Columns that name the build rather than the data (left out when two builds are compared).
-BUILD_COLUMNS = {"BUILD_ID", "PUBLISHED_BUILD_ID", "LATEST_BUILD_ID", "PUBLISHED_AT",
-                 "LATEST_BUILD_AT", "RUN_STARTED_AT"}
+BUILD_COLUMNS = {
+    "BUILD_ID",
+    "PUBLISHED_BUILD_ID",
+    "LATEST_BUILD_ID",
+    "PUBLISHED_AT",
+    "LATEST_BUILD_AT",
+    "RUN_STARTED_AT",
+}
 
 
 def adam_and_results(db: Path) -> dict[str, pl.DataFrame]:
@@ -77,11 +89,13 @@ def adam_and_results(db: Path) -> dict[str, pl.DataFrame]:
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
-        names = con.sql("select table_schema || '.' || table_name from information_schema.tables "
-                        "where table_schema in ('adam', 'results') and table_type = 'BASE TABLE' "
-                        # which build the published file holds (and its extract root): no figure
-                        "and table_schema || '.' || table_name <> 'results.publication' "
-                        "order by 1").fetchall()
+        names = con.sql(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in ('adam', 'results') and table_type = 'BASE TABLE' "
+            # which build the published file holds (and its extract root): no figure
+            "and table_schema || '.' || table_name <> 'results.publication' "
+            "order by 1"
+        ).fetchall()
         out = {}
         for (name,) in names:
             frame = con.sql(f"select * from {name}").pl()
@@ -91,8 +105,13 @@ def adam_and_results(db: Path) -> dict[str, pl.DataFrame]:
 
 
 def render_demo(out: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "trialgen", "render", "--out", str(out)],
-                   cwd=REPO, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "trialgen", "render", "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out
 
 
@@ -111,7 +130,8 @@ def demo_delivery(tmp_path_factory) -> Path:
 def work_db(db: Path) -> Path:
     """The work file dbt builds beside the published file ``db`` (app_data.work_db_path):
     what a build that published nothing (a partial selection, failed checks) left."""
-    from app import data as app_data   # (streamlit) only when asked
+    from app import data as app_data  # (streamlit) only when asked
+
     return app_data.work_db_path(db)
 
 

@@ -12,6 +12,7 @@ the study's one extra rule (NE when S(t) stays at 1 - p up to the last observati
 where R takes the midpoint with the last time;
 ``docs/derivations.md#median-and-quartiles-the-midpoint-rule``).
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 R values are frozen in ``tests/reference/km_reference.json`` by
 ``tests/reference/km_reference.R`` (``binom.test(n, N)$conf.int``).
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Unit tests use small hand-made frames with hard-coded expectations; the
 end-to-end tests read ``results.*`` from the ``demo_warehouse`` fixture (a real
 ``dbt build`` of the rendered demo delivery, tests/conftest.py).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,38 +35,57 @@ from analysis.results import (
 
 def published_frame(rows: list[tuple]) -> pl.DataFrame:
     """A ``published_results`` frame as the seed has it (lower-case columns)."""
-    return pl.DataFrame(rows, schema={"table": pl.String, "item": pl.String, "stat": pl.String,
-                                      "value": pl.String, "decimals": pl.Int64, "note": pl.String},
-                        orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "table": pl.String,
+            "item": pl.String,
+            "stat": pl.String,
+            "value": pl.String,
+            "decimals": pl.Int64,
+            "note": pl.String,
+        },
+        orient="row",
+    )
 
 
 def summary_frame(rows: list[tuple]) -> pl.DataFrame:
     """A summary frame as the table summaries return it."""
-    return pl.DataFrame(rows, schema={"table": pl.String, "item": pl.String, "stat": pl.String,
-                                      "value": pl.Float64, "denominator": pl.Int64}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "table": pl.String,
+            "item": pl.String,
+            "stat": pl.String,
+            "value": pl.Float64,
+            "denominator": pl.Int64,
+        },
+        orient="row",
+    )
 
 
 KNOWN_SEED = pl.read_csv(Path(__file__).resolve().parents[1] / "seeds" / "known_inconsistencies.csv")
 
-KNOWN_EMPTY = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
-                                   "EXPLANATION": pl.String})
+KNOWN_EMPTY = pl.DataFrame(
+    schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String, "EXPLANATION": pl.String}
+)
 
 
 # --------------------------------------------------------------------------- value_matches
 @pytest.mark.parametrize(
     ("value", "published", "decimals", "expected"),
     [
-        (28.125, "28.1", 1, True),          # 9/32
-        (28.15, "28.2", 1, True),           # half away from zero, not banker's
+        (28.125, "28.1", 1, True),  # 9/32
+        (28.15, "28.2", 1, True),  # half away from zero, not banker's
         (28.15, "28.1", 1, False),
-        (2.675, "2.68", 2, True),           # binary 2.67499999... still rounds up
+        (2.675, "2.68", 2, True),  # binary 2.67499999... still rounds up
         (50.0, "50.0", 1, True),
         (50.0, "50", 0, True),
-        (-0.0, "0", 0, True),               # negative zero is zero
-        (-0.04, "0.0", 1, True),            # rounds to -0.0
+        (-0.0, "0", 0, True),  # negative zero is zero
+        (-0.04, "0.0", 1, True),  # rounds to -0.0
         (0.0, "0.0", 1, True),
         (None, "NE", 1, True),
-        (float("nan"), "NE", 1, True),      # NaN is not evaluable too
+        (float("nan"), "NE", 1, True),  # NaN is not evaluable too
         (22.0, "NE", 1, False),
         (None, "22.0", 1, False),
         (21.96, "22.0", 1, True),
@@ -84,11 +104,14 @@ def test_value_matches_rejects_text_that_is_no_number():
 
 # --------------------------------------------------------------------------- decimals / population
 def test_default_decimals_uses_the_table_and_stat_of_the_paper():
-    pub = published_frame([("T7", "GROUP=Nausea", "any", "10", 0, None),
-                           ("T3", "CR", "ci_lo", "13.7", 1, None),
-                           ("EFF", "ORR_CYTO=HIGH", "pct", "72.7", 1, None),
-                           ("EFF", "NO_PD_AT_LAST_ASSESSMENT|CR", "pct", "78", 0, None)]
-                          ).rename({"table": "TABLE_ID", "stat": "STAT", "decimals": "DECIMALS"})
+    pub = published_frame(
+        [
+            ("T7", "GROUP=Nausea", "any", "10", 0, None),
+            ("T3", "CR", "ci_lo", "13.7", 1, None),
+            ("EFF", "ORR_CYTO=HIGH", "pct", "72.7", 1, None),
+            ("EFF", "NO_PD_AT_LAST_ASSESSMENT|CR", "pct", "78", 0, None),
+        ]
+    ).rename({"table": "TABLE_ID", "stat": "STAT", "decimals": "DECIMALS"})
     assert default_decimals("T7", "any", pub) == 0
     assert default_decimals("T3", "ci_lo", pub) == 1
     # EFF pct is printed with 1 and with 0 decimals: fall back to docs/derivations.md#number-of-decimals (whole numbers outside T3)
@@ -102,10 +125,20 @@ def test_default_decimals_uses_the_table_and_stat_of_the_paper():
 
 @pytest.mark.parametrize(
     ("table_id", "item", "expected"),
-    [("POP", "RE", "RE"), ("T1", "AGE", "FAS"), ("T2", "CYCLES", "SAF"), ("T3", "ORR", "RE"),
-     ("T7", "GROUP=Nausea", "SAF"), ("SAFETY_TEXT", "DEATHS", "SAF"), ("EFF", "PFS", "FAS"),
-     ("EFF", "FOLLOW_UP", "FAS"), ("EFF", "TTP", "FAS"), ("EFF", "TTR|ORR", "RE"),
-     ("EFF", "DOR|VGPR_OR_BETTER", "RE"), ("EFF", "ORR_CYTO=HIGH", "RE")],
+    [
+        ("POP", "RE", "RE"),
+        ("T1", "AGE", "FAS"),
+        ("T2", "CYCLES", "SAF"),
+        ("T3", "ORR", "RE"),
+        ("T7", "GROUP=Nausea", "SAF"),
+        ("SAFETY_TEXT", "DEATHS", "SAF"),
+        ("EFF", "PFS", "FAS"),
+        ("EFF", "FOLLOW_UP", "FAS"),
+        ("EFF", "TTP", "FAS"),
+        ("EFF", "TTR|ORR", "RE"),
+        ("EFF", "DOR|VGPR_OR_BETTER", "RE"),
+        ("EFF", "ORR_CYTO=HIGH", "RE"),
+    ],
 )
 def test_population_for(table_id, item, expected):
     assert population_for(table_id, item) == expected
@@ -126,14 +159,23 @@ def test_safety_set_limits_subjects_and_records_to_saffl_y():
 
 # --------------------------------------------------------------------------- build_analysis_results
 def test_build_analysis_results_rounds_to_published_decimals_and_keeps_value_unrounded():
-    pub = published_frame([("T3", "CR", "pct", "28.1", 1, None),
-                           ("T3", "CR", "n", "9", 0, "sCR + CR"),
-                           ("EFF", "PFS", "ci_hi", "NE", 1, None),
-                           ("T1", "BSA", "median", "1.62", 2, None)])
+    pub = published_frame(
+        [
+            ("T3", "CR", "pct", "28.1", 1, None),
+            ("T3", "CR", "n", "9", 0, "sCR + CR"),
+            ("EFF", "PFS", "ci_hi", "NE", 1, None),
+            ("T1", "BSA", "median", "1.62", 2, None),
+        ]
+    )
     summaries = [
         summary_frame([("T3", "CR", "n", 9.0, 32), ("T3", "CR", "pct", 100 * 9 / 32, 32)]),
-        summary_frame([("EFF", "PFS", "ci_hi", None, 34), ("EFF", "PFS", "q1_months", 6.25, 34),
-                       ("T1", "BSA", "median", 1.615, 34)]),
+        summary_frame(
+            [
+                ("EFF", "PFS", "ci_hi", None, 34),
+                ("EFF", "PFS", "q1_months", 6.25, 34),
+                ("T1", "BSA", "median", 1.615, 34),
+            ]
+        ),
         # an extra row the paper does not print: T3 percentages get one decimal
         summary_frame([("T3", "MR", "pct", float("nan"), 32)]),
     ]
@@ -143,12 +185,12 @@ def test_build_analysis_results_rounds_to_published_decimals_and_keeps_value_unr
     assert got[("T3", "CR", "pct")]["VALUE"] == 28.125
     assert got[("T3", "CR", "pct")]["VALUE_TEXT"] == "28.1"
     assert got[("T3", "CR", "n")]["VALUE_TEXT"] == "9"
-    assert got[("T1", "BSA", "median")]["VALUE_TEXT"] == "1.62"       # 1.615 half away -> 1.62
+    assert got[("T1", "BSA", "median")]["VALUE_TEXT"] == "1.62"  # 1.615 half away -> 1.62
     assert got[("EFF", "PFS", "ci_hi")]["VALUE"] is None
     assert got[("EFF", "PFS", "ci_hi")]["VALUE_TEXT"] == "NE"
     assert got[("EFF", "PFS", "q1_months")]["DECIMALS"] == 1
     assert got[("EFF", "PFS", "q1_months")]["VALUE_TEXT"] == "6.3"
-    assert got[("T3", "MR", "pct")]["VALUE"] is None                   # NaN -> null (NE)
+    assert got[("T3", "MR", "pct")]["VALUE"] is None  # NaN -> null (NE)
     assert got[("T3", "MR", "pct")]["VALUE_TEXT"] == "NE"
     assert got[("T3", "MR", "pct")]["DECIMALS"] == 1
     assert {r["POPULATION"] for r in got.values() if r["TABLE_ID"] == "T3"} == {"RE"}
@@ -175,31 +217,44 @@ def test_stack_summaries_rejects_duplicate_keys_and_missing_columns():
 
 # --------------------------------------------------------------------------- compare_with_published
 def results_frame(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
-                                      "VALUE": pl.Float64}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String, "VALUE": pl.Float64},
+        orient="row",
+    )
 
 
 def test_compare_with_published_match_logic_and_explanations():
-    pub = published_frame([
-        ("T3", "PD", "pct", "0.0", 1, None),
-        ("T3", "CR", "pct", "28.1", 1, None),
-        ("EFF", "PFS", "ci_hi", "NE", 1, None),
-        ("EFF", "OS", "median_months", "NE", 1, None),
-        ("T7", "GROUP=Nausea", "related", "9", 0, None),
-        ("SAFETY_TEXT", "DEATHS", "n", "2", 0, None),        # absent from the warehouse
-        ("T4", "ON_STUDY_DEATH", "pct", "3", 0, None),
-    ])
-    res = results_frame([
-        ("T3", "PD", "pct", -0.0),
-        ("T3", "CR", "pct", 28.125),
-        ("EFF", "PFS", "ci_hi", None),
-        ("EFF", "OS", "median_months", 40.2),                # published NE, warehouse estimable
-        ("T7", "GROUP=Nausea", "related", 8.0),
-        ("T4", "ON_STUDY_DEATH", "pct", 100 / 34),
-        ("T4", "ON_STUDY_DEATH", "n", 1.0),                  # not published: not compared
-    ])
-    known = pl.DataFrame({"TABLE_ID": ["T7"], "ITEM": ["GROUP=Nausea"], "STAT": ["related"],
-                          "EXPLANATION": ["Table 7 vs text"]})
+    pub = published_frame(
+        [
+            ("T3", "PD", "pct", "0.0", 1, None),
+            ("T3", "CR", "pct", "28.1", 1, None),
+            ("EFF", "PFS", "ci_hi", "NE", 1, None),
+            ("EFF", "OS", "median_months", "NE", 1, None),
+            ("T7", "GROUP=Nausea", "related", "9", 0, None),
+            ("SAFETY_TEXT", "DEATHS", "n", "2", 0, None),  # absent from the warehouse
+            ("T4", "ON_STUDY_DEATH", "pct", "3", 0, None),
+        ]
+    )
+    res = results_frame(
+        [
+            ("T3", "PD", "pct", -0.0),
+            ("T3", "CR", "pct", 28.125),
+            ("EFF", "PFS", "ci_hi", None),
+            ("EFF", "OS", "median_months", 40.2),  # published NE, warehouse estimable
+            ("T7", "GROUP=Nausea", "related", 8.0),
+            ("T4", "ON_STUDY_DEATH", "pct", 100 / 34),
+            ("T4", "ON_STUDY_DEATH", "n", 1.0),  # not published: not compared
+        ]
+    )
+    known = pl.DataFrame(
+        {
+            "TABLE_ID": ["T7"],
+            "ITEM": ["GROUP=Nausea"],
+            "STAT": ["related"],
+            "EXPLANATION": ["Table 7 vs text"],
+        }
+    )
     out = compare_with_published(res, pub, known)
     assert out.columns == COMPARISON_COLUMNS
     assert out.select("TABLE_ID", "ITEM", "STAT").rows() == pub.select("table", "item", "stat").rows()
@@ -244,26 +299,32 @@ def test_km_curve_frame_small_example():
 
 def test_at_risk_times():
     assert at_risk_times(0).tolist() == [0.0]
-    assert at_risk_times(3 * 30.4375).tolist() == [0.0, 3.0]       # the tick at exactly max is kept
+    assert at_risk_times(3 * 30.4375).tolist() == [0.0, 3.0]  # the tick at exactly max is kept
     assert at_risk_times(3 * 30.4375 - 1).tolist() == [0.0]
 
 
 def test_km_curves_and_at_risk_use_fas_subjects_of_each_parameter():
     adsl = pl.DataFrame({"USUBJID": ["A", "B", "C", "D"], "FASFL": ["Y", "Y", "Y", "N"]})
-    adtte = pl.DataFrame({
-        "USUBJID": ["A", "B", "C", "D", "A", "B", "C"],
-        "PARAMCD": ["PFS", "PFS", "PFS", "PFS", "OS", "OS", "OS"],
-        "AVAL": [30, 100, 200, 5, 300, 400, 500],
-        "CNSR": [0, 1, 0, 0, 1, 1, 1],
-    })
+    adtte = pl.DataFrame(
+        {
+            "USUBJID": ["A", "B", "C", "D", "A", "B", "C"],
+            "PARAMCD": ["PFS", "PFS", "PFS", "PFS", "OS", "OS", "OS"],
+            "AVAL": [30, 100, 200, 5, 300, 400, 500],
+            "CNSR": [0, 1, 0, 0, 1, 1, 1],
+        }
+    )
     curves = km_curves(adtte, adsl, paramcds=("PFS", "OS"))
     pfs = curves.filter(pl.col("PARAMCD") == "PFS")
-    assert pfs["N_RISK"].to_list() == [3, 3, 2, 1]          # D is not in the FAS
+    assert pfs["N_RISK"].to_list() == [3, 3, 2, 1]  # D is not in the FAS
     assert pfs["SURV"][-1] == 0.0 and pfs["LOWER"][-1] is None
     assert curves.filter(pl.col("PARAMCD") == "OS")["SURV"].to_list() == [1.0] * 4
     risk = km_at_risk(adtte, adsl, paramcds=("PFS", "OS"))
     assert risk.columns == KM_AT_RISK_COLUMNS
-    assert risk.filter(pl.col("PARAMCD") == "PFS").rows() == [("PFS", 0.0, 3), ("PFS", 3.0, 2), ("PFS", 6.0, 1)]
+    assert risk.filter(pl.col("PARAMCD") == "PFS").rows() == [
+        ("PFS", 0.0, 3),
+        ("PFS", 3.0, 2),
+        ("PFS", 6.0, 1),
+    ]
     os_risk = risk.filter(pl.col("PARAMCD") == "OS")
     assert os_risk["TIME_MONTHS"].to_list() == [0.0, 3.0, 6.0, 9.0, 12.0, 15.0]
     assert os_risk["N_RISK"].to_list() == [3, 3, 3, 3, 2, 1]
@@ -293,10 +354,14 @@ def test_published_comparison_end_to_end(demo_warehouse, published):
     explained = cmp.filter(~pl.col("MATCH")).select("TABLE_ID", "ITEM", "STAT").rows()
     assert set(explained) == EXPECTED_EXPLAINED_MISMATCHES
     # the dermatologic row shows the figure its term rows imply (= the group's grade >= 3 count)
-    derm = cmp.filter((pl.col("ITEM") == "GROUP=Dermatologic disorders")
-                      & pl.col("STAT").is_in(["grade3plus", "related_grade3plus"]))
+    derm = cmp.filter(
+        (pl.col("ITEM") == "GROUP=Dermatologic disorders")
+        & pl.col("STAT").is_in(["grade3plus", "related_grade3plus"])
+    )
     assert sorted(derm.select("STAT", "PUBLISHED", "WAREHOUSE_TEXT").rows()) == [
-        ("grade3plus", "9", "9"), ("related_grade3plus", "8", "9")]
+        ("grade3plus", "9", "9"),
+        ("related_grade3plus", "8", "9"),
+    ]
     # every explanation of the seed is shown (the two of docs/derivations.md#known-inconsistencies-of-the-paper included), not hidden
     shown = cmp.filter(pl.col("EXPLANATION").is_not_null()).select("TABLE_ID", "ITEM", "STAT").rows()
     assert set(shown) == set(KNOWN_SEED.select("TABLE_ID", "ITEM", "STAT").rows())
@@ -318,7 +383,9 @@ def test_km_curves_end_to_end(demo_warehouse):
     pfs = curves.filter(pl.col("PARAMCD") == "PFS")
     first = pfs.row(0, named=True)
     assert (first["TIME"], first["SURV"], first["N_RISK"], first["N_EVENT"]) == (0.0, 1.0, 34, 0)
-    assert pfs["N_EVENT"].sum() == 18                      # 17 PD + 1 death (EFF PFS events)
-    risk = query(demo_warehouse, "select * from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS")
+    assert pfs["N_EVENT"].sum() == 18  # 17 PD + 1 death (EFF PFS events)
+    risk = query(
+        demo_warehouse, "select * from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS"
+    )
     assert risk.row(0) == ("PFS", 0.0, 34)
     assert risk["N_RISK"].is_sorted(descending=True)

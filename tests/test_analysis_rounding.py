@@ -1,4 +1,5 @@
 """SAS-style rounding (half away from zero) and fixed-decimal formatting."""
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,16 @@ def test_round_half_away(x, decimals, expected):
 @pytest.mark.parametrize(
     "n, N, pct",
     # Table 3 percentages (N = 32) and Table 1 whole-number percentages (N = 34)
-    [(9, 32, 28.1), (8, 32, 25.0), (18, 32, 56.3), (7, 32, 21.9), (27, 32, 84.4),
-     (16, 32, 50.0), (5, 32, 15.6), (0, 32, 0.0)],
+    [
+        (9, 32, 28.1),
+        (8, 32, 25.0),
+        (18, 32, 56.3),
+        (7, 32, 21.9),
+        (27, 32, 84.4),
+        (16, 32, 50.0),
+        (5, 32, 15.6),
+        (0, 32, 0.0),
+    ],
 )
 def test_published_table3_percentages(n, N, pct):
     assert round_half_away(100 * n / N, 1) == pct
@@ -65,9 +74,17 @@ def test_negative_zero_is_normalised():
 
 @pytest.mark.parametrize(
     "x, decimals, expected",
-    [(2.675, 2, "2.68"), (3, 1, "3.0"), (22.0123, 1, "22.0"), (0.125, 2, "0.13"),
-     (56.25, 1, "56.3"), (44.1176, 0, "44"), (None, 1, "NE"), (float("nan"), 1, "NE"),
-     (-1.25, 1, "-1.3")],
+    [
+        (2.675, 2, "2.68"),
+        (3, 1, "3.0"),
+        (22.0123, 1, "22.0"),
+        (0.125, 2, "0.13"),
+        (56.25, 1, "56.3"),
+        (44.1176, 0, "44"),
+        (None, 1, "NE"),
+        (float("nan"), 1, "NE"),
+        (-1.25, 1, "-1.3"),
+    ],
 )
 def test_format_value(x, decimals, expected):
     assert format_value(x, decimals) == expected

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
-from conftest import REPO
 
 SCREENSHOTS = REPO / "build" / "screenshots"
 RENDER_TIMEOUT_MS = 120_000
@@ -52,10 +52,12 @@ def page(browser) -> Page:
 def _settle(page: Page) -> None:
     """Wait until the script run is over (no 'Running...' status widget) and nothing raised."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_TIMEOUT_MS)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_TIMEOUT_MS
+    )
     page.wait_for_timeout(500)
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
 def _shot(page: Page, name: str) -> Path:
@@ -73,7 +75,9 @@ def test_every_page_in_chromium(server, page, record_property):
     start = time.monotonic()
     page.goto(f"{server}/")
     expect(page.get_by_text("50.0%", exact=True)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(
+        timeout=RENDER_TIMEOUT_MS
+    )
     timings["summary_first_render_s"] = round(time.monotonic() - start, 2)
     expect(page.get_by_text("31.9–68.1", exact=False)).to_be_visible()
     expect(page.get_by_text("22.0 months", exact=True)).to_be_visible()
@@ -126,7 +130,9 @@ def test_every_page_in_chromium(server, page, record_property):
     # Subjects behind a number
     page.goto(f"{server}/subjects")
     expect(page.get_by_text("Subjects found", exact=True)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    expect(page.get_by_role("combobox", name="Table cell")).to_have_value("Table 3 · VGPR or better (CR + VGPR)")
+    expect(page.get_by_role("combobox", name="Table cell")).to_have_value(
+        "Table 3 · VGPR or better (CR + VGPR)"
+    )
     metrics = page.locator('[data-testid="stMetricValue"]')
     expect(metrics).to_have_text(["16", "16"])
     _settle(page)

@@ -21,15 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import pytest
+from conftest import REPO, run_dbt
 from streamlit.testing.v1 import AppTest
 
 from app import data as app_data
-from conftest import REPO, run_dbt
 
 APP = str(REPO / "streamlit_app.py")
-MAX_LOADS = 300          # bound on page loads during the build
-BUILD_TIMEOUT_S = 1200   # bound on the build (a demo build takes well under this)
-PAUSE_S = 0.1            # between page loads (a user pressing reload quickly)
+MAX_LOADS = 300  # bound on page loads during the build
+BUILD_TIMEOUT_S = 1200  # bound on the build (a demo build takes well under this)
+PAUSE_S = 0.1  # between page loads (a user pressing reload quickly)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -37,8 +37,11 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "success", "error")
-                     for e in getattr(at, kind))
+    return "\n".join(
+        str(e.value)
+        for kind in ("markdown", "caption", "info", "warning", "success", "error")
+        for e in getattr(at, kind)
+    )
 
 
 def _check_summary(at: AppTest) -> None:
@@ -102,20 +105,29 @@ def test_pages_load_while_dbt_builds_the_same_file(demo_delivery, demo_warehouse
 
     loads: list[tuple[str, float, bool]] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
-        build = pool.submit(run_dbt, ["build"], db=db, extracts=demo_delivery, target=tmp_path / "dbt",
-                            check=False)
+        build = pool.submit(
+            run_dbt, ["build"], db=db, extracts=demo_delivery, target=tmp_path / "dbt", check=False
+        )
         start = time.monotonic()
         while not build.done() and len(loads) < MAX_LOADS and time.monotonic() - start < BUILD_TIMEOUT_S:
             page = list(PAGES)[len(loads) % len(PAGES)]
             t0 = time.monotonic()
             at = load(page)
             infos = "\n".join(str(i.value) for i in at.info)
-            loads.append((page, time.monotonic() - t0, "shows the previous build" in infos,
-                          "A `dbt build` is running now" in infos))
+            loads.append(
+                (
+                    page,
+                    time.monotonic() - t0,
+                    "shows the previous build" in infos,
+                    "A `dbt build` is running now" in infos,
+                )
+            )
             time.sleep(PAUSE_S)
         proc = build.result(timeout=BUILD_TIMEOUT_S)
 
-    assert proc.returncode == 0, f"dbt build failed while the page was read:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    assert proc.returncode == 0, (
+        f"dbt build failed while the page was read:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    )
     # the pages really were loaded while dbt was writing the file
     assert len(loads) >= len(PAGES), loads
     after = app_data.build_key()
@@ -134,8 +146,10 @@ def test_pages_load_while_dbt_builds_the_same_file(demo_delivery, demo_warehouse
     served_previous = sum(1 for _, _, previous, _ in loads if previous)
     running = sum(1 for *_, running in loads if running)
     slowest = max(seconds for _, seconds, *_ in loads)
-    print(f"{len(loads)} page loads during the build, {running} said a build is running, "
-          f"{served_previous} served the previous build, slowest {slowest:.2f} s")
+    print(
+        f"{len(loads)} page loads during the build, {running} said a build is running, "
+        f"{served_previous} served the previous build, slowest {slowest:.2f} s"
+    )
     # the build writes the work file: it never locked the published file the pages read
     assert served_previous == 0, "a page load met a lock on the published file"
     # ... and the loads did happen while dbt held the work file (the build was running)
@@ -165,20 +179,28 @@ def test_query_never_holds_the_file_and_survives_a_writer(tmp_path, monkeypatch)
     assert app_data.query(sql)["X"].to_list() == [42]
 
     # nothing is held between queries: another process writes at once
-    subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}).execute("
-                    "'insert into results.t values (43)')"], check=True, timeout=60)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; duckdb.connect({str(db)!r}).execute('insert into results.t values (43)')",
+        ],
+        check=True,
+        timeout=60,
+    )
     assert app_data.query(sql)["X"].to_list() == [42, 43]
 
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout.readline().strip() == "holding"
         start = time.monotonic()
-        assert app_data.query(sql)["X"].to_list() == [42, 43]      # the previous state
-        assert time.monotonic() - start < 5                          # brief retries only
+        assert app_data.query(sql)["X"].to_list() == [42, 43]  # the previous state
+        assert time.monotonic() - start < 5  # brief retries only
         with pytest.raises(app_data.WarehouseBusy):
-            app_data.query("select count(*) as N from results.t")   # never answered before
+            app_data.query("select count(*) as N from results.t")  # never answered before
     finally:
         writer.communicate("", timeout=60)
     assert writer.returncode == 0
-    assert app_data.query(sql)["X"].to_list() == [42, 43, 44]      # the writer's state
+    assert app_data.query(sql)["X"].to_list() == [42, 43, 44]  # the writer's state

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import REPO, work_db
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, work_db
 from expectations.gx_location import data_docs_index
 
 APP = str(REPO / "streamlit_app.py")
@@ -77,12 +77,18 @@ def test_summary_shows_the_published_headline(warehouse):
     traces = {t.get("name"): t for t in spec["data"]}
     km = traces["Kaplan-Meier estimate"]
     assert km["line"]["shape"] == "hv" and km["y"][0] == 1.0
-    curve = _sql(warehouse, "select TIME_MONTHS, SURV from results.km_curves where PARAMCD = 'PFS' order by TIME")
+    curve = _sql(
+        warehouse, "select TIME_MONTHS, SURV from results.km_curves where PARAMCD = 'PFS' order by TIME"
+    )
     assert km["x"] == pytest.approx([c[0] for c in curve]) and km["y"] == pytest.approx([c[1] for c in curve])
-    at_risk = _sql(warehouse, "select N_RISK from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS")
+    at_risk = _sql(
+        warehouse, "select N_RISK from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS"
+    )
     assert traces["Number at risk"]["text"] == [str(n) for (n,) in at_risk]
     assert traces["Number at risk"]["text"][0] == "34"
-    n_censored = _sql(warehouse, "select count(*) from results.km_curves where PARAMCD = 'PFS' and N_CENSOR > 0")
+    n_censored = _sql(
+        warehouse, "select count(*) from results.km_curves where PARAMCD = 'PFS' and N_CENSOR > 0"
+    )
     assert len(traces["Censored"]["x"]) == n_censored[0][0] > 0
     assert traces["95% CI"]["fill"] == "tonexty"
 
@@ -119,7 +125,8 @@ def test_summary_filter_by_site(warehouse):
     site, n_fas, n_re = _sql(
         warehouse,
         "select SITEID, count(*) filter (where FASFL = 'Y'), count(*) filter (where RSEVFL = 'Y') "
-        "from adam.adsl group by SITEID order by count(*) desc, SITEID limit 1")[0]
+        "from adam.adsl group by SITEID order by count(*) desc, SITEID limit 1",
+    )[0]
     at = _open("summary")
     at.multiselect(key="f_site").set_value([site]).run()
     assert not at.exception
@@ -152,7 +159,8 @@ def test_published_page_lists_mismatches_first(warehouse):
         warehouse,
         "select count(*), count(*) filter (where MATCH), "
         "count(*) filter (where not MATCH and coalesce(EXPLANATION, '') <> '') "
-        "from results.published_comparison")[0]
+        "from results.published_comparison",
+    )[0]
     n_published = _sql(warehouse, "select count(*) from ref.published_results")[0][0]
     m = _metrics(at)
     assert m["Published figures"] == str(total) == str(n_published)
@@ -169,11 +177,16 @@ def test_published_page_lists_mismatches_first(warehouse):
     n_known = _sql(warehouse, "select count(*) from ref.known_inconsistencies")[0][0]
     assert (view["Explanation"] != "").sum() == n_known
     notes = [str(md.value) for md in at.markdown]
-    mismatched = _sql(warehouse, "select TABLE_ID, ITEM, STAT from results.published_comparison where not MATCH")
+    mismatched = _sql(
+        warehouse, "select TABLE_ID, ITEM, STAT from results.published_comparison where not MATCH"
+    )
     for i, (table, item, stat) in enumerate(mismatched):
         assert notes[i].startswith(f"**{table} · {item} · {stat}**")
-    explanations = _sql(warehouse, "select EXPLANATION, count(*) from results.published_comparison "
-                                   "where coalesce(EXPLANATION, '') <> '' group by EXPLANATION")
+    explanations = _sql(
+        warehouse,
+        "select EXPLANATION, count(*) from results.published_comparison "
+        "where coalesce(EXPLANATION, '') <> '' group by EXPLANATION",
+    )
     for explanation, rows in explanations:
         assert sum(note.endswith(explanation) for note in notes) == rows
 
@@ -183,7 +196,9 @@ def test_data_quality_page(warehouse):
     at = _open("data_quality")
     # the audit trail (every version of every record, a view over the raw tables) is in the
     # work file only; the published build is the work file's latest here
-    newest = _sql(work_db(warehouse), "select max(LAST_TRANSFER_ID) from intermediate.int_edc__audit_trail")[0][0]
+    newest = _sql(work_db(warehouse), "select max(LAST_TRANSFER_ID) from intermediate.int_edc__audit_trail")[
+        0
+    ][0]
     n_sites = _sql(warehouse, "select count(distinct SITEID) from adam.adsl")[0][0]
     m = _metrics(at)
     assert m["Newest transfer"] == newest
@@ -193,14 +208,24 @@ def test_data_quality_page(warehouse):
     assert (sites["DAYS_BEHIND"] >= 0).all()
     assert sites.loc[sites["DAYS_BEHIND"] == 0, "FRESHNESS"].eq("up to date").all()
     text = _texts(at)
-    validation = [t for (t,) in _sql(warehouse, "select table_name from information_schema.tables "
-                                                "where table_schema = 'validation' order by 1")]
+    validation = [
+        t
+        for (t,) in _sql(
+            warehouse,
+            "select table_name from information_schema.tables where table_schema = 'validation' order by 1",
+        )
+    ]
     if validation:
         per_site = at.dataframe[1].value
-        check_tables = [t for (t,) in _sql(
-            warehouse, "select table_name from information_schema.columns where table_schema = 'validation' "
-                       "group by table_name having bool_or(upper(column_name) = 'SITEID') and "
-                       "bool_or(upper(column_name) in ('CHECK_ID', 'CHECK', 'CHECK_IDS')) order by 1")]
+        check_tables = [
+            t
+            for (t,) in _sql(
+                warehouse,
+                "select table_name from information_schema.columns where table_schema = 'validation' "
+                "group by table_name having bool_or(upper(column_name) = 'SITEID') and "
+                "bool_or(upper(column_name) in ('CHECK_ID', 'CHECK', 'CHECK_IDS')) order by 1",
+            )
+        ]
         assert check_tables, "the validation schema has no table of check results"
         assert list(per_site.columns) == ["SITEID", *check_tables, "TOTAL"]
         assert set(sites["SITEID"]) <= set(per_site["SITEID"])
@@ -212,12 +237,14 @@ def test_data_quality_page(warehouse):
             assert "No failed check in the validation results." in text
     else:
         assert "No validation results yet" in text
-    if data_docs_index(REPO).is_file():     # the page's link (app_data.GX_DATA_DOCS)
+    if data_docs_index(REPO).is_file():  # the page's link (app_data.GX_DATA_DOCS)
         assert "Great Expectations Data Docs" in text
     # the build on show (results.publication) against the latest build of the work file
     (on_show,) = _sql(warehouse, "select BUILD_ID from results.publication")[0]
-    latest, reason = _sql(work_db(warehouse), "select BUILD_ID, REASON from validation.build_attempts "
-                                              "order by STARTED_AT desc limit 1")[0]
+    latest, reason = _sql(
+        work_db(warehouse),
+        "select BUILD_ID, REASON from validation.build_attempts order by STARTED_AT desc limit 1",
+    )[0]
     if latest != on_show:
         assert any(reason in str(w.value) for w in at.warning)
     else:
@@ -244,17 +271,24 @@ def test_subjects_behind_the_primary_endpoint(warehouse):
     pairs = raw[["SOURCE_FILE", "SOURCE_ROW"]].drop_duplicates()
     assert len(records) == len(pairs) == 16
     assert (records["FORM"] == "lb").all()
-    assert set(zip(records["SOURCE_FILE"], records["SOURCE_ROW"])) == set(zip(pairs["SOURCE_FILE"], pairs["SOURCE_ROW"]))
+    assert set(zip(records["SOURCE_FILE"], records["SOURCE_ROW"])) == set(
+        zip(pairs["SOURCE_FILE"], pairs["SOURCE_ROW"])
+    )
     for subject in people["USUBJID"]:  # the record is the subject's own
-        assert any(f'"USUBJID":"{subject}"' in r or f'"SUBJID":"{subject.split("-", 1)[1]}"' in r
-                   for r in records["RECORD_JSON"])
+        assert any(
+            f'"USUBJID":"{subject}"' in r or f'"SUBJID":"{subject.split("-", 1)[1]}"' in r
+            for r in records["RECORD_JSON"]
+        )
 
 
-@pytest.mark.parametrize("label, figure", [
-    ("Efficacy · PFS events (confirmed PD or death)", "18"),
-    ("Table 5 · Constipation", "17"),
-    ("Table 6 · Neutropenia (grade ≥ 3)", "7"),
-])
+@pytest.mark.parametrize(
+    "label, figure",
+    [
+        ("Efficacy · PFS events (confirmed PD or death)", "18"),
+        ("Table 5 · Constipation", "17"),
+        ("Table 6 · Neutropenia (grade ≥ 3)", "7"),
+    ],
+)
 def test_subjects_behind_other_cells(warehouse, label, figure):
     at = _open("subjects")
     box = at.selectbox(key="cell")

@@ -5,6 +5,7 @@ Makefile, no ``--server.address``) must listen on 127.0.0.1 only, from
 The real server is started as a user would start it, and the kernel's table of listening
 TCP sockets (``/proc/net/tcp``, ``/proc/net/tcp6``) says where it listens.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -39,7 +40,7 @@ def listening_addresses(port: int) -> set[str]:
                 continue
             raw = bytes.fromhex(address)
             # the kernel prints each 32-bit word in host (little-endian) order
-            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, width // 2, 4))
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, width // 2, 4))
             found.add(str(ipaddress.ip_address(raw)))
     return found
 
@@ -60,11 +61,26 @@ def start_plain(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, int]:
     root (where .streamlit/config.toml is read); waits until the health check answers."""
     port = free_port()
     log = tmp_path / "server.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-           "--server.port", str(port), "--server.headless", "true", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        *extra,
+    ]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "CTWH_DB": str(tmp_path / "none.duckdb")})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "CTWH_DB": str(tmp_path / "none.duckdb")},
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:

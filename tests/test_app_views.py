@@ -13,6 +13,7 @@ from datetime import date
 import plotly.graph_objects as go
 import polars as pl
 import pytest
+from conftest import REPO
 
 from analysis.km import DAYS_PER_MONTH, km_quantile, median_followup
 from analysis.proportions import clopper_pearson
@@ -23,7 +24,6 @@ from app.views import published as published_views
 from app.views import subjects as subjects_views
 from app.views import summary as summary_views
 from app.views import tables as tables_views
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,11 @@ def results(published) -> pl.DataFrame:
         pl.col("table").alias("TABLE_ID"),
         pl.col("item").alias("ITEM"),
         pl.col("stat").alias("STAT"),
-        pl.when(pl.col("value") == "NE").then(None).otherwise(pl.col("value")).cast(pl.Float64).alias("VALUE"),
+        pl.when(pl.col("value") == "NE")
+        .then(None)
+        .otherwise(pl.col("value"))
+        .cast(pl.Float64)
+        .alias("VALUE"),
         pl.col("value").alias("VALUE_TEXT"),
         pl.col("decimals").alias("DECIMALS"),
         pl.lit(None, dtype=pl.Int64).alias("DENOMINATOR"),
@@ -44,7 +48,8 @@ def results(published) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def order(published) -> pl.DataFrame:
     return published.with_row_index("ORD").select(
-        "ORD", pl.col("table").alias("TABLE_ID"), pl.col("item").alias("ITEM"), pl.col("stat").alias("STAT"))
+        "ORD", pl.col("table").alias("TABLE_ID"), pl.col("item").alias("ITEM"), pl.col("stat").alias("STAT")
+    )
 
 
 def _rows(table: tables_views.PaperTable) -> dict[str, tuple[str, ...]]:
@@ -67,33 +72,56 @@ def test_summary_from_results_prints_the_published_headline(results):
 
 
 def test_summary_from_results_without_figures_prints_dashes():
-    empty = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
-                                 "VALUE": pl.Float64, "VALUE_TEXT": pl.String})
+    empty = pl.DataFrame(
+        schema={
+            "TABLE_ID": pl.String,
+            "ITEM": pl.String,
+            "STAT": pl.String,
+            "VALUE": pl.Float64,
+            "VALUE_TEXT": pl.String,
+        }
+    )
     s = summary_views.summary_from_results(empty)
-    assert s.vgpr_pct == common.MISSING and s.pfs_ci == f"{common.MISSING}–{common.MISSING}" and s.vgpr_n is None
+    assert (
+        s.vgpr_pct == common.MISSING and s.pfs_ci == f"{common.MISSING}–{common.MISSING}" and s.vgpr_n is None
+    )
 
 
 def _adam(n_re_vgpr=16, n_re_other=16, extra_non_re=2):
     """32 RE subjects (16 with VGPR or better) + 2 non-RE; PFS events every month."""
     ids = [f"S{i:02d}" for i in range(n_re_vgpr + n_re_other + extra_non_re)]
     n_re = n_re_vgpr + n_re_other
-    adsl = pl.DataFrame({
-        "USUBJID": ids,
-        "SITEID": ["101" if i % 2 else "102" for i in range(len(ids))],
-        "CYTORISK": ["HIGH" if i < 11 else "STANDARD" for i in range(len(ids))],
-        "FASFL": "Y", "SAFFL": "Y",
-        "RSEVFL": ["Y" if i < n_re else "N" for i in range(len(ids))],
-    })
+    adsl = pl.DataFrame(
+        {
+            "USUBJID": ids,
+            "SITEID": ["101" if i % 2 else "102" for i in range(len(ids))],
+            "CYTORISK": ["HIGH" if i < 11 else "STANDARD" for i in range(len(ids))],
+            "FASFL": "Y",
+            "SAFFL": "Y",
+            "RSEVFL": ["Y" if i < n_re else "N" for i in range(len(ids))],
+        }
+    )
     cats = ["SCR", "CR", "VGPR"] * 6
-    bor = pl.DataFrame({"USUBJID": ids[:n_re],
-                        "AVALC": cats[:n_re_vgpr] + ["PR"] * 11 + ["SD"] * (n_re_other - 11)})
+    bor = pl.DataFrame(
+        {"USUBJID": ids[:n_re], "AVALC": cats[:n_re_vgpr] + ["PR"] * 11 + ["SD"] * (n_re_other - 11)}
+    )
     days = [round((i + 1) * DAYS_PER_MONTH) for i in range(len(ids))]
     pfs_event = [0 if i % 3 == 2 else 1 for i in range(len(ids))]
-    tte = pl.concat([
-        pl.DataFrame({"USUBJID": ids, "PARAMCD": "PFS", "AVAL": days, "CNSR": [1 - e for e in pfs_event]}),
-        pl.DataFrame({"USUBJID": ids, "PARAMCD": "OS", "AVAL": [d + 30 for d in days],
-                      "CNSR": [0 if i in (3, 7) else 1 for i in range(len(ids))]}),
-    ])
+    tte = pl.concat(
+        [
+            pl.DataFrame(
+                {"USUBJID": ids, "PARAMCD": "PFS", "AVAL": days, "CNSR": [1 - e for e in pfs_event]}
+            ),
+            pl.DataFrame(
+                {
+                    "USUBJID": ids,
+                    "PARAMCD": "OS",
+                    "AVAL": [d + 30 for d in days],
+                    "CNSR": [0 if i in (3, 7) else 1 for i in range(len(ids))],
+                }
+            ),
+        ]
+    )
     return adsl, bor, tte, days, pfs_event
 
 
@@ -144,10 +172,15 @@ def test_km_frames_from_adam_follow_the_results_layout():
 
 
 def test_km_figure_draws_steps_band_censor_marks_and_numbers_at_risk():
-    curve = pl.DataFrame({
-        "TIME_MONTHS": [0.0, 2.0, 4.0, 7.0], "SURV": [1.0, 0.75, 0.5, 0.5],
-        "LOWER": [1.0, 0.4, 0.2, 0.2], "UPPER": [1.0, 0.9, 0.8, 0.8], "N_CENSOR": [0, 0, 1, 2],
-    })
+    curve = pl.DataFrame(
+        {
+            "TIME_MONTHS": [0.0, 2.0, 4.0, 7.0],
+            "SURV": [1.0, 0.75, 0.5, 0.5],
+            "LOWER": [1.0, 0.4, 0.2, 0.2],
+            "UPPER": [1.0, 0.9, 0.8, 0.8],
+            "N_CENSOR": [0, 0, 1, 2],
+        }
+    )
     at_risk = pl.DataFrame({"TIME_MONTHS": [0.0, 3.0, 6.0], "N_RISK": [4, 3, 2]})
     fig = summary_views.km_figure(curve, at_risk, median_months=4.0)
     assert isinstance(fig, go.Figure)
@@ -158,7 +191,11 @@ def test_km_figure_draws_steps_band_censor_marks_and_numbers_at_risk():
     assert band.fill == "tonexty" and band.line.shape == "hv" and list(band.y) == [1.0, 0.4, 0.2, 0.2]
     assert list(by_name["95% CI upper"].y) == [1.0, 0.9, 0.8, 0.8]
     censored = by_name["Censored"]
-    assert list(censored.x) == [4.0, 7.0] and list(censored.y) == [0.5, 0.5] and list(censored.customdata) == [1, 2]
+    assert (
+        list(censored.x) == [4.0, 7.0]
+        and list(censored.y) == [0.5, 0.5]
+        and list(censored.customdata) == [1, 2]
+    )
     risk = by_name["Number at risk"]
     assert list(risk.text) == ["4", "3", "2"] and list(risk.x) == [0.0, 3.0, 6.0] and risk.yaxis == "y2"
     assert km.yaxis == "y" and list(fig.layout.xaxis.tickvals) == [0, 3, 6]
@@ -194,7 +231,9 @@ def test_table1_prints_rows_as_the_paper(results, order):
 def test_table2_repeats_cycles_and_dashes_combination_rdi(results, order):
     t2 = tables_views.paper_tables(results, order)[1]
     assert t2.frame.columns[1:] == ["Ixazomib", "Lenalidomide", "Dexamethasone", "Combination"]
-    mean_rows = [r for r in t2.frame.iter_rows() if r[0].strip(tables_views.INDENT) == "Mean (standard deviation)"]
+    mean_rows = [
+        r for r in t2.frame.iter_rows() if r[0].strip(tables_views.INDENT) == "Mean (standard deviation)"
+    ]
     assert mean_rows[0][1:] == ("17.8 (9.3)",) * 4
     assert mean_rows[1][1:] == ("85.4 (12.8)", "78.2 (18.7)", "76.5 (25.0)", "–")
 
@@ -212,7 +251,11 @@ def test_tables_4_to_6(results, order):
     t4, t5, t6 = tables_views.paper_tables(results, order)[3:6]
     assert _rows(t4)["Any AE"] == ("34 (100)",) and _rows(t4)["On-study deaths (c)"] == ("1 (3)",)
     t5_labels = t5.frame[""].to_list()
-    assert t5_labels[:3] == ["Patients with at least 1 AE", "Constipation", "Upper respiratory tract infection"]
+    assert t5_labels[:3] == [
+        "Patients with at least 1 AE",
+        "Constipation",
+        "Upper respiratory tract infection",
+    ]
     assert t5.frame.row(1)[1] == "17 (50)" and t5.frame.height == 1 + 31
     # the paper's order, not alphabetical: Influenza before Neutropenia, Pharyngitis before Maculopapular rash
     assert t5_labels.index("Influenza") < t5_labels.index("Neutropenia")
@@ -222,9 +265,15 @@ def test_tables_4_to_6(results, order):
 
 
 def test_table5_appends_terms_the_paper_lacks_by_frequency(results, order):
-    extra = pl.DataFrame({"TABLE_ID": ["T5", "T5", "T5", "T5"], "ITEM": ["PT=Zeta", "PT=Zeta", "PT=Alpha", "PT=Alpha"],
-                          "STAT": ["n", "pct", "n", "pct"], "VALUE": [4.0, 12.0, 5.0, 15.0],
-                          "VALUE_TEXT": ["4", "12", "5", "15"]})
+    extra = pl.DataFrame(
+        {
+            "TABLE_ID": ["T5", "T5", "T5", "T5"],
+            "ITEM": ["PT=Zeta", "PT=Zeta", "PT=Alpha", "PT=Alpha"],
+            "STAT": ["n", "pct", "n", "pct"],
+            "VALUE": [4.0, 12.0, 5.0, 15.0],
+            "VALUE_TEXT": ["4", "12", "5", "15"],
+        }
+    )
     more = pl.concat([results.select(extra.columns), extra])
     labels = tables_views.paper_tables(more, order)[4].frame[""].to_list()
     assert labels[-2:] == ["Alpha", "Zeta"]
@@ -234,7 +283,16 @@ def test_table7_groups_and_percentages(results, order):
     t7 = tables_views.paper_tables(results, order)[6]
     assert t7.frame.columns[0] == "N = 34, n (%)" and len(t7.frame.columns) == 9
     rows = _rows(t7)
-    assert rows["Neutropenia"] == ("14 (41)", "13 (38)", "13 (38)", "12 (35)", "3 (9)", "6 (18)", "1 (3)", "10 (29)")
+    assert rows["Neutropenia"] == (
+        "14 (41)",
+        "13 (38)",
+        "13 (38)",
+        "12 (35)",
+        "3 (9)",
+        "6 (18)",
+        "1 (3)",
+        "10 (29)",
+    )
     assert rows["Cardiac failure"] == ("1 (3)", "0", "0", "0", "0", "0", "0", "0")
     assert rows["Dermatologic disorders"][0] == "22 (65)" and rows["Blood toxicity"] == ("",) * 8
     assert "Arrhythmia" not in rows  # not in the results -> not shown (as in the paper)
@@ -257,9 +315,13 @@ def test_csv_bytes_round_trip(results, order):
 def test_comparison_view_lists_mismatches_first(results, published):
     known = pl.read_csv(REPO / "seeds" / "known_inconsistencies.csv")
     changed = results.with_columns(
-        pl.when((pl.col("ITEM") == "CYCLES") & (pl.col("STAT") == "sd")).then(9.4)
-        .when((pl.col("ITEM") == "GROUP=Nausea") & (pl.col("STAT") == "related")).then(8.0)
-        .otherwise(pl.col("VALUE")).alias("VALUE"))
+        pl.when((pl.col("ITEM") == "CYCLES") & (pl.col("STAT") == "sd"))
+        .then(9.4)
+        .when((pl.col("ITEM") == "GROUP=Nausea") & (pl.col("STAT") == "related"))
+        .then(8.0)
+        .otherwise(pl.col("VALUE"))
+        .alias("VALUE")
+    )
     comparison = compare_with_published(changed, published, known)
     view = published_views.comparison_view(comparison)
     assert view.height == published.height
@@ -268,28 +330,48 @@ def test_comparison_view_lists_mismatches_first(results, published):
     assert top["CYCLES"][0]["Published"] == "9.3" and top["CYCLES"][0]["Warehouse"] == "9.4"
     assert top["GROUP=Nausea"][0]["Explanation"].startswith("Source inconsistency")
     assert view["Status"][2:].str.starts_with("match").all()
-    assert published_views.comparison_counts(comparison) == {"total": published.height, "matched": published.height - 2,
-                                               "mismatched": 2, "explained": 1, "unexplained": 1}
+    assert published_views.comparison_counts(comparison) == {
+        "total": published.height,
+        "matched": published.height - 2,
+        "mismatched": 2,
+        "explained": 1,
+        "unexplained": 1,
+    }
 
 
 # --------------------------------------------------------------------------- data quality
 def test_site_freshness_counts_days_behind_the_newest_transfer():
-    sites = pl.DataFrame({"SITEID": ["101", "102", "103", "104"],
-                          "LATEST_TRANSFER_ID": ["20191101T0200", "20191001T0200", "20191101T0200", None]})
+    sites = pl.DataFrame(
+        {
+            "SITEID": ["101", "102", "103", "104"],
+            "LATEST_TRANSFER_ID": ["20191101T0200", "20191001T0200", "20191101T0200", None],
+        }
+    )
     out = data_quality_views.site_freshness(sites)
     got = dict(zip(out["SITEID"], zip(out["DAYS_BEHIND"], out["FRESHNESS"])))
-    assert got == {"101": (0, "up to date"), "102": (31, "31 days behind"), "103": (0, "up to date"),
-                   "104": (None, "unknown")}
+    assert got == {
+        "101": (0, "up to date"),
+        "102": (31, "31 days behind"),
+        "103": (0, "up to date"),
+        "104": (None, "unknown"),
+    }
     assert out["SITEID"][0] == "102"  # most stale first
     assert data_quality_views.parse_transfer_id("2019-11-01") is None
 
 
 def test_check_tables_are_the_per_site_check_results():
-    tables = pl.DataFrame({
-        "TABLE_NAME": ["adam_checks", "quarantine", "study_rule_records", "run_log", "build_info"],
-        "COLUMNS": [["SUITE", "CHECK_ID", "SITEID"], ["SITEID", "TRANSFER_ID", "CHECK_IDS"],
-                    ["DOMAIN", "USUBJID", "SITEID"], ["BUILD_ID", "N_FAILED_ADAM_CHECKS"], ["BUILD_ID"]],
-    })
+    tables = pl.DataFrame(
+        {
+            "TABLE_NAME": ["adam_checks", "quarantine", "study_rule_records", "run_log", "build_info"],
+            "COLUMNS": [
+                ["SUITE", "CHECK_ID", "SITEID"],
+                ["SITEID", "TRANSFER_ID", "CHECK_IDS"],
+                ["DOMAIN", "USUBJID", "SITEID"],
+                ["BUILD_ID", "N_FAILED_ADAM_CHECKS"],
+                ["BUILD_ID"],
+            ],
+        }
+    )
     assert data_quality_views.check_tables(tables) == ["adam_checks", "quarantine"]
 
 
@@ -301,8 +383,12 @@ def test_validation_by_site_counts_problems_per_site_and_table():
     }
     out = data_quality_views.validation_by_site(counts, sites=["101", "103", "105"])
     assert out.columns == ["SITEID", "adam_checks", "delivery_checks", "quarantine", "TOTAL"]
-    assert out.rows() == [("101", 0, 0, 0, 0), ("103", 0, 2, 1, 3), ("105", 1, 0, 0, 1),
-                          (data_quality_views.ALL_SITES, 0, 1, 0, 1)]
+    assert out.rows() == [
+        ("101", 0, 0, 0, 0),
+        ("103", 0, 2, 1, 3),
+        ("105", 1, 0, 0, 1),
+        (data_quality_views.ALL_SITES, 0, 1, 0, 1),
+    ]
     empty = {"delivery_checks": pl.DataFrame(schema={"SITEID": pl.String, "N": pl.Int64})}
     assert data_quality_views.validation_by_site(empty, sites=["101"]).rows() == [("101", 0, 0)]
     assert data_quality_views.validation_by_site({}, sites=["101"]).rows() == [("101", 0)]
@@ -315,22 +401,36 @@ def test_stale_rows():
     assert common.stale_rows(flags)["TABLE_ID"].to_list() == ["T3"]
     assert common.stale_rows(pl.DataFrame({"TABLE_ID": ["T1"]})).height == 0
     # results.publication_status (a one-row view): STALE boolean and REASON
-    status = pl.DataFrame({"PUBLISHED_AT": ["2019-12-13 02:10"], "STALE": [True],
-                           "REASON": ["new results not published: 2 failed ADaM check(s)"]})
+    status = pl.DataFrame(
+        {
+            "PUBLISHED_AT": ["2019-12-13 02:10"],
+            "STALE": [True],
+            "REASON": ["new results not published: 2 failed ADaM check(s)"],
+        }
+    )
     assert common.stale_rows(status).height == 1
     assert common.stale_message(common.stale_rows(status)) == (
         "The analysis results are stale: they are not from the latest build — new results not published: "
-        "2 failed ADaM check(s) (results published 2019-12-13 02:10)")
+        "2 failed ADaM check(s) (results published 2019-12-13 02:10)"
+    )
     assert common.stale_rows(status.with_columns(pl.lit(False).alias("STALE"))).height == 0
 
 
 def test_running_message():
     # app.data.publication_status() while a build holds the work file
-    status = pl.DataFrame({"PUBLISHED_BUILD_ID": ["b-1"], "PUBLISHED_AT": ["2019-12-13 02:10"],
-                           "BUILD_RUNNING": [True], "STALE": [False], "REASON": [None]})
+    status = pl.DataFrame(
+        {
+            "PUBLISHED_BUILD_ID": ["b-1"],
+            "PUBLISHED_AT": ["2019-12-13 02:10"],
+            "BUILD_RUNNING": [True],
+            "STALE": [False],
+            "REASON": [None],
+        }
+    )
     assert common.running_message(status) == (
         "A `dbt build` is running now: this page shows the published build b-1 (published "
-        "2019-12-13 02:10) until the new build has passed its checks and is published.")
+        "2019-12-13 02:10) until the new build has passed its checks and is published."
+    )
     assert common.running_message(status.with_columns(pl.lit(False).alias("BUILD_RUNNING"))) is None
     assert common.running_message(status.clear()) is None
     assert common.running_message(pl.DataFrame({"STALE": [True]})) is None
@@ -341,20 +441,31 @@ def test_trace_cells_offer_the_primary_endpoint_first(results, order):
     cells = subjects_views.trace_cells(results, order)
     first = cells[0]
     assert first.kind == "bor" and first.categories == ("SCR", "CR", "VGPR")
-    assert first.result_key == ("T3", "VGPR_OR_BETTER", "n") and subjects_views.figure_of(results, first.result_key) == "16"
+    assert (
+        first.result_key == ("T3", "VGPR_OR_BETTER", "n")
+        and subjects_views.figure_of(results, first.result_key) == "16"
+    )
     by_label = {c.label: c for c in cells}
     assert by_label["Table 5 · Constipation"].term == "Constipation"
     assert by_label["Table 6 · Neutropenia (grade ≥ 3)"].min_grade == 3
     pfs = by_label["Efficacy · PFS events (confirmed PD or death)"]
     assert pfs.paramcd == "PFS" and subjects_views.figure_of(results, pfs.result_key) == "18"
     assert sum(c.kind == "teae" for c in cells) == 31 + 37
-    assert "SCR, CR, VGPR" in first.description and "grade ≥ 3" in by_label[
-        "Table 6 · Neutropenia (grade ≥ 3)"].description and "PFS events" in pfs.description
+    assert (
+        "SCR, CR, VGPR" in first.description
+        and "grade ≥ 3" in by_label["Table 6 · Neutropenia (grade ≥ 3)"].description
+        and "PFS events" in pfs.description
+    )
 
 
 def test_unique_sources_and_display_helpers():
-    trace = pl.DataFrame({"SOURCE_FILE": ["a/site_1/lb.csv", None, "a/site_1/lb.csv", "b/site_2/dd.csv"],
-                          "SOURCE_ROW": [3, None, 3, 1], "ADT": [date(2018, 1, 2)] * 4})
+    trace = pl.DataFrame(
+        {
+            "SOURCE_FILE": ["a/site_1/lb.csv", None, "a/site_1/lb.csv", "b/site_2/dd.csv"],
+            "SOURCE_ROW": [3, None, 3, 1],
+            "ADT": [date(2018, 1, 2)] * 4,
+        }
+    )
     assert subjects_views.unique_sources(trace) == (["a/site_1/lb.csv", "b/site_2/dd.csv"], [3, 1])
     shown = common.for_display(trace)
     assert shown["ADT"][0] == "2018-01-02" and shown["SOURCE_FILE"][1] == ""
@@ -372,15 +483,24 @@ def test_summary_cards_and_scope(results):
     assert "Primary endpoint" in cards[0].help
     assert summary_views.summary_scope(summary_views.summary_from_results(results)) == (
         "All subjects (34 FAS, 32 response-evaluable), data cutoff 2019-10-18 — figures from "
-        "results.analysis_results.")
+        "results.analysis_results."
+    )
     adsl, bor, tte, *_ = _adam()
     assert summary_views.summary_scope(summary_views.summary_from_adam(adsl.head(11), bor, tte)).startswith(
-        "Filtered: 11 FAS subjects, 11 response-evaluable — recomputed")
+        "Filtered: 11 FAS subjects, 11 response-evaluable — recomputed"
+    )
 
 
 def test_summary_cards_without_figures_show_a_dash():
-    empty = pl.DataFrame(schema={"TABLE_ID": pl.String, "ITEM": pl.String, "STAT": pl.String,
-                                 "VALUE": pl.Float64, "VALUE_TEXT": pl.String})
+    empty = pl.DataFrame(
+        schema={
+            "TABLE_ID": pl.String,
+            "ITEM": pl.String,
+            "STAT": pl.String,
+            "VALUE": pl.Float64,
+            "VALUE_TEXT": pl.String,
+        }
+    )
     cards = summary_views.summary_cards(summary_views.summary_from_results(empty))
     assert [c.value for c in cards] == [common.MISSING] * 4
     assert cards[0].caption == "–/– · 95% CI –"

@@ -1,6 +1,7 @@
 """Bad deliveries: each case puts exactly the described defect into one site's latest
 transfer, and leaves every other file as in the clean demo delivery. The contract cases
 (one defect in one file) are also read by the generator's own checker of the contract."""
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,7 @@ def clean(tmp_path_factory) -> Path:
 
 
 def file_bytes(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def cell(root: Path, described: dict) -> str:
@@ -58,55 +58,68 @@ def _header(root, d):
 DEFECT_SEEN = {
     "missing_column": lambda root, d: d["column"] not in _header(root, d),
     "extra_column": lambda root, d: _header(root, d)[-1] == d["column"],
-    "file_not_in_manifest": lambda root, d: (root / d["source_file"]).exists()
-    and d["file"] not in manifest(root, d["transfer"]),
+    "file_not_in_manifest": lambda root, d: (
+        (root / d["source_file"]).exists() and d["file"] not in manifest(root, d["transfer"])
+    ),
     "hash_mismatch": lambda root, d: b"\r\n" in (root / d["source_file"]).read_bytes(),
-    "row_count_mismatch": lambda root, d: int(manifest(root, d["transfer"])[d["file"]]["ROWS"])
-    == (root / d["source_file"]).read_bytes().count(b"\n"),
+    "row_count_mismatch": lambda root, d: (
+        int(manifest(root, d["transfer"])[d["file"]]["ROWS"])
+        == (root / d["source_file"]).read_bytes().count(b"\n")
+    ),
     "not_utf8": lambda root, d: _not_utf8_line(root, d),
     "unparseable_date": lambda root, d: parse_date(cell(root, d), False) is None,
     "impossible_date": lambda root, d: cell(root, d).endswith("-02-30"),
     "code_outside_list": lambda root, d: cell(root, d) not in CODE_LISTS[("ae", "AEOUT")],
     "siteid_mismatch": lambda root, d: cell(root, d) != d["site"],
     "subjid_not_in_dm": lambda root, d: cell(root, d) == f"{d['site']}-099",
-    "duplicate_recid_recver": lambda root, d: _rows(root, d)[d["row"] - 1]
-    == _rows(root, d)[d["row"] - 2],
+    "duplicate_recid_recver": lambda root, d: _rows(root, d)[d["row"] - 1] == _rows(root, d)[d["row"] - 2],
     "recver_backwards": lambda root, d: int(cell(root, d)) < _previous_recver(root, d),
     "date_before_consent": lambda root, d: cell(root, d) < _consent(root, d),
     "history_date_after_consent": lambda root, d: cell(root, d) > _consent(root, d),
     "date_after_transfer": lambda root, d: cell(root, d).replace("-", "") > d["transfer"][:8],
     # against what was accepted: the site's previous transfer is the reference
-    "header_only_form": lambda root, d: (root / d["source_file"]).read_bytes().count(b"\n") == 1
-    and _previous_rows(root, d),
+    "header_only_form": lambda root, d: (
+        (root / d["source_file"]).read_bytes().count(b"\n") == 1 and _previous_rows(root, d)
+    ),
     "subject_removed": lambda root, d: _subject_gone(root, d),
     "older_state_resent": lambda root, d: _older_state(root, d),
-    "record_changed_same_recver": lambda root, d: cell(root, d) == "4" and any(
-        r["RECID"] == _row(root, d)["RECID"] and r["RECVER"] == _row(root, d)["RECVER"]
-        and r["AETOXGR"] == "1" for r in _previous_rows(root, d)),
+    "record_changed_same_recver": lambda root, d: (
+        cell(root, d) == "4"
+        and any(
+            r["RECID"] == _row(root, d)["RECID"]
+            and r["RECVER"] == _row(root, d)["RECVER"]
+            and r["AETOXGR"] == "1"
+            for r in _previous_rows(root, d)
+        )
+    ),
     "recid_other_subject": lambda root, d: any(
-        r["RECID"] == _row(root, d)["RECID"] and r["SUBJID"] != cell(root, d)
-        for r in _previous_rows(root, d)),
+        r["RECID"] == _row(root, d)["RECID"] and r["SUBJID"] != cell(root, d) for r in _previous_rows(root, d)
+    ),
     "recid_other_form": lambda root, d: any(
-        r["RECID"] == _row(root, d)["RECID"] for r in _previous_rows(root, d, "ae")),
+        r["RECID"] == _row(root, d)["RECID"] for r in _previous_rows(root, d, "ae")
+    ),
     # files the CSV reader cannot read
     "unterminated_quote": lambda root, d: _csv_error(root, d) == "unexpected end of data",
-    "overlong_line": lambda root, d: max(map(len, (root / d["source_file"]).read_bytes()
-                                            .split(b"\n"))) > 2_097_152,
-    "manifest_line_twice": lambda root, d: [r["FILE"] for r in _read(
-        root / d["transfer"] / "manifest.csv")].count(d["file"]) == 2,
+    "overlong_line": lambda root, d: (
+        max(map(len, (root / d["source_file"]).read_bytes().split(b"\n"))) > 2_097_152
+    ),
+    "manifest_line_twice": lambda root, d: (
+        [r["FILE"] for r in _read(root / d["transfer"] / "manifest.csv")].count(d["file"]) == 2
+    ),
     # names and links
-    "site_folder_case": lambda root, d: (root / d["source_file"]).is_dir()
-    and not (root / d["transfer"] / f"site_{d['site']}").exists(),
-    "site_folder_space": lambda root, d: (root / d["source_file"]).is_dir()
-    and not (root / d["transfer"] / f"site_{d['site']}").exists(),
+    "site_folder_case": lambda root, d: (
+        (root / d["source_file"]).is_dir() and not (root / d["transfer"] / f"site_{d['site']}").exists()
+    ),
+    "site_folder_space": lambda root, d: (
+        (root / d["source_file"]).is_dir() and not (root / d["transfer"] / f"site_{d['site']}").exists()
+    ),
     "symlinked_file": lambda root, d: _links_outside(root, d),
     "symlinked_site_folder": lambda root, d: _links_outside(root, d),
 }
 
 
 def _site_transfers(root: Path, site: str) -> list[str]:
-    return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and (p / f"site_{site}").is_dir())
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / f"site_{site}").is_dir())
 
 
 def _previous_rows(root, d, form: str | None = None) -> list[dict]:
@@ -127,8 +140,10 @@ def _older_state(root, d) -> bool:
     first = _site_transfers(root, d["site"])[0]
     site_dir = root / d["transfer"] / f"site_{d['site']}"
     old = root / first / f"site_{d['site']}"
-    return all((site_dir / p.name).read_bytes() == p.read_bytes() for p in old.glob("*.csv")) \
+    return (
+        all((site_dir / p.name).read_bytes() == p.read_bytes() for p in old.glob("*.csv"))
         and first < _site_transfers(root, d["site"])[-2]
+    )
 
 
 def _csv_error(root, d) -> str | None:
@@ -163,8 +178,11 @@ def _consent(root, d) -> str:
 def _previous_recver(root, d) -> int:
     """RECVER of the same record in the site's previous transfer."""
     recid = _row(root, d)["RECID"]
-    earlier = [t for t in sorted(p.name for p in root.iterdir())
-               if t < d["transfer"] and (root / t / d["file"]).exists()]
+    earlier = [
+        t
+        for t in sorted(p.name for p in root.iterdir())
+        if t < d["transfer"] and (root / t / d["file"]).exists()
+    ]
     rows = _read(root / earlier[-1] / d["file"])
     return int(next(r["RECVER"] for r in rows if r["RECID"] == recid))
 
@@ -225,8 +243,12 @@ def test_bad_case_produces_exactly_the_described_defect(case, clean, tmp_path):
     assert len(problems) == 1, problems
     (problem,) = problems
     assert (problem.transfer, problem.site, problem.file, problem.row, problem.column) == (
-        described["transfer"], described["site"], described["file"], described["row"],
-        described["column"] if case != "not_utf8" else None)
+        described["transfer"],
+        described["site"],
+        described["file"],
+        described["row"],
+        described["column"] if case != "not_utf8" else None,
+    )
     assert described["message"] in problem.message
 
     before, after = file_bytes(clean), file_bytes(root)
@@ -242,21 +264,29 @@ def test_clean_demo_delivery_has_no_defect(clean):
 
 def test_cli_prints_the_description_and_writes_nothing_else(tmp_path):
     out = tmp_path / "bad"
-    proc = subprocess.run([sys.executable, "-m", "trialgen", "bad", "--case",
-                           "code_outside_list", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trialgen", "bad", "--case", "code_outside_list", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     described = json.loads(proc.stdout)
     assert described["case"] == "code_outside_list" and described["column"] == "AEOUT"
     assert cell(out, described) == "RESOLVED"
-    assert all(p.is_dir() for p in out.iterdir())           # transfers only, no report file
+    assert all(p.is_dir() for p in out.iterdir())  # transfers only, no report file
 
 
 def test_cli_lists_cases_and_rejects_unknown_ones(tmp_path):
-    listed = subprocess.run([sys.executable, "-m", "trialgen", "bad", "--list"], cwd=REPO,
-                            capture_output=True, text=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "trialgen", "bad", "--list"], cwd=REPO, capture_output=True, text=True
+    )
     assert listed.stdout.split() == list(CASES)
-    wrong = subprocess.run([sys.executable, "-m", "trialgen", "bad", "--case", "nope",
-                            "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    wrong = subprocess.run(
+        [sys.executable, "-m", "trialgen", "bad", "--case", "nope", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert wrong.returncode == 2 and "unknown case 'nope'" in wrong.stderr
     assert "Traceback" not in wrong.stderr

@@ -8,14 +8,13 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import bench  # noqa: E402
-import bench_floor  # noqa: E402
-import bench_report as R  # noqa: E402
+import bench
+import bench_floor
+import bench_report as R
 
 # a small run_results.json as dbt 1.11 writes it (only the fields the benchmark reads)
 RUN_RESULTS = {
@@ -28,30 +27,55 @@ RUN_RESULTS = {
         {"unique_id": "model.ixrd_warehouse.adae", "execution_time": 4.0, "status": "success"},
         {"unique_id": "model.ixrd_warehouse.delivery_checks", "execution_time": 30.0, "status": "success"},
         {"unique_id": "model.ixrd_warehouse.km_curves", "execution_time": 2.0, "status": "success"},
-        {"unique_id": "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123", "execution_time": 1.5, "status": "fail"},
-        {"unique_id": "test.ixrd_warehouse.assert_adae_teae_window", "execution_time": 0.5, "status": "skipped"},
+        {
+            "unique_id": "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123",
+            "execution_time": 1.5,
+            "status": "fail",
+        },
+        {
+            "unique_id": "test.ixrd_warehouse.assert_adae_teae_window",
+            "execution_time": 0.5,
+            "status": "skipped",
+        },
         {"unique_id": "unit_test.ixrd_warehouse.adsl.adsl__flags", "execution_time": 1.5, "status": "pass"},
     ],
 }
-MANIFEST = {"nodes": {
-    "model.ixrd_warehouse.stg_edc__ex": {"original_file_path": "models/staging/edc/stg_edc__ex.sql"},
-    "model.ixrd_warehouse.base_edc__ex": {"original_file_path": "models/staging/edc/base/base_edc__ex.sql"},
-    "model.ixrd_warehouse.int_edc__audit_trail": {
-        "original_file_path": "models/intermediate/edc/int_edc__audit_trail.sql"},
-    "model.ixrd_warehouse.adae": {"original_file_path": "models/adam/adae.sql"},
-    "model.ixrd_warehouse.delivery_checks": {"original_file_path": "models/validation/delivery_checks.py"},
-    "model.ixrd_warehouse.km_curves": {"original_file_path": "models/results/km_curves.py"},
-    "seed.ixrd_warehouse.ae_groupings": {"original_file_path": "seeds/ae_groupings.csv"},
-    "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123": {"original_file_path": "models/adam/_adam__models.yml"},
-}}
+MANIFEST = {
+    "nodes": {
+        "model.ixrd_warehouse.stg_edc__ex": {"original_file_path": "models/staging/edc/stg_edc__ex.sql"},
+        "model.ixrd_warehouse.base_edc__ex": {
+            "original_file_path": "models/staging/edc/base/base_edc__ex.sql"
+        },
+        "model.ixrd_warehouse.int_edc__audit_trail": {
+            "original_file_path": "models/intermediate/edc/int_edc__audit_trail.sql"
+        },
+        "model.ixrd_warehouse.adae": {"original_file_path": "models/adam/adae.sql"},
+        "model.ixrd_warehouse.delivery_checks": {
+            "original_file_path": "models/validation/delivery_checks.py"
+        },
+        "model.ixrd_warehouse.km_curves": {"original_file_path": "models/results/km_curves.py"},
+        "seed.ixrd_warehouse.ae_groupings": {"original_file_path": "seeds/ae_groupings.csv"},
+        "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123": {
+            "original_file_path": "models/adam/_adam__models.yml"
+        },
+    }
+}
 
 
 def test_stage_classification_by_resource_type_and_model_folder():
     paths = R.model_paths(MANIFEST)
     assert set(paths) == {uid for uid in MANIFEST["nodes"] if uid.startswith("model.")}
     assert R.stage_seconds(RUN_RESULTS, paths) == {
-        "seeds": 0.5, "staging": 20.0, "intermediate": 20.0, "adam": 4.0, "validation": 30.0,
-        "results": 2.0, "data tests": 2.0, "unit tests": 1.5, "other": 0.0}
+        "seeds": 0.5,
+        "staging": 20.0,
+        "intermediate": 20.0,
+        "adam": 4.0,
+        "validation": 30.0,
+        "results": 2.0,
+        "data tests": 2.0,
+        "unit tests": 1.5,
+        "other": 0.0,
+    }
     # a model whose path is unknown, or outside the five folders, is "other"
     assert R.classify_node("model.ixrd_warehouse.mystery") == "other"
     assert R.classify_node("model.p.x", "models/marts/x.sql") == "other"
@@ -76,9 +100,12 @@ def test_slowest_and_failed_nodes():
     assert R.slowest_nodes(RUN_RESULTS, 3) == [
         ("model.ixrd_warehouse.delivery_checks", 30.0, "success"),
         ("model.ixrd_warehouse.int_edc__audit_trail", 20.0, "error"),
-        ("model.ixrd_warehouse.stg_edc__ex", 12.0, "success")]
-    assert R.failed_nodes(RUN_RESULTS) == ["model.ixrd_warehouse.int_edc__audit_trail",
-                                           "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123"]
+        ("model.ixrd_warehouse.stg_edc__ex", 12.0, "success"),
+    ]
+    assert R.failed_nodes(RUN_RESULTS) == [
+        "model.ixrd_warehouse.int_edc__audit_trail",
+        "test.ixrd_warehouse.not_null_adsl_USUBJID.abc123",
+    ]
 
 
 def test_ratio_and_rows_per_second():
@@ -90,24 +117,27 @@ def test_ratio_and_rows_per_second():
     assert R.ratio(10.0, 0.0) is None and R.ratio(None, 2.0) is None and R.ratio(3.0, None) is None
     assert R.rows_per_second(None, 3.0) is None and R.rows_per_second(10, 0.0) is None
     assert R.overhead_s(58.5, 50.0) == pytest.approx(8.5) and R.overhead_s(None, 50.0) is None
-    assert R.gib(6 * 1024 * 1024) == pytest.approx(6.0)   # ru_maxrss is in KiB
+    assert R.gib(6 * 1024 * 1024) == pytest.approx(6.0)  # ru_maxrss is in KiB
 
 
 def test_targets_at_100k_demo_and_other_sizes():
-    ok = R.Measurement("s100000", "scale", subjects=100_000, ratio=3.9, build_rss_gib=5.5,
-                       page_first_s=1.5, build_exit=0)
+    ok = R.Measurement(
+        "s100000", "scale", subjects=100_000, ratio=3.9, build_rss_gib=5.5, page_first_s=1.5, build_exit=0
+    )
     assert R.evaluate_targets(ok)[1] is True
-    slow = R.Measurement("s100000", "scale", subjects=100_000, ratio=4.2, build_rss_gib=5.5,
-                         page_first_s=1.5, build_exit=0)
+    slow = R.Measurement(
+        "s100000", "scale", subjects=100_000, ratio=4.2, build_rss_gib=5.5, page_first_s=1.5, build_exit=0
+    )
     text, met = R.evaluate_targets(slow)
     assert met is False and "ratio <= 4 MISSED" in text and "RSS < 6 GiB ok" in text
-    heavy = R.Measurement("s100000", "scale", subjects=100_000, ratio=3.0, build_rss_gib=6.0,
-                          page_first_s=1.5, build_exit=0)
-    assert R.evaluate_targets(heavy)[1] is False        # < 6 GiB is strict
+    heavy = R.Measurement(
+        "s100000", "scale", subjects=100_000, ratio=3.0, build_rss_gib=6.0, page_first_s=1.5, build_exit=0
+    )
+    assert R.evaluate_targets(heavy)[1] is False  # < 6 GiB is strict
     failed = R.Measurement("s10000", "scale", subjects=10_000, ratio=2.0, build_exit=1, page_first_s=1.0)
     assert R.evaluate_targets(failed) == ("exit 0 MISSED, page < 2 s ok", False)
     unmeasured = R.Measurement("s1000", "scale", subjects=1000, build_exit=0, page_note="chromium missing")
-    assert R.evaluate_targets(unmeasured)[1] is None     # the page was not measured
+    assert R.evaluate_targets(unmeasured)[1] is None  # the page was not measured
     assert R.evaluate_targets(R.Measurement("demo (full parse)", "demo", ratio=2.0))[1] is True
     assert R.evaluate_targets(R.Measurement("demo (full parse)", "demo", ratio=2.01))[1] is False
     assert R.evaluate_targets(R.Measurement("empty (full parse)", "empty")) == ("reference", None)
@@ -124,7 +154,7 @@ def test_marker_records_the_generator_arguments(tmp_path):
     marker = tmp_path / "s1000.marker.json"
     args = R.generator_args(1000, seed=1)
     assert args == ["scale", "--subjects", "1000", "--seed", "1"]
-    assert not R.delivery_is_current(marker, args)                 # no marker yet
+    assert not R.delivery_is_current(marker, args)  # no marker yet
     marker.write_text(R.marker_text(args))
     assert R.delivery_is_current(marker, args)
     assert not R.delivery_is_current(marker, R.generator_args(1000, seed=2))
@@ -138,19 +168,22 @@ def test_delivery_with_a_current_marker_is_reused_without_generating(tmp_path):
     (root / "20191213T0200").mkdir(parents=True)
     (tmp_path / "extracts" / "s1000.marker.json").write_text(R.marker_text(R.generator_args(1000, 1)))
     assert bench.ensure_delivery("s1000", R.generator_args(1000, 1), tmp_path) == root
-    assert (root / "20191213T0200").is_dir()                       # untouched
+    assert (root / "20191213T0200").is_dir()  # untouched
 
 
 def test_failure_hints_from_a_dbt_log():
-    log = ("\x1b[0m05:55:48  \x1b[31mFailure in model int_edc__audit_trail (models/x.sql)\x1b[0m\n"
-           "\x1b[0m05:55:48    Runtime Error in model int_edc__audit_trail (models/x.sql)\n"
-           "  Out of Memory Error: could not allocate block of size 256.0 KiB (5.5 GiB/5.5 GiB used)\n"
-           "\x1b[0m05:55:48  \x1b[31mFailure in test not_null_adsl_USUBJID (models/adam/_adam.yml)\x1b[0m\n"
-           "\x1b[0m05:55:48    Got 3 results, configured to fail if != 0\n")
+    log = (
+        "\x1b[0m05:55:48  \x1b[31mFailure in model int_edc__audit_trail (models/x.sql)\x1b[0m\n"
+        "\x1b[0m05:55:48    Runtime Error in model int_edc__audit_trail (models/x.sql)\n"
+        "  Out of Memory Error: could not allocate block of size 256.0 KiB (5.5 GiB/5.5 GiB used)\n"
+        "\x1b[0m05:55:48  \x1b[31mFailure in test not_null_adsl_USUBJID (models/adam/_adam.yml)\x1b[0m\n"
+        "\x1b[0m05:55:48    Got 3 results, configured to fail if != 0\n"
+    )
     assert R.failure_hints(log) == [
         "int_edc__audit_trail: Out of Memory Error: could not allocate block of size 256.0 KiB "
         "(5.5 GiB/5.5 GiB used)",
-        "not_null_adsl_USUBJID: Got 3 results, configured to fail if != 0"]
+        "not_null_adsl_USUBJID: Got 3 results, configured to fail if != 0",
+    ]
 
 
 def test_floor_reads_use_the_dbt_sources_options():
@@ -169,8 +202,19 @@ def test_floor_reads_use_the_dbt_sources_options():
 
 
 def test_markdown_tables():
-    rows = [R.Measurement("s1000", "scale", subjects=1000, raw_rows=691_040, floor_s=2.2, build_s=120.0,
-                          ratio=54.5, build_exit=0, page_note="chromium missing")]
+    rows = [
+        R.Measurement(
+            "s1000",
+            "scale",
+            subjects=1000,
+            raw_rows=691_040,
+            floor_s=2.2,
+            build_s=120.0,
+            ratio=54.5,
+            build_exit=0,
+            page_note="chromium missing",
+        )
+    ]
     rows[0].target, rows[0].target_met = R.evaluate_targets(rows[0])
     table = R.results_table(rows).splitlines()
     assert table[0].startswith("| measurement | subjects | raw rows | floor s | build s | ratio |")

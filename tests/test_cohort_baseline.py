@@ -5,6 +5,7 @@ prior_lines,fish}.csv`` by the rules of ``docs/derivations.md#adsl-derivations``
 :mod:`trialgen.baseline_rules` helpers and :func:`analysis.demographics.table1_rows`), and every published T1 figure is compared after rounding half away
 from zero to the published decimals.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,11 +19,10 @@ from trialgen import baseline_rules as rules
 
 REPO = Path(__file__).resolve().parents[1]
 COHORT = REPO / "generator" / "trialgen" / "cohort"
-PUBLISHED_T1 = (pl.read_csv(REPO / "seeds" / "published_results.csv",
-                            schema_overrides={"value": pl.String})
-                .filter(pl.col("table") == "T1"))
-EXPOSURE_FLAGS = ["PRIMIDFL", "PRTHALFL", "PRLENFL", "PRPOMFL", "PRPIFL", "PRBORTFL",
-                  "PRCARFFL", "PRIXAFL"]
+PUBLISHED_T1 = pl.read_csv(
+    REPO / "seeds" / "published_results.csv", schema_overrides={"value": pl.String}
+).filter(pl.col("table") == "T1")
+EXPOSURE_FLAGS = ["PRIMIDFL", "PRTHALFL", "PRLENFL", "PRPOMFL", "PRPIFL", "PRBORTFL", "PRCARFFL", "PRIXAFL"]
 
 
 def read_cohort(name: str) -> pl.DataFrame:
@@ -41,23 +41,34 @@ def adsl() -> pl.DataFrame:
         .join(baseline, on="SUBJID", how="left", validate="1:1")
         .join(rules.prior_therapy_summary(prior), on="SUBJID", how="left")
         .join(rules.fish_summary(fish), on="SUBJID", how="left")
-        .with_columns(pl.col("AGE").cast(pl.Int64), pl.col(numbers).cast(pl.Float64),
-                      ECOGBL=pl.col("ECOG").cast(pl.Int64), FASFL=pl.lit("Y"),
-                      PRLINES=pl.col("PRLINES").fill_null(0),
-                      PRRELREF=pl.col("PRRELREF").fill_null("NEITHER"),
-                      PRASCTFL=pl.col("PRASCTFL").fill_null("N"))
+        .with_columns(
+            pl.col("AGE").cast(pl.Int64),
+            pl.col(numbers).cast(pl.Float64),
+            ECOGBL=pl.col("ECOG").cast(pl.Int64),
+            FASFL=pl.lit("Y"),
+            PRLINES=pl.col("PRLINES").fill_null(0),
+            PRRELREF=pl.col("PRRELREF").fill_null("NEITHER"),
+            PRASCTFL=pl.col("PRASCTFL").fill_null("N"),
+        )
         .with_columns(pl.col(EXPOSURE_FLAGS).fill_null("N"))
         .with_columns(
             BSABL=rules.dubois_bsa(pl.col("HEIGHT"), pl.col("WEIGHT")),
             CRCLBL=rules.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
             ISS=rules.iss_stage(pl.col("B2M"), pl.col("ALB")),
             DIAGDT=rules.impute_partial_date(pl.col("DIAGDAT")),
-            MEASFL=pl.when(rules.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
-                                                   pl.col("LAMBDA"), pl.col("LCTYPE")))
-            .then(pl.lit("Y")).otherwise(pl.lit("N")))
-        .with_columns(CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
-                      MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
-                      ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
+            MEASFL=pl.when(
+                rules.measurable_disease(
+                    pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"), pl.col("LAMBDA"), pl.col("LCTYPE")
+                )
+            )
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N")),
+        )
+        .with_columns(
+            CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
+            MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
+            ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")),
+        )
     )
 
 
@@ -75,7 +86,8 @@ def _derived(table1: pl.DataFrame, item: str, stat: str) -> float:
 @pytest.mark.parametrize(
     "item,stat,value,decimals",
     PUBLISHED_T1.select("item", "stat", "value", "decimals").rows(),
-    ids=[f"{i}-{s}" for i, s in PUBLISHED_T1.select("item", "stat").rows()])
+    ids=[f"{i}-{s}" for i, s in PUBLISHED_T1.select("item", "stat").rows()],
+)
 def test_table1_figure_matches_published(table1, item, stat, value, decimals):
     assert round_half_away(_derived(table1, item, stat), decimals) == float(value)
 
@@ -93,7 +105,8 @@ def test_duration_figures_do_not_hinge_on_the_plus_one_day(adsl):
     # end - start or end - start + 1 (docs/derivations.md#months-and-durations), so that reading cannot matter.
     inclusive = adsl.with_columns(
         MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
-        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH)
+        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
+    )
     rows = table1_rows(inclusive)
     for item, stat, value, decimals in PUBLISHED_T1.select("item", "stat", "value", "decimals").rows():
         if item in ("MONTHS_SINCE_DIAGNOSIS", "MONTHS_SINCE_LAST_ASCT"):
@@ -111,9 +124,15 @@ def test_populations(adsl):
 
 
 def test_measurable_parameters_by_myeloma_type(adsl):
-    by_type = adsl.filter(pl.col("ROLE").ne_missing("NONMEAS")).group_by("MMTYPE").agg(
-        serum=(pl.col("SPEP") >= 1).all(), no_serum=(pl.col("SPEP") == 0).all(),
-        urine=(pl.col("UPEP") >= 200).all())
+    by_type = (
+        adsl.filter(pl.col("ROLE").ne_missing("NONMEAS"))
+        .group_by("MMTYPE")
+        .agg(
+            serum=(pl.col("SPEP") >= 1).all(),
+            no_serum=(pl.col("SPEP") == 0).all(),
+            urine=(pl.col("UPEP") >= 200).all(),
+        )
+    )
     rows = {r["MMTYPE"]: r for r in by_type.iter_rows(named=True)}
     assert rows["IGG"]["serum"] and rows["IGA"]["serum"]
     assert rows["BENCE-JONES"]["no_serum"] and rows["BENCE-JONES"]["urine"]
@@ -152,10 +171,14 @@ def test_helpers_on_hand_computed_values():
     assert round(rules.cockcroft_gault(70, 60.0, 1.0, "F"), 2) == 49.58
     assert rules.crcl_category(59.996) == "30 to <60" and rules.crcl_category(90.0) == ">=90"
     assert [rules.iss_stage(*v) for v in ((3.4, 3.5), (3.4, 3.4), (5.5, 4.0))] == ["I", "II", "III"]
-    fish = pl.DataFrame({"SUBJID": ["A"] * 3 + ["B"] * 3,
-                         "FISHTEST": ["DEL17P", "T4_14", "T14_16"] * 2,
-                         "FISHSTAT": ["DONE", "DONE", "FAILED", "DONE", "DONE", "DONE"],
-                         "PCTPOS": [4.9, 2.9, None, 5.0, 0.0, 0.0]})
+    fish = pl.DataFrame(
+        {
+            "SUBJID": ["A"] * 3 + ["B"] * 3,
+            "FISHTEST": ["DEL17P", "T4_14", "T14_16"] * 2,
+            "FISHSTAT": ["DONE", "DONE", "FAILED", "DONE", "DONE", "DONE"],
+            "PCTPOS": [4.9, 2.9, None, 5.0, 0.0, 0.0],
+        }
+    )
     assert fish_summary_rows(fish) == [("A", "NOT AVAILABLE", "N"), ("B", "HIGH", "Y")]
 
 

@@ -17,6 +17,7 @@ Three kinds of checks on ``generator/trialgen/cohort/`` (docs/DESIGN.md, "The de
 
 Plus hand-computed cases of the exposure expansion and RDI.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +57,11 @@ def as_int(value: str | None) -> int | None:
 @pytest.fixture(scope="module")
 def subjects() -> pl.DataFrame:
     """Skeleton joined with the course, TRTSDT as a date."""
-    return read("skeleton").join(read("course"), on="SUBJID", how="left").with_columns(
-        pl.col("TRTSDT").str.to_date())
+    return (
+        read("skeleton")
+        .join(read("course"), on="SUBJID", how="left")
+        .with_columns(pl.col("TRTSDT").str.to_date())
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +86,7 @@ def measurable_at_baseline(baseline: pl.DataFrame) -> pl.DataFrame:
     involved = pl.when(pl.col("LCTYPE") == "KAPPA").then("KAPPA").otherwise("LAMBDA")
     ratio = pl.col("KAPPA") / pl.col("LAMBDA")
     flc = (involved >= 10) & ((ratio < 0.26) | (ratio > 1.65))
-    return b.select("SUBJID", ((pl.col("SPEP") >= 1) | (pl.col("UPEP") >= 200) | flc)
-                    .alias("MEASURABLE"))
+    return b.select("SUBJID", ((pl.col("SPEP") >= 1) | (pl.col("UPEP") >= 200) | flc).alias("MEASURABLE"))
 
 
 @pytest.fixture(scope="module")
@@ -101,50 +104,85 @@ def adam(subjects, administrations, starts) -> dict[str, pl.DataFrame]:
         yes_no(pl.col("SUBJID").is_in(dosed["SUBJID"].unique().implode())).alias("FASFL"),
         yes_no(pl.col("SUBJID").is_in(dosed["SUBJID"].unique().implode())).alias("SAFFL"),
         yes_no(pl.col("SUBJID").is_in(in_re["SUBJID"].implode())).alias("RSEVFL"),
-        pl.col("CYTO_RISK").alias("CYTORISK"), study_date("DEATH_DAY").alias("DTHDT"))
-    pd_subjects = subjects.filter((pl.col("PFS_CNSR") == "0")
-                                  & (pl.col("DEATH_DAY").is_null()
-                                     | (pl.col("DEATH_DAY") != pl.col("PFS_DAY"))))
-    adrs = pl.concat([
-        subjects.filter(pl.col("BOR").is_not_null()).select(
-            pl.col("SUBJID").alias("USUBJID"), pl.lit("BOR").alias("PARAMCD"),
-            pl.col("BOR").alias("AVALC"), pl.lit(None, dtype=pl.Date).alias("ADT")),
-        pd_subjects.select(pl.col("SUBJID").alias("USUBJID"), pl.lit("PDCNF").alias("PARAMCD"),
-                           pl.lit("PD").alias("AVALC"), study_date("PFS_DAY").alias("ADT")),
-        assessments.select(pl.col("SUBJID").alias("USUBJID"), pl.lit("OVRLRESP").alias("PARAMCD"),
-                           pl.col("CATEGORY").alias("AVALC"), study_date("DAY").alias("ADT")),
-    ])
+        pl.col("CYTO_RISK").alias("CYTORISK"),
+        study_date("DEATH_DAY").alias("DTHDT"),
+    )
+    pd_subjects = subjects.filter(
+        (pl.col("PFS_CNSR") == "0")
+        & (pl.col("DEATH_DAY").is_null() | (pl.col("DEATH_DAY") != pl.col("PFS_DAY")))
+    )
+    adrs = pl.concat(
+        [
+            subjects.filter(pl.col("BOR").is_not_null()).select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("BOR").alias("PARAMCD"),
+                pl.col("BOR").alias("AVALC"),
+                pl.lit(None, dtype=pl.Date).alias("ADT"),
+            ),
+            pd_subjects.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("PDCNF").alias("PARAMCD"),
+                pl.lit("PD").alias("AVALC"),
+                study_date("PFS_DAY").alias("ADT"),
+            ),
+            assessments.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("OVRLRESP").alias("PARAMCD"),
+                pl.col("CATEGORY").alias("AVALC"),
+                study_date("DAY").alias("ADT"),
+            ),
+        ]
+    )
     tte = []
-    for paramcd, day, cnsr in (("PFS", "PFS_DAY", "PFS_CNSR"), ("OS", "OS_DAY", "OS_CNSR"),
-                               ("DOR", "DOR_DAY", "DOR_CNSR"), ("TTRPR", "TTR_PR_DAY", None),
-                               ("TTRVGPR", "TTR_VGPR_DAY", None)):
+    for paramcd, day, cnsr in (
+        ("PFS", "PFS_DAY", "PFS_CNSR"),
+        ("OS", "OS_DAY", "OS_CNSR"),
+        ("DOR", "DOR_DAY", "DOR_CNSR"),
+        ("TTRPR", "TTR_PR_DAY", None),
+        ("TTRVGPR", "TTR_VGPR_DAY", None),
+    ):
         rows = subjects.filter(pl.col(day).is_not_null())
         # DOR runs from the first confirmed response; the others from TRTSDT
-        end_day = (pl.col(day).cast(pl.Int64) + pl.col("TTR_PR_DAY").cast(pl.Int64) - 1
-                   if paramcd == "DOR" else pl.col(day).cast(pl.Int64))
-        tte.append(rows.select(
-            pl.col("SUBJID").alias("USUBJID"), pl.lit(paramcd).alias("PARAMCD"),
-            pl.col(day).cast(pl.Int64).alias("AVAL"),
-            (pl.col(cnsr).cast(pl.Int64) if cnsr else pl.lit(0, dtype=pl.Int64)).alias("CNSR"),
-            (pl.col("TRTSDT") + pl.duration(days=end_day - 1)).alias("ADT")))
+        end_day = (
+            pl.col(day).cast(pl.Int64) + pl.col("TTR_PR_DAY").cast(pl.Int64) - 1
+            if paramcd == "DOR"
+            else pl.col(day).cast(pl.Int64)
+        )
+        tte.append(
+            rows.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit(paramcd).alias("PARAMCD"),
+                pl.col(day).cast(pl.Int64).alias("AVAL"),
+                (pl.col(cnsr).cast(pl.Int64) if cnsr else pl.lit(0, dtype=pl.Int64)).alias("CNSR"),
+                (pl.col("TRTSDT") + pl.duration(days=end_day - 1)).alias("ADT"),
+            )
+        )
     rdi = relative_dose_intensity(administrations, starts)
-    adex = pl.concat([
-        rdi.unique("SUBJID").select(
-            pl.col("SUBJID").alias("USUBJID"), pl.lit("CYCLES").alias("PARAMCD"),
-            pl.lit(None, dtype=pl.String).alias("EXTRT"),
-            pl.col("CYCLES").cast(pl.Float64).alias("AVAL")),
-        rdi.select(pl.col("SUBJID").alias("USUBJID"), pl.lit("RDI").alias("PARAMCD"), "EXTRT",
-                   pl.col("RDI").alias("AVAL")),
-    ])
+    adex = pl.concat(
+        [
+            rdi.unique("SUBJID").select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("CYCLES").alias("PARAMCD"),
+                pl.lit(None, dtype=pl.String).alias("EXTRT"),
+                pl.col("CYCLES").cast(pl.Float64).alias("AVAL"),
+            ),
+            rdi.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("RDI").alias("PARAMCD"),
+                "EXTRT",
+                pl.col("RDI").alias("AVAL"),
+            ),
+        ]
+    )
     return {"adsl": adsl, "adrs": adrs, "adtte": pl.concat(tte), "adex": adex}
 
 
 @pytest.fixture(scope="module")
 def computed(adam) -> dict[tuple[str, str, str], float | None]:
-    rows = pl.concat([efficacy_rows(adam["adsl"], adam["adrs"], adam["adtte"]),
-                      exposure_rows(adam["adex"], adam["adsl"])])
-    return {(t, i, s): v for t, i, s, v in
-            rows.select("table", "item", "stat", "value").iter_rows()}
+    rows = pl.concat(
+        [efficacy_rows(adam["adsl"], adam["adrs"], adam["adtte"]), exposure_rows(adam["adex"], adam["adsl"])]
+    )
+    return {(t, i, s): v for t, i, s, v in rows.select("table", "item", "stat", "value").iter_rows()}
 
 
 def published_rows() -> list[tuple[str, str, str, str, int]]:
@@ -163,8 +201,11 @@ def test_every_published_row_is_computed_once(computed):
     assert set(computed) == keys
 
 
-@pytest.mark.parametrize(("table", "item", "stat", "value", "decimals"), PUBLISHED_ROWS,
-                         ids=["|".join(r[:3]) for r in PUBLISHED_ROWS])
+@pytest.mark.parametrize(
+    ("table", "item", "stat", "value", "decimals"),
+    PUBLISHED_ROWS,
+    ids=["|".join(r[:3]) for r in PUBLISHED_ROWS],
+)
 def test_published_value(computed, table, item, stat, value, decimals):
     got = computed[table, item, stat]
     assert value_matches(got, value, decimals), f"{table} {item} {stat}: {got} vs {value}"
@@ -174,8 +215,8 @@ def test_headline_figures_by_hand(computed, adam):
     """A few figures recomputed without the analysis package (n/N and sums)."""
     bor = adam["adrs"].filter(pl.col("PARAMCD") == "BOR")["AVALC"].to_list()
     assert len(bor) == 32
-    assert sum(b in ("SCR", "CR", "VGPR") for b in bor) == 16       # VGPR or better: 50.0%
-    assert sum(b in RESPONSES for b in bor) == 27                   # ORR 84.4%
+    assert sum(b in ("SCR", "CR", "VGPR") for b in bor) == 16  # VGPR or better: 50.0%
+    assert sum(b in RESPONSES for b in bor) == 27  # ORR 84.4%
     cycles = adam["adex"].filter(pl.col("PARAMCD") == "CYCLES")["AVAL"]
     assert 604 <= cycles.sum() <= 606 and cycles.min() == 1 and cycles.max() == 32
     pfs = adam["adtte"].filter(pl.col("PARAMCD") == "PFS")
@@ -200,24 +241,27 @@ def confirmed_course(days: list[int], cats: list[str], subsequent: int | None) -
             break
     before = [(d, c) for d, c in pairs if pd_day is None or d < pd_day]
     confirmed = []
-    for (d1, c1), (_, c2) in zip(before, pairs[1:len(before) + 1]):
+    for (d1, c1), (_, c2) in zip(before, pairs[1 : len(before) + 1]):
         if c1 in RESPONSES and c2 in RESPONSES:
             confirmed.append((d1, max(c1, c2, key=RANK.get)))
     best = min((c for _, c in confirmed), key=RANK.get, default=None)
     if best is None and pairs:
         best = "PD" if pd_day == pairs[0][0] else "SD"
-    return {"BOR": best, "PD_DAY": pd_day,
-            "TTR_PR": next((d for d, _ in confirmed), None),
-            "TTR_VGPR": next((d for d, c in confirmed if c in ("SCR", "CR", "VGPR")), None),
-            "LAST": pairs[-1][0] if pairs else None}
+    return {
+        "BOR": best,
+        "PD_DAY": pd_day,
+        "TTR_PR": next((d for d, _ in confirmed), None),
+        "TTR_VGPR": next((d for d, c in confirmed if c in ("SCR", "CR", "VGPR")), None),
+        "LAST": pairs[-1][0] if pairs else None,
+    }
 
 
 @pytest.fixture(scope="module")
 def by_subject(subjects) -> list[tuple[dict, pl.DataFrame]]:
-    assessments = (read("assessments").with_columns(pl.col("DAY").cast(pl.Int64))
-                   .sort("SUBJID", "DAY"))
-    return [(row, assessments.filter(pl.col("SUBJID") == row["SUBJID"]))
-            for row in subjects.iter_rows(named=True)]
+    assessments = read("assessments").with_columns(pl.col("DAY").cast(pl.Int64)).sort("SUBJID", "DAY")
+    return [
+        (row, assessments.filter(pl.col("SUBJID") == row["SUBJID"])) for row in subjects.iter_rows(named=True)
+    ]
 
 
 def test_intended_endpoints_follow_from_the_assessments(by_subject):
@@ -254,8 +298,10 @@ def test_published_event_structure(subjects, by_subject):
     deaths = events.filter(pl.col("PFS_DAY") == pl.col("DEATH_DAY"))
     assert events.height == 18 and deaths["ROLE"].to_list() == ["AEDEATH"]
     categories = read("assessments")
-    assert categories.filter(pl.col("CATEGORY") == "NLPD")["SUBJID"].unique().to_list() == \
-        subjects.filter(pl.col("ROLE") == "NONMEAS")["SUBJID"].to_list()
+    assert (
+        categories.filter(pl.col("CATEGORY") == "NLPD")["SUBJID"].unique().to_list()
+        == subjects.filter(pl.col("ROLE") == "NONMEAS")["SUBJID"].to_list()
+    )
     unconfirmed_pd = unconfirmed_response = disagreements = 0
     for row, visits in by_subject:
         cats = visits["CATEGORY"].to_list()
@@ -263,13 +309,13 @@ def test_published_event_structure(subjects, by_subject):
         for k, c in enumerate(cats):
             nxt = cats[k + 1] if k + 1 < len(cats) else None
             unconfirmed_pd += c == "PD" and nxt not in ("PD", "NLPD") and r["PD_DAY"] is None
-            unconfirmed_response += (c in RESPONSES and nxt in RESPONSES
-                                     and RANK[c] < RANK[nxt] and (row["BOR"] or "") == nxt)
-        disagreements += visits.filter(
-            pl.col("RSORRES") != pl.col("CATEGORY").replace("NLPD", "PD")).height
-    assert unconfirmed_pd >= 2          # one mid-course, one at the last assessment
-    assert unconfirmed_response >= 1    # a single-visit deeper response
-    assert 1 <= disagreements <= 2      # investigator vs labs, endpoint-neutral
+            unconfirmed_response += (
+                c in RESPONSES and nxt in RESPONSES and RANK[c] < RANK[nxt] and (row["BOR"] or "") == nxt
+            )
+        disagreements += visits.filter(pl.col("RSORRES") != pl.col("CATEGORY").replace("NLPD", "PD")).height
+    assert unconfirmed_pd >= 2  # one mid-course, one at the last assessment
+    assert unconfirmed_response >= 1  # a single-visit deeper response
+    assert 1 <= disagreements <= 2  # investigator vs labs, endpoint-neutral
 
 
 def test_roles(subjects, administrations):
@@ -298,10 +344,15 @@ def test_calendar_bounds(subjects, administrations, by_subject):
     assessment on/after subsequent therapy; every cycle a treatment cycle."""
     last_planned = dict(administrations.group_by("SUBJID").agg(pl.col("DAY").max()).iter_rows())
     cycles = read("cycles").with_columns(pl.col("CYCLE", "START_DAY").cast(pl.Int64))
-    treated = administrations.filter(pl.col("EXDOSE") > 0).group_by("SUBJID").agg(
-        pl.col("CYCLE").n_unique().alias("N"))
-    assert cycles.group_by("SUBJID").len().join(treated, on="SUBJID").filter(
-        pl.col("len") != pl.col("N")).height == 0
+    treated = (
+        administrations.filter(pl.col("EXDOSE") > 0)
+        .group_by("SUBJID")
+        .agg(pl.col("CYCLE").n_unique().alias("N"))
+    )
+    assert (
+        cycles.group_by("SUBJID").len().join(treated, on="SUBJID").filter(pl.col("len") != pl.col("N")).height
+        == 0
+    )
     for row, visits in by_subject:
         sid, bound = row["SUBJID"], as_int(row["LAST_ALIVE_DAY"])
         cutoff_day = (CUTOFF - row["TRTSDT"]).days + 1
@@ -322,12 +373,17 @@ def test_calendar_bounds(subjects, administrations, by_subject):
 # --------------------------------------------------------------------------- exposure units
 def test_expand_administrations_by_hand():
     cycles = pl.DataFrame({"SUBJID": ["A", "A"], "CYCLE": [1, 2], "START_DAY": [1, 30]})
-    dosing = pl.DataFrame({
-        "SUBJID": ["A"] * 4, "EXTRT": ["IXAZOMIB", "IXAZOMIB", "LENALIDOMIDE", "DEXAMETHASONE"],
-        "CYCLE": [1, 2, 2, 2], "CYDAY": [15, 1, 1, 8],
-        "ACTION": ["HELD", "LEVEL", "LEVEL", "STOPPED"],
-        "LEVEL": [None, 1, 1, None], "EXADJ": ["ADVERSE EVENT", "DOSE LEVEL REDUCED",
-                                               "DOSE LEVEL REDUCED", "ADVERSE EVENT"]})
+    dosing = pl.DataFrame(
+        {
+            "SUBJID": ["A"] * 4,
+            "EXTRT": ["IXAZOMIB", "IXAZOMIB", "LENALIDOMIDE", "DEXAMETHASONE"],
+            "CYCLE": [1, 2, 2, 2],
+            "CYDAY": [15, 1, 1, 8],
+            "ACTION": ["HELD", "LEVEL", "LEVEL", "STOPPED"],
+            "LEVEL": [None, 1, 1, None],
+            "EXADJ": ["ADVERSE EVENT", "DOSE LEVEL REDUCED", "DOSE LEVEL REDUCED", "ADVERSE EVENT"],
+        }
+    )
     ex = expand_administrations(cycles, dosing, {"A": 10.0})
     ixa = ex.filter(pl.col("EXTRT") == "IXAZOMIB")
     assert ixa["DAY"].to_list() == [1, 8, 15, 30, 37, 44]
@@ -345,10 +401,21 @@ def test_expand_administrations_by_hand():
 
 def test_dosing_rows_match_planned_administrations(administrations):
     with pytest.raises(ValueError, match="no planned administration"):
-        expand_administrations(pl.DataFrame({"SUBJID": ["A"], "CYCLE": [1], "START_DAY": [1]}),
-                               pl.DataFrame({"SUBJID": ["A"], "EXTRT": ["IXAZOMIB"], "CYCLE": [1],
-                                             "CYDAY": [2], "ACTION": ["HELD"], "LEVEL": [None],
-                                             "EXADJ": ["MISSED"]}), {"A": 25.0})
+        expand_administrations(
+            pl.DataFrame({"SUBJID": ["A"], "CYCLE": [1], "START_DAY": [1]}),
+            pl.DataFrame(
+                {
+                    "SUBJID": ["A"],
+                    "EXTRT": ["IXAZOMIB"],
+                    "CYCLE": [1],
+                    "CYDAY": [2],
+                    "ACTION": ["HELD"],
+                    "LEVEL": [None],
+                    "EXADJ": ["MISSED"],
+                }
+            ),
+            {"A": 25.0},
+        )
     assert administrations.filter(pl.col("EXDOSE") > pl.col("EXPDOSE")).height == 0
 
 

@@ -12,6 +12,7 @@ Deaths (T4 ON_STUDY_DEATH, SAFETY_TEXT DEATHS) come from the skeleton ROLEs:
 The last test re-runs the solver (HiGHS, about 15-45 s) and needs the file it
 writes to be byte-identical to the committed ``ae.csv``.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -39,9 +40,26 @@ STUDYID = "NCT02917941"
 SAFETY_TABLES = ("T4", "T5", "T6", "T7", "SAFETY_TEXT")
 TREATMENT_EMERGENT_TIMINGS = ("ON_TREATMENT", "FOLLOW_UP", "FATAL")
 AE_COLUMNS = [
-    "SUBJID", "AESPID", "AETERM", "AEDECOD", "AEBODSYS", "AETOXGR", "AESER",
-    "AEREL_IXA", "AEREL_LEN", "AEREL_DEX", "AEACN_IXA", "AEACN_LEN", "AEACN_DEX",
-    "AECYDLY", "AEDISCON", "AEOUT", "TIMING", "POSITION", "DURATION", "START_PRECISION",
+    "SUBJID",
+    "AESPID",
+    "AETERM",
+    "AEDECOD",
+    "AEBODSYS",
+    "AETOXGR",
+    "AESER",
+    "AEREL_IXA",
+    "AEREL_LEN",
+    "AEREL_DEX",
+    "AEACN_IXA",
+    "AEACN_LEN",
+    "AEACN_DEX",
+    "AECYDLY",
+    "AEDISCON",
+    "AEOUT",
+    "TIMING",
+    "POSITION",
+    "DURATION",
+    "START_PRECISION",
 ]
 KEYS = ["table", "item", "stat"]
 
@@ -92,11 +110,15 @@ def published_safety(published: pl.DataFrame) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def results() -> pl.DataFrame:
     skeleton = read_skeleton()
-    return safety_results(cohort_adae(read_ae()), pl.read_csv(GROUPINGS_CSV), cohort_adsl(skeleton), skeleton.height)
+    return safety_results(
+        cohort_adae(read_ae()), pl.read_csv(GROUPINGS_CSV), cohort_adsl(skeleton), skeleton.height
+    )
 
 
 # --------------------------------------------------------------------------- published figures
-def test_safety_figures_have_exactly_the_published_keys(results: pl.DataFrame, published_safety: pl.DataFrame) -> None:
+def test_safety_figures_have_exactly_the_published_keys(
+    results: pl.DataFrame, published_safety: pl.DataFrame
+) -> None:
     computed = set(results.select(KEYS).iter_rows())
     expected = set(published_safety.select(KEYS).iter_rows())
     assert computed - expected == set(), "figures the paper does not print"
@@ -105,8 +127,9 @@ def test_safety_figures_have_exactly_the_published_keys(results: pl.DataFrame, p
     assert set(results["denominator"]) == {34}
 
 
-def test_every_published_safety_row_matches_except_documented(results: pl.DataFrame,
-                                                              published_safety: pl.DataFrame) -> None:
+def test_every_published_safety_row_matches_except_documented(
+    results: pl.DataFrame, published_safety: pl.DataFrame
+) -> None:
     deviations = {tuple(r[:3]) for r in known_deviations().iter_rows()}
     joined = published_safety.join(results, on=KEYS, how="left", suffix="_cohort")
     mismatches = [
@@ -119,11 +142,17 @@ def test_every_published_safety_row_matches_except_documented(results: pl.DataFr
     assert joined.height == 315  # 20 T4 + 62 T5 + 74 T6 + 112 T7 + 47 SAFETY_TEXT rows
 
 
-def test_known_deviations_are_exactly_as_documented(results: pl.DataFrame, published_safety: pl.DataFrame) -> None:
+def test_known_deviations_are_exactly_as_documented(
+    results: pl.DataFrame, published_safety: pl.DataFrame
+) -> None:
     documented = known_deviations()
     assert documented.height >= 1
     for row in documented.iter_rows(named=True):
-        key = (pl.col("table") == row["table"]) & (pl.col("item") == row["item"]) & (pl.col("stat") == row["stat"])
+        key = (
+            (pl.col("table") == row["table"])
+            & (pl.col("item") == row["item"])
+            & (pl.col("stat") == row["stat"])
+        )
         (published_value,) = published_safety.filter(key)["value"]
         (cohort_value,) = results.filter(key)["value"]
         assert published_value == row["published"], "KNOWN_DEVIATIONS.md misquotes the published value"
@@ -203,8 +232,11 @@ def test_roles_carry_their_events() -> None:
     assert set(deaths["AETOXGR"]) == {"5"} and set(deaths["AESER"]) == {"Y"}
     assert set(fatal["AEREL_IXA"]) | set(fatal["AEREL_LEN"]) | set(fatal["AEREL_DEX"]) == {"NOT RELATED"}
     assert fatal.filter(pl.col("AEDECOD") == "Fall")["AETOXGR"].to_list() == ["3"]
-    malignancies = {"NPM_LEUK": "Leukemia", "NPM_LUNG": "Lung neoplasm malignant",
-                    "NPM_FU": "Malignant neoplasm of unknown primary site"}
+    malignancies = {
+        "NPM_LEUK": "Leukemia",
+        "NPM_LUNG": "Lung neoplasm malignant",
+        "NPM_FU": "Malignant neoplasm of unknown primary site",
+    }
     for role, decod in malignancies.items():
         (record,) = ae.filter(pl.col("AEDECOD") == decod).iter_rows(named=True)
         assert record["SUBJID"] == subject[role] and record["AESER"] == "Y" and int(record["AETOXGR"]) >= 3
@@ -213,7 +245,10 @@ def test_roles_carry_their_events() -> None:
         else:  # related, all drugs withdrawn, at the end of treatment
             assert record["TIMING"] == "ON_TREATMENT" and record["POSITION"] == "1.000"
             assert record["AEREL_LEN"] == "RELATED"
-            assert {record[f"AEACN_{d}"] for d in ("IXA", "LEN", "DEX")} <= {"DRUG WITHDRAWN", "NOT APPLICABLE"}
+            assert {record[f"AEACN_{d}"] for d in ("IXA", "LEN", "DEX")} <= {
+                "DRUG WITHDRAWN",
+                "NOT APPLICABLE",
+            }
 
 
 # --------------------------------------------------------------------------- counting rules
@@ -221,14 +256,68 @@ def test_counting_rules_on_a_hand_made_frame() -> None:
     """Worst grade per subject and term, related and grade >= 3 on one record, TEAEs only."""
     rows = [
         # USUBJID, AEDECOD, AETOXGR, AESER, AREL, AEACN_IXA, AEACN_LEN, AEACN_DEX, AECYDLY, TRTEMFL
-        ("A", "Rash", 2, "N", "RELATED", "DRUG INTERRUPTED", "DOSE NOT CHANGED", "DOSE NOT CHANGED", "N", "Y"),
-        ("A", "Rash", 3, "N", "NOT RELATED", "DOSE NOT CHANGED", "DOSE NOT CHANGED", "DOSE NOT CHANGED", "N", "Y"),
-        ("B", "Neutropenia", 4, "N", "RELATED", "DOSE NOT CHANGED", "DOSE REDUCED", "DOSE NOT CHANGED", "Y", "Y"),
+        (
+            "A",
+            "Rash",
+            2,
+            "N",
+            "RELATED",
+            "DRUG INTERRUPTED",
+            "DOSE NOT CHANGED",
+            "DOSE NOT CHANGED",
+            "N",
+            "Y",
+        ),
+        (
+            "A",
+            "Rash",
+            3,
+            "N",
+            "NOT RELATED",
+            "DOSE NOT CHANGED",
+            "DOSE NOT CHANGED",
+            "DOSE NOT CHANGED",
+            "N",
+            "Y",
+        ),
+        (
+            "B",
+            "Neutropenia",
+            4,
+            "N",
+            "RELATED",
+            "DOSE NOT CHANGED",
+            "DOSE REDUCED",
+            "DOSE NOT CHANGED",
+            "Y",
+            "Y",
+        ),
         ("B", "Rash", 3, "Y", "RELATED", "DOSE NOT CHANGED", "DRUG WITHDRAWN", "DOSE NOT CHANGED", "N", None),
-        ("C", "Constipation", 1, "N", "NOT RELATED", "DOSE NOT CHANGED", "DOSE NOT CHANGED", "DOSE NOT CHANGED", "N", "Y"),
+        (
+            "C",
+            "Constipation",
+            1,
+            "N",
+            "NOT RELATED",
+            "DOSE NOT CHANGED",
+            "DOSE NOT CHANGED",
+            "DOSE NOT CHANGED",
+            "N",
+            "Y",
+        ),
     ]
-    columns = ["USUBJID", "AEDECOD", "AETOXGR", "AESER", "AREL", "AEACN_IXA", "AEACN_LEN", "AEACN_DEX",
-               "AECYDLY", "TRTEMFL"]
+    columns = [
+        "USUBJID",
+        "AEDECOD",
+        "AETOXGR",
+        "AESER",
+        "AREL",
+        "AEACN_IXA",
+        "AEACN_LEN",
+        "AEACN_DEX",
+        "AECYDLY",
+        "TRTEMFL",
+    ]
     adae = pl.DataFrame(rows, schema=columns, orient="row")
     adsl = pl.DataFrame({"USUBJID": ["A", "B", "C"], "DTHFL": ["N", "Y", "N"], "ONSTDTFL": ["N", "N", "N"]})
     groups = pl.read_csv(GROUPINGS_CSV)
@@ -242,10 +331,16 @@ def test_counting_rules_on_a_hand_made_frame() -> None:
     assert t4[("LEADING_TO_DRUG_DISCONTINUATION", "n")] == 0
     assert t4[("ON_STUDY_DEATH", "n")] == 0
 
-    t6 = {r["item"]: r["value"] for r in grade3_table(adae, 3).filter(pl.col("stat") == "n").iter_rows(named=True)}
+    t6 = {
+        r["item"]: r["value"]
+        for r in grade3_table(adae, 3).filter(pl.col("stat") == "n").iter_rows(named=True)
+    }
     assert t6 == {"PT=Neutropenia": 1, "PT=Rash": 1}
 
-    t7 = {(r["item"], r["stat"]): r["value"] for r in clinical_importance_table(adae, groups, 3).iter_rows(named=True)}
+    t7 = {
+        (r["item"], r["stat"]): r["value"]
+        for r in clinical_importance_table(adae, groups, 3).iter_rows(named=True)
+    }
     assert t7[("GROUP=Dermatologic disorders", "grade3plus")] == 1
     assert t7[("GROUP=Dermatologic disorders", "related_grade3plus")] == 0
     assert t7[("GROUP=Rash", "drug_interrupted")] == 1
@@ -257,8 +352,13 @@ def test_counting_rules_on_a_hand_made_frame() -> None:
 def test_solver_rewrites_ae_csv_byte_identically(tmp_path: Path) -> None:
     """Slow (runs the HiGHS solve, ~15 s of CPU): ``python -m trialgen.solve.solve_ae`` is deterministic."""
     out = tmp_path / "ae.csv"
-    proc = subprocess.run([sys.executable, "-m", "trialgen.solve.solve_ae", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trialgen.solve.solve_ae", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "published rows missed: 1 (total deviation 1)" in proc.stdout
     assert out.read_bytes() == AE_CSV.read_bytes()

@@ -13,6 +13,7 @@ the other's, nothing is written into the other checkout or into the package fold
 Only what the delivery phase needs is built (``--select +delivery_checks``: seeds, raw read,
 inventory and the delivery suites' GX runs and Data Docs).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,16 +23,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import REPO, work_db
 
 import expectations
-from conftest import REPO, work_db
 
 # The documented contract (README, docs/VALIDATION.md), spelled out rather than imported, so
 # this test runs unchanged against code from before it.
-GX_DIR_ENV = "CTWH_GX_DIR"                      # unset here: the default is under test
-DEFAULT_GX_DIR = Path("build") / "gx"           # under the dbt project folder
+GX_DIR_ENV = "CTWH_GX_DIR"  # unset here: the default is under test
+DEFAULT_GX_DIR = Path("build") / "gx"  # under the dbt project folder
 DATA_DOCS_INDEX = Path("uncommitted") / "data_docs" / "local_site" / "index.html"
-PACKAGE = Path(expectations.__file__).resolve().parent     # where the shared env imports from
+PACKAGE = Path(expectations.__file__).resolve().parent  # where the shared env imports from
 DBT = Path(sys.executable).with_name("dbt")
 SELECT = ["--select", "+delivery_checks"]
 WIDE_SITES = ["--vars", '{site_ids: "101-999"}']
@@ -51,34 +52,45 @@ def _tree(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple[int, int]
 
 
 def _clone(dst: Path) -> Path:
-    subprocess.run(["git", "clone", "--quiet", str(REPO), str(dst)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        ["git", "clone", "--quiet", str(REPO), str(dst)], check=True, capture_output=True, text=True
+    )
     return dst
 
 
 def _env(checkout: Path, extracts: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in (GX_DIR_ENV, "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")}
-    env.update(CTWH_DB=str(checkout / "build" / "warehouse.duckdb"),
-               CTWH_EXTRACT_ROOT=str(extracts), DBT_PROFILES_DIR=str(checkout),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in (GX_DIR_ENV, "DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+    }
+    env.update(
+        CTWH_DB=str(checkout / "build" / "warehouse.duckdb"),
+        CTWH_EXTRACT_ROOT=str(extracts),
+        DBT_PROFILES_DIR=str(checkout),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
     return env
 
 
 def _start(checkout: Path, extracts: Path, extra: list[str] = ()) -> subprocess.Popen:
-    return subprocess.Popen([str(DBT), "build", *SELECT, *extra], cwd=checkout,
-                            env=_env(checkout, extracts), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [str(DBT), "build", *SELECT, *extra],
+        cwd=checkout,
+        env=_env(checkout, extracts),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _finish(proc: subprocess.Popen, checkout: Path) -> str:
     out, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, f"dbt build in {checkout} failed:\n{out[-6000:]}"
     # a partial selection publishes nothing: its tables are in the work file dbt built
-    with duckdb.connect(str(work_db(checkout / "build" / "warehouse.duckdb")),
-                        read_only=True) as con:
-        (build_id,), = con.sql("select BUILD_ID from validation.build_info").fetchall()
-        (failed,), = con.sql("select count(*) from validation.delivery_checks").fetchall()
+    with duckdb.connect(str(work_db(checkout / "build" / "warehouse.duckdb")), read_only=True) as con:
+        ((build_id,),) = con.sql("select BUILD_ID from validation.build_info").fetchall()
+        ((failed,),) = con.sql("select count(*) from validation.delivery_checks").fetchall()
     assert failed == 0, f"{checkout}: {failed} failed delivery check(s)"
     return build_id
 
@@ -98,8 +110,9 @@ def _assert_own_docs(checkout: Path, build_id: str, others: list[str]) -> None:
     for suite in ("delivery_files", "delivery_common", "delivery_dm"):
         assert (gx / "expectations" / f"{suite}.json").is_file(), suite
         assert (gx / "checkpoints" / f"{suite}.json").is_file(), suite
-        assert list((gx / "uncommitted" / "validations" / suite / build_id).rglob("*.json")), \
+        assert list((gx / "uncommitted" / "validations" / suite / build_id).rglob("*.json")), (
             f"{checkout}: no stored result of {suite} for build {build_id}"
+        )
     assert not (checkout / "expectations" / "gx").exists(), "GX files in the package folder"
 
 
@@ -108,8 +121,9 @@ def _suite(checkout: Path, name: str) -> str:
 
 
 def _assert_clean(checkout: Path) -> None:
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=checkout, check=True,
-                            capture_output=True, text=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=checkout, check=True, capture_output=True, text=True
+    ).stdout
     assert status == "", f"{checkout}: the build left changes in git:\n{status}"
 
 
@@ -121,7 +135,7 @@ def checkouts(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_checkouts_sharing_one_environment_keep_their_own_gx_files(checkouts, demo_delivery):
     a, b = checkouts
-    assert PACKAGE not in (a / "expectations", b / "expectations")   # the env is shared
+    assert PACKAGE not in (a / "expectations", b / "expectations")  # the env is shared
     package_before = _tree(PACKAGE)
 
     # one after the other; b with another site_ids (its suites are regenerated)
@@ -141,7 +155,7 @@ def test_checkouts_sharing_one_environment_keep_their_own_gx_files(checkouts, de
     assert len({id_a, id_b, id_a2, id_b2}) == 4
     _assert_own_docs(a, id_a2, [id_b, id_b2])
     _assert_own_docs(b, id_b2, [id_a, id_a2])
-    assert "(101..999)" not in _suite(b, "delivery_common")      # regenerated, site_ids default
+    assert "(101..999)" not in _suite(b, "delivery_common")  # regenerated, site_ids default
 
     for checkout in (a, b):
         _assert_clean(checkout)

@@ -13,6 +13,7 @@ latest build did not finish. A complete build then publishes B over
 what the earlier builds left behind: every published table equals the fresh build's (build
 ids and run timestamps aside), results bit for bit, and nothing is stale.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,9 +28,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import DBT, REPO, dbt_env, run_dbt, work_db
 
 from app import data as app_data
-from conftest import DBT, REPO, dbt_env, run_dbt, work_db
 
 CUTOFF_B = "2018-10-19"
 VARS_B = ["--vars", f'{{data_cutoff: "{CUTOFF_B}"}}']
@@ -43,12 +44,17 @@ KILL_TIMEOUT_S = 900
 def published_tables(db: Path) -> list[str]:
     """Every table of the published file (all of it is what users read)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return [f"{s}.{t}" for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()]
+        return [
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables() order by 1, 2"
+            ).fetchall()
+        ]
 
 
-def content(db: Path, ignore: set[str] = frozenset(), tables: list[str] | None = None,
-            stored_order: bool = False) -> dict[str, str]:
+def content(
+    db: Path, ignore: set[str] = frozenset(), tables: list[str] | None = None, stored_order: bool = False
+) -> dict[str, str]:
     """Per table (default: every table of ``db``): SHA-256 of its column names and types and
     of its rows in a canonical order (sorted by their exact text: floats as repr, so
     bit-identical or different) or, with ``stored_order``, in the order they are stored,
@@ -57,10 +63,15 @@ def content(db: Path, ignore: set[str] = frozenset(), tables: list[str] | None =
     with duckdb.connect(str(db), read_only=True) as con:
         for name in tables or published_tables(db):
             schema, table = name.split(".")
-            columns = [(c, t) for c, t in con.execute(
-                "select column_name, data_type from duckdb_columns() where schema_name = ? "
-                "and table_name = ? order by column_index", [schema, table]).fetchall()
-                if c not in ignore]
+            columns = [
+                (c, t)
+                for c, t in con.execute(
+                    "select column_name, data_type from duckdb_columns() where schema_name = ? "
+                    "and table_name = ? order by column_index",
+                    [schema, table],
+                ).fetchall()
+                if c not in ignore
+            ]
             select = ", ".join(f'"{c}"' for c, _ in columns)
             rows = [repr(r) for r in con.execute(f'select {select} from "{schema}"."{table}"').fetchall()]
             rows = rows if stored_order else sorted(rows)
@@ -96,13 +107,21 @@ def latest_attempt(db: Path) -> dict:
 
 
 # ------------------------------------------------------------------------------ builds
-def build_and_kill(db: Path, extracts: Path, target: Path, pattern: str | None,
-                   delay_s: float = 0.0) -> tuple[int, str]:
+def build_and_kill(
+    db: Path, extracts: Path, target: Path, pattern: str | None, delay_s: float = 0.0
+) -> tuple[int, str]:
     """``dbt build`` (cutoff B) on ``db``; SIGKILL to its process group ``delay_s`` after a
     stdout line matches ``pattern`` (``None``: let it finish). Returns (exit code, stdout)."""
     env = dict(dbt_env(db=db, extracts=extracts, target=target), DBT_USE_COLORS="false")
-    proc = subprocess.Popen([str(DBT), "build", *VARS_B], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(DBT), "build", *VARS_B],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     lines = []
     deadline = time.monotonic() + KILL_TIMEOUT_S
     try:
@@ -138,8 +157,13 @@ def build_a(demo_warehouse, tmp_path_factory) -> dict:
     db = work / "warehouse.duckdb"
     shutil.copy(demo_warehouse, db)
     shutil.copy(work_db(demo_warehouse), work_db(db))
-    return {"db": db, "work": work, "content": content(db), "publication": publication(db),
-            "manifest": json.loads((demo_warehouse.parent / "dbt" / "target" / "manifest.json").read_text())}
+    return {
+        "db": db,
+        "work": work,
+        "content": content(db),
+        "publication": publication(db),
+        "manifest": json.loads((demo_warehouse.parent / "dbt" / "target" / "manifest.json").read_text()),
+    }
 
 
 # ------------------------------------------------------------------------------ tests
@@ -147,14 +171,31 @@ def test_every_table_users_read_is_published(build_a):
     """ADaM, results, seeds, the validation report and the page's intermediate tables are
     all in the published file (so a new model of those kinds cannot be forgotten)."""
     nodes = build_a["manifest"]["nodes"].values()
-    expected = {f"{n['schema']}.{n['alias']}" for n in nodes
-                if n["resource_type"] in ("model", "seed") and n["config"]["materialized"] != "view"
-                and n["schema"] in ("adam", "results", "ref")}
-    expected |= {f"validation.{t}" for t in ("build_info", "delivery_checks", "quarantine",
-                                              "delivery_report", "adam_checks", "publication_gate",
-                                              "study_rule_checks")}
-    expected |= {f"intermediate.{n['alias']}" for n in nodes if n["resource_type"] == "model"
-                 and re.fullmatch(r"int_[a-z]+__current|int_edc__site_summary", n["alias"])}
+    expected = {
+        f"{n['schema']}.{n['alias']}"
+        for n in nodes
+        if n["resource_type"] in ("model", "seed")
+        and n["config"]["materialized"] != "view"
+        and n["schema"] in ("adam", "results", "ref")
+    }
+    expected |= {
+        f"validation.{t}"
+        for t in (
+            "build_info",
+            "delivery_checks",
+            "quarantine",
+            "delivery_report",
+            "adam_checks",
+            "publication_gate",
+            "study_rule_checks",
+        )
+    }
+    expected |= {
+        f"intermediate.{n['alias']}"
+        for n in nodes
+        if n["resource_type"] == "model"
+        and re.fullmatch(r"int_[a-z]+__current|int_edc__site_summary", n["alias"])
+    }
     assert len([t for t in expected if t.startswith("intermediate.int_")]) >= 15
     published = set(published_tables(build_a["db"]))
     assert expected <= published, sorted(expected - published)
@@ -162,17 +203,24 @@ def test_every_table_users_read_is_published(build_a):
     # copies of the work file's tables, row for row in their stored order (the page reads
     # published_comparison in rowid order)
     tables = build_a["publication"]["TABLES"]
-    assert content(build_a["db"], tables=tables, stored_order=True) == \
-        content(work_db(build_a["db"]), tables=tables, stored_order=True)
+    assert content(build_a["db"], tables=tables, stored_order=True) == content(
+        work_db(build_a["db"]), tables=tables, stored_order=True
+    )
     # only tables: the raw/staging layers, the audit-trail view and the history stay in the work file
-    assert not any(t.startswith(("staging.", "validation.run_log", "validation.publication_log"))
-                   for t in published)
+    assert not any(
+        t.startswith(("staging.", "validation.run_log", "validation.publication_log")) for t in published
+    )
 
 
 def test_a_partial_build_publishes_nothing(build_a, demo_delivery, monkeypatch):
     db = build_a["db"]
-    proc = run_dbt(["build", "--select", "publish", *VARS_B], db=db, extracts=demo_delivery,
-                   target=build_a["work"] / "dbt_partial", check=False)
+    proc = run_dbt(
+        ["build", "--select", "publish", *VARS_B],
+        db=db,
+        extracts=demo_delivery,
+        target=build_a["work"] / "dbt_partial",
+        check=False,
+    )
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "only a complete `dbt build` publishes" in proc.stdout
     assert differing(content(db), build_a["content"]) == []
@@ -194,11 +242,21 @@ KILL_POINTS = [  # (stdout pattern, seconds after it, what is on show afterwards
 ]
 
 
-@pytest.mark.parametrize("pattern, delay_s, on_show", KILL_POINTS,
-                         ids=["after-adae", "after-analysis_results", "publish-start",
-                              "publish-copying+0.05s", "publish-renaming", "after-publish"])
-def test_a_killed_build_leaves_one_whole_build_on_show(pattern, delay_s, on_show, build_a, fresh_b,
-                                                       demo_delivery, monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    "pattern, delay_s, on_show",
+    KILL_POINTS,
+    ids=[
+        "after-adae",
+        "after-analysis_results",
+        "publish-start",
+        "publish-copying+0.05s",
+        "publish-renaming",
+        "after-publish",
+    ],
+)
+def test_a_killed_build_leaves_one_whole_build_on_show(
+    pattern, delay_s, on_show, build_a, fresh_b, demo_delivery, monkeypatch, tmp_path
+):
     db = build_a["db"]
     code, out = build_and_kill(db, demo_delivery, tmp_path / "dbt", pattern, delay_s)
     assert code == -signal.SIGKILL, f"not killed at {pattern!r} (exit {code}):\n{out[-3000:]}"
@@ -224,8 +282,9 @@ def test_a_killed_build_leaves_one_whole_build_on_show(pattern, delay_s, on_show
         assert shown["STALE"] is False and shown["REASON"] is None
 
 
-def test_a_complete_build_publishes_b_over_whatever_was_there(build_a, fresh_b, demo_delivery,
-                                                              monkeypatch, tmp_path):
+def test_a_complete_build_publishes_b_over_whatever_was_there(
+    build_a, fresh_b, demo_delivery, monkeypatch, tmp_path
+):
     """After the killed builds: a complete build publishes exactly what a fresh build with the
     same cutoff publishes (every table; build ids and run timestamps aside) and is on show."""
     db = build_a["db"]
@@ -248,21 +307,36 @@ def test_a_quarantined_transfer_still_publishes(tmp_path, monkeypatch):
     skips nothing: the accepted data of every site is published, with the quarantine in its
     validation report, and the results on show are this build's (not stale)."""
     delivery = tmp_path / "extracts"
-    subprocess.run([str(DBT.with_name("python")), "-m", "trialgen", "bad", "--case", "hash_mismatch",
-                    "--out", str(delivery)], cwd=REPO, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            str(DBT.with_name("python")),
+            "-m",
+            "trialgen",
+            "bad",
+            "--case",
+            "hash_mismatch",
+            "--out",
+            str(delivery),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     db = tmp_path / "warehouse.duckdb"
     proc = run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt", check=False)
     assert proc.returncode == 1, proc.stdout[-3000:]
     results = json.loads((tmp_path / "dbt" / "target" / "run_results.json").read_text())["results"]
-    failed = {r["unique_id"]: r["status"] for r in results
-              if r["status"] not in ("pass", "success", "warn")}
+    failed = {r["unique_id"]: r["status"] for r in results if r["status"] not in ("pass", "success", "warn")}
     assert list(failed.values()) == ["fail"] and "delivery_report_no_open_quarantine" in next(iter(failed))
     with duckdb.connect(str(db), read_only=True) as con:
         (build_id,) = con.execute("select BUILD_ID from validation.build_info").fetchone()
-        assert con.execute("select count(*) from validation.delivery_report "
-                           "where STATUS = 'OPEN'").fetchone()[0] >= 1
+        assert (
+            con.execute("select count(*) from validation.delivery_report where STATUS = 'OPEN'").fetchone()[0]
+            >= 1
+        )
     assert publication(db)["BUILD_ID"] == build_id == latest_attempt(db)["BUILD_ID"]
-    tables = publication(db)["TABLES"]            # this build's tables, every one of them
+    tables = publication(db)["TABLES"]  # this build's tables, every one of them
     assert content(db, tables=tables) == content(work_db(db), tables=tables)
     shown = status(db, monkeypatch)
     assert shown["PUBLISHED_BUILD_ID"] == build_id and shown["STALE"] is False

@@ -6,6 +6,7 @@ over a file that held a build with another data cutoff. ``results.analysis_resul
 the RDI mean and SD of Table 2 used to differ in the last digits between a fresh build and a
 rebuild (the order of adex's rows, which the mean was summed in, changed).
 """
+
 from __future__ import annotations
 
 import random
@@ -13,13 +14,12 @@ import random
 import duckdb
 import polars as pl
 import pytest
-
-from analysis.exposure import describe
 from conftest import run_dbt, work_db
 
+from analysis.exposure import describe
+
 # the models behind the results (tests are run by the other build tests)
-SELECT = ["--select", "+analysis_results", "+adex", "--resource-type", "seed",
-          "--resource-type", "model"]
+SELECT = ["--select", "+analysis_results", "+adex", "--resource-type", "seed", "--resource-type", "model"]
 EARLIER_CUTOFF = "2018-10-19"
 
 
@@ -33,12 +33,13 @@ def snapshot(db) -> dict[str, list[tuple]]:
         tables = {
             "results.analysis_results": con.execute(
                 "select TABLE_ID, ITEM, STAT, POPULATION, VALUE, VALUE_TEXT "
-                "from results.analysis_results order by all").fetchall(),
+                "from results.analysis_results order by all"
+            ).fetchall(),
             "adam.adex": con.execute(
-                "select USUBJID, PARAMCD, EXTRT, AVAL from adam.adex order by all").fetchall(),
+                "select USUBJID, PARAMCD, EXTRT, AVAL from adam.adex order by all"
+            ).fetchall(),
         }
-    return {name: [tuple(_bits(v) for v in row) for row in rows]
-            for name, rows in tables.items()}
+    return {name: [tuple(_bits(v) for v in row) for row in rows] for name, rows in tables.items()}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,12 @@ def three_builds(demo_delivery, tmp_path_factory):
     run_dbt(["build", *SELECT], db=fresh, extracts=demo_delivery, target=work / "b")
     rebuilt = snapshot(fresh)
     other = work / "other_cutoff.duckdb"
-    run_dbt(["build", *SELECT, "--vars", f"{{data_cutoff: '{EARLIER_CUTOFF}'}}"], db=other,
-            extracts=demo_delivery, target=work / "c")
+    run_dbt(
+        ["build", *SELECT, "--vars", f"{{data_cutoff: '{EARLIER_CUTOFF}'}}"],
+        db=other,
+        extracts=demo_delivery,
+        target=work / "c",
+    )
     earlier = snapshot(other)
     run_dbt(["build", *SELECT], db=other, extracts=demo_delivery, target=work / "d")
     return first, rebuilt, earlier, snapshot(other)
@@ -61,13 +66,15 @@ def three_builds(demo_delivery, tmp_path_factory):
 def test_results_are_bit_identical_whatever_the_file_held(three_builds, table):
     first, rebuilt, earlier, over_other = three_builds
     assert first[table], table
-    assert earlier[table] != first[table]          # the other cutoff really built other data
-    for name, build in (("rebuild over the same file", rebuilt),
-                        ("build over another cutoff's file", over_other)):
+    assert earlier[table] != first[table]  # the other cutoff really built other data
+    for name, build in (
+        ("rebuild over the same file", rebuilt),
+        ("build over another cutoff's file", over_other),
+    ):
         differ = [(a, b) for a, b in zip(first[table], build[table]) if a != b]
         assert len(build[table]) == len(first[table]) and not differ, (
-            f"{table}, {name}: {len(differ)} row(s) differ from the fresh build, e.g. "
-            f"{differ[:3]}")
+            f"{table}, {name}: {len(differ)} row(s) differ from the fresh build, e.g. {differ[:3]}"
+        )
 
 
 def test_describe_does_not_depend_on_the_order_of_the_values():
@@ -84,5 +91,5 @@ def test_describe_does_not_depend_on_the_order_of_the_values():
         naive.add((total / len(values)).hex())
         stats = describe(pl.Series(values))
         described.add(tuple(stats[k].hex() for k in ("mean", "sd", "median", "min", "max")))
-    assert len(naive) > 1            # the order matters to a running sum of these values
+    assert len(naive) > 1  # the order matters to a running sum of these values
     assert len(described) == 1

@@ -1,5 +1,6 @@
 """Scale mode: a random cohort of N subjects in the demo cohort's schema, rendered by the
 same renderer into extracts that meet the spec and classify as intended."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,11 @@ TRANSFERS = 2
 
 def tree_hashes(root: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file under ``root``."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +68,10 @@ def test_the_same_seed_gives_the_same_cohort_and_another_seed_does_not():
 
 def test_sites_stay_three_digits_and_hold_at_most_999_subjects():
     import numpy as np
+
     assert site_count(16 * 999) == 16
     assert site_count(16 * 999 + 1) == 17
-    assert site_count(100_000) == 102          # ceil(100000 / 990)
+    assert site_count(100_000) == 102  # ceil(100000 / 990)
     sizes = site_sizes(100_000, np.random.default_rng(0))
     assert sizes.sum() == 100_000 and sizes.max() <= MAX_PER_SITE
     with pytest.raises(ValueError, match="three-digit"):
@@ -104,14 +109,19 @@ def test_rendered_labs_classify_as_every_intended_category(cohort, delivery):
     lb, mh, ex = (read_current(delivery, f) for f in ("lb", "mh", "ex"))
     got = classify_delivery(lb, mh, ex)
     disease = baseline_disease(cohort["baseline"])
-    measurable = disease.filter(pl.col("MEAS_SERUM") | pl.col("MEAS_URINE")
-                                | pl.col("MEAS_FLC"))["SUBJID"]
+    measurable = disease.filter(pl.col("MEAS_SERUM") | pl.col("MEAS_URINE") | pl.col("MEAS_FLC"))["SUBJID"]
     first_dose = cohort["skeleton"].select("SUBJID", pl.col("TRTSDT").str.to_date())
-    intended = (cohort["assessments"].filter(pl.col("SUBJID").is_in(measurable.implode()))
-                .join(first_dose, on="SUBJID")
-                .select("SUBJID", "VISIT", "CATEGORY",
-                        (pl.col("TRTSDT") + pl.duration(days=pl.col("DAY").cast(pl.Int64) - 1))
-                        .alias("DATE")))
+    intended = (
+        cohort["assessments"]
+        .filter(pl.col("SUBJID").is_in(measurable.implode()))
+        .join(first_dose, on="SUBJID")
+        .select(
+            "SUBJID",
+            "VISIT",
+            "CATEGORY",
+            (pl.col("TRTSDT") + pl.duration(days=pl.col("DAY").cast(pl.Int64) - 1)).alias("DATE"),
+        )
+    )
     compared = intended.join(got, on=["SUBJID", "VISIT", "DATE"], how="left", suffix="_LABS")
     assert compared["CATEGORY_LABS"].null_count() == 0
     lab_categories = compared.filter(pl.col("CATEGORY") != "NLPD")
@@ -121,34 +131,73 @@ def test_rendered_labs_classify_as_every_intended_category(cohort, delivery):
 
 
 def test_nothing_is_dated_after_the_cutoff_or_the_subjects_last_day(cohort, delivery):
-    course = cohort["course"].join(cohort["skeleton"], on="SUBJID").select(
-        "SUBJID", pl.col("TRTSDT").str.to_date(),
-        pl.coalesce(pl.col("DEATH_DAY"), pl.col("LAST_ALIVE_DAY")).cast(pl.Int64).alias("LAST"))
-    last = course.select("SUBJID", (pl.col("TRTSDT") + pl.duration(days=pl.col("LAST") - 1))
-                         .alias("LAST_DATE"))
-    for form, column in (("lb", "LBDAT"), ("ex", "EXSTDAT"), ("vs", "VSDAT"), ("rs", "RSDAT"),
-                         ("fu", "FUDAT"), ("ds", "DSSTDAT"), ("ae", "AEENDAT"),
-                         ("ecog", "QSDAT"), ("cm", "CMSTDAT")):
-        dates = read_current(delivery, form).join(last, on="SUBJID").with_columns(
-            DATE=pl.col(column).str.to_date(strict=False))
+    course = (
+        cohort["course"]
+        .join(cohort["skeleton"], on="SUBJID")
+        .select(
+            "SUBJID",
+            pl.col("TRTSDT").str.to_date(),
+            pl.coalesce(pl.col("DEATH_DAY"), pl.col("LAST_ALIVE_DAY")).cast(pl.Int64).alias("LAST"),
+        )
+    )
+    last = course.select(
+        "SUBJID", (pl.col("TRTSDT") + pl.duration(days=pl.col("LAST") - 1)).alias("LAST_DATE")
+    )
+    for form, column in (
+        ("lb", "LBDAT"),
+        ("ex", "EXSTDAT"),
+        ("vs", "VSDAT"),
+        ("rs", "RSDAT"),
+        ("fu", "FUDAT"),
+        ("ds", "DSSTDAT"),
+        ("ae", "AEENDAT"),
+        ("ecog", "QSDAT"),
+        ("cm", "CMSTDAT"),
+    ):
+        dates = (
+            read_current(delivery, form)
+            .join(last, on="SUBJID")
+            .with_columns(DATE=pl.col(column).str.to_date(strict=False))
+        )
         assert dates.filter(pl.col("DATE") > DATA_CUTOFF).height == 0, form
         assert dates.filter(pl.col("DATE") > pl.col("LAST_DATE")).height == 0, form
 
 
 def test_living_subjects_are_last_seen_on_their_last_alive_day(cohort, delivery):
-    alive = cohort["course"].filter(pl.col("DEATH_DAY").is_null()).join(
-        cohort["skeleton"], on="SUBJID").select(
-        "SUBJID", (pl.col("TRTSDT").str.to_date()
-                   + pl.duration(days=pl.col("LAST_ALIVE_DAY").cast(pl.Int64) - 1)).alias("LAST"))
-    seen = [read_current(delivery, form).select(
-        "SUBJID", pl.col(column).str.to_date(strict=False).alias("DATE"))
-        for form, column in (("lb", "LBDAT"), ("vs", "VSDAT"), ("ecog", "QSDAT"),
-                             ("rs", "RSDAT"), ("ds", "DSSTDAT"), ("ae", "AESTDAT"),
-                             ("ae", "AEENDAT"), ("cm", "CMSTDAT"))]
-    seen.append(read_current(delivery, "fu").filter(pl.col("FUSTAT") == "ALIVE").select(
-        "SUBJID", pl.col("FUDAT").str.to_date().alias("DATE")))
-    seen.append(read_current(delivery, "ex").filter(pl.col("EXDOSE").cast(pl.Float64) > 0)
-                .select("SUBJID", pl.col("EXSTDAT").str.to_date().alias("DATE")))
+    alive = (
+        cohort["course"]
+        .filter(pl.col("DEATH_DAY").is_null())
+        .join(cohort["skeleton"], on="SUBJID")
+        .select(
+            "SUBJID",
+            (
+                pl.col("TRTSDT").str.to_date() + pl.duration(days=pl.col("LAST_ALIVE_DAY").cast(pl.Int64) - 1)
+            ).alias("LAST"),
+        )
+    )
+    seen = [
+        read_current(delivery, form).select("SUBJID", pl.col(column).str.to_date(strict=False).alias("DATE"))
+        for form, column in (
+            ("lb", "LBDAT"),
+            ("vs", "VSDAT"),
+            ("ecog", "QSDAT"),
+            ("rs", "RSDAT"),
+            ("ds", "DSSTDAT"),
+            ("ae", "AESTDAT"),
+            ("ae", "AEENDAT"),
+            ("cm", "CMSTDAT"),
+        )
+    ]
+    seen.append(
+        read_current(delivery, "fu")
+        .filter(pl.col("FUSTAT") == "ALIVE")
+        .select("SUBJID", pl.col("FUDAT").str.to_date().alias("DATE"))
+    )
+    seen.append(
+        read_current(delivery, "ex")
+        .filter(pl.col("EXDOSE").cast(pl.Float64) > 0)
+        .select("SUBJID", pl.col("EXSTDAT").str.to_date().alias("DATE"))
+    )
     seen = pl.concat(seen).drop_nulls().group_by("SUBJID").agg(pl.col("DATE").max())
     joined = alive.join(seen, on="SUBJID", how="left")
     assert joined.height > 50
@@ -170,9 +219,13 @@ def test_realism_is_present_and_the_final_versions_hold_the_cohort_values(cohort
 
 
 def test_endpoints_follow_the_confirmation_rules():
-    visits = [sc.Visit("C2D1", 29, "PR"), sc.Visit("C3D1", 57, "VGPR"),
-              sc.Visit("C4D1", 85, "VGPR"), sc.Visit("C5D1", 113, "PD"),
-              sc.Visit("UNSCHEDULED", 127, "PD")]
+    visits = [
+        sc.Visit("C2D1", 29, "PR"),
+        sc.Visit("C3D1", 57, "VGPR"),
+        sc.Visit("C4D1", 85, "VGPR"),
+        sc.Visit("C5D1", 113, "PD"),
+        sc.Visit("UNSCHEDULED", 127, "PD"),
+    ]
     ends = sc.derive_endpoints(visits, subseq_day=None, death_day=None, evaluable=True)
     assert ends.bor == "VGPR"
     assert (ends.pfs_day, ends.pfs_cnsr) == (113, 0)
@@ -186,9 +239,25 @@ def test_endpoints_follow_the_confirmation_rules():
 
 def test_cli_scale_writes_cohort_and_delivery(tmp_path):
     out, cohort_out = tmp_path / "x", tmp_path / "cohort"
-    proc = subprocess.run([sys.executable, "-m", "trialgen", "scale", "--subjects", "12",
-                           "--out", str(out), "--seed", "3", "--cohort-out", str(cohort_out)],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trialgen",
+            "scale",
+            "--subjects",
+            "12",
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+            "--cohort-out",
+            str(cohort_out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.stem for p in cohort_out.glob("*.csv")) == sorted(COHORT_TABLES)
     (transfer,) = [p for p in out.iterdir()]
@@ -197,8 +266,12 @@ def test_cli_scale_writes_cohort_and_delivery(tmp_path):
 
 
 def test_cli_rejects_a_non_positive_subject_count(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "trialgen", "scale", "--subjects", "0",
-                           "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trialgen", "scale", "--subjects", "0", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "must be at least 1" in proc.stderr
     assert "Traceback" not in proc.stderr

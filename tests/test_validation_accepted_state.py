@@ -16,6 +16,7 @@ transfer, through the real nightly ``dbt build`` (docs/VALIDATION.md, "Reconcili
 Each build is compared table by table (every table of schemas adam and results) with a
 reference build of a delivery made by removing the guilty transfer.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,11 +29,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import adam_and_results, run_dbt, without_site_transfers
 
 EXIT_TEST = "delivery_report_no_open_quarantine"
-RENAMED = "20190901T0200"          # between the demo's 20190611T0200 and 20191008T0200
+RENAMED = "20190901T0200"  # between the demo's 20190611T0200 and 20191008T0200
 
 
 def transfers(root: Path) -> list[str]:
@@ -46,8 +46,11 @@ def query(db: Path, sql: str, params: list | None = None) -> pl.DataFrame:
 
 def failed_nodes(target: Path) -> dict[str, str]:
     results = json.loads((target / "target" / "run_results.json").read_text())
-    return {r["unique_id"]: r["status"] for r in results["results"]
-            if r["status"] not in ("pass", "success", "warn")}
+    return {
+        r["unique_id"]: r["status"]
+        for r in results["results"]
+        if r["status"] not in ("pass", "success", "warn")
+    }
 
 
 def assert_equal_tables(got: dict[str, pl.DataFrame], want: dict[str, pl.DataFrame]) -> None:
@@ -77,7 +80,8 @@ def without_last(demo_delivery, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_a_newer_transfer_named_earlier_is_quarantined_in_a_fresh_build(
-        demo_delivery, without_last, tmp_path):
+    demo_delivery, without_last, tmp_path
+):
     delivery = tmp_path / "extracts"
     shutil.copytree(demo_delivery, delivery)
     last = transfers(delivery)[-1]
@@ -88,43 +92,45 @@ def test_a_newer_transfer_named_earlier_is_quarantined_in_a_fresh_build(
     assert_failed_only_on_open_quarantine(proc, tmp_path / "dbt")
     sites = sorted(p.name.removeprefix("site_") for p in (delivery / RENAMED).glob("site_*"))
     quarantined = query(db, "select SITEID, TRANSFER_ID from validation.quarantine")
-    assert sorted(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == \
-        [(s, RENAMED) for s in sites]
-    report = query(db, "select * from validation.delivery_report where TRANSFER_ID = ?",
-                   [RENAMED])
+    assert sorted(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == [(s, RENAMED) for s in sites]
+    report = query(db, "select * from validation.delivery_report where TRANSFER_ID = ?", [RENAMED])
     assert set(report["STATUS"]) == {"OPEN"}
     first = report.filter(pl.col("CHECK_ID") == "after_transfer").row(0, named=True)
-    assert f"site {first['SITEID']}, transfer {RENAMED}, file {first['FILE']}, row " \
+    assert (
+        f"site {first['SITEID']}, transfer {RENAMED}, file {first['FILE']}, row "
         f"{first['ROW']}, column {first['COLUMN_NAME']}" in first["MESSAGE"]
+    )
     assert "after the transfer date" in first["MESSAGE"]
     assert_equal_tables(adam_and_results(db), without_last[1])
 
 
-def test_a_transfer_not_later_than_the_accepted_ones_is_refused(
-        demo_delivery, without_last, tmp_path):
+def test_a_transfer_not_later_than_the_accepted_ones_is_refused(demo_delivery, without_last, tmp_path):
     delivery = tmp_path / "extracts"
     shutil.copytree(without_last[0], delivery)
     db = tmp_path / "warehouse.duckdb"
-    run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt")   # accepted so far
+    run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt")  # accepted so far
     last = transfers(demo_delivery)[-1]
     shutil.copytree(demo_delivery / last, delivery / RENAMED)
     proc = run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt", check=False)
     assert_failed_only_on_open_quarantine(proc, tmp_path / "dbt")
     sites = sorted(p.name.removeprefix("site_") for p in (delivery / RENAMED).glob("site_*"))
-    checks = query(db, "select * from validation.delivery_checks "
-                   "where CHECK_ID = 'transfer_not_later' order by SITEID")
+    checks = query(
+        db, "select * from validation.delivery_checks where CHECK_ID = 'transfer_not_later' order by SITEID"
+    )
     assert checks["SITEID"].to_list() == sites
     assert set(checks["TRANSFER_ID"]) == {RENAMED}
-    accepted_last = {s: max(t for t in transfers(delivery) if t != RENAMED
-                            and (delivery / t / f"site_{s}").is_dir()) for s in sites}
+    accepted_last = {
+        s: max(t for t in transfers(delivery) if t != RENAMED and (delivery / t / f"site_{s}").is_dir())
+        for s in sites
+    }
     for row in checks.iter_rows(named=True):
         assert row["MESSAGE"] == (
             f"site {row['SITEID']}, transfer {RENAMED}, file {RENAMED}/site_{row['SITEID']}: "
             f"transfer {RENAMED} is not later than the site's last accepted transfer "
-            f"{accepted_last[row['SITEID']]} (transfer ids increase)")
+            f"{accepted_last[row['SITEID']]} (transfer ids increase)"
+        )
     quarantined = query(db, "select SITEID, TRANSFER_ID from validation.quarantine")
-    assert sorted(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == \
-        [(s, RENAMED) for s in sites]
+    assert sorted(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == [(s, RENAMED) for s in sites]
     assert_equal_tables(adam_and_results(db), without_last[1])
 
 
@@ -132,13 +138,12 @@ def _new_record_row(delivery: Path, site: str, form: str) -> tuple[list[str], in
     """RECIDs of the site's latest file of ``form`` and the row of a record that first
     arrived in that transfer (absent from the site's previous one; None when none did)."""
     names = transfers(delivery)
-    latest, previous = names[-1], [t for t in names[:-1]
-                                   if (delivery / t / f"site_{site}").is_dir()][-1]
+    latest, previous = names[-1], [t for t in names[:-1] if (delivery / t / f"site_{site}").is_dir()][-1]
 
     def recids(transfer):
-        with (delivery / transfer / f"site_{site}" / f"{form}.csv").open(
-                encoding="utf-8", newline="") as fh:
+        with (delivery / transfer / f"site_{site}" / f"{form}.csv").open(encoding="utf-8", newline="") as fh:
             return [r["RECID"] for r in csv.DictReader(fh)]
+
     before = set(recids(previous))
     now = recids(latest)
     return now, next((k for k, recid in enumerate(now, start=1) if recid not in before), None)
@@ -148,18 +153,20 @@ def test_an_accepted_transfer_resent_with_other_bytes_is_refused(demo_delivery, 
     delivery = tmp_path / "extracts"
     shutil.copytree(demo_delivery, delivery)
     latest = transfers(delivery)[-1]
-    site = next(s for s in sorted(p.name.removeprefix("site_")
-                                  for p in (delivery / latest).glob("site_*"))
-                if _new_record_row(delivery, s, "lb")[1])
+    site = next(
+        s
+        for s in sorted(p.name.removeprefix("site_") for p in (delivery / latest).glob("site_*"))
+        if _new_record_row(delivery, s, "lb")[1]
+    )
     db = tmp_path / "warehouse.duckdb"
-    run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt")   # all accepted
+    run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt")  # all accepted
     path = delivery / latest / f"site_{site}" / "lb.csv"
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     _recids, row = _new_record_row(delivery, site, "lb")
     lines = path.read_text(encoding="utf-8").split("\n")
     header = next(csv.reader([lines[0]]))
     fields = next(csv.reader([lines[row]]))
-    at = header.index("MODDTC")       # the entry time one second off: still a valid record
+    at = header.index("MODDTC")  # the entry time one second off: still a valid record
     seconds = int(fields[at][-2:])
     fields[at] = fields[at][:-2] + f"{seconds - 1 if seconds else 1:02d}"
     out = io.StringIO()
@@ -169,21 +176,21 @@ def test_an_accepted_transfer_resent_with_other_bytes_is_refused(demo_delivery, 
     after = hashlib.sha256(path.read_bytes()).hexdigest()
     assert after != before
     manifest = delivery / latest / "manifest.csv"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace(before, after),
-                        encoding="utf-8")
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(before, after), encoding="utf-8")
     proc = run_dbt(["build"], db=db, extracts=delivery, target=tmp_path / "dbt", check=False)
     assert_failed_only_on_open_quarantine(proc, tmp_path / "dbt")
     checks = query(db, "select * from validation.delivery_checks")
     assert checks["CHECK_ID"].to_list() == ["accepted_transfer_changed"]
     message = checks["MESSAGE"][0]
-    assert message.startswith(f"site {site}, transfer {latest}, file {latest}/site_{site}: "
-                              f"transfer {latest} of site {site} was accepted by an earlier "
-                              "build and has changed since")
+    assert message.startswith(
+        f"site {site}, transfer {latest}, file {latest}/site_{site}: "
+        f"transfer {latest} of site {site} was accepted by an earlier "
+        "build and has changed since"
+    )
     assert f"site_{site}/lb.csv has other bytes (SHA-256 {after}, accepted {before})" in message
     quarantined = query(db, "select SITEID, TRANSFER_ID from validation.quarantine")
     assert list(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == [(site, latest)]
     reference = tmp_path / "reference"
     gone = without_site_transfers(demo_delivery, reference / "extracts", {(site, latest)})
-    run_dbt(["build"], db=reference / "warehouse.duckdb", extracts=gone,
-            target=reference / "dbt")
+    run_dbt(["build"], db=reference / "warehouse.duckdb", extracts=gone, target=reference / "dbt")
     assert_equal_tables(adam_and_results(db), adam_and_results(reference / "warehouse.duckdb"))

@@ -27,6 +27,7 @@ one site's bad files stop no other site. Each case is still asserted on its own.
 that concern a whole transfer or need an earlier build are in
 tests/test_validation_accepted_state.py.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,26 +41,30 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import REPO, adam_and_results, run_dbt, without_site_transfers, work_db
 
 import trialgen.bad as bad
-from conftest import REPO, adam_and_results, run_dbt, without_site_transfers, work_db
 
 EXIT_TEST = "delivery_report_no_open_quarantine"
 CUTOFF = "2019-10-18"
 
 
 def list_cases() -> list[str]:
-    out = subprocess.run([sys.executable, "-m", "trialgen", "bad", "--list"], cwd=REPO,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "trialgen", "bad", "--list"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return out.split()
 
 
 CASES = list_cases()
-SOLO = ["not_utf8"]                       # written with the CLI, on its own delivery
+SOLO = ["not_utf8"]  # written with the CLI, on its own delivery
 SHARED = [c for c in CASES if c not in SOLO]
-GROUP_SIZE = 8                            # sites of the demo's latest transfer: 16
-GROUPS = [SHARED[i: i + GROUP_SIZE] for i in range(0, len(SHARED), GROUP_SIZE)] \
-    + [[c] for c in SOLO]
+GROUP_SIZE = 8  # sites of the demo's latest transfer: 16
+GROUPS = [SHARED[i : i + GROUP_SIZE] for i in range(0, len(SHARED), GROUP_SIZE)] + [[c] for c in SOLO]
 GROUP_OF = {case: i for i, group in enumerate(GROUPS) for case in group}
 
 
@@ -97,9 +102,13 @@ def apply_on_site(case: str, root: Path, site: str) -> dict:
 def write_group(cases: list[str], clean: Path, out: Path) -> dict[str, dict]:
     """One delivery holding ``cases``, each on its own site; returns the descriptions."""
     if len(cases) == 1 and cases[0] in SOLO:
-        proc = subprocess.run([sys.executable, "-m", "trialgen", "bad", "--case", cases[0],
-                               "--out", str(out)], cwd=REPO, check=True, capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "trialgen", "bad", "--case", cases[0], "--out", str(out)],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return {cases[0]: json.loads(proc.stdout)}
     shutil.copytree(clean, out)
     used: set[str] = set()
@@ -112,7 +121,7 @@ def write_group(cases: list[str], clean: Path, out: Path) -> dict[str, dict]:
             try:
                 desc = apply_on_site(case, out, site)
             except LookupError:
-                continue                      # nothing on this site fits the case
+                continue  # nothing on this site fits the case
             assert desc["site"] not in used, f"{case} landed on site {desc['site']}, used"
             assert case == "recver_backwards" or desc["site"] == site, desc
             used.add(desc["site"])
@@ -131,8 +140,7 @@ class Build:
         self.described = write_group(cases, clean, self.delivery)
         self.db = work / "warehouse.duckdb"
         self.target = work / "dbt"
-        self.proc = run_dbt(["build"], db=self.db, extracts=self.delivery,
-                            target=self.target, check=False)
+        self.proc = run_dbt(["build"], db=self.db, extracts=self.delivery, target=self.target, check=False)
         results = json.loads((self.target / "target" / "run_results.json").read_text())
         self.statuses = {r["unique_id"]: r["status"] for r in results["results"]}
 
@@ -151,8 +159,7 @@ class Build:
             work = self.db.parent / "reference"
             gone = {(d["site"], d["transfer"]) for d in self.described.values()}
             delivery = without_site_transfers(clean, work / "extracts", gone)
-            run_dbt(["build"], db=work / "warehouse.duckdb", extracts=delivery,
-                    target=work / "dbt")
+            run_dbt(["build"], db=work / "warehouse.duckdb", extracts=delivery, target=work / "dbt")
             self._reference = adam_and_results(work / "warehouse.duckdb")
         return self._reference
 
@@ -165,8 +172,7 @@ def builds(demo_delivery, tmp_path_factory):
     def get(case: str) -> Build:
         index = GROUP_OF[case]
         if index not in made:
-            made[index] = Build(GROUPS[index], demo_delivery,
-                                tmp_path_factory.mktemp(f"bad_group_{index}"))
+            made[index] = Build(GROUPS[index], demo_delivery, tmp_path_factory.mktemp(f"bad_group_{index}"))
         return made[index]
 
     return get
@@ -189,21 +195,26 @@ def test_every_section_5_case_is_covered():
 def test_bad_delivery_is_reported_where_it_is(case, builds):
     build = builds(case)
     desc = build.described[case]
-    checks = build.query("select * from validation.delivery_checks where SITEID = ? "
-                         "and TRANSFER_ID = ?", [desc["site"], desc["transfer"]])
+    checks = build.query(
+        "select * from validation.delivery_checks where SITEID = ? and TRANSFER_ID = ?",
+        [desc["site"], desc["transfer"]],
+    )
     assert checks.height >= 1, f"{case}: nothing reported for {desc}\n{build.proc.stdout[-3000:]}"
 
     def names_everything(message: str) -> bool:
-        return (f"site {desc['site']}" in message and desc["transfer"] in message
-                and desc["file"] in message
-                and (desc["row"] is None or re.search(rf"\brow {desc['row']}\b", message))
-                and (desc["column"] is None or f"column {desc['column']}" in message)
-                and desc["message"].lower() in message.lower())
+        return (
+            f"site {desc['site']}" in message
+            and desc["transfer"] in message
+            and desc["file"] in message
+            and (desc["row"] is None or re.search(rf"\brow {desc['row']}\b", message))
+            and (desc["column"] is None or f"column {desc['column']}" in message)
+            and desc["message"].lower() in message.lower()
+        )
 
-    matching = checks.filter(pl.col("MESSAGE").map_elements(names_everything,
-                                                            return_dtype=pl.Boolean))
-    assert matching.height >= 1, (f"{case}: no message names {desc}; got:\n"
-                                  + "\n".join(checks["MESSAGE"].to_list()))
+    matching = checks.filter(pl.col("MESSAGE").map_elements(names_everything, return_dtype=pl.Boolean))
+    assert matching.height >= 1, f"{case}: no message names {desc}; got:\n" + "\n".join(
+        checks["MESSAGE"].to_list()
+    )
     row = matching.row(0, named=True)
     assert row["FILE"] == desc["source_file"]
     assert row["ROW"] == desc["row"]
@@ -211,8 +222,10 @@ def test_bad_delivery_is_reported_where_it_is(case, builds):
         assert desc["column"] in row["COLUMN_NAME"]
     assert f"DELIVERY CHECK FAILED: {row['MESSAGE']}" in build.proc.stdout
     # the defect is reported on its own site only
-    assert set(build.query("select distinct SITEID from validation.delivery_checks")["SITEID"]) \
+    assert (
+        set(build.query("select distinct SITEID from validation.delivery_checks")["SITEID"])
         == build.bad_sites
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -220,22 +233,25 @@ def test_bad_site_transfer_is_quarantined_and_its_last_good_transfer_stays(case,
     build = builds(case)
     desc = build.described[case]
     quarantined = build.query("select SITEID, TRANSFER_ID, REASON from validation.quarantine")
-    assert set(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == \
-        {(d["site"], d["transfer"]) for d in build.described.values()}
-    previous = [t for t in site_transfers(build.delivery, desc["site"])
-                if t < desc["transfer"]][-1]
+    assert set(zip(quarantined["SITEID"], quarantined["TRANSFER_ID"])) == {
+        (d["site"], d["transfer"]) for d in build.described.values()
+    }
+    previous = [t for t in site_transfers(build.delivery, desc["site"]) if t < desc["transfer"]][-1]
     # current state of the bad site: its previous (last good) transfer, for every form
-    current = build.query("select max(LATEST_TRANSFER_ID) as T from "
-                          "intermediate.int_edc__site_latest_transfer where SITEID = ?",
-                          [desc["site"]])
+    current = build.query(
+        "select max(LATEST_TRANSFER_ID) as T from "
+        "intermediate.int_edc__site_latest_transfer where SITEID = ?",
+        [desc["site"]],
+    )
     assert current["T"].to_list() == [previous]
     # no earlier good row lost: every subject of that transfer's dm is in ADSL
     with (build.delivery / previous / f"site_{desc['site']}" / "dm.csv").open(
-            encoding="utf-8", newline="") as fh:
-        expected = {r["SUBJID"] for r in csv.DictReader(fh)
-                    if r["RECSTAT"] == "ACTIVE" and r["ICDAT"] <= CUTOFF}
-    adsl = build.query("select SUBJID, TRANSFER_ID from adam.adsl where SITEID = ?",
-                       [desc["site"]])
+        encoding="utf-8", newline=""
+    ) as fh:
+        expected = {
+            r["SUBJID"] for r in csv.DictReader(fh) if r["RECSTAT"] == "ACTIVE" and r["ICDAT"] <= CUTOFF
+        }
+    adsl = build.query("select SUBJID, TRANSFER_ID from adam.adsl where SITEID = ?", [desc["site"]])
     assert set(adsl["SUBJID"]) == expected
     assert expected, f"site {desc['site']} had no subject before {desc['transfer']}"
 
@@ -253,8 +269,7 @@ def test_other_sites_load_exactly_as_clean(case, builds, clean_adsl):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_adam_and_results_equal_a_build_without_the_bad_site_transfers(case, builds,
-                                                                       demo_delivery):
+def test_adam_and_results_equal_a_build_without_the_bad_site_transfers(case, builds, demo_delivery):
     build = builds(case)
     got = adam_and_results(build.db)
     want = build.reference(demo_delivery)
@@ -275,5 +290,7 @@ def test_exit_status_is_the_documented_one(case, builds):
     assert "Traceback" not in build.proc.stdout + build.proc.stderr
     # the exit-status test is on a leaf: nothing was skipped, the build was published
     assert build.statuses["model.ixrd_warehouse.publish"] == "success"
-    assert build.query("select BUILD_ID from results.publication", published=True).rows() == \
-        build.query("select BUILD_ID from validation.build_info").rows()
+    assert (
+        build.query("select BUILD_ID from results.publication", published=True).rows()
+        == build.query("select BUILD_ID from validation.build_info").rows()
+    )

@@ -10,6 +10,7 @@
   results: the published file keeps the last good build whole) and the status the page shows
   marks it stale with the reason.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,18 +22,22 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from conftest import REPO, run_dbt, work_db
 
 from app import data as app_data
-from conftest import REPO, run_dbt, work_db
 from expectations.gx_location import gx_dir
 
-GX = gx_dir(REPO)            # the builds below run in REPO: CTWH_GX_DIR, default build/gx
+GX = gx_dir(REPO)  # the builds below run in REPO: CTWH_GX_DIR, default build/gx
 DOCS = GX / "uncommitted" / "data_docs" / "local_site"
-SUITES = (["delivery_files", "delivery_common", "delivery_records", "delivery_dates"]
-          + [f"delivery_{f}" for f in ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs",
-                                       "ae", "ds", "dd", "fu", "cm")]
-          + [f"adam_{d}" for d in ("adsl", "adrs", "adtte", "adae", "adex")]
-          + ["study_rules_subjects", "study_rules_records"])
+SUITES = (
+    ["delivery_files", "delivery_common", "delivery_records", "delivery_dates"]
+    + [
+        f"delivery_{f}"
+        for f in ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
+    ]
+    + [f"adam_{d}" for d in ("adsl", "adrs", "adtte", "adae", "adex")]
+    + ["study_rules_subjects", "study_rules_records"]
+)
 RESULTS = ["analysis_results", "km_curves", "km_at_risk", "published_comparison"]
 
 
@@ -47,9 +52,13 @@ def count(db: Path, table: str) -> int:
 
 # ------------------------------------------------------------------------------ clean demo
 def test_clean_demo_passes_every_check(demo_warehouse):
-    for table in ("validation.delivery_checks", "validation.quarantine",
-                  "validation.delivery_report", "validation.adam_checks",
-                  "validation.study_rule_checks"):
+    for table in (
+        "validation.delivery_checks",
+        "validation.quarantine",
+        "validation.delivery_report",
+        "validation.adam_checks",
+        "validation.study_rule_checks",
+    ):
         assert count(demo_warehouse, table) == 0, query(demo_warehouse, f"select * from {table}")
     gate = query(demo_warehouse, "select * from validation.publication_gate").row(0, named=True)
     assert gate["ADAM_CHECKS_PASSED"] is True and gate["REASON"] is None
@@ -64,8 +73,12 @@ def test_clean_demo_passes_every_check(demo_warehouse):
     log = query(work, "select * from validation.run_log")
     assert log.height == 1
     row = log.row(0, named=True)
-    assert (row["N_FAILED_DELIVERY_CHECKS"], row["N_QUARANTINED_SITE_TRANSFERS"],
-            row["N_FAILED_ADAM_CHECKS"], row["N_STUDY_RULE_QUERIES"]) == (0, 0, 0, 0)
+    assert (
+        row["N_FAILED_DELIVERY_CHECKS"],
+        row["N_QUARANTINED_SITE_TRANSFERS"],
+        row["N_FAILED_ADAM_CHECKS"],
+        row["N_STUDY_RULE_QUERIES"],
+    ) == (0, 0, 0, 0)
     # every site and every subject of the delivery is loaded
     assert query(demo_warehouse, "select count(distinct SITEID) as n from adam.adsl")["n"][0] >= 10
     assert count(demo_warehouse, "adam.adsl") == 34
@@ -91,8 +104,10 @@ def test_data_docs_show_this_build(demo_warehouse):
         assert (DOCS / "expectations" / f"{suite}.html").is_file()
     assert build_id in index.read_text(encoding="utf-8")
     # validation.run_log names that page (relative to the dbt project folder unless absolute)
-    docs = query(work_db(demo_warehouse),           # the run log stays in the work file
-                 "select DATA_DOCS from validation.run_log")["DATA_DOCS"][0]
+    docs = query(
+        work_db(demo_warehouse),  # the run log stays in the work file
+        "select DATA_DOCS from validation.run_log",
+    )["DATA_DOCS"][0]
     assert (REPO / docs).resolve() == index.resolve()
 
 
@@ -143,39 +158,54 @@ def adam_failure(demo_delivery, demo_warehouse, tmp_path_factory):
     clean_build = query(db, "select BUILD_ID from validation.build_info")["BUILD_ID"][0]
     proc = run_dbt(["build"], db=db, extracts=delivery, target=work / "dbt", check=False)
     target = work / "dbt" / "target"
-    statuses = {r["unique_id"]: r["status"] for r in
-                json.loads((target / "run_results.json").read_text())["results"]}
+    statuses = {
+        r["unique_id"]: r["status"] for r in json.loads((target / "run_results.json").read_text())["results"]
+    }
     manifest = json.loads((target / "manifest.json").read_text())
-    return {"db": db, "work": work_db(db), "proc": proc, "usubjid": usubjid, "before": before,
-            "clean_build": clean_build, "statuses": statuses, "manifest": manifest}
+    return {
+        "db": db,
+        "work": work_db(db),
+        "proc": proc,
+        "usubjid": usubjid,
+        "before": before,
+        "clean_build": clean_build,
+        "statuses": statuses,
+        "manifest": manifest,
+    }
 
 
 def test_adam_failure_is_reported_and_fails_the_build(adam_failure):
-    db, proc = adam_failure["work"], adam_failure["proc"]      # the build's own tables
+    db, proc = adam_failure["work"], adam_failure["proc"]  # the build's own tables
     assert proc.returncode == 1, proc.stdout[-3000:]
     # the delivery itself is valid: it loaded
     assert count(db, "validation.delivery_checks") == 0
-    assert query(db, "select AGE from adam.adsl where USUBJID = ?",
-                 [adam_failure["usubjid"]])["AGE"].to_list() == [15]
+    assert query(db, "select AGE from adam.adsl where USUBJID = ?", [adam_failure["usubjid"]])[
+        "AGE"
+    ].to_list() == [15]
     checks = query(db, "select * from validation.adam_checks")
     assert checks.height == 1, checks
     check = checks.row(0, named=True)
-    assert (check["DATASET"], check["COLUMN_NAME"], check["USUBJID"]) == \
-        ("adam.adsl", "AGE", adam_failure["usubjid"])
+    assert (check["DATASET"], check["COLUMN_NAME"], check["USUBJID"]) == (
+        "adam.adsl",
+        "AGE",
+        adam_failure["usubjid"],
+    )
     assert "AGE 15 is outside 18..100" in check["MESSAGE"]
     gate = query(db, "select * from validation.publication_gate").row(0, named=True)
     assert gate["ADAM_CHECKS_PASSED"] is False and "failed ADaM check" in gate["REASON"]
-    failed = {uid: s for uid, s in adam_failure["statuses"].items()
-              if s not in ("pass", "success", "warn", "skipped")}
-    assert list(failed) and all("publication_gate_adam_checks_pass" in uid for uid in failed), \
-        failed
+    failed = {
+        uid: s
+        for uid, s in adam_failure["statuses"].items()
+        if s not in ("pass", "success", "warn", "skipped")
+    }
+    assert list(failed) and all("publication_gate_adam_checks_pass" in uid for uid in failed), failed
 
 
 def test_last_good_results_stay_and_are_marked_stale(adam_failure, monkeypatch):
     db = adam_failure["db"]
     latest = query(adam_failure["work"], "select BUILD_ID from validation.build_info")["BUILD_ID"][0]
     monkeypatch.setenv("CTWH_DB", str(db))
-    status = app_data.publication_status().row(0, named=True)        # what the page shows
+    status = app_data.publication_status().row(0, named=True)  # what the page shows
     assert status["STALE"] is True and status["BUILD_RUNNING"] is False
     assert status["PUBLISHED_BUILD_ID"] == adam_failure["clean_build"] != latest
     assert status["LATEST_BUILD_ID"] == latest
@@ -184,10 +214,13 @@ def test_last_good_results_stay_and_are_marked_stale(adam_failure, monkeypatch):
     view = query(adam_failure["work"], "select * from results.publication_status").row(0, named=True)
     assert (view["STALE"], view["REASON"], view["LATEST_BUILD_ID"]) == (True, status["REASON"], latest)
     assert query(db, "select BUILD_ID from results.publication")["BUILD_ID"][0] == adam_failure["clean_build"]
-    wired = [m for m in RESULTS
-             if "model.ixrd_warehouse.publication_gate"
-             in adam_failure["manifest"]["nodes"][f"model.ixrd_warehouse.{m}"]["depends_on"]["nodes"]]
-    assert len(wired) == 3   # analysis_results, km_curves and km_at_risk read ADaM directly
+    wired = [
+        m
+        for m in RESULTS
+        if "model.ixrd_warehouse.publication_gate"
+        in adam_failure["manifest"]["nodes"][f"model.ixrd_warehouse.{m}"]["depends_on"]["nodes"]
+    ]
+    assert len(wired) == 3  # analysis_results, km_curves and km_at_risk read ADaM directly
     for table, before in adam_failure["before"].items():
         name = table if "." in table else f"results.{table}"
         after = query(db, f"select * from {name}")

@@ -6,6 +6,7 @@ row's test code); a row that really had no test code read the same. The messages
 row's test, and say which value is empty when one is. Real messages: the demo's latest transfer with lb rows
 edited, through the real ``dbt build`` (``validation.delivery_checks``, GX inside dbt).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import run_dbt, work_db
 
 import trialgen.bad as bad
-from conftest import run_dbt, work_db
 
 
 def _edit_lb(transfer: Path, site: str, test: str, changes: dict[str, str]) -> tuple:
@@ -50,12 +51,18 @@ def lab_messages(demo_delivery, tmp_path_factory):
         sites[4]: _edit_lb(transfer, sites[4], "HGB", {"LBORRESU": "mg"}),
     }
     db = work / "warehouse.duckdb"
-    run_dbt(["build", "--select", "+delivery_checks", "--indirect-selection", "cautious"],
-            db=db, extracts=root, target=work / "dbt", check=False)
-    with duckdb.connect(str(work_db(db)), read_only=True) as con:   # partial: not published
+    run_dbt(
+        ["build", "--select", "+delivery_checks", "--indirect-selection", "cautious"],
+        db=db,
+        extracts=root,
+        target=work / "dbt",
+        check=False,
+    )
+    with duckdb.connect(str(work_db(db)), read_only=True) as con:  # partial: not published
         found = con.execute(
             "select SITEID, CHECK_ID, ROW, MESSAGE from validation.delivery_checks "
-            "where CHECK_ID like 'lab_%' order by SITEID, CHECK_ID").fetchall()
+            "where CHECK_ID like 'lab_%' order by SITEID, CHECK_ID"
+        ).fetchall()
     return sites, rows, {(site, check): (row, message) for site, check, row, message in found}
 
 
@@ -63,12 +70,12 @@ def test_wrong_result_or_unit_names_the_rows_test(lab_messages):
     sites, rows, found = lab_messages
     row, message = found[(sites[3], "lab_result")]
     assert row == rows[sites[3]][0]
-    assert message.endswith("column LBORRES: LBORRES 'abc' is not a result of test HGB "
-                            "(see seeds/extract_lab_tests.csv)"), message
+    assert message.endswith(
+        "column LBORRES: LBORRES 'abc' is not a result of test HGB (see seeds/extract_lab_tests.csv)"
+    ), message
     row, message = found[(sites[4], "lab_unit")]
     assert row == rows[sites[4]][0]
-    assert message.endswith("column LBORRESU: unit 'mg' is not the spec's unit of test HGB"), \
-        message
+    assert message.endswith("column LBORRESU: unit 'mg' is not the spec's unit of test HGB"), message
     assert (sites[3], "lab_unit") not in found and (sites[4], "lab_result") not in found
 
 
@@ -84,12 +91,12 @@ def test_result_without_a_test_code_says_the_code_is_empty(lab_messages):
     k, original = rows[sites[0]]
     row, message = found[(sites[0], "lab_result")]
     assert row == k
-    assert message.endswith(f"column LBORRES: LBORRES {original['LBORRES']!r} has no test "
-                            "code: LBTESTCD is empty"), message
+    assert message.endswith(
+        f"column LBORRES: LBORRES {original['LBORRES']!r} has no test code: LBTESTCD is empty"
+    ), message
     row, message = found[(sites[0], "lab_unit")]
     assert row == k
-    assert message.endswith("column LBORRESU: unit 'g/dL' has no test code: LBTESTCD is "
-                            "empty"), message
+    assert message.endswith("column LBORRESU: unit 'g/dL' has no test code: LBTESTCD is empty"), message
 
 
 def test_neither_code_nor_unit(lab_messages):
@@ -97,12 +104,14 @@ def test_neither_code_nor_unit(lab_messages):
     k, original = rows[sites[1]]
     row, message = found[(sites[1], "lab_result")]
     assert row == k
-    assert message.endswith(f"column LBORRES: LBORRES {original['LBORRES']!r} has no test "
-                            "code: LBTESTCD is empty"), message
+    assert message.endswith(
+        f"column LBORRES: LBORRES {original['LBORRES']!r} has no test code: LBTESTCD is empty"
+    ), message
     row, message = found[(sites[1], "lab_unit")]
     assert row == k
-    assert message.endswith("column LBORRESU: no unit and no test code: LBORRESU and "
-                            "LBTESTCD are empty"), message
+    assert message.endswith("column LBORRESU: no unit and no test code: LBORRESU and LBTESTCD are empty"), (
+        message
+    )
 
 
 def test_missing_unit_names_the_test(lab_messages):
@@ -110,5 +119,6 @@ def test_missing_unit_names_the_test(lab_messages):
     assert (sites[2], "lab_result") not in found
     row, message = found[(sites[2], "lab_unit")]
     assert row == rows[sites[2]][0]
-    assert message.endswith("column LBORRESU: LBORRESU is empty, but test HGB has a unit "
-                            "(see seeds/extract_lab_tests.csv)"), message
+    assert message.endswith(
+        "column LBORRESU: LBORRESU is empty, but test HGB has a unit (see seeds/extract_lab_tests.csv)"
+    ), message

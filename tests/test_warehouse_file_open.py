@@ -10,6 +10,7 @@ Real situations, no simulated errors:
 - an empty file and a text file at ``CTWH_DB``, through app.data's public functions and
   every page (AppTest): they are not a DuckDB database, not "not completely built".
 """
+
 from __future__ import annotations
 
 import os
@@ -23,11 +24,11 @@ import duckdb
 import jinja2
 import pytest
 import yaml
+from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from app import data as app_data
 import warehouse_file
-from conftest import REPO
+from app import data as app_data
 
 APP = str(REPO / "streamlit_app.py")
 PAGES = ("summary", "tables", "published", "data_quality", "subjects")
@@ -47,14 +48,14 @@ def read_only_folder(tmp_path):
     source.mkdir()
     mounted.mkdir()
     make_duckdb(source / "warehouse.duckdb")
-    bind = subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True,
-                          text=True)
+    bind = subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True, text=True)
     if bind.returncode != 0:
         pytest.skip(f"cannot make a read-only mount here (needs root): {bind.stderr.strip()}")
     try:
-        subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)], check=True,
-                       capture_output=True, text=True)
-        with pytest.raises(OSError):                     # really read-only, even for root
+        subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(mounted)], check=True, capture_output=True, text=True
+        )
+        with pytest.raises(OSError):  # really read-only, even for root
             (mounted / "probe").write_text("x")
         yield mounted
     finally:
@@ -65,13 +66,14 @@ class LockHolder:
     """Another process that opens ``path`` (read-write: an exclusive lock) for ``seconds``."""
 
     def __init__(self, path: Path, seconds: float):
-        code = ("import duckdb, sys, time\n"
-                f"con = duckdb.connect({str(path)!r})\n"
-                "print('locked', flush=True)\n"
-                f"time.sleep({seconds})\n"
-                "con.close()\n")
-        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                                     text=True)
+        code = (
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(path)!r})\n"
+            "print('locked', flush=True)\n"
+            f"time.sleep({seconds})\n"
+            "con.close()\n"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().strip() == "locked"
 
     def stop(self) -> None:
@@ -86,21 +88,26 @@ def test_read_only_file_system_fails_at_once_in_one_line(read_only_folder):
     started = time.monotonic()
     with pytest.raises(warehouse_file.WarehouseOpenError) as caught:
         warehouse_file.connect(path, read_only=False)
-    assert time.monotonic() - started < 1.0                # no retry
+    assert time.monotonic() - started < 1.0  # no retry
     message = str(caught.value)
-    assert message == (f"cannot open the warehouse {path} for writing: the file system is "
-                       "read-only; build on a writable file system (set CTWH_DB to a "
-                       "writable path)")
+    assert message == (
+        f"cannot open the warehouse {path} for writing: the file system is "
+        "read-only; build on a writable file system (set CTWH_DB to a "
+        "writable path)"
+    )
     assert not caught.value.lock_conflict
     # reading it is fine (the page opens it read-only)
     with warehouse_file.connect(path, read_only=True) as con:
         assert con.execute("select x from t").fetchall() == [(1,)]
 
 
-@pytest.mark.parametrize("content, cause", [
-    (b"", "the file is empty (0 bytes), not a DuckDB database"),
-    (b"USUBJID,AGE\nNCT02917941-101-001,67\n", "the file is not a DuckDB database"),
-])
+@pytest.mark.parametrize(
+    "content, cause",
+    [
+        (b"", "the file is empty (0 bytes), not a DuckDB database"),
+        (b"USUBJID,AGE\nNCT02917941-101-001,67\n", "the file is not a DuckDB database"),
+    ],
+)
 @pytest.mark.parametrize("read_only", [True, False])
 def test_a_file_that_is_not_a_duckdb_database(tmp_path, content, cause, read_only):
     path = tmp_path / "warehouse.duckdb"
@@ -111,7 +118,7 @@ def test_a_file_that_is_not_a_duckdb_database(tmp_path, content, cause, read_onl
     assert time.monotonic() - started < 1.0
     assert caught.value.cause == cause
     assert "\n" not in str(caught.value) and str(path) in str(caught.value)
-    assert path.read_bytes() == content                    # left as it was
+    assert path.read_bytes() == content  # left as it was
 
 
 def test_a_short_lock_is_waited_for(tmp_path):
@@ -124,8 +131,11 @@ def test_a_short_lock_is_waited_for(tmp_path):
             assert con.execute("select x from t").fetchall() == [(1,)]
     finally:
         holder.stop()
-    assert 0.2 < waited < sum(warehouse_file.LOCK_BACKOFF_S * 2 ** i
-                              for i in range(warehouse_file.LOCK_ATTEMPTS - 1)) + 1
+    assert (
+        0.2
+        < waited
+        < sum(warehouse_file.LOCK_BACKOFF_S * 2**i for i in range(warehouse_file.LOCK_ATTEMPTS - 1)) + 1
+    )
 
 
 def test_a_lock_that_stays_ends_the_wait_in_one_line(tmp_path):
@@ -138,7 +148,7 @@ def test_a_lock_that_stays_ends_the_wait_in_one_line(tmp_path):
         waited = time.monotonic() - started
     finally:
         holder.stop()
-    assert 0.6 <= waited < 5                                # 0.1 + 0.2 + 0.4 s of back-off
+    assert 0.6 <= waited < 5  # 0.1 + 0.2 + 0.4 s of back-off
     assert caught.value.lock_conflict
     assert f"PID {holder.proc.pid})" in str(caught.value)
     assert "still after 4 attempts" in str(caught.value) and "\n" not in str(caught.value)
@@ -159,17 +169,32 @@ def dbt_database(ctwh_db: Path) -> Path:
     profile = yaml.safe_load((REPO / "profiles.yml").read_text())
     template = profile["ixrd_warehouse"]["outputs"]["dev"]["path"]
     env = dict(os.environ, CTWH_DB=str(ctwh_db))
-    path = Path(jinja2.Environment().from_string(template).render(
-        env_var=lambda name, default=None: env.get(name, default)))
+    path = Path(
+        jinja2.Environment()
+        .from_string(template)
+        .render(env_var=lambda name, default=None: env.get(name, default))
+    )
     return path if path.is_absolute() else REPO / path
 
 
 def _dbt(args: list[str], db: Path, work: Path) -> subprocess.Popen:
-    env = dict(os.environ, CTWH_DB=str(db), CTWH_EXTRACT_ROOT=str(work),
-               DBT_PROFILES_DIR=str(REPO), DBT_TARGET_PATH=str(work / "dbt" / "target"),
-               DBT_LOG_PATH=str(work / "dbt" / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    return subprocess.Popen([str(Path(sys.executable).with_name("dbt")), *args], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        CTWH_DB=str(db),
+        CTWH_EXTRACT_ROOT=str(work),
+        DBT_PROFILES_DIR=str(REPO),
+        DBT_TARGET_PATH=str(work / "dbt" / "target"),
+        DBT_LOG_PATH=str(work / "dbt" / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("dbt")), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_dbt_build_on_a_read_only_file_system_fails_at_once(read_only_folder, tmp_path):
@@ -179,8 +204,10 @@ def test_dbt_build_on_a_read_only_file_system_fails_at_once(read_only_folder, tm
     opened = dbt_database(db)
     assert opened.parent == read_only_folder
     out, _ = _dbt(["build", "--select", "build_info"], db, tmp_path).communicate(timeout=900)
-    assert (f"cannot open the warehouse {opened} for writing: the file system is read-only; "
-            "build on a writable file system (set CTWH_DB to a writable path)" in out), out[-3000:]
+    assert (
+        f"cannot open the warehouse {opened} for writing: the file system is read-only; "
+        "build on a writable file system (set CTWH_DB to a writable path)" in out
+    ), out[-3000:]
     assert "Traceback" not in out, out[-3000:]
     # from the moment dbt starts to run nodes (after parsing) to the error
     assert (_seconds(out, "Encountered an error") - _seconds(out, "Concurrency:")) % 86400 <= 3
@@ -197,11 +224,12 @@ def test_dbt_waits_for_a_lock_and_builds(tmp_path):
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and dbt.poll() is None:
-            if log.is_file() and "another process holds a conflicting lock on it" in \
-                    log.read_text(errors="replace"):
+            if log.is_file() and "another process holds a conflicting lock on it" in log.read_text(
+                errors="replace"
+            ):
                 break
             time.sleep(0.05)
-        holder.stop()                                   # the page's query is done
+        holder.stop()  # the page's query is done
         out, _ = dbt.communicate(timeout=300)
     finally:
         holder.stop()
@@ -218,18 +246,23 @@ def test_dbt_waits_for_a_lock_and_builds(tmp_path):
 @pytest.fixture(params=["empty", "text"])
 def not_a_database(request, tmp_path, monkeypatch):
     path = tmp_path / "warehouse.duckdb"
-    path.write_bytes(b"" if request.param == "empty" else
-                     "this is a CSV export, not a warehouse\n".encode())
+    path.write_bytes(b"" if request.param == "empty" else b"this is a CSV export, not a warehouse\n")
     monkeypatch.setenv("CTWH_DB", str(path))
-    cause = ("the file is empty (0 bytes), not a DuckDB database" if request.param == "empty"
-             else "the file is not a DuckDB database")
+    cause = (
+        "the file is empty (0 bytes), not a DuckDB database"
+        if request.param == "empty"
+        else "the file is not a DuckDB database"
+    )
     return path, cause
 
 
 def test_app_data_says_the_file_is_not_a_duckdb_database(not_a_database):
     path, cause = not_a_database
-    for call in (app_data.warehouse_status, lambda: app_data.require(*app_data.ADAM_TABLES),
-                 app_data.analysis_results):
+    for call in (
+        app_data.warehouse_status,
+        lambda: app_data.require(*app_data.ADAM_TABLES),
+        app_data.analysis_results,
+    ):
         with pytest.raises(app_data.WarehouseUnreadable) as caught:
             call()
         assert caught.value.cause == cause
@@ -249,8 +282,7 @@ def test_every_page_says_the_file_is_not_a_duckdb_database(page, not_a_database)
     assert not at.exception, [e.value for e in at.exception]
     errors = [str(e.value) for e in at.error]
     assert errors == [f"The warehouse file `{path}` cannot be opened: {cause}."]
-    text = "\n".join(str(e.value) for kind in ("markdown", "warning", "info")
-                     for e in getattr(at, kind))
+    text = "\n".join(str(e.value) for kind in ("markdown", "warning", "info") for e in getattr(at, kind))
     assert "What to do: remove or move it, then build the warehouse there (make build)" in text
     assert "not completely built" not in text and "has not been built" not in text
     assert not at.metric and not at.dataframe and not at.table

@@ -9,6 +9,7 @@ these tests only count what it derived and compare with shared/study/published_r
 ORR by cytogenetic risk, "no PD at last assessment", PFS events and OS deaths, and - with
 analysis.km - the Kaplan-Meier medians the paper quotes.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,8 +40,7 @@ def _query(db: Path, sql: str) -> pl.DataFrame:
 
 
 def _published(published: pl.DataFrame, table: str, item: str, stat: str) -> str:
-    row = published.filter((pl.col("table") == table) & (pl.col("item") == item)
-                           & (pl.col("stat") == stat))
+    row = published.filter((pl.col("table") == table) & (pl.col("item") == item) & (pl.col("stat") == stat))
     assert row.height == 1, f"{table} {item} {stat} not published"
     return row["value"][0]
 
@@ -52,7 +52,9 @@ def _published_int(published: pl.DataFrame, table: str, item: str, stat: str) ->
 @pytest.fixture(scope="module")
 def bor(demo_warehouse: Path) -> pl.DataFrame:
     """BOR of every response-evaluable subject, with cytogenetic risk and confirmed PD."""
-    return _query(demo_warehouse, """
+    return _query(
+        demo_warehouse,
+        """
         select adsl.USUBJID, adsl.CYTORISK, bor.AVALC as BOR,
                pd.ADT is not null as HAS_PDCNF
         from adam.adsl
@@ -61,7 +63,8 @@ def bor(demo_warehouse: Path) -> pl.DataFrame:
         left join adam.adrs as pd
             on pd.USUBJID = adsl.USUBJID and pd.PARAMCD = 'PDCNF'
         where adsl.RSEVFL = 'Y'
-    """)
+    """,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +114,11 @@ def test_pfs_events_and_deaths_among_them(published, adtte):
     assert n_fas == _published_int(published, "POP", "FAS", "n")
     assert events.height == _published_int(published, "EFF", "PFS", "events")
     assert events.filter(pl.col("SRCVAR") == "DTHDT").height == _published_int(
-        published, "EFF", "PFS", "deaths_among_events")
+        published, "EFF", "PFS", "deaths_among_events"
+    )
     assert round_half_away(100 * events.height / n_fas, 0) == float(
-        _published(published, "EFF", "PFS", "events_pct"))
+        _published(published, "EFF", "PFS", "events_pct")
+    )
 
 
 def test_os_deaths(published, adtte):
@@ -124,8 +129,7 @@ def test_os_deaths(published, adtte):
 def test_time_to_event_populations(bor, adtte):
     responders = set(bor.filter(pl.col("BOR").is_in(BOR_LEVELS["ORR"]))["USUBJID"])
     vgpr_or_better = set(bor.filter(pl.col("BOR").is_in(BOR_LEVELS["VGPR_OR_BETTER"]))["USUBJID"])
-    per_param = {p: set(adtte.filter(pl.col("PARAMCD") == p)["USUBJID"])
-                 for p in ("DOR", "TTRPR", "TTRVGPR")}
+    per_param = {p: set(adtte.filter(pl.col("PARAMCD") == p)["USUBJID"]) for p in ("DOR", "TTRPR", "TTRVGPR")}
     assert per_param["DOR"] == responders
     assert per_param["TTRPR"] == responders
     assert per_param["TTRVGPR"] == vgpr_or_better
@@ -145,21 +149,24 @@ def _km(adtte: pl.DataFrame, paramcd: str, subjects: set[str] | None = None) -> 
     return km_quantile(rows["AVAL"], (rows["CNSR"] == 0).cast(pl.Int64))
 
 
-@pytest.mark.parametrize("paramcd,item,level", [
-    ("PFS", "PFS", None),
-    ("OS", "OS", None),
-    ("TTRPR", "TTR|ORR", None),
-    ("TTRVGPR", "TTR|VGPR_OR_BETTER", None),
-    ("DOR", "DOR|VGPR_OR_BETTER", "VGPR_OR_BETTER"),
-])
+@pytest.mark.parametrize(
+    "paramcd,item,level",
+    [
+        ("PFS", "PFS", None),
+        ("OS", "OS", None),
+        ("TTRPR", "TTR|ORR", None),
+        ("TTRVGPR", "TTR|VGPR_OR_BETTER", None),
+        ("DOR", "DOR|VGPR_OR_BETTER", "VGPR_OR_BETTER"),
+    ],
+)
 def test_kaplan_meier_medians(published, bor, adtte, paramcd, item, level):
-    subjects = None if level is None else set(
-        bor.filter(pl.col("BOR").is_in(BOR_LEVELS[level]))["USUBJID"])
+    subjects = None if level is None else set(bor.filter(pl.col("BOR").is_in(BOR_LEVELS[level]))["USUBJID"])
     q = _km(adtte, paramcd, subjects)
     assert _months(q["estimate"]) == _published(published, "EFF", item, "median_months")
     for stat, key in (("ci_lo", "lower"), ("ci_hi", "upper")):
-        row = published.filter((pl.col("table") == "EFF") & (pl.col("item") == item)
-                               & (pl.col("stat") == stat))
+        row = published.filter(
+            (pl.col("table") == "EFF") & (pl.col("item") == item) & (pl.col("stat") == stat)
+        )
         if row.height:
             assert _months(q[key]) == row["value"][0], f"{item} {stat}"
 

@@ -7,6 +7,7 @@ warehouse's best overall response, PFS and OS must equal the generator's truth s
 by subject. (Censoring reasons are coded differently: the warehouse gives each reason its
 own positive CNSR, the generator uses 1 for all; so event vs censored is compared.)
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +17,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import REPO, run_dbt
 
 N_SUBJECTS = 300
@@ -25,10 +25,28 @@ N_SUBJECTS = 300
 @pytest.fixture(scope="module")
 def scale_build(tmp_path_factory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("scale")
-    subprocess.run([sys.executable, "-m", "trialgen", "scale", "--subjects", str(N_SUBJECTS),
-                    "--out", str(work / "extracts"), "--transfers", "3", "--seed", "7",
-                    "--cohort-out", str(work / "cohort")],
-                   cwd=REPO, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trialgen",
+            "scale",
+            "--subjects",
+            str(N_SUBJECTS),
+            "--out",
+            str(work / "extracts"),
+            "--transfers",
+            "3",
+            "--seed",
+            "7",
+            "--cohort-out",
+            str(work / "cohort"),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     db = work / "warehouse.duckdb"
     proc = run_dbt(["build"], db=db, extracts=work / "extracts", target=work / "dbt")
     assert "ERROR=0" in proc.stdout
@@ -52,20 +70,24 @@ def test_best_overall_response_equals_generator_truth(scale_build):
     truth = pl.read_csv(cohort / "course.csv", infer_schema_length=0).select("SUBJID", "BOR")
     both = truth.join(bor, on="SUBJID", how="left")
     assert both.filter(pl.col("BOR").fill_null("") != pl.col("AVALC").fill_null("")).height == 0
-    assert both["BOR"].drop_nulls().n_unique() >= 5   # a real mix of categories, not a degenerate cohort
+    assert both["BOR"].drop_nulls().n_unique() >= 5  # a real mix of categories, not a degenerate cohort
 
 
 @pytest.mark.parametrize("paramcd", ["PFS", "OS"])
 def test_time_to_event_equals_generator_truth(scale_build, paramcd):
     db, cohort = scale_build
-    tte = _query(db, f"select SUBSTR(USUBJID, 13) as SUBJID, AVAL, CNSR from adam.adtte "
-                     f"where PARAMCD = '{paramcd}'")
+    tte = _query(
+        db, f"select SUBSTR(USUBJID, 13) as SUBJID, AVAL, CNSR from adam.adtte where PARAMCD = '{paramcd}'"
+    )
     truth = pl.read_csv(cohort / "course.csv", infer_schema_length=0).select(
-        "SUBJID", pl.col(f"{paramcd}_DAY").cast(pl.Int64).alias("DAY"),
-        pl.col(f"{paramcd}_CNSR").cast(pl.Int64).alias("TRUE_CNSR"))
+        "SUBJID",
+        pl.col(f"{paramcd}_DAY").cast(pl.Int64).alias("DAY"),
+        pl.col(f"{paramcd}_CNSR").cast(pl.Int64).alias("TRUE_CNSR"),
+    )
     both = truth.join(tte, on="SUBJID", how="left")
     assert both.height == N_SUBJECTS
-    wrong = both.filter((pl.col("AVAL") != pl.col("DAY"))
-                        | ((pl.col("CNSR") == 0) != (pl.col("TRUE_CNSR") == 0)))
+    wrong = both.filter(
+        (pl.col("AVAL") != pl.col("DAY")) | ((pl.col("CNSR") == 0) != (pl.col("TRUE_CNSR") == 0))
+    )
     assert wrong.height == 0, wrong.head(10)
-    assert both.filter(pl.col("CNSR") == 0).height > 0   # there are events to get right
+    assert both.filter(pl.col("CNSR") == 0).height > 0  # there are events to get right

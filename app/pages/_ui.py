@@ -19,7 +19,8 @@ def show_not_built(exc: data.WarehouseNotBuilt) -> None:
     if exc.missing:
         st.warning(
             f"The warehouse at `{exc.path}` is not completely built: this page needs "
-            + ", ".join(f"`{t}`" for t in exc.missing) + "."
+            + ", ".join(f"`{t}`" for t in exc.missing)
+            + "."
         )
     else:
         st.warning(f"The warehouse has not been built yet: `{exc.path}` does not exist.")
@@ -57,8 +58,9 @@ def stale_banner(status: data.WarehouseStatus) -> None:
 
 
 @contextmanager
-def page(title: str, required: Sequence[str] = (), shows_results: bool = True
-         ) -> Iterator[data.WarehouseStatus]:
+def page(
+    title: str, required: Sequence[str] = (), shows_results: bool = True
+) -> Iterator[data.WarehouseStatus]:
     """Frame of a page: title, the tables it needs, and graceful messages.
 
     Yields the warehouse status when every required table exists; otherwise shows the

@@ -4,7 +4,8 @@ import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common, data_quality as views
+from app.views import common
+from app.views import data_quality as views
 
 with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
     st.subheader("Transfers per site")
@@ -14,27 +15,50 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
     c1.metric("Newest transfer", sites["LATEST_TRANSFER_ID"].max() or "–", border=True)
     c2.metric("Sites up to date", f"{sites.height - behind.height} of {sites.height}", border=True)
     c3.metric("Most days behind", int(sites["DAYS_BEHIND"].max() or 0), border=True)
-    st.caption("Latest (accepted) transfer of each site from the transfer manifests; records in the current "
-               "state; corrections (versions after a record's first) and deletions in the latest transfer; "
-               "freshness = days between the latest transfer and the newest transfer of any site.")
+    st.caption(
+        "Latest (accepted) transfer of each site from the transfer manifests; records in the current "
+        "state; corrections (versions after a record's first) and deletions in the latest transfer; "
+        "freshness = days between the latest transfer and the newest transfer of any site."
+    )
     st.dataframe(
-        sites.select("SITEID", "LATEST_TRANSFER_ID", "FRESHNESS", "DAYS_BEHIND", "N_TRANSFERS",
-                     "N_SUBJECTS", "CURRENT_RECORDS", "CORRECTIONS", "DELETED_RECORDS"),
-        hide_index=True, width="stretch", height=36 * (sites.height + 1) + 4,
-        column_config={"SITEID": "Site", "LATEST_TRANSFER_ID": "Latest transfer", "FRESHNESS": "Freshness",
-                       "DAYS_BEHIND": "Days behind", "N_TRANSFERS": "Transfers", "N_SUBJECTS": "Subjects",
-                       "CURRENT_RECORDS": "Current records", "CORRECTIONS": "Corrections",
-                       "DELETED_RECORDS": "Deleted records"},
+        sites.select(
+            "SITEID",
+            "LATEST_TRANSFER_ID",
+            "FRESHNESS",
+            "DAYS_BEHIND",
+            "N_TRANSFERS",
+            "N_SUBJECTS",
+            "CURRENT_RECORDS",
+            "CORRECTIONS",
+            "DELETED_RECORDS",
+        ),
+        hide_index=True,
+        width="stretch",
+        height=36 * (sites.height + 1) + 4,
+        column_config={
+            "SITEID": "Site",
+            "LATEST_TRANSFER_ID": "Latest transfer",
+            "FRESHNESS": "Freshness",
+            "DAYS_BEHIND": "Days behind",
+            "N_TRANSFERS": "Transfers",
+            "N_SUBJECTS": "Subjects",
+            "CURRENT_RECORDS": "Current records",
+            "CORRECTIONS": "Corrections",
+            "DELETED_RECORDS": "Deleted records",
+        },
     )
 
     st.subheader("Validation results per site")
     if "validation" in status.schemas():
         catalogue = data.schema_tables("validation")
         checks = views.check_tables(catalogue)
-        per_site = views.validation_by_site({name: data.rows_per_site("validation", name) for name in checks},
-                                                sites["SITEID"].to_list())
-        st.caption("Rows per site in each table of check results: failed delivery and ADaM checks, "
-                   "quarantined site transfers, study-rule queries (schema validation).")
+        per_site = views.validation_by_site(
+            {name: data.rows_per_site("validation", name) for name in checks}, sites["SITEID"].to_list()
+        )
+        st.caption(
+            "Rows per site in each table of check results: failed delivery and ADaM checks, "
+            "quarantined site transfers, study-rule queries (schema validation)."
+        )
         st.dataframe(per_site, hide_index=True, width="stretch", height=36 * (per_site.height + 1) + 4)
         if per_site["TOTAL"].sum() == 0:
             st.success("No failed check in the validation results.")
@@ -47,14 +71,20 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
                 st.dataframe(common.for_display(frame), hide_index=True, width="stretch")
         others = sorted(set(catalogue["TABLE_NAME"].to_list()) - set(checks))
         if others:
-            st.caption("Other validation tables (inputs and logs of the checks): "
-                       + ", ".join(f"`{name}`" for name in others))
+            st.caption(
+                "Other validation tables (inputs and logs of the checks): "
+                + ", ".join(f"`{name}`" for name in others)
+            )
     else:
-        st.info("No validation results yet: the warehouse has no `validation` schema "
-                "(the Great Expectations step of the build writes it).")
+        st.info(
+            "No validation results yet: the warehouse has no `validation` schema "
+            "(the Great Expectations step of the build writes it)."
+        )
     docs = data.gx_data_docs()
     if docs is not None:
-        st.markdown(f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)")
+        st.markdown(
+            f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)"
+        )
 
     st.subheader("Results publication status")
     if not status.has(data.PUBLICATION):
@@ -69,5 +99,7 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
         elif running:
             st.info(running)
         else:
-            st.success("Nothing is stale (results.publication_status): the results are those of the latest build.")
+            st.success(
+                "Nothing is stale (results.publication_status): the results are those of the latest build."
+            )
         st.dataframe(common.for_display(frame), hide_index=True, width="stretch")

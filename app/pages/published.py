@@ -4,7 +4,8 @@ import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common, published as views
+from app.views import common
+from app.views import published as views
 
 with _ui.page("Published figures vs the warehouse", data.COMPARISON_TABLES):
     comparison = data.published_comparison()
@@ -20,21 +21,38 @@ with _ui.page("Published figures vs the warehouse", data.COMPARISON_TABLES):
     if mismatches.height:
         st.error(f"{mismatches.height} published figure(s) differ from the warehouse:")
         for row in mismatches.iter_rows(named=True):
-            st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
-                        f"{row['Published']}, warehouse {row['Warehouse']}. "
-                        + (row["Explanation"] or "*No known explanation.*"))
+            st.markdown(
+                f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
+                f"{row['Published']}, warehouse {row['Warehouse']}. "
+                + (row["Explanation"] or "*No known explanation.*")
+            )
     else:
         st.success(f"All {counts['total']} published figures are reproduced by the warehouse.")
     explained = view.filter(view["Status"].str.starts_with("match") & (view["Explanation"] != ""))
     if explained.height:
         with st.expander(f"Reproduced figures with a known source inconsistency ({explained.height})"):
             for row in explained.iter_rows(named=True):
-                st.markdown(f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
-                            f"{row['Published']}, warehouse {row['Warehouse']}. {row['Explanation']}")
+                st.markdown(
+                    f"**{row['Table']} · {row['Item']} · {row['Statistic']}** — published "
+                    f"{row['Published']}, warehouse {row['Warehouse']}. {row['Explanation']}"
+                )
 
     st.subheader("All published figures (mismatches first)")
-    st.download_button("Download comparison (CSV)", common.csv_bytes(view), file_name="published_comparison.csv",
-                       mime="text/csv", on_click="ignore", icon=":material/download:")
-    st.dataframe(view, hide_index=True, width="stretch", height=600,
-                 column_config={"Explanation": st.column_config.TextColumn(width="large"),
-                                "Item": st.column_config.TextColumn(width="medium")})
+    st.download_button(
+        "Download comparison (CSV)",
+        common.csv_bytes(view),
+        file_name="published_comparison.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        height=600,
+        column_config={
+            "Explanation": st.column_config.TextColumn(width="large"),
+            "Item": st.column_config.TextColumn(width="medium"),
+        },
+    )

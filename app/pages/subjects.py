@@ -4,7 +4,8 @@ import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common, subjects as views
+from app.views import common
+from app.views import subjects as views
 
 with _ui.page("Subjects behind a number", data.ADAM_TABLES + ("results.analysis_results",)) as status:
     results = data.analysis_results()
@@ -28,13 +29,25 @@ with _ui.page("Subjects behind a number", data.ADAM_TABLES + ("results.analysis_
     st.subheader("Subjects")
     st.dataframe(common.for_display(people), hide_index=True, width="stretch")
     st.subheader("Source records")
-    st.caption("STEP 0 is the analysis record; higher steps follow its source references. "
-               "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW locate the row in the site's extract.")
-    st.dataframe(common.for_display(trace), hide_index=True, width="stretch",
-                 column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large")})
+    st.caption(
+        "STEP 0 is the analysis record; higher steps follow its source references. "
+        "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW locate the row in the site's extract."
+    )
+    st.dataframe(
+        common.for_display(trace),
+        hide_index=True,
+        width="stretch",
+        column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large")},
+    )
     files, rows = views.unique_sources(trace)
     if files:
         st.subheader("Raw records (current version, from the site's extract)")
-        st.dataframe(common.for_display(data.source_records(files, rows)), hide_index=True,
-                     width="stretch", column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large"),
-                                                     "RECORD_JSON": st.column_config.TextColumn(width="large")})
+        st.dataframe(
+            common.for_display(data.source_records(files, rows)),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "SOURCE_FILE": st.column_config.TextColumn(width="large"),
+                "RECORD_JSON": st.column_config.TextColumn(width="large"),
+            },
+        )

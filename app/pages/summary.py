@@ -4,15 +4,18 @@ import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common, summary as views
+from app.views import common
+from app.views import summary as views
 
 with _ui.page("NCT02917941 · study summary", data.RESULTS_TABLES + data.ADAM_TABLES):
     choices = data.subject_filter_values()  # small: the first render reads no subject rows
     left, right = st.columns(2)
-    risk = left.multiselect("Cytogenetic risk", common.options(choices["CYTORISK"]), key="f_cyto",
-                            placeholder="All risk groups")
-    sites = right.multiselect("Site", common.options(choices["SITEID"]), key="f_site",
-                              placeholder="All sites")
+    risk = left.multiselect(
+        "Cytogenetic risk", common.options(choices["CYTORISK"]), key="f_cyto", placeholder="All risk groups"
+    )
+    sites = right.multiselect(
+        "Site", common.options(choices["SITEID"]), key="f_site", placeholder="All sites"
+    )
 
     if risk or sites:  # recompute on the chosen subjects
         chosen = views.filter_subjects(data.subjects(), risk, sites)
@@ -32,7 +35,10 @@ with _ui.page("NCT02917941 · study summary", data.RESULTS_TABLES + data.ADAM_TA
         st.warning("Some headline figures are not in the warehouse yet (shown as –).")
 
     if curve.height:
-        st.plotly_chart(views.km_figure(curve, at_risk, median_months=figures.pfs_median_months),
-                        width="stretch", key="km_pfs")
+        st.plotly_chart(
+            views.km_figure(curve, at_risk, median_months=figures.pfs_median_months),
+            width="stretch",
+            key="km_pfs",
+        )
     else:
         st.warning("No Kaplan-Meier data for the chosen subjects.")

@@ -38,7 +38,11 @@ class ResultLookup:
         self._rows = {
             (r["TABLE_ID"], r["ITEM"], r["STAT"]): r
             for r in results.select(
-                "TABLE_ID", "ITEM", "STAT", "VALUE", "VALUE_TEXT",
+                "TABLE_ID",
+                "ITEM",
+                "STAT",
+                "VALUE",
+                "VALUE_TEXT",
                 *(c for c in ("DENOMINATOR", "DATA_CUTOFF") if c in results.columns),
             ).iter_rows(named=True)
         }
@@ -100,10 +104,12 @@ def stale_rows(frame: pl.DataFrame) -> pl.DataFrame:
     upper = {c.upper(): c for c in frame.columns}
     conditions = [
         pl.col(upper[c]).cast(pl.String).str.to_uppercase().is_in(["TRUE", "Y", "YES", "1"])
-        for c in _STALE_COLUMNS if c in upper
+        for c in _STALE_COLUMNS
+        if c in upper
     ] + [
         pl.col(upper[c]).cast(pl.String).str.to_uppercase() == "STALE"
-        for c in ("STATUS", "PUBLICATION_STATUS") if c in upper
+        for c in ("STATUS", "PUBLICATION_STATUS")
+        if c in upper
     ]
     if not conditions:
         return frame.clear()
@@ -127,9 +133,11 @@ def running_message(status: pl.DataFrame) -> str | None:
     if "BUILD_RUNNING" not in status.columns or not status.height or not status["BUILD_RUNNING"][0]:
         return None
     row = status.row(0, named=True)
-    return (f"A `dbt build` is running now: this page shows the published build "
-            f"{row.get('PUBLISHED_BUILD_ID')} (published {row.get('PUBLISHED_AT')}) until the new "
-            "build has passed its checks and is published.")
+    return (
+        f"A `dbt build` is running now: this page shows the published build "
+        f"{row.get('PUBLISHED_BUILD_ID')} (published {row.get('PUBLISHED_AT')}) until the new "
+        "build has passed its checks and is published."
+    )
 
 
 # --------------------------------------------------------------------------- display

@@ -34,17 +34,23 @@ def site_freshness(sites: pl.DataFrame) -> pl.DataFrame:
         (``up to date`` / ``N days behind``), most stale first.
     """
     frame = sites.with_columns(
-        pl.col("LATEST_TRANSFER_ID").map_elements(parse_transfer_id, return_dtype=pl.Datetime)
+        pl.col("LATEST_TRANSFER_ID")
+        .map_elements(parse_transfer_id, return_dtype=pl.Datetime)
         .alias("LATEST_TRANSFER")
     )
     newest = frame["LATEST_TRANSFER"].max()
-    days = (pl.lit(newest) - pl.col("LATEST_TRANSFER")).dt.total_days() if newest is not None else pl.lit(None)
+    days = (
+        (pl.lit(newest) - pl.col("LATEST_TRANSFER")).dt.total_days() if newest is not None else pl.lit(None)
+    )
     return (
         frame.with_columns(days.cast(pl.Int64).alias("DAYS_BEHIND"))
         .with_columns(
-            pl.when(pl.col("DAYS_BEHIND") == 0).then(pl.lit("up to date"))
-            .when(pl.col("DAYS_BEHIND").is_null()).then(pl.lit("unknown"))
-            .otherwise(pl.format("{} days behind", pl.col("DAYS_BEHIND"))).alias("FRESHNESS")
+            pl.when(pl.col("DAYS_BEHIND") == 0)
+            .then(pl.lit("up to date"))
+            .when(pl.col("DAYS_BEHIND").is_null())
+            .then(pl.lit("unknown"))
+            .otherwise(pl.format("{} days behind", pl.col("DAYS_BEHIND")))
+            .alias("FRESHNESS")
         )
         .sort(["DAYS_BEHIND", "SITEID"], descending=[True, False], nulls_last=True)
     )
@@ -99,13 +105,21 @@ def validation_by_site(counts: dict[str, pl.DataFrame], sites: Sequence[str] = (
     out = pl.DataFrame({"SITEID": sorted({str(s) for s in sites})}, schema={"SITEID": pl.String})
     names = sorted(counts)
     for name in names:
-        frame = counts[name].select(
-            pl.col("SITEID").cast(pl.String).fill_null(ALL_SITES), pl.col("N").cast(pl.Int64).alias(name)
-        ).group_by("SITEID").agg(pl.col(name).sum())
+        frame = (
+            counts[name]
+            .select(
+                pl.col("SITEID").cast(pl.String).fill_null(ALL_SITES), pl.col("N").cast(pl.Int64).alias(name)
+            )
+            .group_by("SITEID")
+            .agg(pl.col(name).sum())
+        )
         out = out.join(frame, on="SITEID", how="full", coalesce=True)
     return (
         out.with_columns(pl.col(names).fill_null(0))
-        .with_columns(pl.sum_horizontal(names).cast(pl.Int64).alias("TOTAL") if names
-                      else pl.lit(0, dtype=pl.Int64).alias("TOTAL"))
+        .with_columns(
+            pl.sum_horizontal(names).cast(pl.Int64).alias("TOTAL")
+            if names
+            else pl.lit(0, dtype=pl.Int64).alias("TOTAL")
+        )
         .sort(pl.col("SITEID") == ALL_SITES, "SITEID")
     )

@@ -27,10 +27,14 @@ def comparison_view(comparison: pl.DataFrame) -> pl.DataFrame:
     match = pl.col("MATCH").fill_null(False)
     return (
         frame.with_columns(
-            pl.when(~match & has_expl).then(pl.lit("mismatch, explained"))
-            .when(~match).then(pl.lit("MISMATCH"))
-            .when(has_expl).then(pl.lit("match (known inconsistency)"))
-            .otherwise(pl.lit("match")).alias("Status"),
+            pl.when(~match & has_expl)
+            .then(pl.lit("mismatch, explained"))
+            .when(~match)
+            .then(pl.lit("MISMATCH"))
+            .when(has_expl)
+            .then(pl.lit("match (known inconsistency)"))
+            .otherwise(pl.lit("match"))
+            .alias("Status"),
             match.alias("_M"),
         )
         .sort(["_M", "ORD"])

@@ -15,25 +15,30 @@ class TraceCell:
     """A table cell whose subjects and source records can be listed."""
 
     label: str
-    kind: str                                   # "bor", "teae" or "tte_event"
-    result_key: tuple[str, str, str]            # (TABLE_ID, ITEM, STAT) of the figure
-    categories: tuple[str, ...] = ()            # kind "bor": BOR values counted
-    term: str | None = None                     # kind "teae": preferred term
-    min_grade: int = 0                          # kind "teae": grade >= this
-    paramcd: str | None = None                  # kind "tte_event"
+    kind: str  # "bor", "teae" or "tte_event"
+    result_key: tuple[str, str, str]  # (TABLE_ID, ITEM, STAT) of the figure
+    categories: tuple[str, ...] = ()  # kind "bor": BOR values counted
+    term: str | None = None  # kind "teae": preferred term
+    min_grade: int = 0  # kind "teae": grade >= this
+    paramcd: str | None = None  # kind "tte_event"
 
     @property
     def description(self) -> str:
         """How the subjects of the cell are found (shown under the figures)."""
         if self.kind == "bor":
-            return ("Best overall response (adam.adrs BOR) in " + ", ".join(self.categories)
-                    + " among response-evaluable subjects; the trace follows SRCDOM/SRCSEQ down to the "
-                    "assessment and its raw record.")
+            return (
+                "Best overall response (adam.adrs BOR) in "
+                + ", ".join(self.categories)
+                + " among response-evaluable subjects; the trace follows SRCDOM/SRCSEQ down to the "
+                "assessment and its raw record."
+            )
         if self.kind == "teae":
             grade = f" with grade ≥ {self.min_grade}" if self.min_grade else ""
             return f"Treatment-emergent adam.adae records of {self.term}{grade} in the safety set."
-        return (f"adam.adtte {self.paramcd} events (CNSR = 0) in the FAS; the trace follows SRCDOM/SRCSEQ "
-                "to the confirmed progression or the death record.")
+        return (
+            f"adam.adtte {self.paramcd} events (CNSR = 0) in the FAS; the trace follows SRCDOM/SRCSEQ "
+            "to the confirmed progression or the death record."
+        )
 
 
 _T3_LABELS = {item: text for _, text, item in _T3_ROWS}
@@ -52,15 +57,34 @@ def trace_cells(results: pl.DataFrame, order: pl.DataFrame | None = None) -> lis
         for item, cats in RESPONSE_ROWS.items()
     ]
     cells.sort(key=lambda c: c.result_key[1] != "VGPR_OR_BETTER")  # the primary endpoint first
-    cells.append(TraceCell("Efficacy · PFS events (confirmed PD or death)", "tte_event",
-                           ("EFF", "PFS", "events"), paramcd="PFS"))
+    cells.append(
+        TraceCell(
+            "Efficacy · PFS events (confirmed PD or death)",
+            "tte_event",
+            ("EFF", "PFS", "events"),
+            paramcd="PFS",
+        )
+    )
     cells.append(TraceCell("Efficacy · OS deaths", "tte_event", ("EFF", "OS", "deaths"), paramcd="OS"))
     for item in _pt_items(r, "T5", order):
-        cells.append(TraceCell(f"Table 5 · {item.removeprefix('PT=')}", "teae", ("T5", item, "n"),
-                               term=item.removeprefix("PT=")))
+        cells.append(
+            TraceCell(
+                f"Table 5 · {item.removeprefix('PT=')}",
+                "teae",
+                ("T5", item, "n"),
+                term=item.removeprefix("PT="),
+            )
+        )
     for item in _pt_items(r, "T6", order):
-        cells.append(TraceCell(f"Table 6 · {item.removeprefix('PT=')} (grade ≥ 3)", "teae", ("T6", item, "n"),
-                               term=item.removeprefix("PT="), min_grade=3))
+        cells.append(
+            TraceCell(
+                f"Table 6 · {item.removeprefix('PT=')} (grade ≥ 3)",
+                "teae",
+                ("T6", item, "n"),
+                term=item.removeprefix("PT="),
+                min_grade=3,
+            )
+        )
     return cells
 
 
@@ -73,6 +97,8 @@ def unique_sources(trace: pl.DataFrame) -> tuple[list[str], list[int]]:
     """Distinct ``(SOURCE_FILE, SOURCE_ROW)`` pairs of a trace (for the audit-trail lookup)."""
     pairs = (
         trace.filter(pl.col("SOURCE_FILE").is_not_null() & pl.col("SOURCE_ROW").is_not_null())
-        .select("SOURCE_FILE", "SOURCE_ROW").unique().sort("SOURCE_FILE", "SOURCE_ROW")
+        .select("SOURCE_FILE", "SOURCE_ROW")
+        .unique()
+        .sort("SOURCE_FILE", "SOURCE_ROW")
     )
     return pairs["SOURCE_FILE"].to_list(), [int(x) for x in pairs["SOURCE_ROW"].to_list()]

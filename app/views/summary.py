@@ -22,7 +22,7 @@ from app.views.common import MISSING, RESPONSE_ROWS, ResultLookup, ci_text, int_
 class SummaryFigures:
     """Headline figures of the Summary page, already printed."""
 
-    source: str                 # "results" or "recomputed"
+    source: str  # "results" or "recomputed"
     n_fas: int | None
     n_re: int | None
     vgpr_n: int | None
@@ -67,28 +67,45 @@ def summary_cards(f: SummaryFigures) -> list[Card]:
     ``50.0%`` / ``16/32 · 95% CI 31.9–68.1`` style; a figure the warehouse lacks is ``–``.
     """
     return [
-        Card("VGPR or better", _with_unit(f.vgpr_pct, "%"),
-             f"{_count(f.vgpr_n)}/{_count(f.n_re)} · 95% CI {_ci(f.vgpr_ci)}",
-             "Primary endpoint: confirmed VGPR or better in the response-evaluable set; "
-             "exact (Clopper-Pearson) 95% CI"),
-        Card("Overall response (≥ PR)", _with_unit(f.orr_pct, "%"),
-             f"{_count(f.orr_n)}/{_count(f.n_re)} · 95% CI {_ci(f.orr_ci)}",
-             "Confirmed PR or better in the response-evaluable set; exact 95% CI"),
-        Card("Median PFS", _with_unit(f.pfs_median, " months"),
-             f"95% CI {_ci(f.pfs_ci)} · {_count(f.pfs_events)} events",
-             "Kaplan-Meier median (FAS); Brookmeyer-Crowley log-log 95% CI"),
-        Card("Median follow-up", _with_unit(f.followup_median, " months"), "reverse Kaplan-Meier of OS",
-             "Median follow-up by the reverse Kaplan-Meier method (censoring as the event)"),
+        Card(
+            "VGPR or better",
+            _with_unit(f.vgpr_pct, "%"),
+            f"{_count(f.vgpr_n)}/{_count(f.n_re)} · 95% CI {_ci(f.vgpr_ci)}",
+            "Primary endpoint: confirmed VGPR or better in the response-evaluable set; "
+            "exact (Clopper-Pearson) 95% CI",
+        ),
+        Card(
+            "Overall response (≥ PR)",
+            _with_unit(f.orr_pct, "%"),
+            f"{_count(f.orr_n)}/{_count(f.n_re)} · 95% CI {_ci(f.orr_ci)}",
+            "Confirmed PR or better in the response-evaluable set; exact 95% CI",
+        ),
+        Card(
+            "Median PFS",
+            _with_unit(f.pfs_median, " months"),
+            f"95% CI {_ci(f.pfs_ci)} · {_count(f.pfs_events)} events",
+            "Kaplan-Meier median (FAS); Brookmeyer-Crowley log-log 95% CI",
+        ),
+        Card(
+            "Median follow-up",
+            _with_unit(f.followup_median, " months"),
+            "reverse Kaplan-Meier of OS",
+            "Median follow-up by the reverse Kaplan-Meier method (censoring as the event)",
+        ),
     ]
 
 
 def summary_scope(f: SummaryFigures) -> str:
     """One line saying which subjects the figures are about and where they come from."""
     if f.source == "results":
-        return (f"All subjects ({_count(f.n_fas)} FAS, {_count(f.n_re)} response-evaluable), data cutoff "
-                f"{f.data_cutoff or MISSING} — figures from results.analysis_results.")
-    return (f"Filtered: {_count(f.n_fas)} FAS subjects, {_count(f.n_re)} response-evaluable — "
-            "recomputed from adam.adsl/adrs/adtte with the analysis package.")
+        return (
+            f"All subjects ({_count(f.n_fas)} FAS, {_count(f.n_re)} response-evaluable), data cutoff "
+            f"{f.data_cutoff or MISSING} — figures from results.analysis_results."
+        )
+    return (
+        f"Filtered: {_count(f.n_fas)} FAS subjects, {_count(f.n_re)} response-evaluable — "
+        "recomputed from adam.adsl/adrs/adtte with the analysis package."
+    )
 
 
 def summary_from_results(results: pl.DataFrame) -> SummaryFigures:
@@ -243,11 +260,16 @@ def km_frames_from_adam(
     days = data["AVAL"].to_list()
     curve = km_curve_frame(days, data["EVENT"].to_list(), paramcd)
     if not days:
-        return curve, pl.DataFrame(schema={"PARAMCD": pl.String, "TIME_MONTHS": pl.Float64, "N_RISK": pl.Int64})
+        return curve, pl.DataFrame(
+            schema={"PARAMCD": pl.String, "TIME_MONTHS": pl.Float64, "N_RISK": pl.Int64}
+        )
     ticks = at_risk_times(max(days), step_months)
     at_risk = pl.DataFrame(
-        {"PARAMCD": [paramcd] * len(ticks), "TIME_MONTHS": ticks,
-         "N_RISK": numbers_at_risk(days, ticks * DAYS_PER_MONTH)},
+        {
+            "PARAMCD": [paramcd] * len(ticks),
+            "TIME_MONTHS": ticks,
+            "N_RISK": numbers_at_risk(days, ticks * DAYS_PER_MONTH),
+        },
         schema={"PARAMCD": pl.String, "TIME_MONTHS": pl.Float64, "N_RISK": pl.Int64},
     )
     return curve, at_risk
@@ -287,42 +309,99 @@ def km_figure(
     x = curve["TIME_MONTHS"].to_list()
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.84, 0.16], vertical_spacing=0.1)
     band = dict(line_shape="hv", mode="lines", line=dict(width=0), hoverinfo="skip", connectgaps=False)
-    fig.add_trace(go.Scatter(x=x, y=curve["UPPER"].to_list(), name="95% CI upper", showlegend=False, **band),
-                  row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=curve["LOWER"].to_list(), name="95% CI", fill="tonexty",
-                             fillcolor="rgba(31, 119, 180, 0.18)", showlegend=True, **band), row=1, col=1)
-    fig.add_trace(go.Scatter(
-        x=x, y=curve["SURV"].to_list(), name="Kaplan-Meier estimate", mode="lines", line_shape="hv",
-        line=dict(color="rgb(31, 119, 180)", width=2.5),
-        hovertemplate="%{x:.1f} months<br>S(t) = %{y:.3f}<extra></extra>",
-    ), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(x=x, y=curve["UPPER"].to_list(), name="95% CI upper", showlegend=False, **band),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curve["LOWER"].to_list(),
+            name="95% CI",
+            fill="tonexty",
+            fillcolor="rgba(31, 119, 180, 0.18)",
+            showlegend=True,
+            **band,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curve["SURV"].to_list(),
+            name="Kaplan-Meier estimate",
+            mode="lines",
+            line_shape="hv",
+            line=dict(color="rgb(31, 119, 180)", width=2.5),
+            hovertemplate="%{x:.1f} months<br>S(t) = %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
     censored = curve.filter(pl.col("N_CENSOR") > 0)
-    fig.add_trace(go.Scatter(
-        x=censored["TIME_MONTHS"].to_list(), y=censored["SURV"].to_list(), name="Censored", mode="markers",
-        marker=dict(symbol="line-ns-open", size=11, color="rgb(31, 119, 180)", line=dict(width=2)),
-        customdata=censored["N_CENSOR"].to_list(),
-        hovertemplate="censored at %{x:.1f} months (%{customdata})<extra></extra>",
-    ), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=censored["TIME_MONTHS"].to_list(),
+            y=censored["SURV"].to_list(),
+            name="Censored",
+            mode="markers",
+            marker=dict(symbol="line-ns-open", size=11, color="rgb(31, 119, 180)", line=dict(width=2)),
+            customdata=censored["N_CENSOR"].to_list(),
+            hovertemplate="censored at %{x:.1f} months (%{customdata})<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
     if median_months is not None:
-        fig.add_trace(go.Scatter(
-            x=[0, median_months, median_months], y=[0.5, 0.5, 0], mode="lines", name="Median",
-            line=dict(color="grey", width=1, dash="dot"), hoverinfo="skip", showlegend=False,
-        ), row=1, col=1)
-    fig.add_trace(go.Scatter(
-        x=at_risk["TIME_MONTHS"].to_list(), y=["At risk"] * at_risk.height, mode="text",
-        text=[str(n) for n in at_risk["N_RISK"].to_list()], textfont=dict(size=13),
-        name="Number at risk", showlegend=False, hoverinfo="skip",
-    ), row=2, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=[0, median_months, median_months],
+                y=[0.5, 0.5, 0],
+                mode="lines",
+                name="Median",
+                line=dict(color="grey", width=1, dash="dot"),
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=at_risk["TIME_MONTHS"].to_list(),
+            y=["At risk"] * at_risk.height,
+            mode="text",
+            text=[str(n) for n in at_risk["N_RISK"].to_list()],
+            textfont=dict(size=13),
+            name="Number at risk",
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
     x_max = max([*x, *at_risk["TIME_MONTHS"].to_list(), step_months])
     ticks = [i * step_months for i in range(int(x_max // step_months) + 1)]
-    fig.update_xaxes(range=[-0.5, x_max + 1], tickvals=ticks, showticklabels=True, title_text="Months",
-                     row=1, col=1)
-    fig.update_xaxes(range=[-0.5, x_max + 1], tickvals=ticks, showticklabels=False, showgrid=False,
-                     zeroline=False, row=2, col=1)
+    fig.update_xaxes(
+        range=[-0.5, x_max + 1], tickvals=ticks, showticklabels=True, title_text="Months", row=1, col=1
+    )
+    fig.update_xaxes(
+        range=[-0.5, x_max + 1],
+        tickvals=ticks,
+        showticklabels=False,
+        showgrid=False,
+        zeroline=False,
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(range=[0, 1.03], tickformat=".1f", title_text=y_title, row=1, col=1)
     fig.update_yaxes(showgrid=False, zeroline=False, title_text="", tickfont=dict(size=13), row=2, col=1)
     fig.update_layout(
-        title=dict(text=title), height=560, margin=dict(l=70, r=20, t=60, b=30),
+        title=dict(text=title),
+        height=560,
+        margin=dict(l=70, r=20, t=60, b=30),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         hovermode="closest",
     )

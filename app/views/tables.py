@@ -14,13 +14,13 @@ from app.views.common import EN_DASH, MISSING, ResultLookup, int_or_none
 class PaperTable:
     """One table of the paper, laid out for display and CSV download."""
 
-    key: str          # T1 ... T7
+    key: str  # T1 ... T7
     title: str
     frame: pl.DataFrame
     footnotes: tuple[str, ...] = ()
 
 
-INDENT = "\u2003"   # em space: keeps the indentation in the grid and in the CSV
+INDENT = "\u2003"  # em space: keeps the indentation in the grid and in the CSV
 
 
 def _label(level: int, text: str) -> str:
@@ -125,12 +125,21 @@ _T1_FOOTNOTES = (
 def table1(r: ResultLookup) -> PaperTable:
     """Table 1: demographics and baseline characteristics (FAS)."""
     col = _arm_header(int_or_none(r.value("POP", "FAS", "n")))
-    fmt = {"median": lambda i: r.text("T1", i, "median"), "minmax": lambda i: _min_max(r, "T1", i),
-           "npct": lambda i: _n_pct(r, "T1", i)}
-    rows = [(_label(lvl, text), "" if kind is None else fmt[kind](item)) for lvl, text, kind, item in _T1_ROWS]
+    fmt = {
+        "median": lambda i: r.text("T1", i, "median"),
+        "minmax": lambda i: _min_max(r, "T1", i),
+        "npct": lambda i: _n_pct(r, "T1", i),
+    }
+    rows = [
+        (_label(lvl, text), "" if kind is None else fmt[kind](item)) for lvl, text, kind, item in _T1_ROWS
+    ]
     frame = pl.DataFrame(rows, schema={"": pl.String, col: pl.String}, orient="row")
-    return PaperTable("T1", "Table 1  Patient demographics and baseline characteristics in the full analysis set",
-                      frame, _T1_FOOTNOTES)
+    return PaperTable(
+        "T1",
+        "Table 1  Patient demographics and baseline characteristics in the full analysis set",
+        frame,
+        _T1_FOOTNOTES,
+    )
 
 
 _T2_DRUGS = ("Ixazomib", "Lenalidomide", "Dexamethasone", "Combination")
@@ -145,23 +154,39 @@ def table2(r: ResultLookup) -> PaperTable:
         (_label(1, "Median"), *[r.text("T2", "CYCLES", "median")] * 4),
         (_label(1, "Min, max"), *[_min_max(r, "T2", "CYCLES")] * 4),
         ("Relative dose intensity (%)", *[""] * 4),
-        (_label(1, "Mean (standard deviation)"), *[_mean_sd(r, "T2", rdi[d]) for d in _T2_DRUGS[:3]], EN_DASH),
+        (
+            _label(1, "Mean (standard deviation)"),
+            *[_mean_sd(r, "T2", rdi[d]) for d in _T2_DRUGS[:3]],
+            EN_DASH,
+        ),
         (_label(1, "Median"), *[r.text("T2", rdi[d], "median") for d in _T2_DRUGS[:3]], EN_DASH),
         (_label(1, "Min, max"), *[_min_max(r, "T2", rdi[d]) for d in _T2_DRUGS[:3]], EN_DASH),
     ]
     n = int_or_none(r.value("POP", "SAF", "n"))
-    schema = {f"Ixazomib + LenDex N = {n if n is not None else MISSING}": pl.String,
-              **{d: pl.String for d in _T2_DRUGS}}
-    return PaperTable("T2", "Table 2  Study drug exposure in the safety analysis set",
-                      pl.DataFrame(rows, schema=schema, orient="row"),
-                      ("(a) A treatment cycle was defined as a cycle in which the patient received any amount "
-                       "of ixazomib, lenalidomide or dexamethasone",))
+    schema = {
+        f"Ixazomib + LenDex N = {n if n is not None else MISSING}": pl.String,
+        **{d: pl.String for d in _T2_DRUGS},
+    }
+    return PaperTable(
+        "T2",
+        "Table 2  Study drug exposure in the safety analysis set",
+        pl.DataFrame(rows, schema=schema, orient="row"),
+        (
+            "(a) A treatment cycle was defined as a cycle in which the patient received any amount "
+            "of ixazomib, lenalidomide or dexamethasone",
+        ),
+    )
 
 
 _T3_ROWS = (
-    (0, "CR", "CR"), (1, "sCR", "SCR"), (0, "PR", "PR"), (1, "VGPR", "VGPR"),
-    (0, "Overall response (≥ PR)", "ORR"), (0, "VGPR or better (CR + VGPR)", "VGPR_OR_BETTER"),
-    (0, "SD", "SD"), (0, "PD", "PD"),
+    (0, "CR", "CR"),
+    (1, "sCR", "SCR"),
+    (0, "PR", "PR"),
+    (1, "VGPR", "VGPR"),
+    (0, "Overall response (≥ PR)", "ORR"),
+    (0, "VGPR or better (CR + VGPR)", "VGPR_OR_BETTER"),
+    (0, "SD", "SD"),
+    (0, "PD", "PD"),
 )
 
 
@@ -171,16 +196,29 @@ def table3(r: ResultLookup) -> PaperTable:
     rows = []
     for lvl, text, item in _T3_ROWS:
         lo, hi = r.text("T3", item, "ci_lo"), r.text("T3", item, "ci_hi")
-        rows.append((_label(lvl, text), _n_pct(r, "T3", item),
-                     MISSING if lo == MISSING and hi == MISSING else f"({lo}, {hi})"))
-    schema = {f"Ixazomib + LenDex N = {n_re if n_re is not None else MISSING} (a)": pl.String,
-              "n (%)": pl.String, "95% CI": pl.String}
-    return PaperTable("T3", "Table 3  Summary of response to treatment in the response-evaluable analysis set",
-                      pl.DataFrame(rows, schema=schema, orient="row"),
-                      ("CR complete response, sCR stringent CR, PR partial response, VGPR very good partial "
-                       "response, SD stable disease, PD progressive disease; CI exact (Clopper-Pearson)",
-                       "(a) Response-evaluable: received at least one dose of study drug, had measurable disease "
-                       "at baseline and at least one post-baseline response assessment"))
+        rows.append(
+            (
+                _label(lvl, text),
+                _n_pct(r, "T3", item),
+                MISSING if lo == MISSING and hi == MISSING else f"({lo}, {hi})",
+            )
+        )
+    schema = {
+        f"Ixazomib + LenDex N = {n_re if n_re is not None else MISSING} (a)": pl.String,
+        "n (%)": pl.String,
+        "95% CI": pl.String,
+    }
+    return PaperTable(
+        "T3",
+        "Table 3  Summary of response to treatment in the response-evaluable analysis set",
+        pl.DataFrame(rows, schema=schema, orient="row"),
+        (
+            "CR complete response, sCR stringent CR, PR partial response, VGPR very good partial "
+            "response, SD stable disease, PD progressive disease; CI exact (Clopper-Pearson)",
+            "(a) Response-evaluable: received at least one dose of study drug, had measurable disease "
+            "at baseline and at least one post-baseline response assessment",
+        ),
+    )
 
 
 _T4_ROWS = (
@@ -204,11 +242,17 @@ def _saf_header(r: ResultLookup) -> str:
 def table4(r: ResultLookup) -> PaperTable:
     """Table 4: overall summary of TEAEs (SAF)."""
     rows = [(text, _n_pct(r, "T4", item)) for text, item in _T4_ROWS]
-    return PaperTable("T4", "Table 4  Overall summary of TEAEs in the safety analysis set",
-                      pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
-                      ("(a) Dose modification included dose reduction, dose increase, dose delay and dose "
-                       "discontinuation", "(b) Study drug discontinuation may have been in relation to >= 1 of "
-                       "the three study drugs", "(c) Deaths within 30 days of the last dose of study drug"))
+    return PaperTable(
+        "T4",
+        "Table 4  Overall summary of TEAEs in the safety analysis set",
+        pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
+        (
+            "(a) Dose modification included dose reduction, dose increase, dose delay and dose "
+            "discontinuation",
+            "(b) Study drug discontinuation may have been in relation to >= 1 of the three study drugs",
+            "(c) Deaths within 30 days of the last dose of study drug",
+        ),
+    )
 
 
 def _pt_items(r: ResultLookup, table: str, order: pl.DataFrame | None) -> list[str]:
@@ -219,8 +263,9 @@ def _pt_items(r: ResultLookup, table: str, order: pl.DataFrame | None) -> list[s
         for item in order.filter((pl.col("TABLE_ID") == table) & (pl.col("STAT") == "n")).sort("ORD")["ITEM"]:
             if item in present and item not in ordered:
                 ordered.append(item)
-    rest = sorted((i for i in present if i not in ordered),
-                  key=lambda i: (-(r.value(table, i, "n") or 0), i.lower()))
+    rest = sorted(
+        (i for i in present if i not in ordered), key=lambda i: (-(r.value(table, i, "n") or 0), i.lower())
+    )
     return ordered + rest
 
 
@@ -228,9 +273,12 @@ def table5(r: ResultLookup, order: pl.DataFrame | None = None) -> PaperTable:
     """Table 5: most common (>= 10%) TEAEs (SAF), by preferred term."""
     rows = [("Patients with at least 1 AE", _n_pct(r, "T4", "ANY_TEAE"))]
     rows += [(item.removeprefix("PT="), _n_pct(r, "T5", item)) for item in _pt_items(r, "T5", order)]
-    return PaperTable("T5", "Table 5  The most common (≥ 10%) TEAEs in the safety analysis set",
-                      pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
-                      ("AE adverse event, TEAE treatment-emergent adverse event",))
+    return PaperTable(
+        "T5",
+        "Table 5  The most common (≥ 10%) TEAEs in the safety analysis set",
+        pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
+        ("AE adverse event, TEAE treatment-emergent adverse event",),
+    )
 
 
 def table6(r: ResultLookup, order: pl.DataFrame | None = None) -> PaperTable:
@@ -241,9 +289,12 @@ def table6(r: ResultLookup, order: pl.DataFrame | None = None) -> PaperTable:
         if term == "Malignant neoplasm of unknown primary site":
             term += " (a)"
         rows.append((term, _n_pct(r, "T6", item)))
-    return PaperTable("T6", "Table 6  Grade 3 or higher TEAEs in the safety analysis set",
-                      pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
-                      ("Toxicity grade according to NCI CTCAE version 4.03", "(a) Reported during the follow-up period"))
+    return PaperTable(
+        "T6",
+        "Table 6  Grade 3 or higher TEAEs in the safety analysis set",
+        pl.DataFrame(rows, schema={"": pl.String, _saf_header(r): pl.String}, orient="row"),
+        ("Toxicity grade according to NCI CTCAE version 4.03", "(a) Reported during the follow-up period"),
+    )
 
 
 #: Table 7 columns: (statistic key, column heading).
@@ -308,14 +359,21 @@ def table7(r: ResultLookup) -> PaperTable:
         if optional and not r.has("T7", f"GROUP={group}", "any"):
             continue
         rows.append((_label(lvl, text), *[_t7_cell(r, group, stat, n_saf) for stat, _ in T7_COLUMNS]))
-    schema = {f"N = {n_saf if n_saf is not None else MISSING}, n (%)": pl.String,
-              **{heading: pl.String for _, heading in T7_COLUMNS}}
-    return PaperTable("T7", "Table 7  Summary of TEAEs of clinical importance (a) in the safety analysis set",
-                      pl.DataFrame(rows, schema=schema, orient="row"),
-                      ("(a) Sponsor groupings of preferred terms (seed ae_groupings); the dermatologic terms and "
-                       "the neuropathies are also reported alone",
-                       "(b) Headed 'Patient withdrawn from study' in the paper; read as drug interrupted "
-                       "(doses withheld), see docs/derivations.md#known-inconsistencies-of-the-paper"))
+    schema = {
+        f"N = {n_saf if n_saf is not None else MISSING}, n (%)": pl.String,
+        **{heading: pl.String for _, heading in T7_COLUMNS},
+    }
+    return PaperTable(
+        "T7",
+        "Table 7  Summary of TEAEs of clinical importance (a) in the safety analysis set",
+        pl.DataFrame(rows, schema=schema, orient="row"),
+        (
+            "(a) Sponsor groupings of preferred terms (seed ae_groupings); the dermatologic terms and "
+            "the neuropathies are also reported alone",
+            "(b) Headed 'Patient withdrawn from study' in the paper; read as drug interrupted "
+            "(doses withheld), see docs/derivations.md#known-inconsistencies-of-the-paper",
+        ),
+    )
 
 
 def paper_tables(results: pl.DataFrame, order: pl.DataFrame | None = None) -> list[PaperTable]:

@@ -3,15 +3,24 @@
 -- required_variables (validation.adam_checks), so the order compares the columns present.
 {% set datasets = [ref('adsl'), ref('adrs'), ref('adtte'), ref('adae'), ref('adex')] %}
 with actual as (
-    select table_name as DATASET, column_name as VARIABLE, ordinal_position as POSITION
+    select
+        table_name as DATASET,
+        column_name as VARIABLE,
+        ordinal_position as POSITION
     from information_schema.columns
     where table_catalog = '{{ datasets[0].database }}'
-      and table_schema = '{{ datasets[0].schema }}'
-      and table_name in ({% for d in datasets %}'{{ d.identifier }}'{{ ", " if not loop.last }}{% endfor %})
+        and table_schema = '{{ datasets[0].schema }}'
+        and table_name in (
+            {% for d in datasets %}                '{{ d.identifier }}'{{ ", " if not loop.last }}                {% endfor %}
+        )
 ),
 
 spec as (
-    select DATASET, VARIABLE, VARNUM from {{ ref('adam_variables') }}
+    select
+        DATASET,
+        VARIABLE,
+        VARNUM
+    from {{ ref('adam_variables') }}
 ),
 
 present as (
@@ -25,12 +34,19 @@ present as (
     inner join spec on actual.DATASET = spec.DATASET and actual.VARIABLE = spec.VARIABLE
 )
 
-select DATASET, VARIABLE, 'not in seed adam_variables' as PROBLEM
+select
+    DATASET,
+    VARIABLE,
+    'not in seed adam_variables' as PROBLEM
 from actual
 where not exists (
-    select 1 from spec where spec.DATASET = actual.DATASET and spec.VARIABLE = actual.VARIABLE
-)
+        select 1 from spec
+        where spec.DATASET = actual.DATASET and spec.VARIABLE = actual.VARIABLE
+    )
 union all
-select DATASET, VARIABLE, 'column ' || ACTUAL_RANK || ', VARNUM says ' || SPEC_RANK
+select
+    DATASET,
+    VARIABLE,
+    'column ' || ACTUAL_RANK || ', VARNUM says ' || SPEC_RANK
 from present
 where ACTUAL_RANK <> SPEC_RANK

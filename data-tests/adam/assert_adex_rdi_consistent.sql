@@ -12,14 +12,26 @@ with wide as (
     group by USUBJID, EXTRT
 )
 
-select USUBJID, EXTRT, 'RDI' as CHECK_NAME
+select
+    USUBJID,
+    EXTRT,
+    'RDI' as CHECK_NAME
 from wide
 where abs(RDI - 100 * TOTDOSE / PLANDOSE) > 1e-9
 
 union all
 
-select coalesce(adsl.USUBJID, cyc.USUBJID), null, 'CYCLES row <-> SAFFL'
-from (select USUBJID from {{ ref('adsl') }} where SAFFL = 'Y') as adsl
-full outer join (select USUBJID from {{ ref('adex') }} where PARAMCD = 'CYCLES' and AVAL >= 1) as cyc
+select
+    coalesce(adsl.USUBJID, cyc.USUBJID),
+    null,
+    'CYCLES row <-> SAFFL'
+from (
+    select USUBJID from {{ ref('adsl') }}
+    where SAFFL = 'Y'
+) as adsl
+full outer join (
+    select USUBJID from {{ ref('adex') }}
+    where PARAMCD = 'CYCLES' and AVAL >= 1
+) as cyc
     on adsl.USUBJID = cyc.USUBJID
 where adsl.USUBJID is null or cyc.USUBJID is null

@@ -10,6 +10,7 @@ excluded; null for file-level defects), column (null when none applies) and a sh
 fragment of the message a validator is expected to give. It is never written inside
 the delivery folder.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,7 @@ class SiteFileEditor:
         self.transfer_dir = transfer_dir
         self.name = f"site_{site}/{form}.csv"
         self.path = transfer_dir / self.name
-        self.lines = self.path.read_bytes().split(b"\n")[:-1]   # files end with "\n"
+        self.lines = self.path.read_bytes().split(b"\n")[:-1]  # files end with "\n"
         self.header = self._fields(0)
 
     def _fields(self, index: int) -> list[str]:
@@ -87,12 +88,16 @@ class SiteFileEditor:
 
     def drop_column(self, column: str) -> None:
         at = self.header.index(column)
-        self.lines = [self._encode([f for i, f in enumerate(self._fields(j)) if i != at])
-                      for j in range(len(self.lines))]
+        self.lines = [
+            self._encode([f for i, f in enumerate(self._fields(j)) if i != at])
+            for j in range(len(self.lines))
+        ]
 
     def add_column(self, column: str, values: dict[int, str]) -> None:
-        self.lines = [self._encode(self._fields(j) + [column if j == 0 else values.get(j, "")])
-                      for j in range(len(self.lines))]
+        self.lines = [
+            self._encode(self._fields(j) + [column if j == 0 else values.get(j, "")])
+            for j in range(len(self.lines))
+        ]
 
     def save(self, encoding: str | None = None) -> bytes:
         data = b"\n".join(self.lines) + b"\n"
@@ -113,8 +118,9 @@ def write_manifest_rows(transfer_dir: Path, header: list[str], rows: list[list[s
         csv.writer(fh, lineterminator="\n").writerows([header, *rows])
 
 
-def edit_manifest(transfer_dir: Path, name: str,
-                  change: Callable[[dict[str, str]], dict[str, str] | None]) -> None:
+def edit_manifest(
+    transfer_dir: Path, name: str, change: Callable[[dict[str, str]], dict[str, str] | None]
+) -> None:
     """Replace (or, when ``change`` returns None, remove) the manifest row of ``name``."""
     header, rows = manifest_rows(transfer_dir)
     out = []
@@ -131,8 +137,9 @@ def edit_manifest(transfer_dir: Path, name: str,
 def refresh_manifest(transfer_dir: Path, name: str, data: bytes) -> None:
     """Make the manifest row of ``name`` agree with the file's bytes again."""
     rows = data.count(b"\n") - 1
-    edit_manifest(transfer_dir, name, lambda e: e | {
-        "ROWS": str(rows), "SHA256": hashlib.sha256(data).hexdigest()})
+    edit_manifest(
+        transfer_dir, name, lambda e: e | {"ROWS": str(rows), "SHA256": hashlib.sha256(data).hexdigest()}
+    )
 
 
 @dataclass
@@ -155,9 +162,16 @@ class Delivery:
 
 
 # ------------------------------------------------------------------------------ the cases
-def _value_change(delivery: Delivery, case: str, form: str, column: str,
-                  pick: Callable[[dict], bool], value: Callable[[dict], str],
-                  message: str, site: str = BAD_SITE) -> BadCase:
+def _value_change(
+    delivery: Delivery,
+    case: str,
+    form: str,
+    column: str,
+    pick: Callable[[dict], bool],
+    value: Callable[[dict], str],
+    message: str,
+    site: str = BAD_SITE,
+) -> BadCase:
     """Enter a wrong value as a new version of one record, then fix up the manifest.
 
     The bad value arrives the way a real correction would (RECVER + 1, entered the day
@@ -178,38 +192,33 @@ def missing_column(d: Delivery) -> BadCase:
     editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
     editor.drop_column("AETOXGR")
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("missing_column", BAD_SITE, d.latest.name, editor.name, None, "AETOXGR",
-                   "missing column")
+    return BadCase("missing_column", BAD_SITE, d.latest.name, editor.name, None, "AETOXGR", "missing column")
 
 
 def extra_column(d: Delivery) -> BadCase:
     editor = SiteFileEditor(d.latest, BAD_SITE, "ae")
     editor.add_column("AECOMMENT", {1: "外来で経過観察"})
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("extra_column", BAD_SITE, d.latest.name, editor.name, None, "AECOMMENT",
-                   "extra column")
+    return BadCase("extra_column", BAD_SITE, d.latest.name, editor.name, None, "AECOMMENT", "extra column")
 
 
 def file_not_in_manifest(d: Delivery) -> BadCase:
     name = f"site_{BAD_SITE}/cm.csv"
     edit_manifest(d.latest, name, lambda e: None)
-    return BadCase("file_not_in_manifest", BAD_SITE, d.latest.name, name, None, None,
-                   "not in the manifest")
+    return BadCase("file_not_in_manifest", BAD_SITE, d.latest.name, name, None, None, "not in the manifest")
 
 
 def hash_mismatch(d: Delivery) -> BadCase:
     """The file's line ends turned into CRLF after the manifest was made (data unchanged)."""
     editor = SiteFileEditor(d.latest, BAD_SITE, "vs")
     editor.path.write_bytes(editor.path.read_bytes().replace(b"\n", b"\r\n"))
-    return BadCase("hash_mismatch", BAD_SITE, d.latest.name, editor.name, None, "SHA256",
-                   "hash disagrees")
+    return BadCase("hash_mismatch", BAD_SITE, d.latest.name, editor.name, None, "SHA256", "hash disagrees")
 
 
 def row_count_mismatch(d: Delivery) -> BadCase:
     name = f"site_{BAD_SITE}/ex.csv"
     edit_manifest(d.latest, name, lambda e: e | {"ROWS": str(int(e["ROWS"]) + 1)})
-    return BadCase("row_count_mismatch", BAD_SITE, d.latest.name, name, None, "ROWS",
-                   "row count")
+    return BadCase("row_count_mismatch", BAD_SITE, d.latest.name, name, None, "ROWS", "row count")
 
 
 def not_utf8(d: Delivery) -> BadCase:
@@ -224,38 +233,61 @@ def unparseable_date(d: Delivery) -> BadCase:
     def day_first(row):
         y, m, day = row["LBDAT"].split("-")
         return f"{day}/{m}/{y}"
-    return _value_change(d, "unparseable_date", "lb", "LBDAT",
-                         lambda r: r["VISIT"] == "C2D1", day_first, "not a valid date")
+
+    return _value_change(
+        d, "unparseable_date", "lb", "LBDAT", lambda r: r["VISIT"] == "C2D1", day_first, "not a valid date"
+    )
 
 
 def impossible_date(d: Delivery) -> BadCase:
-    return _value_change(d, "impossible_date", "vs", "VSDAT",
-                         lambda r: r["VSDAT"] >= "2018", lambda r: f"{r['VSDAT'][:4]}-02-30",
-                         "not a valid date")
+    return _value_change(
+        d,
+        "impossible_date",
+        "vs",
+        "VSDAT",
+        lambda r: r["VSDAT"] >= "2018",
+        lambda r: f"{r['VSDAT'][:4]}-02-30",
+        "not a valid date",
+    )
 
 
 def code_outside_list(d: Delivery) -> BadCase:
-    return _value_change(d, "code_outside_list", "ae", "AEOUT",
-                         lambda r: r["AEOUT"] == "RECOVERED/RESOLVED", lambda r: "RESOLVED",
-                         "outside its list")
+    return _value_change(
+        d,
+        "code_outside_list",
+        "ae",
+        "AEOUT",
+        lambda r: r["AEOUT"] == "RECOVERED/RESOLVED",
+        lambda r: "RESOLVED",
+        "outside its list",
+    )
 
 
 def siteid_mismatch(d: Delivery) -> BadCase:
-    return _value_change(d, "siteid_mismatch", "lb", "SITEID", lambda r: True,
-                         lambda r: "104", "differs from the folder")
+    return _value_change(
+        d, "siteid_mismatch", "lb", "SITEID", lambda r: True, lambda r: "104", "differs from the folder"
+    )
 
 
 def subjid_not_in_dm(d: Delivery) -> BadCase:
-    return _value_change(d, "subjid_not_in_dm", "ae", "SUBJID", lambda r: True,
-                         lambda r: f"{BAD_SITE}-099", "SUBJID not in dm")
+    return _value_change(
+        d, "subjid_not_in_dm", "ae", "SUBJID", lambda r: True, lambda r: f"{BAD_SITE}-099", "SUBJID not in dm"
+    )
 
 
 def duplicate_recid_recver(d: Delivery) -> BadCase:
     editor = SiteFileEditor(d.latest, BAD_SITE, "rs")
     k = editor.insert_copy(1)
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("duplicate_recid_recver", BAD_SITE, d.latest.name, editor.name, k, "RECID",
-                   "duplicate (RECID, RECVER)")
+    return BadCase(
+        "duplicate_recid_recver",
+        BAD_SITE,
+        d.latest.name,
+        editor.name,
+        k,
+        "RECID",
+        "duplicate (RECID, RECVER)",
+    )
 
 
 def recver_backwards(d: Delivery) -> BadCase:
@@ -265,8 +297,7 @@ def recver_backwards(d: Delivery) -> BadCase:
         k = editor.find(lambda r: r["RECID"] == recid)
         editor.set(k, "RECVER", str(recver - 1))
         refresh_manifest(d.latest, editor.name, editor.save())
-        return BadCase("recver_backwards", site, d.latest.name, editor.name, k, "RECVER",
-                       "went backwards")
+        return BadCase("recver_backwards", site, d.latest.name, editor.name, k, "RECVER", "went backwards")
     raise LookupError("no corrected record to send backwards")
 
 
@@ -287,25 +318,41 @@ def _corrected_records(d: Delivery):
 def date_before_consent(d: Delivery) -> BadCase:
     def before(row):
         return (d.consent(BAD_SITE, row["SUBJID"]) - dt.timedelta(days=30)).isoformat()
-    return _value_change(d, "date_before_consent", "lb", "LBDAT",
-                         lambda r: r["VISIT"] == "C3D1", before, "before informed consent")
+
+    return _value_change(
+        d,
+        "date_before_consent",
+        "lb",
+        "LBDAT",
+        lambda r: r["VISIT"] == "C3D1",
+        before,
+        "before informed consent",
+    )
 
 
 def history_date_after_consent(d: Delivery) -> BadCase:
     def after(row):
         return (d.consent(BAD_SITE, row["SUBJID"]) + dt.timedelta(days=10)).isoformat()
-    return _value_change(d, "history_date_after_consent", "mh", "DIAGDAT", lambda r: True,
-                         after, "after informed consent")
+
+    return _value_change(
+        d, "history_date_after_consent", "mh", "DIAGDAT", lambda r: True, after, "after informed consent"
+    )
 
 
 def date_after_transfer(d: Delivery) -> BadCase:
     """The site's last lab record re-entered with a date 20 days after the transfer."""
-    later = (dt.datetime.strptime(d.latest.name, "%Y%m%dT%H%M").date()
-             + dt.timedelta(days=20)).isoformat()
+    later = (dt.datetime.strptime(d.latest.name, "%Y%m%dT%H%M").date() + dt.timedelta(days=20)).isoformat()
     editor = SiteFileEditor(d.latest, BAD_SITE, "lb")
     last = editor.row(len(editor.lines) - 1)["RECID"]
-    return _value_change(d, "date_after_transfer", "lb", "LBDAT",
-                         lambda r: r["RECID"] == last, lambda r: later, "after the transfer date")
+    return _value_change(
+        d,
+        "date_after_transfer",
+        "lb",
+        "LBDAT",
+        lambda r: r["RECID"] == last,
+        lambda r: later,
+        "after the transfer date",
+    )
 
 
 # ---------------------------------------------------- against what was already accepted
@@ -330,8 +377,7 @@ def header_only_form(d: Delivery) -> BadCase:
     first = sorted(_recids(prev, BAD_SITE, "ae"))[0]
     editor.lines = editor.lines[:1]
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("header_only_form", BAD_SITE, d.latest.name, editor.name, None, "RECID",
-                   f"record {first}")
+    return BadCase("header_only_form", BAD_SITE, d.latest.name, editor.name, None, "RECID", f"record {first}")
 
 
 def subject_removed(d: Delivery) -> BadCase:
@@ -343,13 +389,20 @@ def subject_removed(d: Delivery) -> BadCase:
     gone = subjects[0]
     for path in sorted((d.latest / f"site_{BAD_SITE}").glob("*.csv")):
         editor = SiteFileEditor(d.latest, BAD_SITE, path.stem)
-        editor.lines = [line for k, line in enumerate(editor.lines)
-                        if k == 0 or editor.row(k)["SUBJID"] != gone]
+        editor.lines = [
+            line for k, line in enumerate(editor.lines) if k == 0 or editor.row(k)["SUBJID"] != gone
+        ]
         refresh_manifest(d.latest, editor.name, editor.save())
-    first = sorted(r["RECID"] for r in SiteFileEditor(prev, BAD_SITE, "dm").rows()
-                   if r["SUBJID"] == gone)[0]
-    return BadCase("subject_removed", BAD_SITE, d.latest.name, f"site_{BAD_SITE}/dm.csv",
-                   None, "RECID", f"record {first} (subject {gone}")
+    first = sorted(r["RECID"] for r in SiteFileEditor(prev, BAD_SITE, "dm").rows() if r["SUBJID"] == gone)[0]
+    return BadCase(
+        "subject_removed",
+        BAD_SITE,
+        d.latest.name,
+        f"site_{BAD_SITE}/dm.csv",
+        None,
+        "RECID",
+        f"record {first} (subject {gone}",
+    )
 
 
 def older_state_resent(d: Delivery) -> BadCase:
@@ -375,12 +428,18 @@ def older_state_resent(d: Delivery) -> BadCase:
         if name.startswith(f"site_{BAD_SITE}/") and not (d.latest / name).exists():
             (d.latest / name).write_bytes((prev / name).read_bytes().split(b"\n")[0] + b"\n")
             refresh_manifest(d.latest, name, (d.latest / name).read_bytes())
-    for form in ("dm", "vs", "ecog", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm", "mh",
-                 "pt", "fish"):
+    for form in ("dm", "vs", "ecog", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm", "mh", "pt", "fish"):
         lost = sorted(_recids(prev, BAD_SITE, form) - _recids(d.latest, BAD_SITE, form))
         if lost:
-            return BadCase("older_state_resent", BAD_SITE, d.latest.name,
-                           f"site_{BAD_SITE}/{form}.csv", None, "RECID", f"record {lost[0]}")
+            return BadCase(
+                "older_state_resent",
+                BAD_SITE,
+                d.latest.name,
+                f"site_{BAD_SITE}/{form}.csv",
+                None,
+                "RECID",
+                f"record {lost[0]}",
+            )
     raise LookupError("the older state lost nothing")
 
 
@@ -399,8 +458,15 @@ def record_changed_same_recver(d: Delivery) -> BadCase:
     editor, k = _accepted_row(d, "ae", lambda r: r["AETOXGR"] == "1")
     editor.set(k, "AETOXGR", "4")
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("record_changed_same_recver", BAD_SITE, d.latest.name, editor.name, k,
-                   "AETOXGR", "changed under the same RECVER")
+    return BadCase(
+        "record_changed_same_recver",
+        BAD_SITE,
+        d.latest.name,
+        editor.name,
+        k,
+        "AETOXGR",
+        "changed under the same RECVER",
+    )
 
 
 def recid_other_subject(d: Delivery) -> BadCase:
@@ -414,8 +480,9 @@ def recid_other_subject(d: Delivery) -> BadCase:
     editor.set(k, "SUBJID", other)
     editor.set(k, "RECVER", str(int(row["RECVER"]) + 1))
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("recid_other_subject", BAD_SITE, d.latest.name, editor.name, k, "SUBJID",
-                   f"belongs to {other} now")
+    return BadCase(
+        "recid_other_subject", BAD_SITE, d.latest.name, editor.name, k, "SUBJID", f"belongs to {other} now"
+    )
 
 
 def recid_other_form(d: Delivery) -> BadCase:
@@ -428,8 +495,7 @@ def recid_other_form(d: Delivery) -> BadCase:
     editor.set(k, "RECID", ae_recid[0])
     editor.set(k, "RECVER", "1")
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("recid_other_form", BAD_SITE, d.latest.name, editor.name, k, "RECID",
-                   "is in form cm now")
+    return BadCase("recid_other_form", BAD_SITE, d.latest.name, editor.name, k, "RECID", "is in form cm now")
 
 
 # ---------------------------------------------------- files the CSV reader cannot read
@@ -443,8 +509,7 @@ def unterminated_quote(d: Delivery) -> BadCase:
     raw[at] = b'"' + fields[at].encode("utf-8")
     editor.lines[k] = b",".join(raw)
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("unterminated_quote", BAD_SITE, d.latest.name, editor.name, k, None,
-                   "not valid CSV")
+    return BadCase("unterminated_quote", BAD_SITE, d.latest.name, editor.name, k, None, "not valid CSV")
 
 
 def overlong_line(d: Delivery) -> BadCase:
@@ -453,8 +518,7 @@ def overlong_line(d: Delivery) -> BadCase:
     k = editor.find(lambda r: r["VISIT"] == "C2D1")
     editor.set(k, "LBORRES", "x" * 2_100_000)
     refresh_manifest(d.latest, editor.name, editor.save())
-    return BadCase("overlong_line", BAD_SITE, d.latest.name, editor.name, k, None,
-                   "longer than")
+    return BadCase("overlong_line", BAD_SITE, d.latest.name, editor.name, k, None, "longer than")
 
 
 def manifest_line_twice(d: Delivery) -> BadCase:
@@ -464,23 +528,38 @@ def manifest_line_twice(d: Delivery) -> BadCase:
     at = next(i for i, r in enumerate(rows) if r[header.index("FILE")] == name)
     rows.insert(at + 1, list(rows[at]))
     write_manifest_rows(d.latest, header, rows)
-    return BadCase("manifest_line_twice", BAD_SITE, d.latest.name, name, None, None,
-                   "lists this file 2 times")
+    return BadCase(
+        "manifest_line_twice", BAD_SITE, d.latest.name, name, None, None, "lists this file 2 times"
+    )
 
 
 # ---------------------------------------------------- names and links
 def site_folder_case(d: Delivery) -> BadCase:
     """The site's folder sent as SITE_<SITEID> (upper case)."""
     (d.latest / f"site_{BAD_SITE}").rename(d.latest / f"SITE_{BAD_SITE}")
-    return BadCase("site_folder_case", BAD_SITE, d.latest.name, f"SITE_{BAD_SITE}",
-                   None, None, f"is not named exactly site_{BAD_SITE}")
+    return BadCase(
+        "site_folder_case",
+        BAD_SITE,
+        d.latest.name,
+        f"SITE_{BAD_SITE}",
+        None,
+        None,
+        f"is not named exactly site_{BAD_SITE}",
+    )
 
 
 def site_folder_space(d: Delivery) -> BadCase:
     """The site's folder sent as 'site_<SITEID> ' (a trailing space)."""
     (d.latest / f"site_{BAD_SITE}").rename(d.latest / f"site_{BAD_SITE} ")
-    return BadCase("site_folder_space", BAD_SITE, d.latest.name, f"site_{BAD_SITE} ",
-                   None, None, f"is not named exactly site_{BAD_SITE}")
+    return BadCase(
+        "site_folder_space",
+        BAD_SITE,
+        d.latest.name,
+        f"site_{BAD_SITE} ",
+        None,
+        None,
+        f"is not named exactly site_{BAD_SITE}",
+    )
 
 
 def symlinked_file(d: Delivery) -> BadCase:
@@ -492,8 +571,9 @@ def symlinked_file(d: Delivery) -> BadCase:
     outside.write_bytes(path.read_bytes().replace(b"DARATUMUMAB", b"OUTSIDE_THE_DELIVERY"))
     path.unlink()
     path.symlink_to(outside)
-    return BadCase("symlinked_file", BAD_SITE, d.latest.name, name, None, None,
-                   "symbolic link: refused, not followed")
+    return BadCase(
+        "symlinked_file", BAD_SITE, d.latest.name, name, None, None, "symbolic link: refused, not followed"
+    )
 
 
 def symlinked_site_folder(d: Delivery) -> BadCase:
@@ -502,8 +582,15 @@ def symlinked_site_folder(d: Delivery) -> BadCase:
     outside = d.root.parent / f"outside_{d.latest.name}_site_{BAD_SITE}"
     folder.rename(outside)
     folder.symlink_to(outside, target_is_directory=True)
-    return BadCase("symlinked_site_folder", BAD_SITE, d.latest.name, f"site_{BAD_SITE}", None,
-                   None, "symbolic link: refused, not followed")
+    return BadCase(
+        "symlinked_site_folder",
+        BAD_SITE,
+        d.latest.name,
+        f"site_{BAD_SITE}",
+        None,
+        None,
+        "symbolic link: refused, not followed",
+    )
 
 
 CASES: dict[str, Callable[[Delivery], BadCase]] = {

@@ -55,8 +55,10 @@ def read_fish_cutoffs(path: Path = FISH_CUTOFFS_CSV) -> list[dict[str, str]]:
         When the seed is absent (the generator installed outside the repository).
     """
     if not path.is_file():
-        raise FileNotFoundError(f"FISH cutoffs seed {path} not found: the generator reads the "
-                                "warehouse's seeds/fish_cutoffs.csv and must run from a repository checkout")
+        raise FileNotFoundError(
+            f"FISH cutoffs seed {path} not found: the generator reads the "
+            "warehouse's seeds/fish_cutoffs.csv and must run from a repository checkout"
+        )
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
@@ -93,9 +95,14 @@ def __getattr__(name: str) -> Any:
 IMID_DRUGS = ("THALIDOMIDE", "LENALIDOMIDE", "POMALIDOMIDE")
 PI_DRUGS = ("BORTEZOMIB", "CARFILZOMIB", "IXAZOMIB")
 #: ADSL exposure flag column of each prior drug.
-DRUG_FLAG_COLUMNS = {"THALIDOMIDE": "PRTHALFL", "LENALIDOMIDE": "PRLENFL",
-                     "POMALIDOMIDE": "PRPOMFL", "BORTEZOMIB": "PRBORTFL",
-                     "CARFILZOMIB": "PRCARFFL", "IXAZOMIB": "PRIXAFL"}
+DRUG_FLAG_COLUMNS = {
+    "THALIDOMIDE": "PRTHALFL",
+    "LENALIDOMIDE": "PRLENFL",
+    "POMALIDOMIDE": "PRPOMFL",
+    "BORTEZOMIB": "PRBORTFL",
+    "CARFILZOMIB": "PRCARFFL",
+    "IXAZOMIB": "PRIXAFL",
+}
 
 
 # --------------------------------------------------------------------------- formulas
@@ -229,10 +236,15 @@ def iss_stage(b2m_mg_l: Any, alb_g_dl: Any) -> Any:
     """
     if isinstance(b2m_mg_l, pl.Expr) or isinstance(alb_g_dl, pl.Expr):
         b2m, alb = (v if isinstance(v, pl.Expr) else pl.lit(v) for v in (b2m_mg_l, alb_g_dl))
-        return (pl.when(b2m.is_null() | alb.is_null()).then(pl.lit(None, dtype=pl.String))
-                .when((b2m < 3.5) & (alb >= 3.5)).then(pl.lit("I"))
-                .when(b2m >= 5.5).then(pl.lit("III"))
-                .otherwise(pl.lit("II")))
+        return (
+            pl.when(b2m.is_null() | alb.is_null())
+            .then(pl.lit(None, dtype=pl.String))
+            .when((b2m < 3.5) & (alb >= 3.5))
+            .then(pl.lit("I"))
+            .when(b2m >= 5.5)
+            .then(pl.lit("III"))
+            .otherwise(pl.lit("II"))
+        )
     if b2m_mg_l < 3.5 and alb_g_dl >= 3.5:
         return "I"
     return "III" if b2m_mg_l >= 5.5 else "II"
@@ -310,9 +322,7 @@ def impute_partial_date(text: pl.Expr) -> pl.Expr:
     datetime.date(2009, 1, 1)
     """
     n = text.str.len_chars()
-    full = (pl.when(n == 4).then(text + "-01-01")
-            .when(n == 7).then(text + "-01")
-            .otherwise(text))
+    full = pl.when(n == 4).then(text + "-01-01").when(n == 7).then(text + "-01").otherwise(text)
     return full.str.to_date("%Y-%m-%d")
 
 
@@ -335,9 +345,13 @@ def partial_date_flag(text: pl.Expr) -> pl.Expr:
     'M'
     """
     n = text.str.len_chars()
-    return (pl.when(n == 4).then(pl.lit("M"))
-            .when(n == 7).then(pl.lit("D"))
-            .otherwise(pl.lit(None, dtype=pl.String)))
+    return (
+        pl.when(n == 4)
+        .then(pl.lit("M"))
+        .when(n == 7)
+        .then(pl.lit("D"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
 
 
 def months_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
@@ -423,10 +437,14 @@ def prior_therapy_summary(prior_lines: pl.DataFrame) -> pl.DataFrame:
         prior_lines.group_by("SUBJID")
         .agg(
             pl.col("LINENO").n_unique().cast(pl.Int64).alias("PRLINES"),
-            pl.when(relapsed & refractory).then(pl.lit("RELAPSED AND REFRACTORY"))
-            .when(relapsed).then(pl.lit("RELAPSED"))
-            .when(refractory).then(pl.lit("REFRACTORY"))
-            .otherwise(pl.lit("NEITHER")).alias("PRRELREF"),
+            pl.when(relapsed & refractory)
+            .then(pl.lit("RELAPSED AND REFRACTORY"))
+            .when(relapsed)
+            .then(pl.lit("RELAPSED"))
+            .when(refractory)
+            .then(pl.lit("REFRACTORY"))
+            .otherwise(pl.lit("NEITHER"))
+            .alias("PRRELREF"),
             pl.when(is_asct.any()).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("PRASCTFL"),
             impute_partial_date(pl.col("ASCTDAT")).filter(is_asct).max().alias("LASCTDT"),
             any_drug(IMID_DRUGS).alias("PRIMIDFL"),
@@ -470,12 +488,13 @@ def fish_summary(fish: pl.DataFrame) -> pl.DataFrame:
     """
     fish_rules = _fish_rules()
     high_risk_tests = fish_rules["HIGH_RISK_TESTS"]
-    cutoffs = pl.DataFrame({"FISHTEST": list(fish_rules["FISH_CUTOFFS"]),
-                            "CUTOFF": list(fish_rules["FISH_CUTOFFS"].values())})
+    cutoffs = pl.DataFrame(
+        {"FISHTEST": list(fish_rules["FISH_CUTOFFS"]), "CUTOFF": list(fish_rules["FISH_CUTOFFS"].values())}
+    )
     done = pl.col("FISHSTAT") == "DONE"
-    scored = (fish.join(cutoffs, on="FISHTEST", how="left")
-              .with_columns(POS=done & (pl.col("PCTPOS") >= pl.col("CUTOFF")),
-                            HR=pl.col("FISHTEST").is_in(high_risk_tests)))
+    scored = fish.join(cutoffs, on="FISHTEST", how="left").with_columns(
+        POS=done & (pl.col("PCTPOS") >= pl.col("CUTOFF")), HR=pl.col("FISHTEST").is_in(high_risk_tests)
+    )
 
     def flag(test: str) -> pl.Expr:
         hit = (pl.col("POS") & (pl.col("FISHTEST") == test)).any()
@@ -486,9 +505,12 @@ def fish_summary(fish: pl.DataFrame) -> pl.DataFrame:
     return (
         scored.group_by("SUBJID")
         .agg(
-            pl.when(high).then(pl.lit("HIGH"))
-            .when(all_high_risk_done).then(pl.lit("STANDARD"))
-            .otherwise(pl.lit("NOT AVAILABLE")).alias("CYTORISK"),
+            pl.when(high)
+            .then(pl.lit("HIGH"))
+            .when(all_high_risk_done)
+            .then(pl.lit("STANDARD"))
+            .otherwise(pl.lit("NOT AVAILABLE"))
+            .alias("CYTORISK"),
             *(flag(test).alias(col) for test, col in fish_rules["FISH_FLAG_COLUMNS"].items()),
         )
         .sort("SUBJID")

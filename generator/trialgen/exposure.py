@@ -16,6 +16,7 @@ References
 .. [2] ``docs/extract-contract.md#4-the-14-forms``, form ``ex``.
 .. [3] Int J Clin Oncol. 2022;27:224-233, Table 2.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,13 +33,18 @@ DRUGS = ("IXAZOMIB", "LENALIDOMIDE", "DEXAMETHASONE")
 REDUCED = "DOSE LEVEL REDUCED"
 
 ADMINISTRATION_SCHEMA = {
-    "SUBJID": pl.String, "EXTRT": pl.String, "CYCLE": pl.Int64, "CYDAY": pl.Int64,
-    "DAY": pl.Int64, "EXPDOSE": pl.Float64, "EXDOSE": pl.Float64, "EXADJ": pl.String,
+    "SUBJID": pl.String,
+    "EXTRT": pl.String,
+    "CYCLE": pl.Int64,
+    "CYDAY": pl.Int64,
+    "DAY": pl.Int64,
+    "EXPDOSE": pl.Float64,
+    "EXDOSE": pl.Float64,
+    "EXADJ": pl.String,
 }
 
 
-def dose_levels(drug: str,
-                lenalidomide_start: float = SCHEDULE["LENALIDOMIDE"][0]) -> tuple[float, ...]:
+def dose_levels(drug: str, lenalidomide_start: float = SCHEDULE["LENALIDOMIDE"][0]) -> tuple[float, ...]:
     """Dose (mg) of each dose level of a drug; level 0 is the starting dose.
 
     Parameters
@@ -79,28 +85,41 @@ def lenalidomide_starting_doses(baseline: pl.DataFrame) -> pl.DataFrame:
         CRCL < 60, else 25.0 -- categorised unrounded,
         ``docs/derivations.md#lenalidomide-starting-dose-lenstdos``).
     """
-    crcl = cockcroft_gault(pl.col("AGE").cast(pl.Float64), pl.col("WEIGHT").cast(pl.Float64),
-                           pl.col("CREAT").cast(pl.Float64), pl.col("SEX"))
+    crcl = cockcroft_gault(
+        pl.col("AGE").cast(pl.Float64),
+        pl.col("WEIGHT").cast(pl.Float64),
+        pl.col("CREAT").cast(pl.Float64),
+        pl.col("SEX"),
+    )
     return baseline.select("SUBJID", crcl.alias("CRCL")).with_columns(
-        LENSTDOS=pl.when(pl.col("CRCL") < 60).then(LENALIDOMIDE_RENAL_START)
-        .otherwise(SCHEDULE["LENALIDOMIDE"][0]))
+        LENSTDOS=pl.when(pl.col("CRCL") < 60)
+        .then(LENALIDOMIDE_RENAL_START)
+        .otherwise(SCHEDULE["LENALIDOMIDE"][0])
+    )
 
 
 def _start_frame(lenalidomide_start: pl.DataFrame | Mapping[str, float]) -> pl.DataFrame:
     """``SUBJID, LENSTDOS`` from a ``{SUBJID: dose}`` mapping or a two-column frame."""
     if isinstance(lenalidomide_start, Mapping):
-        return pl.DataFrame({"SUBJID": [str(k) for k in lenalidomide_start],
-                             "LENSTDOS": [float(v) for v in lenalidomide_start.values()]})
+        return pl.DataFrame(
+            {
+                "SUBJID": [str(k) for k in lenalidomide_start],
+                "LENSTDOS": [float(v) for v in lenalidomide_start.values()],
+            }
+        )
     dose_columns = [c for c in lenalidomide_start.columns if c != "SUBJID"]
     if len(dose_columns) != 1:
-        raise ValueError("lenalidomide_start needs SUBJID and exactly one dose column, got "
-                         f"{lenalidomide_start.columns}")
-    return lenalidomide_start.select(pl.col("SUBJID").cast(pl.String),
-                                     pl.col(dose_columns[0]).cast(pl.Float64).alias("LENSTDOS"))
+        raise ValueError(
+            f"lenalidomide_start needs SUBJID and exactly one dose column, got {lenalidomide_start.columns}"
+        )
+    return lenalidomide_start.select(
+        pl.col("SUBJID").cast(pl.String), pl.col(dose_columns[0]).cast(pl.Float64).alias("LENSTDOS")
+    )
 
 
-def expand_administrations(cycles: pl.DataFrame, dosing: pl.DataFrame,
-                           lenalidomide_start: pl.DataFrame | Mapping[str, float]) -> pl.DataFrame:
+def expand_administrations(
+    cycles: pl.DataFrame, dosing: pl.DataFrame, lenalidomide_start: pl.DataFrame | Mapping[str, float]
+) -> pl.DataFrame:
     """One row per planned administration of every treatment cycle (the ``ex`` form).
 
     Parameters
@@ -157,71 +176,87 @@ def expand_administrations(cycles: pl.DataFrame, dosing: pl.DataFrame,
     [4.0, 3.0, 3.0]
     """
     starts = _start_frame(lenalidomide_start)
-    cycles = cycles.select(pl.col("SUBJID").cast(pl.String), pl.col("CYCLE").cast(pl.Int64),
-                           pl.col("START_DAY").cast(pl.Int64))
+    cycles = cycles.select(
+        pl.col("SUBJID").cast(pl.String), pl.col("CYCLE").cast(pl.Int64), pl.col("START_DAY").cast(pl.Int64)
+    )
     dosing = dosing.select(
-        pl.col("SUBJID").cast(pl.String), pl.col("EXTRT").cast(pl.String),
-        pl.col("CYCLE").cast(pl.Int64), pl.col("CYDAY").cast(pl.Int64),
+        pl.col("SUBJID").cast(pl.String),
+        pl.col("EXTRT").cast(pl.String),
+        pl.col("CYCLE").cast(pl.Int64),
+        pl.col("CYDAY").cast(pl.Int64),
         pl.col("ACTION").cast(pl.String),
         pl.col("LEVEL").cast(pl.String).replace("", None).cast(pl.Int64),
-        pl.col("EXADJ").cast(pl.String).replace("", None))
+        pl.col("EXADJ").cast(pl.String).replace("", None),
+    )
     unknown = set(dosing["ACTION"].unique().to_list()) - {"LEVEL", "HELD", "STOPPED"}
     if unknown:
         raise ValueError(f"unknown dosing ACTION(s): {sorted(unknown)}")
     missing = cycles.join(starts, on="SUBJID", how="anti")
     if missing.height:
-        raise ValueError("no lenalidomide starting dose for "
-                         f"{missing['SUBJID'].unique().to_list()[:5]}")
+        raise ValueError(f"no lenalidomide starting dose for {missing['SUBJID'].unique().to_list()[:5]}")
 
-    schedule = pl.DataFrame([(d, day) for d in DRUGS for day in SCHEDULE[d][1]],
-                            schema={"EXTRT": pl.String, "CYDAY": pl.Int64}, orient="row")
+    schedule = pl.DataFrame(
+        [(d, day) for d in DRUGS for day in SCHEDULE[d][1]],
+        schema={"EXTRT": pl.String, "CYDAY": pl.Int64},
+        orient="row",
+    )
     keys = ["SUBJID", "EXTRT", "CYCLE", "CYDAY"]
-    planned = (cycles.join(schedule, how="cross")
-               .with_columns(DAY=pl.col("START_DAY") + pl.col("CYDAY") - 1)
-               .sort("SUBJID", "EXTRT", "CYCLE", "CYDAY"))
+    planned = (
+        cycles.join(schedule, how="cross")
+        .with_columns(DAY=pl.col("START_DAY") + pl.col("CYDAY") - 1)
+        .sort("SUBJID", "EXTRT", "CYCLE", "CYDAY")
+    )
     unmatched = dosing.join(planned, on=keys, how="anti")
     if unmatched.height:
-        raise ValueError("dosing rows matching no planned administration: "
-                         f"{unmatched.head(5).rows()}")
+        raise ValueError(f"dosing rows matching no planned administration: {unmatched.head(5).rows()}")
     level_rows = dosing.filter(pl.col("ACTION") == "LEVEL").select(
-        *keys, pl.col("LEVEL").alias("NEW_LEVEL"),
-        pl.col("EXADJ").fill_null(REDUCED).alias("LEVEL_ADJ"))
+        *keys, pl.col("LEVEL").alias("NEW_LEVEL"), pl.col("EXADJ").fill_null(REDUCED).alias("LEVEL_ADJ")
+    )
     held_rows = dosing.filter(pl.col("ACTION") == "HELD").select(
-        *keys, pl.col("EXADJ").fill_null("OTHER").alias("HELD_ADJ"))
-    stop_rows = dosing.filter(pl.col("ACTION") == "STOPPED").select(
-        *keys, pl.lit(True).alias("STOP_HERE"))
+        *keys, pl.col("EXADJ").fill_null("OTHER").alias("HELD_ADJ")
+    )
+    stop_rows = dosing.filter(pl.col("ACTION") == "STOPPED").select(*keys, pl.lit(True).alias("STOP_HERE"))
     for frame, what in ((level_rows, "LEVEL"), (held_rows, "HELD"), (stop_rows, "STOPPED")):
         if frame.select(keys).is_duplicated().any():
             raise ValueError(f"two {what} rows for one administration")
     by_drug = ["SUBJID", "EXTRT"]
-    admin = (planned.join(level_rows, on=keys, how="left")
-             .join(held_rows, on=keys, how="left")
-             .join(stop_rows, on=keys, how="left")
-             .join(starts, on="SUBJID", how="left")
-             .with_columns(
-                 # the level (and its EXADJ) holds from its row on; a stop is for good
-                 LEVEL=pl.col("NEW_LEVEL").forward_fill().over(by_drug).fill_null(0),
-                 LEVEL_ADJ=pl.col("LEVEL_ADJ").forward_fill().over(by_drug),
-                 STOPPED=pl.col("STOP_HERE").fill_null(False).cum_max().over(by_drug))
-             .filter(~pl.col("STOPPED")))
+    admin = (
+        planned.join(level_rows, on=keys, how="left")
+        .join(held_rows, on=keys, how="left")
+        .join(stop_rows, on=keys, how="left")
+        .join(starts, on="SUBJID", how="left")
+        .with_columns(
+            # the level (and its EXADJ) holds from its row on; a stop is for good
+            LEVEL=pl.col("NEW_LEVEL").forward_fill().over(by_drug).fill_null(0),
+            LEVEL_ADJ=pl.col("LEVEL_ADJ").forward_fill().over(by_drug),
+            STOPPED=pl.col("STOP_HERE").fill_null(False).cum_max().over(by_drug),
+        )
+        .filter(~pl.col("STOPPED"))
+    )
     ladder = pl.DataFrame(
-        [(d, start, lvl, dose) for d in DRUGS for start in (SCHEDULE["LENALIDOMIDE"][0],
-                                                            LENALIDOMIDE_RENAL_START)
-         for lvl, dose in enumerate(dose_levels(d, start))],
-        schema={"EXTRT": pl.String, "LENSTDOS": pl.Float64, "LEVEL": pl.Int64,
-                "EXPDOSE": pl.Float64}, orient="row")
+        [
+            (d, start, lvl, dose)
+            for d in DRUGS
+            for start in (SCHEDULE["LENALIDOMIDE"][0], LENALIDOMIDE_RENAL_START)
+            for lvl, dose in enumerate(dose_levels(d, start))
+        ],
+        schema={"EXTRT": pl.String, "LENSTDOS": pl.Float64, "LEVEL": pl.Int64, "EXPDOSE": pl.Float64},
+        orient="row",
+    )
     admin = admin.join(ladder, on=["EXTRT", "LENSTDOS", "LEVEL"], how="left")
     bad = admin.filter(pl.col("EXPDOSE").is_null())
     if bad.height:
-        raise ValueError("dose levels the drug does not have: "
-                         f"{bad.select(*keys, 'LEVEL').head(5).rows()}")
+        raise ValueError(f"dose levels the drug does not have: {bad.select(*keys, 'LEVEL').head(5).rows()}")
     order = {d: i for i, d in enumerate(DRUGS)}
-    return (admin.with_columns(
-                EXDOSE=pl.when(pl.col("HELD_ADJ").is_not_null()).then(0.0).otherwise("EXPDOSE"),
-                EXADJ=pl.coalesce("HELD_ADJ", pl.when(pl.col("LEVEL") > 0).then("LEVEL_ADJ")),
-                _ORDER=pl.col("EXTRT").replace_strict(order, return_dtype=pl.Int8))
-            .sort("SUBJID", "DAY", "_ORDER")
-            .select(pl.col(c).cast(t) for c, t in ADMINISTRATION_SCHEMA.items()))
+    return (
+        admin.with_columns(
+            EXDOSE=pl.when(pl.col("HELD_ADJ").is_not_null()).then(0.0).otherwise("EXPDOSE"),
+            EXADJ=pl.coalesce("HELD_ADJ", pl.when(pl.col("LEVEL") > 0).then("LEVEL_ADJ")),
+            _ORDER=pl.col("EXTRT").replace_strict(order, return_dtype=pl.Int8),
+        )
+        .sort("SUBJID", "DAY", "_ORDER")
+        .select(pl.col(c).cast(t) for c, t in ADMINISTRATION_SCHEMA.items())
+    )
 
 
 def planned_dose_per_cycle(drug: str, lenalidomide_start: float) -> float:
@@ -248,8 +283,9 @@ def planned_dose_per_cycle(drug: str, lenalidomide_start: float) -> float:
     return start * len(SCHEDULE[drug][1])
 
 
-def relative_dose_intensity(administrations: pl.DataFrame,
-                            lenalidomide_start: pl.DataFrame | Mapping[str, float]) -> pl.DataFrame:
+def relative_dose_intensity(
+    administrations: pl.DataFrame, lenalidomide_start: pl.DataFrame | Mapping[str, float]
+) -> pl.DataFrame:
     """Treatment cycles, total dose, planned dose and relative dose intensity per drug.
 
     Parameters
@@ -284,22 +320,31 @@ def relative_dose_intensity(administrations: pl.DataFrame,
     """
     starts = _start_frame(lenalidomide_start)
     taken = administrations.select(
-        pl.col("SUBJID").cast(pl.String), pl.col("EXTRT").cast(pl.String),
-        pl.col("CYCLE").cast(pl.Int64), pl.col("EXDOSE").cast(pl.Float64))
-    cycles = (taken.filter(pl.col("EXDOSE") > 0).group_by("SUBJID")
-              .agg(CYCLES=pl.col("CYCLE").n_unique()))
+        pl.col("SUBJID").cast(pl.String),
+        pl.col("EXTRT").cast(pl.String),
+        pl.col("CYCLE").cast(pl.Int64),
+        pl.col("EXDOSE").cast(pl.Float64),
+    )
+    cycles = taken.filter(pl.col("EXDOSE") > 0).group_by("SUBJID").agg(CYCLES=pl.col("CYCLE").n_unique())
     totals = taken.group_by("SUBJID", "EXTRT").agg(TOTDOSE=pl.col("EXDOSE").sum())
     grid = cycles.join(pl.DataFrame({"EXTRT": list(DRUGS)}), how="cross")
     per_cycle = pl.DataFrame(
-        [(d, start, planned_dose_per_cycle(d, start)) for d in DRUGS
-         for start in (SCHEDULE["LENALIDOMIDE"][0], LENALIDOMIDE_RENAL_START)],
-        schema={"EXTRT": pl.String, "LENSTDOS": pl.Float64, "PER_CYCLE": pl.Float64}, orient="row")
-    return (grid.join(totals, on=["SUBJID", "EXTRT"], how="left")
-            .join(starts, on="SUBJID", how="left")
-            .join(per_cycle, on=["EXTRT", "LENSTDOS"], how="left")
-            .with_columns(TOTDOSE=pl.col("TOTDOSE").fill_null(0.0),
-                          PLANDOSE=pl.col("PER_CYCLE") * pl.col("CYCLES"))
-            .with_columns(RDI=100.0 * pl.col("TOTDOSE") / pl.col("PLANDOSE"))
-            .select("SUBJID", "EXTRT", pl.col("CYCLES").cast(pl.Int64), "TOTDOSE", "PLANDOSE",
-                    "RDI")
-            .sort("SUBJID", pl.col("EXTRT").replace_strict({d: i for i, d in enumerate(DRUGS)})))
+        [
+            (d, start, planned_dose_per_cycle(d, start))
+            for d in DRUGS
+            for start in (SCHEDULE["LENALIDOMIDE"][0], LENALIDOMIDE_RENAL_START)
+        ],
+        schema={"EXTRT": pl.String, "LENSTDOS": pl.Float64, "PER_CYCLE": pl.Float64},
+        orient="row",
+    )
+    return (
+        grid.join(totals, on=["SUBJID", "EXTRT"], how="left")
+        .join(starts, on="SUBJID", how="left")
+        .join(per_cycle, on=["EXTRT", "LENSTDOS"], how="left")
+        .with_columns(
+            TOTDOSE=pl.col("TOTDOSE").fill_null(0.0), PLANDOSE=pl.col("PER_CYCLE") * pl.col("CYCLES")
+        )
+        .with_columns(RDI=100.0 * pl.col("TOTDOSE") / pl.col("PLANDOSE"))
+        .select("SUBJID", "EXTRT", pl.col("CYCLES").cast(pl.Int64), "TOTDOSE", "PLANDOSE", "RDI")
+        .sort("SUBJID", pl.col("EXTRT").replace_strict({d: i for i, d in enumerate(DRUGS)}))
+    )

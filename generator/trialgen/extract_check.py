@@ -7,6 +7,7 @@ calls a bad delivery. A clean delivery gives an empty list. The warehouse has it
 validation; this module only keeps the generator honest (tests use it on rendered
 deliveries and on every bad case of :mod:`trialgen.bad`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,17 +17,36 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from trialgen.forms import (CODE_LISTS, COMMON_COLUMNS, DATE_COLUMNS, DRUG_CODES, FORMS,
-                            FULL_DATE_RE, HISTORY_DATE_COLUMNS, LAB_UNITS, MANIFEST_COLUMNS,
-                            PARTIAL_DATE_RE, RECSTAT_CODES, SUBJID_RE, TIMESTAMP_RE,
-                            TRANSFER_ID_RE, VISIT_RE, file_columns)
+from trialgen.forms import (
+    CODE_LISTS,
+    COMMON_COLUMNS,
+    DATE_COLUMNS,
+    DRUG_CODES,
+    FORMS,
+    FULL_DATE_RE,
+    HISTORY_DATE_COLUMNS,
+    LAB_UNITS,
+    MANIFEST_COLUMNS,
+    PARTIAL_DATE_RE,
+    RECSTAT_CODES,
+    SUBJID_RE,
+    TIMESTAMP_RE,
+    TRANSFER_ID_RE,
+    VISIT_RE,
+    file_columns,
+)
 from trialgen.study import STUDYID
 
 NUMBER_TESTS = ("BMPC", "CREAT", "B2M", "ALB", "NEUT", "PLAT", "HGB", "CA")
-INTEGER_COLUMNS = {("pt", "LINENO"), ("ex", "CYCLE"), ("ex", "CYDAY"), ("ae", "AESPID"),
-                   ("dm", "AGE")}
-DECIMAL_COLUMNS = {("vs", "VSORRES"), ("fish", "PCTPOS"), ("ex", "EXPDOSE"),
-                   ("ex", "EXDOSE"), ("lb", "LBNRLO"), ("lb", "LBNRHI")}
+INTEGER_COLUMNS = {("pt", "LINENO"), ("ex", "CYCLE"), ("ex", "CYDAY"), ("ae", "AESPID"), ("dm", "AGE")}
+DECIMAL_COLUMNS = {
+    ("vs", "VSORRES"),
+    ("fish", "PCTPOS"),
+    ("ex", "EXPDOSE"),
+    ("ex", "EXDOSE"),
+    ("lb", "LBNRLO"),
+    ("lb", "LBNRHI"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +88,9 @@ def parse_date(text: str, partial: bool) -> tuple[dt.date, str] | None:
 
 def truncate(day: dt.date, precision: str) -> tuple[int, ...]:
     """A date at the given precision, for comparisons at a partial date's own precision."""
-    return {"day": (day.year, day.month, day.day), "month": (day.year, day.month),
-            "year": (day.year,)}[precision]
+    return {"day": (day.year, day.month, day.day), "month": (day.year, day.month), "year": (day.year,)}[
+        precision
+    ]
 
 
 @dataclass(frozen=True)
@@ -88,8 +109,9 @@ def read_site_file(path: Path) -> SiteFile | Unreadable:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Unreadable(f"not UTF-8 ({exc.reason} at byte {exc.start})",
-                          data[:exc.start].count(b"\n") or None)
+        return Unreadable(
+            f"not UTF-8 ({exc.reason} at byte {exc.start})", data[: exc.start].count(b"\n") or None
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         lines = list(reader)
@@ -155,15 +177,14 @@ class DeliveryChecker:
         for k, row in enumerate(parsed.rows, start=1):
             listed[row["FILE"]] = row | {"_ROW": k}
             if row["FILE"] != f"site_{row['SITEID']}/{row['FORM']}.csv":
-                self.add(tid, row["SITEID"], "manifest.csv", k, "FILE",
-                         "FILE does not match SITEID/FORM")
+                self.add(tid, row["SITEID"], "manifest.csv", k, "FILE", "FILE does not match SITEID/FORM")
         on_disk = {str(p.relative_to(folder)) for p in folder.glob("site_*/*")}
         for name in sorted(set(listed) - on_disk):
-            self.add(tid, listed[name]["SITEID"], name, None, None,
-                     "listed in the manifest but missing")
+            self.add(tid, listed[name]["SITEID"], name, None, None, "listed in the manifest but missing")
         for name in sorted(on_disk - set(listed)):
-            self.add(tid, name.split("/")[0].removeprefix("site_"), name, None, None,
-                     "file not in the manifest")
+            self.add(
+                tid, name.split("/")[0].removeprefix("site_"), name, None, None, "file not in the manifest"
+            )
         for name in sorted(set(listed) & on_disk):
             self.check_listed(folder, name, listed[name])
         return listed
@@ -175,8 +196,14 @@ class DeliveryChecker:
             self.add(folder.name, site, name, None, "SHA256", "hash disagrees with the manifest")
         parsed = self.parse(folder / name)
         if isinstance(parsed, SiteFile) and str(len(parsed.lines)) != entry["ROWS"]:
-            self.add(folder.name, site, name, None, "ROWS",
-                     f"row count {len(parsed.rows)} disagrees with the manifest ({entry['ROWS']})")
+            self.add(
+                folder.name,
+                site,
+                name,
+                None,
+                "ROWS",
+                f"row count {len(parsed.rows)} disagrees with the manifest ({entry['ROWS']})",
+            )
 
     def read(self, folder: Path, site: str, form: str, listed: dict) -> SiteFile | None:
         name = f"site_{site}/{form}.csv"
@@ -196,7 +223,7 @@ class DeliveryChecker:
             if column not in expected:
                 self.add(folder.name, site, name, None, column, "extra column")
         if name not in listed or parsed.header != expected:
-            return None          # untrusted: its rows are not checked further
+            return None  # untrusted: its rows are not checked further
         return parsed
 
     def check_site(self, tid, moment, site, files: dict[str, SiteFile | None]) -> None:
@@ -218,22 +245,21 @@ class DeliveryChecker:
             for k, line in enumerate(parsed.lines, start=1):
                 where = (tid, site, name, k)
                 key = tuple(line)
-                if key in checked:          # same row passed in an earlier transfer
+                if key in checked:  # same row passed in an earlier transfer
                     if (line[recid], line[recver]) in seen:
                         self.add(*where, "RECID", "duplicate (RECID, RECVER)")
                     seen.add((line[recid], line[recver]))
                     continue
                 row = dict(zip(parsed.header, line))
                 before = len(self.problems)
-                self.check_common(where, row, site, form, moment, seen,
-                                  enrolled if dm is not None else None)
+                self.check_common(where, row, site, form, moment, seen, enrolled if dm is not None else None)
                 self.check_values(where, form, row, moment, consent.get(row.get("SUBJID")))
                 if len(self.problems) == before:
                     checked.add(key)
             self.check_history(tid, site, form, parsed)
 
     def check_common(self, where, row, site, form, moment, seen, enrolled) -> None:
-        tid, _, name, k = where
+        _tid, _, _name, _k = where
         if row.get("STUDYID") != STUDYID:
             self.add(*where, "STUDYID", "STUDYID is not NCT02917941")
         if row.get("SITEID") != site:
@@ -261,7 +287,7 @@ class DeliveryChecker:
             self.add(*where, "MODDTC", "MODDTC not before the transfer")
 
     def check_values(self, where, form, row, moment, consent) -> None:
-        for column in file_columns(form)[len(COMMON_COLUMNS):]:
+        for column in file_columns(form)[len(COMMON_COLUMNS) :]:
             value = row.get(column)
             if value in (None, ""):
                 continue
@@ -309,12 +335,15 @@ class DeliveryChecker:
             if test in LAB_UNITS and value != LAB_UNITS[test]:
                 self.add(*where, column, f"unit {value!r} is not {LAB_UNITS[test]!r} for {test}")
             return
-        ok = {"SPEP": value == "NOT DETECTED" or _is_number(value),
-              "UPEP": value == "NOT DETECTED" or _is_number(value),
-              "SIFE": value in ("POSITIVE", "NEGATIVE"), "UIFE": value in ("POSITIVE", "NEGATIVE"),
-              "BMCLON": value in ("POSITIVE", "NEGATIVE"),
-              "KAPPA": _is_number(value.removeprefix("<")),
-              "LAMBDA": _is_number(value.removeprefix("<"))}.get(test, _is_number(value))
+        ok = {
+            "SPEP": value == "NOT DETECTED" or _is_number(value),
+            "UPEP": value == "NOT DETECTED" or _is_number(value),
+            "SIFE": value in ("POSITIVE", "NEGATIVE"),
+            "UIFE": value in ("POSITIVE", "NEGATIVE"),
+            "BMCLON": value in ("POSITIVE", "NEGATIVE"),
+            "KAPPA": _is_number(value.removeprefix("<")),
+            "LAMBDA": _is_number(value.removeprefix("<")),
+        }.get(test, _is_number(value))
         if not ok:
             self.add(*where, column, f"result {value!r} not allowed for {test}")
 
@@ -332,13 +361,18 @@ class DeliveryChecker:
             if old is None or not recver.isdigit() or not old[1].isdigit():
                 continue
             if int(recver) < int(old[1]):
-                self.add(tid, site, name, k, "RECVER",
-                         f"RECVER went backwards from {old[1]} (transfer {old[0]}) to {recver}")
+                self.add(
+                    tid,
+                    site,
+                    name,
+                    k,
+                    "RECVER",
+                    f"RECVER went backwards from {old[1]} (transfer {old[0]}) to {recver}",
+                )
             elif int(recver) == int(old[1]) and content != old[3]:
                 self.add(tid, site, name, k, "RECVER", "same RECVER with different content")
         for recid in sorted(set(previous) - set(current)):
-            self.add(tid, site, name, None, "RECID",
-                     f"record {recid} lost since {previous[recid][0]}")
+            self.add(tid, site, name, None, "RECID", f"record {recid} lost since {previous[recid][0]}")
         self.history[(site, form)] = current
 
 

@@ -3,6 +3,7 @@
 One place for the contract as data, so the renderer, the bad-delivery generator and
 the tests agree on it.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,26 @@ FORM_COLUMNS: dict[str, tuple[str, ...]] = {
     "ex": ("EXTRT", "CYCLE", "CYDAY", "EXSTDAT", "EXPDOSE", "EXDOSE", "EXADJ"),
     "lb": ("VISIT", "LBDAT", "LBTESTCD", "LBORRES", "LBORRESU", "LBNRLO", "LBNRHI"),
     "rs": ("VISIT", "RSDAT", "RSORRES", "RSPDRSN"),
-    "ae": ("AESPID", "AETERM", "AEDECOD", "AEBODSYS", "AESTDAT", "AEENDAT", "AEONGO",
-           "AETOXGR", "AESER", "AEREL_IXA", "AEREL_LEN", "AEREL_DEX", "AEACN_IXA",
-           "AEACN_LEN", "AEACN_DEX", "AECYDLY", "AEDISCON", "AEOUT"),
+    "ae": (
+        "AESPID",
+        "AETERM",
+        "AEDECOD",
+        "AEBODSYS",
+        "AESTDAT",
+        "AEENDAT",
+        "AEONGO",
+        "AETOXGR",
+        "AESER",
+        "AEREL_IXA",
+        "AEREL_LEN",
+        "AEREL_DEX",
+        "AEACN_IXA",
+        "AEACN_LEN",
+        "AEACN_DEX",
+        "AECYDLY",
+        "AEDISCON",
+        "AEOUT",
+    ),
     "ds": ("DSCAT", "DSSTDAT", "DSDECOD"),
     "dd": ("DTHDAT", "DTHCAUS"),
     "fu": ("FUDAT", "FUSTAT"),
@@ -38,17 +56,41 @@ def file_columns(form: str) -> list[str]:
 
 YES_NO = ("Y", "N")
 RELATION = ("RELATED", "NOT RELATED")
-ACTION = ("DOSE NOT CHANGED", "DOSE REDUCED", "DRUG INTERRUPTED", "DRUG WITHDRAWN",
-          "NOT APPLICABLE")
+ACTION = ("DOSE NOT CHANGED", "DOSE REDUCED", "DRUG INTERRUPTED", "DRUG WITHDRAWN", "NOT APPLICABLE")
 RESPONSE = ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
-DRUG_CODES = ("BORTEZOMIB", "CARFILZOMIB", "IXAZOMIB", "THALIDOMIDE", "LENALIDOMIDE",
-              "POMALIDOMIDE", "DEXAMETHASONE", "PREDNISOLONE", "MELPHALAN",
-              "CYCLOPHOSPHAMIDE", "DOXORUBICIN", "DARATUMUMAB", "ELOTUZUMAB",
-              "VINCRISTINE", "OTHER")
+DRUG_CODES = (
+    "BORTEZOMIB",
+    "CARFILZOMIB",
+    "IXAZOMIB",
+    "THALIDOMIDE",
+    "LENALIDOMIDE",
+    "POMALIDOMIDE",
+    "DEXAMETHASONE",
+    "PREDNISOLONE",
+    "MELPHALAN",
+    "CYCLOPHOSPHAMIDE",
+    "DOXORUBICIN",
+    "DARATUMUMAB",
+    "ELOTUZUMAB",
+    "VINCRISTINE",
+    "OTHER",
+)
 LAB_UNITS = {
-    "SPEP": "g/dL", "UPEP": "mg/24h", "SIFE": None, "UIFE": None, "KAPPA": "mg/dL",
-    "LAMBDA": "mg/dL", "BMPC": "%", "BMCLON": None, "CREAT": "mg/dL", "B2M": "mg/L",
-    "ALB": "g/dL", "NEUT": "10^9/L", "PLAT": "10^9/L", "HGB": "g/dL", "CA": "mg/dL",
+    "SPEP": "g/dL",
+    "UPEP": "mg/24h",
+    "SIFE": None,
+    "UIFE": None,
+    "KAPPA": "mg/dL",
+    "LAMBDA": "mg/dL",
+    "BMPC": "%",
+    "BMCLON": None,
+    "CREAT": "mg/dL",
+    "B2M": "mg/L",
+    "ALB": "g/dL",
+    "NEUT": "10^9/L",
+    "PLAT": "10^9/L",
+    "HGB": "g/dL",
+    "CA": "mg/dL",
 }
 
 # (form, column) -> allowed codes. Columns not listed are free text, numbers or dates.
@@ -56,8 +98,7 @@ CODE_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("dm", "SEX"): ("M", "F"),
     ("dm", "RACE"): ("ASIAN", "WHITE", "BLACK OR AFRICAN AMERICAN", "OTHER"),
     ("vs", "VSTESTCD"): ("HEIGHT", "WEIGHT"),
-    ("mh", "MMTYPE"): ("IGG", "IGA", "IGD", "IGM", "BENCE-JONES", "LIGHT CHAIN ONLY",
-                       "NON-SECRETORY"),
+    ("mh", "MMTYPE"): ("IGG", "IGA", "IGD", "IGM", "BENCE-JONES", "LIGHT CHAIN ONLY", "NON-SECRETORY"),
     ("mh", "LCTYPE"): ("KAPPA", "LAMBDA"),
     ("pt", "ASCT"): YES_NO,
     ("pt", "BESTRESP"): (*RESPONSE, "UNK"),
@@ -68,8 +109,7 @@ CODE_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ex", "EXADJ"): ("ADVERSE EVENT", "DOSE LEVEL REDUCED", "MISSED", "OTHER"),
     ("lb", "LBTESTCD"): tuple(LAB_UNITS),
     ("rs", "RSORRES"): RESPONSE,
-    ("rs", "RSPDRSN"): ("LABORATORY", "NEW BONE LESION", "PLASMACYTOMA", "HYPERCALCEMIA",
-                        "OTHER"),
+    ("rs", "RSPDRSN"): ("LABORATORY", "NEW BONE LESION", "PLASMACYTOMA", "HYPERCALCEMIA", "OTHER"),
     ("ae", "AEONGO"): YES_NO,
     ("ae", "AESER"): YES_NO,
     ("ae", "AEREL_IXA"): RELATION,
@@ -80,13 +120,26 @@ CODE_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ae", "AEACN_DEX"): ACTION,
     ("ae", "AECYDLY"): YES_NO,
     ("ae", "AEDISCON"): YES_NO,
-    ("ae", "AEOUT"): ("RECOVERED/RESOLVED", "RECOVERING/RESOLVING",
-                      "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED WITH SEQUELAE",
-                      "FATAL", "UNKNOWN"),
+    ("ae", "AEOUT"): (
+        "RECOVERED/RESOLVED",
+        "RECOVERING/RESOLVING",
+        "NOT RECOVERED/NOT RESOLVED",
+        "RECOVERED/RESOLVED WITH SEQUELAE",
+        "FATAL",
+        "UNKNOWN",
+    ),
     ("ds", "DSCAT"): ("END OF TREATMENT", "END OF STUDY"),
-    ("ds", "DSDECOD"): ("PROGRESSIVE DISEASE", "ADVERSE EVENT", "DEATH",
-                        "WITHDRAWAL BY SUBJECT", "PHYSICIAN DECISION", "LOST TO FOLLOW-UP",
-                        "STUDY TERMINATED BY SPONSOR", "COMPLETED", "OTHER"),
+    ("ds", "DSDECOD"): (
+        "PROGRESSIVE DISEASE",
+        "ADVERSE EVENT",
+        "DEATH",
+        "WITHDRAWAL BY SUBJECT",
+        "PHYSICIAN DECISION",
+        "LOST TO FOLLOW-UP",
+        "STUDY TERMINATED BY SPONSOR",
+        "COMPLETED",
+        "OTHER",
+    ),
     ("dd", "DTHCAUS"): ("PROGRESSIVE DISEASE", "ADVERSE EVENT", "OTHER", "UNKNOWN"),
     ("fu", "FUSTAT"): ("ALIVE", "DEAD", "LOST TO FOLLOW-UP"),
 }
@@ -94,16 +147,27 @@ RECSTAT_CODES = ("ACTIVE", "DELETED")
 
 # (form, column) -> True when the spec marks the date as *partial*.
 DATE_COLUMNS: dict[tuple[str, str], bool] = {
-    ("dm", "ICDAT"): False, ("dm", "ENRLDAT"): False, ("vs", "VSDAT"): False,
-    ("mh", "DIAGDAT"): True, ("ecog", "QSDAT"): False, ("pt", "PTSTDAT"): True,
-    ("pt", "PTENDAT"): True, ("pt", "ASCTDAT"): True, ("fish", "FISHDAT"): False,
-    ("ex", "EXSTDAT"): False, ("lb", "LBDAT"): False, ("rs", "RSDAT"): False,
-    ("ae", "AESTDAT"): True, ("ae", "AEENDAT"): True, ("ds", "DSSTDAT"): False,
-    ("dd", "DTHDAT"): False, ("fu", "FUDAT"): False, ("cm", "CMSTDAT"): False,
+    ("dm", "ICDAT"): False,
+    ("dm", "ENRLDAT"): False,
+    ("vs", "VSDAT"): False,
+    ("mh", "DIAGDAT"): True,
+    ("ecog", "QSDAT"): False,
+    ("pt", "PTSTDAT"): True,
+    ("pt", "PTENDAT"): True,
+    ("pt", "ASCTDAT"): True,
+    ("fish", "FISHDAT"): False,
+    ("ex", "EXSTDAT"): False,
+    ("lb", "LBDAT"): False,
+    ("rs", "RSDAT"): False,
+    ("ae", "AESTDAT"): True,
+    ("ae", "AEENDAT"): True,
+    ("ds", "DSSTDAT"): False,
+    ("dd", "DTHDAT"): False,
+    ("fu", "FUDAT"): False,
+    ("cm", "CMSTDAT"): False,
 }
 # History dates must lie before consent; every other date is on study (on/after consent).
-HISTORY_DATE_COLUMNS = {("mh", "DIAGDAT"), ("pt", "PTSTDAT"), ("pt", "PTENDAT"),
-                        ("pt", "ASCTDAT")}
+HISTORY_DATE_COLUMNS = {("mh", "DIAGDAT"), ("pt", "PTSTDAT"), ("pt", "PTENDAT"), ("pt", "ASCTDAT")}
 
 FULL_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

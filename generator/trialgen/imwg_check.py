@@ -18,6 +18,7 @@ Rules implemented (all thresholds are inclusive lower bounds of the reduction):
 - then sCR, CR, VGPR, PR, MR (FLC-only: no MR), else SD; with serum and urine both
   measurable, a category needs both criteria.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -87,8 +88,7 @@ def baseline_of(records: list[dict], first_dose: dt.date, lctype: str) -> Baseli
     involved = kappa if lctype == "KAPPA" else lam
     ratio = kappa / lam
     serum_meas, urine_meas = serum >= 1.0, urine >= 200.0
-    flc_meas = (not serum_meas and not urine_meas and involved >= 10.0
-                and (ratio < 0.26 or ratio > 1.65))
+    flc_meas = not serum_meas and not urine_meas and involved >= 10.0 and (ratio < 0.26 or ratio > 1.65)
     dflc = involved_minus_uninvolved({"KAPPA": kappa, "LAMBDA": lam}, lctype)
     return Baseline(serum, urine, dflc, serum_meas, urine_meas, flc_meas)
 
@@ -110,12 +110,18 @@ def window_starts(days: list[dt.date]) -> dict[dt.date, dt.date]:
 
 def group_assessments(records: list[dict], first_dose: dt.date) -> list[Assessment]:
     """Post-baseline M-protein/FLC results grouped into assessments, in date order."""
-    kept = [rec for rec in records
-            if rec["LBTESTCD"] in M_PROTEIN_TESTS
-            and dt.date.fromisoformat(rec["LBDAT"]) > first_dose]
-    window = window_starts([dt.date.fromisoformat(rec["LBDAT"]) for rec in kept
-                            if rec["VISIT"] == "UNSCHEDULED"
-                            and parse_result(rec["LBORRES"]) is not None])
+    kept = [
+        rec
+        for rec in records
+        if rec["LBTESTCD"] in M_PROTEIN_TESTS and dt.date.fromisoformat(rec["LBDAT"]) > first_dose
+    ]
+    window = window_starts(
+        [
+            dt.date.fromisoformat(rec["LBDAT"])
+            for rec in kept
+            if rec["VISIT"] == "UNSCHEDULED" and parse_result(rec["LBORRES"]) is not None
+        ]
+    )
     groups: dict[tuple[str, dt.date | None], Assessment] = {}
     for rec in kept:
         day = dt.date.fromisoformat(rec["LBDAT"])
@@ -161,26 +167,38 @@ def meets(level: str, base: Baseline, results: dict, lctype: str) -> bool:
     checks = []
     if base.serum_measurable:
         s, s0 = results["SPEP"], base.serum
-        checks.append({"VGPR": (s == 0 and results["SIFE"] == "POSITIVE") or s <= 0.1 * s0,
-                       "PR": s <= 0.5 * s0, "MR": s <= 0.75 * s0}[level])
+        checks.append(
+            {
+                "VGPR": (s == 0 and results["SIFE"] == "POSITIVE") or s <= 0.1 * s0,
+                "PR": s <= 0.5 * s0,
+                "MR": s <= 0.75 * s0,
+            }[level]
+        )
     if base.urine_measurable:
         u, u0 = results["UPEP"], base.urine
-        checks.append({"VGPR": (u == 0 and results["UIFE"] == "POSITIVE") or u < 100,
-                       "PR": u <= 0.1 * u0 or u < 200, "MR": u <= 0.5 * u0}[level])
+        checks.append(
+            {
+                "VGPR": (u == 0 and results["UIFE"] == "POSITIVE") or u < 100,
+                "PR": u <= 0.1 * u0 or u < 200,
+                "MR": u <= 0.5 * u0,
+            }[level]
+        )
     if base.flc_measurable:
         d = involved_minus_uninvolved(results, lctype)
-        checks.append({"VGPR": d < 0.1 * base.dflc, "PR": d <= 0.5 * base.dflc,
-                       "MR": False}[level])
+        checks.append({"VGPR": d < 0.1 * base.dflc, "PR": d <= 0.5 * base.dflc, "MR": False}[level])
     return bool(checks) and all(checks)
 
 
-def classify(base: Baseline, results: dict, nadir: dict, marrow: dict | None,
-             lctype: str) -> str:
+def classify(base: Baseline, results: dict, nadir: dict, marrow: dict | None, lctype: str) -> str:
     """Category of one assessment before confirmation."""
     if is_progression(base, results, nadir, lctype):
         return "PD"
-    complete = (results["SIFE"] == "NEGATIVE" and results["UIFE"] == "NEGATIVE"
-                and marrow is not None and marrow["BMPC"] < 5.0)
+    complete = (
+        results["SIFE"] == "NEGATIVE"
+        and results["UIFE"] == "NEGATIVE"
+        and marrow is not None
+        and marrow["BMPC"] < 5.0
+    )
     if complete:
         ratio = results["KAPPA"] / results["LAMBDA"]
         stringent = 0.26 <= ratio <= 1.65 and marrow["BMCLON"] == "NEGATIVE"
@@ -205,8 +223,13 @@ def classify_subject(records: list[dict], first_dose: dt.date, lctype: str) -> l
             if day <= assessment.date:
                 marrow = sample
         results = assessment.results
-        out.append({"VISIT": assessment.visit, "DATE": assessment.date,
-                    "CATEGORY": classify(base, results, nadir, marrow, lctype)})
+        out.append(
+            {
+                "VISIT": assessment.visit,
+                "DATE": assessment.date,
+                "CATEGORY": classify(base, results, nadir, marrow, lctype),
+            }
+        )
         nadir["serum"] = min(nadir["serum"], results["SPEP"])
         nadir["urine"] = min(nadir["urine"], results["UPEP"])
         nadir["dflc"] = min(nadir["dflc"], involved_minus_uninvolved(results, lctype))
@@ -226,9 +249,13 @@ def classify_delivery(lb: pl.DataFrame, mh: pl.DataFrame, ex: pl.DataFrame) -> p
     polars.DataFrame
         SUBJID, VISIT, DATE, CATEGORY for subjects with measurable disease.
     """
-    first_dose = {r["SUBJID"]: dt.date.fromisoformat(r["EXSTDAT"]) for r in
-                  ex.filter(pl.col("EXDOSE").cast(pl.Float64) > 0)
-                  .group_by("SUBJID").agg(pl.col("EXSTDAT").min()).iter_rows(named=True)}
+    first_dose = {
+        r["SUBJID"]: dt.date.fromisoformat(r["EXSTDAT"])
+        for r in ex.filter(pl.col("EXDOSE").cast(pl.Float64) > 0)
+        .group_by("SUBJID")
+        .agg(pl.col("EXSTDAT").min())
+        .iter_rows(named=True)
+    }
     lctype = dict(zip(mh["SUBJID"].to_list(), mh["LCTYPE"].to_list()))
     rows = []
     for (subjid,), part in lb.sort("SUBJID").group_by("SUBJID", maintain_order=True):

@@ -13,6 +13,7 @@ Pipeline, per batch of whole sites (a batch bounds memory in scale mode):
 Everything random comes from ``numpy`` generators seeded by (seed, batch, purpose), and
 every output is sorted, so the same cohort and seed give byte-identical files.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,14 @@ from trialgen.cohort_io import CohortError, read_cohort
 from trialgen.forms import FORMS, SUBJID_RE, TRANSFER_ID_RE
 from trialgen.study import DATA_CUTOFF
 from trialgen.subjects import subject_frame
-from trialgen.transfers import (TIMESTAMP, skipped_sites, transfer_id, transfer_schedule,
-                                write_manifest, write_transfers)
+from trialgen.transfers import (
+    TIMESTAMP,
+    skipped_sites,
+    transfer_id,
+    transfer_schedule,
+    write_manifest,
+    write_transfers,
+)
 
 DEMO_SEED = 20170110
 BATCH_SUBJECTS = 2500
@@ -61,8 +68,11 @@ def _rng(seed: int, batch: int, purpose: str) -> np.random.Generator:
 
 def check_identifiers(skeleton: pl.DataFrame) -> None:
     """Subject and site ids must fit the spec (3-digit SITEID, ``<SITEID>-<3 digits>``)."""
-    bad = [s for s, site in skeleton.select("SUBJID", "SITEID").iter_rows()
-           if not (m := SUBJID_RE.match(s or "")) or m.group(1) != site]
+    bad = [
+        s
+        for s, site in skeleton.select("SUBJID", "SITEID").iter_rows()
+        if not (m := SUBJID_RE.match(s or "")) or m.group(1) != site
+    ]
     if bad:
         raise CohortError(f"skeleton: SUBJID/SITEID not as the spec requires: {bad[:5]}")
 
@@ -81,12 +91,12 @@ def site_batches(skeleton: pl.DataFrame, limit: int = BATCH_SUBJECTS) -> list[li
 
 
 def _restrict(cohort: dict[str, pl.DataFrame], subjids: pl.Series) -> dict[str, pl.DataFrame]:
-    return {name: table.filter(pl.col("SUBJID").is_in(subjids.implode()))
-            for name, table in cohort.items()}
+    return {name: table.filter(pl.col("SUBJID").is_in(subjids.implode())) for name, table in cohort.items()}
 
 
-def build_final_records(cohort: dict[str, pl.DataFrame], subjects: pl.DataFrame,
-                        seed: int, batch: int) -> dict[str, pl.DataFrame]:
+def build_final_records(
+    cohort: dict[str, pl.DataFrame], subjects: pl.DataFrame, seed: int, batch: int
+) -> dict[str, pl.DataFrame]:
     """Final version of every record of every form for one batch."""
     cycles = cohort["cycles"]
     built = {
@@ -108,18 +118,20 @@ def build_final_records(cohort: dict[str, pl.DataFrame], subjects: pl.DataFrame,
     return built
 
 
-def clip_to_bounds(built: dict[str, pl.DataFrame], subjects: pl.DataFrame,
-                   cutoff: dt.date) -> dict[str, int]:
+def clip_to_bounds(built: dict[str, pl.DataFrame], subjects: pl.DataFrame, cutoff: dt.date) -> dict[str, int]:
     """Drop on-study records dated after the subject's bound or the cutoff (in place)."""
-    bound = subjects.select("SUBJID", (pl.col("TRTSDT") + pl.duration(
-        days=pl.col("BOUND_DAY") - 1)).alias("BOUND_DATE"))
+    bound = subjects.select(
+        "SUBJID", (pl.col("TRTSDT") + pl.duration(days=pl.col("BOUND_DAY") - 1)).alias("BOUND_DATE")
+    )
     dropped = {}
     for form, frame in built.items():
         if form in BASELINE_FORMS:
             continue
-        keep = frame.join(bound, on="SUBJID", how="left", maintain_order="left").select(
-            (pl.col("EVENT") <= pl.min_horizontal("BOUND_DATE", pl.lit(cutoff)))
-            .fill_null(False)).to_series()
+        keep = (
+            frame.join(bound, on="SUBJID", how="left", maintain_order="left")
+            .select((pl.col("EVENT") <= pl.min_horizontal("BOUND_DATE", pl.lit(cutoff))).fill_null(False))
+            .to_series()
+        )
         dropped[form] = int((~keep).sum())
         built[form] = frame.filter(keep)
     return {f: n for f, n in dropped.items() if n}
@@ -127,14 +139,23 @@ def clip_to_bounds(built: dict[str, pl.DataFrame], subjects: pl.DataFrame,
 
 def complete_dates(built: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """SUBJID, DATE: every complete on-study date that shows the subject alive."""
+
     def col(form, name, condition=None):
         frame = built[form] if condition is None else built[form].filter(condition)
-        return frame.select("SUBJID", pl.col(name).str.to_date("%Y-%m-%d", strict=False)
-                            .alias("DATE"))
-    parts = [col("vs", "VSDAT"), col("ecog", "QSDAT"), col("lb", "LBDAT"), col("rs", "RSDAT"),
-             col("ex", "EXSTDAT", pl.col("EXDOSE").cast(pl.Float64) > 0),
-             col("ae", "AESTDAT"), col("ae", "AEENDAT"), col("ds", "DSSTDAT"),
-             col("fu", "FUDAT", pl.col("FUSTAT") == "ALIVE"), col("cm", "CMSTDAT")]
+        return frame.select("SUBJID", pl.col(name).str.to_date("%Y-%m-%d", strict=False).alias("DATE"))
+
+    parts = [
+        col("vs", "VSDAT"),
+        col("ecog", "QSDAT"),
+        col("lb", "LBDAT"),
+        col("rs", "RSDAT"),
+        col("ex", "EXSTDAT", pl.col("EXDOSE").cast(pl.Float64) > 0),
+        col("ae", "AESTDAT"),
+        col("ae", "AEENDAT"),
+        col("ds", "DSSTDAT"),
+        col("fu", "FUDAT", pl.col("FUSTAT") == "ALIVE"),
+        col("cm", "CMSTDAT"),
+    ]
     return pl.concat(parts).drop_nulls()
 
 
@@ -146,45 +167,53 @@ def add_alive_anchors(built: dict[str, pl.DataFrame], subjects: pl.DataFrame) ->
     return anchors.height
 
 
-def record_versions(built: dict[str, pl.DataFrame], subjects: pl.DataFrame, seed: int,
-                    batch: int, final_transfer: dt.datetime) -> dict[str, pl.DataFrame]:
+def record_versions(
+    built: dict[str, pl.DataFrame], subjects: pl.DataFrame, seed: int, batch: int, final_transfer: dt.datetime
+) -> dict[str, pl.DataFrame]:
     """RECIDs, entry times and every version of every record of one batch."""
     entry_rng, history_rng = _rng(seed, batch, "entry"), _rng(seed, batch, "history")
     sites = subjects.select("SUBJID", "SITEID", pl.int_range(pl.len()).alias("SUBJ_IDX"))
     out = {}
     dm = versions.assign_recids(built["dm"], "dm")
-    dm = dm.with_columns(versions.entry_times(dm, entry_rng, dm_entry=None,
-                                              latest=final_transfer))
+    dm = dm.with_columns(versions.entry_times(dm, entry_rng, dm_entry=None, latest=final_transfer))
     dm_entry = dm.select("SUBJID", pl.col("MODDTC").alias("DM_MODDTC"))
     for form in FORMS:
         frame = dm if form == "dm" else versions.assign_recids(built[form], form)
         if form != "dm":
-            frame = frame.with_columns(versions.entry_times(
-                frame, entry_rng, dm_entry=dm_entry, latest=final_transfer))
+            frame = frame.with_columns(
+                versions.entry_times(frame, entry_rng, dm_entry=dm_entry, latest=final_transfer)
+            )
         if form == "ae":
-            frame = frame.with_columns(versions.entry_times(
-                frame, entry_rng, event="START_EVENT", dm_entry=dm_entry,
-                latest=final_transfer).alias("MODDTC_FIRST"))
+            frame = frame.with_columns(
+                versions.entry_times(
+                    frame, entry_rng, event="START_EVENT", dm_entry=dm_entry, latest=final_transfer
+                ).alias("MODDTC_FIRST")
+            )
         history = versions.with_history(frame, form, history_rng, final_transfer)
-        out[form] = _file_ready(history.join(sites, on="SUBJID", how="left",
-                                             maintain_order="left"))
+        out[form] = _file_ready(history.join(sites, on="SUBJID", how="left", maintain_order="left"))
     return out
 
 
 def _file_ready(history: pl.DataFrame) -> pl.DataFrame:
     """Versions in file row order (subject, RECID, RECVER), text fields, no empty strings."""
-    history = history.sort("SUBJ_IDX", "SEQ", "RECVER").drop(
-        "EVENT", "LAG_KEY", "START_EVENT", strict=False)
+    history = history.sort("SUBJ_IDX", "SEQ", "RECVER").drop("EVENT", "LAG_KEY", "START_EVENT", strict=False)
     text = [c for c, t in history.schema.items() if t == pl.String]
     has_empty = history.select((pl.col(text) == "").any()).row(0) if text else ()
     text = [c for c, empty in zip(text, has_empty) if empty]
     return history.with_columns(
         *(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text),
-        MODDTC_TEXT=pl.col("MODDTC").dt.strftime(TIMESTAMP))
+        MODDTC_TEXT=pl.col("MODDTC").dt.strftime(TIMESTAMP),
+    )
 
 
-def render_batch(cohort: dict[str, pl.DataFrame], seed: int, batch: int, cutoff: dt.date,
-                 final_transfer: dt.datetime, report: RenderReport) -> dict[str, pl.DataFrame]:
+def render_batch(
+    cohort: dict[str, pl.DataFrame],
+    seed: int,
+    batch: int,
+    cutoff: dt.date,
+    final_transfer: dt.datetime,
+    report: RenderReport,
+) -> dict[str, pl.DataFrame]:
     """All versions of all records of one batch of sites."""
     subjects = subject_frame(cohort, cutoff, _rng(seed, batch, "subjects"))
     built = build_final_records(cohort, subjects, seed, batch)
@@ -192,7 +221,8 @@ def render_batch(cohort: dict[str, pl.DataFrame], seed: int, batch: int, cutoff:
     report.alive_anchors += add_alive_anchors(built, subjects)
     report.month_precision_kept_full += (
         cohort["ae"].filter(pl.col("START_PRECISION") == "MONTH").height
-        - built["ae"].filter(pl.col("AESTDAT").str.len_chars() == 7).height)
+        - built["ae"].filter(pl.col("AESTDAT").str.len_chars() == 7).height
+    )
     all_versions = record_versions(built, subjects, seed, batch, final_transfer)
     report.add({f: v.height for f, v in all_versions.items()}, report.versions)
     report.subjects += subjects.height
@@ -207,10 +237,16 @@ def clear_transfers(out: Path) -> None:
                 shutil.rmtree(child)
 
 
-def render(cohort: dict[str, pl.DataFrame], out: Path, *, seed: int = DEMO_SEED,
-           cutoff: dt.date = DATA_CUTOFF, schedule: list[dt.datetime] | None = None,
-           last_transfers: int | None = None,
-           batch_subjects: int = BATCH_SUBJECTS) -> RenderReport:
+def render(
+    cohort: dict[str, pl.DataFrame],
+    out: Path,
+    *,
+    seed: int = DEMO_SEED,
+    cutoff: dt.date = DATA_CUTOFF,
+    schedule: list[dt.datetime] | None = None,
+    last_transfers: int | None = None,
+    batch_subjects: int = BATCH_SUBJECTS,
+) -> RenderReport:
     """Render cohort tables into a delivery folder.
 
     Parameters
@@ -249,8 +285,7 @@ def render(cohort: dict[str, pl.DataFrame], out: Path, *, seed: int = DEMO_SEED,
     manifests: dict[str, list[dict]] = {tid: [] for tid in report.transfers}
     for batch, batch_sites in enumerate(site_batches(cohort["skeleton"], batch_subjects)):
         subjids = cohort["skeleton"].filter(pl.col("SITEID").is_in(batch_sites))["SUBJID"]
-        part = render_batch(_restrict(cohort, subjids), seed, batch, cutoff, schedule[-1],
-                            report)
+        part = render_batch(_restrict(cohort, subjids), seed, batch, cutoff, schedule[-1], report)
         for tid, rows in write_transfers(part, schedule, skipped, out).items():
             manifests[tid] += rows
     for tid, rows in manifests.items():

@@ -12,20 +12,21 @@ The endpoints (BOR, PFS, OS, TTR, DOR) are then derived from the simulated
 assessments with the confirmation and censoring rules (``docs/derivations.md#confirmation``,
 ``docs/derivations.md#how-an-event-or-censoring-date-is-chosen``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-LEVELS = ("SCR", "CR", "VGPR", "PR", "MR", "SD")     # best first
+LEVELS = ("SCR", "CR", "VGPR", "PR", "MR", "SD")  # best first
 RANK = {c: k for k, c in enumerate(("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD"))}
 RESPONSES = ("SCR", "CR", "VGPR", "PR")
 NON_LAB_REASONS = ("NEW BONE LESION", "PLASMACYTOMA", "HYPERCALCEMIA", "OTHER")
 CYCLE_DAYS = 28
-CONFIRM_AFTER = 14           # unscheduled confirmation visit, days after the PD visit
-EOT_VISIT_AFTER = 30         # end-of-treatment visit, days after the last dose
-FOLLOW_UP_EVERY = 28         # progression follow-up visits
+CONFIRM_AFTER = 14  # unscheduled confirmation visit, days after the PD visit
+EOT_VISIT_AFTER = 30  # end-of-treatment visit, days after the last dose
+FOLLOW_UP_EVERY = 28  # progression follow-up visits
 # Median time to progression (months) by best response level.
 PFS_MEDIAN_MONTHS = {"SCR": 40, "CR": 32, "VGPR": 22, "PR": 15, "MR": 9, "SD": 6}
 
@@ -80,7 +81,7 @@ class Course:
     """What happens to one subject on and after treatment (study days)."""
 
     cycle_starts: list[int] = field(default_factory=list)
-    stop: tuple[int, int] | None = None      # (cycle, first cycle day not given)
+    stop: tuple[int, int] | None = None  # (cycle, first cycle day not given)
     visits: list[Visit] = field(default_factory=list)
     eot_day: int | None = None
     eot_reason: str | None = None
@@ -98,22 +99,24 @@ class Draws:
     path: list[str]
     pfs_day: int
     non_lab_pd: bool
-    stop_cycle: int | None        # cycle after which treatment stops without PD
+    stop_cycle: int | None  # cycle after which treatment stops without PD
     stop_reason: str | None
-    delays: list[int]              # extra days before each cycle
-    subseq_gap: int | None         # days from EOT (or PD) to subsequent therapy
-    death_gap: int | None          # days from confirmed PD to death
+    delays: list[int]  # extra days before each cycle
+    subseq_gap: int | None  # days from EOT (or PD) to subsequent therapy
+    death_gap: int | None  # days from confirmed PD to death
 
 
-def level_path(best: str, u: Uniforms, length: int = 400,
-               allow_mr: bool = True) -> list[str]:
+def level_path(best: str, u: Uniforms, length: int = 400, allow_mr: bool = True) -> list[str]:
     """Categories of successive assessments: deepening in runs of >= 2 to ``best``.
 
     ``allow_mr`` is False where no lab value can show MR (FLC-only disease, or urine-only
     disease too small for an MR window); the path then skips that level.
     """
-    ladder = [lvl for lvl in reversed(LEVELS[LEVELS.index(best):])   # SD ... best
-              if allow_mr or lvl != "MR"]
+    ladder = [
+        lvl
+        for lvl in reversed(LEVELS[LEVELS.index(best) :])  # SD ... best
+        if allow_mr or lvl != "MR"
+    ]
     kept = [lvl for lvl in ladder[:-1] if u() < 0.55] + [best]
     path = []
     for lvl in kept:
@@ -121,13 +124,12 @@ def level_path(best: str, u: Uniforms, length: int = 400,
     return path + [best] * max(0, length - len(path))
 
 
-def simulate(d: Draws, cutoff_day: int, noassess: bool, measurable: bool,
-             u: Uniforms) -> Course:
+def simulate(d: Draws, cutoff_day: int, noassess: bool, measurable: bool, u: Uniforms) -> Course:
     """Simulate one subject's cycles, assessments, end of treatment and death."""
     course = Course()
     n, start = 1, 1
     path = d.path if measurable else ["SD"] * len(d.path)
-    k = 0                                                 # assessments so far
+    k = 0  # assessments so far
     while start <= cutoff_day:
         course.cycle_starts.append(start)
         if noassess or (d.stop_cycle is not None and n >= d.stop_cycle):
@@ -152,12 +154,15 @@ def _pd_visits(visit: str, day: int, d: Draws, u: Uniforms) -> list[Visit]:
     """The progression visit(s): a non-laboratory PD, or a lab PD and its confirmation."""
     if d.non_lab_pd:
         return [Visit(visit, day, "NLPD", reason=u.pick(NON_LAB_REASONS))]
-    return [Visit(visit, day, "PD", reason="LABORATORY"),
-            Visit("UNSCHEDULED", day + CONFIRM_AFTER, "PD", reason="LABORATORY")]
+    return [
+        Visit(visit, day, "PD", reason="LABORATORY"),
+        Visit("UNSCHEDULED", day + CONFIRM_AFTER, "PD", reason="LABORATORY"),
+    ]
 
 
-def _progress_on_treatment(course: Course, d: Draws, n: int, start: int, cutoff_day: int,
-                           k: int, u: Uniforms) -> Course:
+def _progress_on_treatment(
+    course: Course, d: Draws, n: int, start: int, cutoff_day: int, k: int, u: Uniforms
+) -> Course:
     """PD found at the day-1 visit of cycle ``n``: confirm, end treatment, follow up.
 
     A lab PD is confirmed two weeks later, cycle ``n`` having been given up to then; a
@@ -165,7 +170,7 @@ def _progress_on_treatment(course: Course, d: Draws, n: int, start: int, cutoff_
     """
     visits = _pd_visits(f"C{n}D1", start, d, u)
     if visits[-1].day > cutoff_day:
-        return course                                      # still ongoing at the cutoff
+        return course  # still ongoing at the cutoff
     course.visits += visits
     course.eot_day, course.eot_reason = visits[-1].day, "PROGRESSIVE DISEASE"
     if not d.non_lab_pd:
@@ -178,8 +183,16 @@ def _progress_on_treatment(course: Course, d: Draws, n: int, start: int, cutoff_
     return course
 
 
-def _stop_without_pd(course: Course, d: Draws, start: int, cutoff_day: int, path: list[str],
-                     k: int, noassess: bool, u: Uniforms) -> Course:
+def _stop_without_pd(
+    course: Course,
+    d: Draws,
+    start: int,
+    cutoff_day: int,
+    path: list[str],
+    k: int,
+    noassess: bool,
+    u: Uniforms,
+) -> Course:
     """Treatment stops after this cycle (AE, withdrawal, death on study)."""
     last_dose = start + 21
     if d.stop_reason == "DEATH":
@@ -207,8 +220,9 @@ def _stop_without_pd(course: Course, d: Draws, start: int, cutoff_day: int, path
     return course
 
 
-def _progress_in_follow_up(course: Course, d: Draws, day: int, j: int, cutoff_day: int,
-                           subseq: int | None, u: Uniforms) -> Course:
+def _progress_in_follow_up(
+    course: Course, d: Draws, day: int, j: int, cutoff_day: int, subseq: int | None, u: Uniforms
+) -> Course:
     visits = _pd_visits("EOT" if j == 0 else f"PFSFU{j}", day, d, u)
     last = visits[-1].day
     if last > cutoff_day or (subseq is not None and last >= subseq):
@@ -264,14 +278,14 @@ def confirmed_responses(visits: list[Visit]) -> list[tuple[int, str]]:
     return out
 
 
-def derive_endpoints(visits: list[Visit], subseq_day: int | None, death_day: int | None,
-                     evaluable: bool) -> Endpoints:
+def derive_endpoints(
+    visits: list[Visit], subseq_day: int | None, death_day: int | None, evaluable: bool
+) -> Endpoints:
     """Endpoints (``docs/derivations.md#time-to-event``) of one subject from the simulated assessments."""
     before = [v for v in visits if subseq_day is None or v.day < subseq_day]
     pd_day = confirmed_pd_day(before)
     usable = [v for v in before if pd_day is None or v.day < pd_day]
-    responses = [(day, cat) for day, cat in confirmed_responses(before)
-                 if pd_day is None or day < pd_day]
+    responses = [(day, cat) for day, cat in confirmed_responses(before) if pd_day is None or day < pd_day]
     bor = None
     if evaluable:
         best = min((cat for _, cat in responses), key=RANK.__getitem__, default=None)
@@ -288,5 +302,6 @@ def derive_endpoints(visits: list[Visit], subseq_day: int | None, death_day: int
     if evaluable and first_pr is not None:
         end, dor_cnsr = (pd_day, 0) if pd_day is not None else (last, 1)
         dor = end - first_pr + 1
-    return Endpoints(bor, pfs, pfs_cnsr, first_pr if evaluable else None,
-                     first_vgpr if evaluable else None, dor, dor_cnsr)
+    return Endpoints(
+        bor, pfs, pfs_cnsr, first_pr if evaluable else None, first_vgpr if evaluable else None, dor, dor_cnsr
+    )

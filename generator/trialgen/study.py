@@ -1,4 +1,5 @@
 """Study constants of the demo delivery (calendar, doses). Generator-side only."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -14,6 +14,7 @@ File layout (``docs/extract-contract.md#1-layout-of-a-delivery``)::
 ``site_103/ae.csv``; ROWS counts data rows (header excluded); SHA256 is the lower-case
 hex digest of the file bytes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,14 +30,15 @@ from trialgen.forms import FORMS, MANIFEST_COLUMNS, file_columns
 from trialgen.study import DATA_CUTOFF, FIRST_ENROLMENT, STUDYID
 
 TRANSFER_HOUR_UTC = 2
-FIRST_TRANSFER_AFTER = dt.timedelta(weeks=7)    # after the first enrolment
-TRANSFER_EVERY = dt.timedelta(weeks=17)          # about every four months
-DB_LOCK_AFTER_CUTOFF = dt.timedelta(weeks=8)     # the final transfer (database lock)
+FIRST_TRANSFER_AFTER = dt.timedelta(weeks=7)  # after the first enrolment
+TRANSFER_EVERY = dt.timedelta(weeks=17)  # about every four months
+DB_LOCK_AFTER_CUTOFF = dt.timedelta(weeks=8)  # the final transfer (database lock)
 TIMESTAMP = "%Y-%m-%dT%H:%M:%S"
 
 
-def transfer_schedule(first_enrolment: dt.date = FIRST_ENROLMENT,
-                      cutoff: dt.date = DATA_CUTOFF) -> list[dt.datetime]:
+def transfer_schedule(
+    first_enrolment: dt.date = FIRST_ENROLMENT, cutoff: dt.date = DATA_CUTOFF
+) -> list[dt.datetime]:
     """Transfer times (UTC): every 17 weeks from 7 weeks after the first enrolment while
     before the cutoff, then the database-lock transfer 8 weeks after the cutoff."""
     hour = dt.time(TRANSFER_HOUR_UTC)
@@ -71,7 +73,8 @@ def skipped_sites(schedule: list[dt.datetime], sites: list[str]) -> set[tuple[st
 def with_validity(versions: pl.DataFrame) -> pl.DataFrame:
     """Add NEXT_MODDTC: when the next version of the same record was entered (or null)."""
     later = versions.filter(pl.col("RECVER") > 1).select(
-        "RECID", (pl.col("RECVER") - 1).alias("RECVER"), pl.col("MODDTC").alias("NEXT_MODDTC"))
+        "RECID", (pl.col("RECVER") - 1).alias("RECVER"), pl.col("MODDTC").alias("NEXT_MODDTC")
+    )
     return versions.join(later, on=["RECID", "RECVER"], how="left", maintain_order="left")
 
 
@@ -101,12 +104,12 @@ def csv_lines(versions: pl.DataFrame, form: str) -> list[bytes]:
     ``versions`` carry MODDTC_TEXT (entry time as text) and null for empty fields.
     """
     frame = versions.with_columns(
-        STUDYID=pl.lit(STUDYID), RECVER=pl.col("RECVER").cast(pl.String),
-        MODDTC=pl.col("MODDTC_TEXT")).select(file_columns(form))
+        STUDYID=pl.lit(STUDYID), RECVER=pl.col("RECVER").cast(pl.String), MODDTC=pl.col("MODDTC_TEXT")
+    ).select(file_columns(form))
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False, line_terminator="\n", quote_style="necessary")
     lines = buffer.getvalue().splitlines(keepends=True)
-    if len(lines) != frame.height:       # a field with a line break would need real parsing
+    if len(lines) != frame.height:  # a field with a line break would need real parsing
         raise ValueError(f"{form}: a value contains a line break")
     return lines
 
@@ -126,8 +129,9 @@ def header_line(form: str) -> bytes:
     return (",".join(file_columns(form)) + "\n").encode("utf-8")
 
 
-def write_site_transfer(site_data: dict[str, SiteForm | None], site: str,
-                        moment: dt.datetime, out: Path) -> list[dict]:
+def write_site_transfer(
+    site_data: dict[str, SiteForm | None], site: str, moment: dt.datetime, out: Path
+) -> list[dict]:
     """Write one site's 14 files of one transfer; return their manifest rows."""
     folder = out / transfer_id(moment) / f"site_{site}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -137,8 +141,15 @@ def write_site_transfer(site_data: dict[str, SiteForm | None], site: str,
         lines = data.current(moment) if data is not None else []
         content = header_line(form) + b"".join(lines)
         (folder / f"{form}.csv").write_bytes(content)
-        rows.append({"SITEID": site, "FORM": form, "FILE": f"site_{site}/{form}.csv",
-                     "ROWS": len(lines), "SHA256": hashlib.sha256(content).hexdigest()})
+        rows.append(
+            {
+                "SITEID": site,
+                "FORM": form,
+                "FILE": f"site_{site}/{form}.csv",
+                "ROWS": len(lines),
+                "SHA256": hashlib.sha256(content).hexdigest(),
+            }
+        )
     return rows
 
 
@@ -146,15 +157,23 @@ def write_manifest(rows: list[dict], folder: Path) -> None:
     """Write ``manifest.csv`` of a transfer, rows ordered by SITEID and form."""
     form_rank = {f: k for k, f in enumerate(FORMS)}
     ordered = sorted(rows, key=lambda r: (r["SITEID"], form_rank[r["FORM"]]))
-    frame = pl.DataFrame(ordered, schema={"SITEID": pl.String, "FORM": pl.String,
-                                          "FILE": pl.String, "ROWS": pl.Int64,
-                                          "SHA256": pl.String})
+    frame = pl.DataFrame(
+        ordered,
+        schema={
+            "SITEID": pl.String,
+            "FORM": pl.String,
+            "FILE": pl.String,
+            "ROWS": pl.Int64,
+            "SHA256": pl.String,
+        },
+    )
     folder.mkdir(parents=True, exist_ok=True)
     frame.select(MANIFEST_COLUMNS).write_csv(folder / "manifest.csv", line_terminator="\n")
 
 
-def write_transfers(versions: dict[str, pl.DataFrame], schedule: list[dt.datetime],
-                    skipped: set[tuple[str, str]], out: Path) -> dict[str, list[dict]]:
+def write_transfers(
+    versions: dict[str, pl.DataFrame], schedule: list[dt.datetime], skipped: set[tuple[str, str]], out: Path
+) -> dict[str, list[dict]]:
     """Write every site's files of every transfer for one batch of sites.
 
     Parameters
@@ -213,8 +232,8 @@ def read_current(root: Path, form: str, *, keep_deleted: bool = False) -> pl.Dat
     keep_deleted : bool
         Keep records whose current version is DELETED.
     """
-    frames = [read_form_file(site_dir / f"{form}.csv")
-              for site_dir in latest_transfer_per_site(root).values()]
-    frame = pl.concat(frames) if frames else pl.DataFrame(
-        schema={c: pl.String for c in file_columns(form)})
+    frames = [
+        read_form_file(site_dir / f"{form}.csv") for site_dir in latest_transfer_per_site(root).values()
+    ]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema={c: pl.String for c in file_columns(form)})
     return frame if keep_deleted else frame.filter(pl.col("RECSTAT") == "ACTIVE")

@@ -8,6 +8,7 @@
   ongoing and updated when they resolve, and AEs entered twice whose duplicate is later
   DELETED. The last version of every record is always the cohort's value.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,24 +18,37 @@ import numpy as np
 import polars as pl
 
 OFFICE_SECONDS = 11 * 3600
-LATE_SHARE = 0.06                 # records entered weeks after the event
+LATE_SHARE = 0.06  # records entered weeks after the event
 CORRECTION_RATE = {"lb": 0.004, "vs": 0.03, "ae": 0.03, "dm": 0.04, "ecog": 0.01}
-CORRECTED_COLUMN = {"lb": "LBORRES", "vs": "VSORRES", "ae": "AETOXGR", "dm": "AGE",
-                    "ecog": "ECOG"}
+CORRECTED_COLUMN = {"lb": "LBORRES", "vs": "VSORRES", "ae": "AETOXGR", "dm": "AGE", "ecog": "ECOG"}
 THIRD_VERSION_SHARE = 0.2
-ONGOING_UPDATE_SHARE = 0.6        # AEs first entered as ongoing, closed later
-DUPLICATE_RATE = 1 / 150          # AEs entered twice, the copy deleted later
-FORM_CODE = {"dm": "DM", "vs": "VS", "mh": "MH", "ecog": "QS", "pt": "PT", "fish": "FI",
-             "ex": "EX", "lb": "LB", "rs": "RS", "ae": "AE", "ds": "DS", "dd": "DD",
-             "fu": "FU", "cm": "CM"}
+ONGOING_UPDATE_SHARE = 0.6  # AEs first entered as ongoing, closed later
+DUPLICATE_RATE = 1 / 150  # AEs entered twice, the copy deleted later
+FORM_CODE = {
+    "dm": "DM",
+    "vs": "VS",
+    "mh": "MH",
+    "ecog": "QS",
+    "pt": "PT",
+    "fish": "FI",
+    "ex": "EX",
+    "lb": "LB",
+    "rs": "RS",
+    "ae": "AE",
+    "ds": "DS",
+    "dd": "DD",
+    "fu": "FU",
+    "cm": "CM",
+}
 
 
 def assign_recids(records: pl.DataFrame, form: str) -> pl.DataFrame:
     """RECID = ``<FORM>-<SUBJID>-<n>`` numbered in each subject's row order."""
     seq = pl.int_range(1, pl.len() + 1).over("SUBJID")
     return records.with_columns(
-        SEQ=seq, RECID=pl.format("{}-{}-{}", pl.lit(FORM_CODE[form]), "SUBJID",
-                                 seq.cast(pl.String).str.zfill(5)))
+        SEQ=seq,
+        RECID=pl.format("{}-{}-{}", pl.lit(FORM_CODE[form]), "SUBJID", seq.cast(pl.String).str.zfill(5)),
+    )
 
 
 def _lag_seconds(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -44,8 +58,14 @@ def _lag_seconds(n: int, rng: np.random.Generator) -> np.ndarray:
     return days * 86400 + rng.integers(0, OFFICE_SECONDS, n)
 
 
-def entry_times(records: pl.DataFrame, rng: np.random.Generator, *, event: str = "EVENT",
-                dm_entry: pl.DataFrame | None, latest: dt.datetime) -> pl.Series:
+def entry_times(
+    records: pl.DataFrame,
+    rng: np.random.Generator,
+    *,
+    event: str = "EVENT",
+    dm_entry: pl.DataFrame | None,
+    latest: dt.datetime,
+) -> pl.Series:
     """MODDTC (UTC) of each record: event date + the lag of its (SUBJID, LAG_KEY) group.
 
     Parameters
@@ -70,17 +90,20 @@ def entry_times(records: pl.DataFrame, rng: np.random.Generator, *, event: str =
     group = records.select(pl.struct("SUBJID", "LAG_KEY").rank("dense") - 1).to_series()
     lag = _lag_seconds(int(group.max() or 0) + 1, rng)[group.to_numpy()]
     frame = records.select(
-        "SUBJID", (pl.col(event).cast(pl.Datetime("us"))
-                   + pl.duration(seconds=pl.Series(lag))).alias("MODDTC"))
+        "SUBJID",
+        (pl.col(event).cast(pl.Datetime("us")) + pl.duration(seconds=pl.Series(lag))).alias("MODDTC"),
+    )
     if dm_entry is not None:
         frame = frame.join(dm_entry, on="SUBJID", how="left", maintain_order="left").with_columns(
-            MODDTC=pl.max_horizontal("MODDTC", pl.col("DM_MODDTC") + pl.duration(minutes=5)))
+            MODDTC=pl.max_horizontal("MODDTC", pl.col("DM_MODDTC") + pl.duration(minutes=5))
+        )
     cap = latest - dt.timedelta(hours=26)
     return frame.select(pl.min_horizontal("MODDTC", pl.lit(cap))).to_series().alias("MODDTC")
 
 
-def _choose(n_rows: int, eligible: np.ndarray, rate: float, rng: np.random.Generator,
-            minimum: int = 1) -> np.ndarray:
+def _choose(
+    n_rows: int, eligible: np.ndarray, rate: float, rng: np.random.Generator, minimum: int = 1
+) -> np.ndarray:
     """Boolean mask of about ``rate`` of the eligible rows (at least ``minimum``)."""
     candidates = np.nonzero(eligible)[0]
     k = min(len(candidates), max(minimum, int(round(rate * len(candidates)))))
@@ -95,7 +118,7 @@ def _transposed(text: str) -> str | None:
     for i in range(len(text) - 1):
         a, b = text[i], text[i + 1]
         if a.isdigit() and b.isdigit() and a != b:
-            out = text[:i] + b + a + text[i + 2:]
+            out = text[:i] + b + a + text[i + 2 :]
             return None if re.match(r"^0\d", out) else out
     return None
 
@@ -108,14 +131,15 @@ def typo(text: str, column: str, k: int) -> str:
     """
     if column in ("AETOXGR", "ECOG"):
         value = int(text)
-        return str((value + 1 if value < 4 else value - 1) if k == 0
-                   else (value + 2 if value <= 2 else value - 2))
+        return str(
+            (value + 1 if value < 4 else value - 1) if k == 0 else (value + 2 if value <= 2 else value - 2)
+        )
     swapped = _transposed(text)
     if column == "AGE":
         return (swapped or str(int(text) + 1)) if k == 0 else str(int(text) - 1)
     decimals = len(text.partition(".")[2])
     tenfold = f"{float(text) * 10:.{decimals}f}"
-    nudged = f"{float(text) + 10 ** -decimals:.{decimals}f}"
+    nudged = f"{float(text) + 10**-decimals:.{decimals}f}"
     if k == 0:
         return swapped or tenfold
     return tenfold if swapped and swapped != tenfold else nudged
@@ -131,14 +155,15 @@ def _correctable(records: pl.DataFrame, form: str) -> np.ndarray:
     return values.is_not_null().to_numpy()
 
 
-def _versions(rows: pl.DataFrame, recver: int, moddtc: pl.Expr, status: str = "ACTIVE",
-              **changes: pl.Expr) -> pl.DataFrame:
-    return rows.with_columns(RECVER=pl.lit(recver), RECSTAT=pl.lit(status),
-                             MODDTC=moddtc, **changes)
+def _versions(
+    rows: pl.DataFrame, recver: int, moddtc: pl.Expr, status: str = "ACTIVE", **changes: pl.Expr
+) -> pl.DataFrame:
+    return rows.with_columns(RECVER=pl.lit(recver), RECSTAT=pl.lit(status), MODDTC=moddtc, **changes)
 
 
-def _corrections(records: pl.DataFrame, form: str, rng: np.random.Generator,
-                 cap: dt.datetime) -> tuple[pl.DataFrame, np.ndarray]:
+def _corrections(
+    records: pl.DataFrame, form: str, rng: np.random.Generator, cap: dt.datetime
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Typo versions for some records; returns (versions, mask of corrected rows)."""
     if form not in CORRECTION_RATE or records.height == 0:
         return records.clear(), np.zeros(records.height, bool)
@@ -153,10 +178,12 @@ def _corrections(records: pl.DataFrame, form: str, rng: np.random.Generator,
     wrong1 = pl.Series([typo(v, column, 0) for v in chosen[column].to_list()])
     wrong2 = pl.Series([typo(v, column, 1) for v in chosen[column].to_list()])
     first = _versions(chosen, 1, pl.col("MODDTC"), **{column: wrong1})
-    second = _versions(chosen, 2, second_at,
-                       **{column: pl.when(third).then(wrong2).otherwise(pl.col(column))})
-    last = _versions(chosen.with_columns(THIRD_AT=third_at).filter(third), 3,
-                     pl.col("THIRD_AT")).drop("THIRD_AT")
+    second = _versions(
+        chosen, 2, second_at, **{column: pl.when(third).then(wrong2).otherwise(pl.col(column))}
+    )
+    last = _versions(chosen.with_columns(THIRD_AT=third_at).filter(third), 3, pl.col("THIRD_AT")).drop(
+        "THIRD_AT"
+    )
     return pl.concat([first, second, last]), mask
 
 
@@ -167,43 +194,57 @@ def _office_time(after: pl.Series, days: np.ndarray, rng: np.random.Generator) -
     return (after.dt.truncate("1d") + offset).alias("MODDTC")
 
 
-def _ongoing_updates(records: pl.DataFrame, rng: np.random.Generator,
-                     skip: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+def _ongoing_updates(
+    records: pl.DataFrame, rng: np.random.Generator, skip: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray]:
     """AEs entered while ongoing (version 1) and closed when they resolved (version 2)."""
-    eligible = (records["AEENDAT"].is_not_null()
-                & (records["MODDTC"] - records["MODDTC_FIRST"] >= dt.timedelta(days=7))).to_numpy()
+    eligible = (
+        records["AEENDAT"].is_not_null()
+        & (records["MODDTC"] - records["MODDTC_FIRST"] >= dt.timedelta(days=7))
+    ).to_numpy()
     mask = _choose(records.height, eligible & ~skip, ONGOING_UPDATE_SHARE, rng, minimum=0)
     chosen = records.filter(pl.Series(mask))
-    first = _versions(chosen, 1, pl.col("MODDTC_FIRST"), AEENDAT=pl.lit(None, pl.String),
-                      AEONGO=pl.lit("Y"), AEOUT=pl.lit("NOT RECOVERED/NOT RESOLVED"))
+    first = _versions(
+        chosen,
+        1,
+        pl.col("MODDTC_FIRST"),
+        AEENDAT=pl.lit(None, pl.String),
+        AEONGO=pl.lit("Y"),
+        AEOUT=pl.lit("NOT RECOVERED/NOT RESOLVED"),
+    )
     return pl.concat([first, _versions(chosen, 2, pl.col("MODDTC"))]), mask
 
 
-def _duplicates(records: pl.DataFrame, rng: np.random.Generator, skip: np.ndarray,
-                cap: dt.datetime) -> pl.DataFrame:
+def _duplicates(
+    records: pl.DataFrame, rng: np.random.Generator, skip: np.ndarray, cap: dt.datetime
+) -> pl.DataFrame:
     """AEs keyed in twice: the copy (new RECID, next AESPID) is DELETED weeks later."""
     early = (records["MODDTC"] < cap - dt.timedelta(days=90)).to_numpy()
     mask = _choose(records.height, early & ~skip, DUPLICATE_RATE, rng)
     chosen = records.filter(pl.Series(mask))
-    subject_max = records.group_by("SUBJID").agg(pl.col("SEQ").max().alias("MAXSEQ"),
-                                                 pl.col("AESPID").cast(pl.Int64).max()
-                                                 .alias("MAXSPID"))
+    subject_max = records.group_by("SUBJID").agg(
+        pl.col("SEQ").max().alias("MAXSEQ"), pl.col("AESPID").cast(pl.Int64).max().alias("MAXSPID")
+    )
     chosen = chosen.join(subject_max, on="SUBJID", maintain_order="left").with_columns(
-        EXTRA=pl.int_range(1, pl.len() + 1).over("SUBJID"))
+        EXTRA=pl.int_range(1, pl.len() + 1).over("SUBJID")
+    )
     chosen = chosen.with_columns(
         SEQ=pl.col("MAXSEQ") + pl.col("EXTRA"),
         AESPID=(pl.col("MAXSPID") + pl.col("EXTRA")).cast(pl.String),
-        RECID=pl.format("AE-{}-{}", "SUBJID",
-                        (pl.col("MAXSEQ") + pl.col("EXTRA")).cast(pl.String).str.zfill(5)),
-        MODDTC=pl.col("MODDTC") + pl.duration(days=1),   # keyed in again the next day
+        RECID=pl.format(
+            "AE-{}-{}", "SUBJID", (pl.col("MAXSEQ") + pl.col("EXTRA")).cast(pl.String).str.zfill(5)
+        ),
+        MODDTC=pl.col("MODDTC") + pl.duration(days=1),  # keyed in again the next day
     ).drop("MAXSEQ", "MAXSPID", "EXTRA")
     deleted_at = pl.col("MODDTC") + pl.duration(days=pl.Series(rng.integers(10, 41, len(chosen))))
-    return pl.concat([_versions(chosen, 1, pl.col("MODDTC")),
-                      _versions(chosen, 2, deleted_at, status="DELETED")])
+    return pl.concat(
+        [_versions(chosen, 1, pl.col("MODDTC")), _versions(chosen, 2, deleted_at, status="DELETED")]
+    )
 
 
-def with_history(records: pl.DataFrame, form: str, rng: np.random.Generator,
-                 latest: dt.datetime) -> pl.DataFrame:
+def with_history(
+    records: pl.DataFrame, form: str, rng: np.random.Generator, latest: dt.datetime
+) -> pl.DataFrame:
     """Every version of every record of one form.
 
     Parameters
@@ -233,4 +274,5 @@ def with_history(records: pl.DataFrame, form: str, rng: np.random.Generator,
         single &= ~updated
     parts.append(_versions(records.filter(pl.Series(single)), 1, pl.col("MODDTC")))
     return pl.concat([p for p in parts if p.height], how="vertical_relaxed").drop(
-        "MODDTC_FIRST", strict=False)
+        "MODDTC_FIRST", strict=False
+    )

@@ -25,11 +25,32 @@ per_drug as (
 parameters as (
     select * from cycles
     union all
-    select USUBJID, 'TOTDOSE', 'Total dose taken (mg)', EXTRT, TOTDOSE, 1 from per_drug
+    select
+        USUBJID,
+        'TOTDOSE',
+        'Total dose taken (mg)',
+        EXTRT,
+        TOTDOSE,
+        1
+    from per_drug
     union all
-    select USUBJID, 'PLANDOSE', 'Planned starting dose over treatment cycles (mg)', EXTRT, PLANDOSE, 2 from per_drug
+    select
+        USUBJID,
+        'PLANDOSE',
+        'Planned starting dose over treatment cycles (mg)',
+        EXTRT,
+        PLANDOSE,
+        2
+    from per_drug
     union all
-    select USUBJID, 'RDI', 'Relative dose intensity (%)', EXTRT, RDI, 3 from per_drug
+    select
+        USUBJID,
+        'RDI',
+        'Relative dose intensity (%)',
+        EXTRT,
+        RDI,
+        3
+    from per_drug
 )
 
 select

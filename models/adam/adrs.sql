@@ -15,12 +15,19 @@
 -- RECID order, RECID the EDC record id, lineage SOURCE_FILE/SOURCE_ROW); the derived
 -- parameters point at the ADRS row they come from (SRCDOM ADRS, SRCSEQ = that row's ASEQ).
 with subjects as (
-    select STUDYID, USUBJID, TRTSDT, RSEVFL
+    select
+        STUDYID,
+        USUBJID,
+        TRTSDT,
+        RSEVFL
     from {{ ref('adsl') }}
 ),
 
 categories as (
-    select AVALC, AVAL from {{ ref('response_categories') }}
+    select
+        AVALC,
+        AVAL
+    from {{ ref('response_categories') }}
 ),
 
 rs_sequenced as (
@@ -145,10 +152,14 @@ pdcnf as (
 
 unioned as (
     select * from ovrlresp
-    union all select * from invresp
-    union all select * from cnfresp
-    union all select * from bor
-    union all select * from pdcnf
+    union all
+    select * from invresp
+    union all
+    select * from cnfresp
+    union all
+    select * from bor
+    union all
+    select * from pdcnf
 ),
 
 sequenced as (
@@ -158,8 +169,10 @@ sequenced as (
         params.PARAMN,
         params.PARAM,
         case when unioned.ADT is not null then cast(
-            unioned.ADT - subjects.TRTSDT + case when unioned.ADT >= subjects.TRTSDT then 1 else 0 end
-        as integer) end as ADY,
+                    unioned.ADT - subjects.TRTSDT + case when unioned.ADT >= subjects.TRTSDT then 1 else 0 end
+                    as integer
+                )
+        end as ADY,
         row_number() over (
             partition by unioned.USUBJID
             order by params.PARAMN, unioned.ADT, unioned.ASMSEQ, unioned.AVISIT, unioned.SRCSEQ
@@ -191,5 +204,5 @@ select
 from sequenced as s
 left join sequenced as src
     on s._SRC_PARAMCD = src.PARAMCD
-    and s.USUBJID = src.USUBJID
-    and s._SRC_ASMSEQ = src.ASMSEQ
+        and s.USUBJID = src.USUBJID
+        and s._SRC_ASMSEQ = src.ASMSEQ

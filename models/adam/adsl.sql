@@ -13,7 +13,11 @@ with dm as (
 ),
 
 mh as (
-    select USUBJID, MMTYPE, LCTYPE from {{ ref('int_mh__current') }}
+    select
+        USUBJID,
+        MMTYPE,
+        LCTYPE
+    from {{ ref('int_mh__current') }}
 )
 
 select

@@ -10,12 +10,21 @@
 -- (CNSR = the source's positive reason code). Ties: lower PRIORITY first.
 -- AVAL = ADT - STARTDT + 1 (days); months = AVAL / 30.4375 (analysis layer).
 with parameters as (
-    select PARAMCD, PARAMN, PARAM, POPULATION, STARTSRC
+    select
+        PARAMCD,
+        PARAMN,
+        PARAM,
+        POPULATION,
+        STARTSRC
     from {{ ref('tte_parameters') }}
 ),
 
 source_dates as (
-    select USUBJID, SOURCE, ADT, SRCSEQ
+    select
+        USUBJID,
+        SOURCE,
+        ADT,
+        SRCSEQ
     from {{ ref('int_adtte__source_dates') }}
 ),
 
@@ -31,7 +40,7 @@ population as (
         on pop.SOURCE = parameters.POPULATION
     inner join source_dates as start_
         on start_.SOURCE = parameters.STARTSRC
-        and start_.USUBJID = pop.USUBJID
+            and start_.USUBJID = pop.USUBJID
 ),
 
 candidates as (
@@ -55,15 +64,15 @@ candidates as (
                 case when src.ROLE = 'EVENT' then dates.ADT end asc,
                 case when src.ROLE = 'CENSOR' then dates.ADT end desc,
                 src.PRIORITY,
-                src.SOURCE
+                src.SOURCE asc
         ) as _RANK
     from population
     inner join {{ ref('tte_sources') }} as src
         on src.PARAMCD = population.PARAMCD
     inner join source_dates as dates
         on dates.SOURCE = src.SOURCE
-        and dates.USUBJID = population.USUBJID
-        and dates.ADT >= population.STARTDT
+            and dates.USUBJID = population.USUBJID
+            and dates.ADT >= population.STARTDT
 )
 
 select
@@ -86,5 +95,5 @@ inner join {{ ref('adsl') }} as adsl
     on population.USUBJID = adsl.USUBJID
 left join candidates as chosen
     on chosen.PARAMCD = population.PARAMCD
-    and chosen.USUBJID = population.USUBJID
-    and chosen._RANK = 1
+        and chosen.USUBJID = population.USUBJID
+        and chosen._RANK = 1

@@ -6,6 +6,7 @@ for the decimals to print). Logic: the table summaries of the `analysis` package
 analysis.results.build_analysis_results. DATA_CUTOFF: dbt var data_cutoff, passed as this
 model's config in _results__models.yml (Python models cannot call var()).
 """
+
 from analysis.results import build_analysis_results, table_summaries
 
 
@@ -21,5 +22,4 @@ def model(dbt, session):
         adex=dbt.ref("adex").pl(),
         groupings=dbt.ref("ae_groupings").pl(),
     )
-    return build_analysis_results(summaries, dbt.ref("published_results").pl(),
-                                  dbt.config.get("data_cutoff"))
+    return build_analysis_results(summaries, dbt.ref("published_results").pl(), dbt.config.get("data_cutoff"))

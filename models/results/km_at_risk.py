@@ -2,6 +2,7 @@
 
 Inputs: adam.adtte, adam.adsl. Logic: analysis.results.km_at_risk.
 """
+
 from analysis.results import km_at_risk
 
 

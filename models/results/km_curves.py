@@ -2,6 +2,7 @@
 
 Inputs: adam.adtte, adam.adsl. Logic: analysis.results.km_curves (analysis.km underneath).
 """
+
 from analysis.results import km_curves
 
 

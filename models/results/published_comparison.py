@@ -3,6 +3,7 @@
 Inputs: results.analysis_results, ref.published_results, ref.known_inconsistencies.
 Logic: analysis.results.compare_with_published.
 """
+
 from analysis.results import compare_with_published
 
 

@@ -8,7 +8,11 @@
 -- the site's last accepted one. A site transfer is written once, when first accepted.
 -- Inputs: validation.delivery_inventory, validation.quarantine, validation.build_info.
 with data_files as (
-    select SITE_FOLDER as SITEID, TRANSFER_ID, SOURCE_FILE, ACTUAL_SHA256 as SHA256
+    select
+        SITE_FOLDER as SITEID,
+        TRANSFER_ID,
+        SOURCE_FILE,
+        ACTUAL_SHA256 as SHA256
     from {{ ref('delivery_inventory') }}
     where KNOWN_FILE and ON_DISK and SITE_FOLDER is not null
 )
@@ -23,15 +27,15 @@ select
 from data_files
 cross join {{ ref('build_info') }} as build
 where not exists (
-    select 1 from {{ ref('quarantine') }} as quarantined
-    where quarantined.SITEID = data_files.SITEID
-        and quarantined.TRANSFER_ID = data_files.TRANSFER_ID
-)
-{% if is_incremental() %}
-    and not exists (
-        select 1 from {{ this }} as ledger
-        where ledger.SITEID = data_files.SITEID
-            and ledger.TRANSFER_ID = data_files.TRANSFER_ID
+        select 1 from {{ ref('quarantine') }} as quarantined
+        where quarantined.SITEID = data_files.SITEID
+            and quarantined.TRANSFER_ID = data_files.TRANSFER_ID
     )
-{% endif %}
+    {% if is_incremental() %}
+        and not exists (
+            select 1 from {{ this }} as ledger
+            where ledger.SITEID = data_files.SITEID
+                and ledger.TRANSFER_ID = data_files.TRANSFER_ID
+        )
+    {% endif %}
 order by data_files.SITEID, data_files.TRANSFER_ID, data_files.SOURCE_FILE

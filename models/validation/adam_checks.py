@@ -15,14 +15,15 @@ One row per failed check and site: SUITE, CHECK_ID, DATASET, SITEID, USUBJID (fi
 COLUMN_NAME, MESSAGE, UNEXPECTED_COUNT (offending rows of the dataset), EXAMPLES, BUILD_ID.
 Any row blocks publication of new analysis results (validation.publication_gate).
 """
+
 from expectations.checks import as_polars, run_adam_checks
 from expectations.gx_location import gx_dir
 
 
 def model(dbt, session):
-    build = dbt.ref("build_info").df()          # (a plain call: dbt finds refs by parsing)
+    build = dbt.ref("build_info").df()  # (a plain call: dbt finds refs by parsing)
     build_id = str(build["BUILD_ID"].iloc[0])
-    datasets = {                                # DuckDB relations: nothing is read here
+    datasets = {  # DuckDB relations: nothing is read here
         "adsl": dbt.ref("adsl"),
         "adrs": dbt.ref("adrs"),
         "adtte": dbt.ref("adtte"),
@@ -32,7 +33,6 @@ def model(dbt, session):
     variables = dbt.ref("adam_variables").df()
     rules = dbt.ref("adam_rules").df()
 
-    report = run_adam_checks(datasets, variables, rules, run_name=build_id,
-                             gx_root=gx_dir(), con=session)
+    report = run_adam_checks(datasets, variables, rules, run_name=build_id, gx_root=gx_dir(), con=session)
     report["BUILD_ID"] = build_id
     return as_polars(report)

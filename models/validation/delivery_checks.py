@@ -24,11 +24,11 @@ checks), COLUMN_NAME, MESSAGE (names site, transfer, file, row and column), UNEX
 (its manifest) is listed once per site of the transfer. Never raises: if validation itself
 cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.md).
 """
+
 import re
 from pathlib import Path
 
-from expectations.checks import (as_polars, inventory_frame_from_table,
-                                 run_delivery_checks)
+from expectations.checks import as_polars, inventory_frame_from_table, run_delivery_checks
 from expectations.gx_location import gx_dir
 
 
@@ -48,26 +48,38 @@ def model(dbt, session):
         "lab_tests": dbt.ref("extract_lab_tests").df(),
     }
     raw = {  # the base layer: every row of every file as read (dbt needs each ref spelled out)
-        "dm": dbt.ref("raw_edc__dm"), "vs": dbt.ref("raw_edc__vs"),
-        "mh": dbt.ref("raw_edc__mh"), "ecog": dbt.ref("raw_edc__ecog"),
-        "pt": dbt.ref("raw_edc__pt"), "fish": dbt.ref("raw_edc__fish"),
-        "ex": dbt.ref("raw_edc__ex"), "lb": dbt.ref("raw_edc__lb"),
-        "rs": dbt.ref("raw_edc__rs"), "ae": dbt.ref("raw_edc__ae"),
-        "ds": dbt.ref("raw_edc__ds"), "dd": dbt.ref("raw_edc__dd"),
-        "fu": dbt.ref("raw_edc__fu"), "cm": dbt.ref("raw_edc__cm"),
+        "dm": dbt.ref("raw_edc__dm"),
+        "vs": dbt.ref("raw_edc__vs"),
+        "mh": dbt.ref("raw_edc__mh"),
+        "ecog": dbt.ref("raw_edc__ecog"),
+        "pt": dbt.ref("raw_edc__pt"),
+        "fish": dbt.ref("raw_edc__fish"),
+        "ex": dbt.ref("raw_edc__ex"),
+        "lb": dbt.ref("raw_edc__lb"),
+        "rs": dbt.ref("raw_edc__rs"),
+        "ae": dbt.ref("raw_edc__ae"),
+        "ds": dbt.ref("raw_edc__ds"),
+        "dd": dbt.ref("raw_edc__dd"),
+        "fu": dbt.ref("raw_edc__fu"),
+        "cm": dbt.ref("raw_edc__cm"),
     }
     files = dbt.ref("base_edc__files")
     inventory = inventory_frame_from_table(dbt.ref("delivery_inventory").df())
 
     extract_root = Path(build["EXTRACT_ROOT"].iloc[0])
     if not extract_root.is_absolute():
-        extract_root = Path.cwd() / extract_root      # as DuckDB resolves the sources
+        extract_root = Path.cwd() / extract_root  # as DuckDB resolves the sources
     build_id = str(build["BUILD_ID"].iloc[0])
-    report = run_delivery_checks(extract_root, contract, run_name=build_id, gx_root=gx_dir(),
-                                 con=session,
-                                 raw={form: _table(rel) for form, rel in raw.items()},
-                                 files_table=_table(files),
-                                 site_ids=dbt.config.get("site_ids"),
-                                 inventory_frame=inventory)
+    report = run_delivery_checks(
+        extract_root,
+        contract,
+        run_name=build_id,
+        gx_root=gx_dir(),
+        con=session,
+        raw={form: _table(rel) for form, rel in raw.items()},
+        files_table=_table(files),
+        site_ids=dbt.config.get("site_ids"),
+        inventory_frame=inventory,
+    )
     report["BUILD_ID"] = build_id
     return as_polars(report)

@@ -14,6 +14,7 @@ could not parse (an unterminated quote, a line over 2 MB, bytes that are not UTF
 it must not read (a link, a wrongly named folder) stops nothing: the delivery checks report
 it and quarantine only its site transfer.
 """
+
 from pathlib import Path
 
 from expectations.checks import run_delivery_inventory
@@ -30,5 +31,5 @@ def model(dbt, session):
     read_root = str(build["EXTRACT_ROOT"].iloc[0])
     root = Path(read_root)
     if not root.is_absolute():
-        root = Path.cwd() / root                      # as DuckDB resolves the sources
+        root = Path.cwd() / root  # as DuckDB resolves the sources
     return run_delivery_inventory(root, read_root, contract, dbt.config.get("site_ids"))

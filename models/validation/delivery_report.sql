@@ -18,19 +18,26 @@
 {%- endfor %}
 {%- endif %}
 with site_latest_accepted as (
-    select SITEID, max(LATEST_TRANSFER_ID) as LATEST_ACCEPTED_TRANSFER_ID
+    select
+        SITEID,
+        max(LATEST_TRANSFER_ID) as LATEST_ACCEPTED_TRANSFER_ID
     from {{ ref('int_edc__site_latest_transfer') }}
     group by SITEID
 ),
 
 first_quarantined as (
-    select logged.SITEID, logged.TRANSFER_ID, logged.FIRST_BUILD_ID = build.BUILD_ID as IS_NEW
+    select
+        logged.SITEID,
+        logged.TRANSFER_ID,
+        logged.FIRST_BUILD_ID = build.BUILD_ID as IS_NEW
     from {{ ref('quarantine_log') }} as logged
     cross join {{ ref('build_info') }} as build
 ),
 
 acknowledged as (
-    select distinct cast(SITEID as varchar) as SITEID, cast(TRANSFER_ID as varchar) as TRANSFER_ID
+    select distinct
+        cast(SITEID as varchar) as SITEID,
+        cast(TRANSFER_ID as varchar) as TRANSFER_ID
     from {{ ref('quarantine_acknowledgements') }}
 )
 
@@ -60,4 +67,4 @@ left join acknowledged
     on acknowledged.SITEID = checks.SITEID and acknowledged.TRANSFER_ID = checks.TRANSFER_ID
 left join first_quarantined
     on first_quarantined.SITEID = checks.SITEID
-    and first_quarantined.TRANSFER_ID = checks.TRANSFER_ID
+        and first_quarantined.TRANSFER_ID = checks.TRANSFER_ID

@@ -3,5 +3,10 @@
 -- sits here, not on delivery_report, because dbt skips every child of a model whose test
 -- fails: run_log (and later the publication) read delivery_report and must still run.
 -- Input: validation.delivery_report.
-select SITEID, TRANSFER_ID, STATUS, CHECK_ID, MESSAGE
+select
+    SITEID,
+    TRANSFER_ID,
+    STATUS,
+    CHECK_ID,
+    MESSAGE
 from {{ ref('delivery_report') }}

@@ -11,8 +11,8 @@ select
     count(checks.CHECK_ID) = 0 as ADAM_CHECKS_PASSED,
     count(checks.CHECK_ID) as N_FAILED_CHECKS,
     case when count(checks.CHECK_ID) > 0 then
-        'new results not published: ' || count(checks.CHECK_ID) || ' failed ADaM check(s); first: '
-        || min(checks.MESSAGE)
+            'new results not published: ' || count(checks.CHECK_ID) || ' failed ADaM check(s); first: '
+            || min(checks.MESSAGE)
     end as REASON
 from {{ ref('build_info') }} as build
 left join {{ ref('adam_checks') }} as checks on true

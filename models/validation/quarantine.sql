@@ -8,8 +8,8 @@ select
     count(*) as N_FAILED_CHECKS,
     string_agg(distinct CHECK_ID, ', ' order by CHECK_ID) as CHECK_IDS,
     'transfer quarantined: ' || count(*) || ' failed delivery check(s) ('
-        || string_agg(distinct CHECK_ID, ', ' order by CHECK_ID) || '); first: '
-        || arg_min(MESSAGE, coalesce(FILE, '') || lpad(coalesce(ROW, 0)::varchar, 9, '0'))
+    || string_agg(distinct CHECK_ID, ', ' order by CHECK_ID) || '); first: '
+    || arg_min(MESSAGE, coalesce(FILE, '') || lpad(cast(coalesce(ROW, 0) as varchar), 9, '0'))
         as REASON
 from {{ ref('delivery_checks') }}
 where SITEID is not null and TRANSFER_ID is not null

@@ -14,10 +14,10 @@ select
 from {{ ref('quarantine') }} as quarantined
 cross join {{ ref('build_info') }} as build
 {% if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as logged
-    where logged.SITEID = quarantined.SITEID
-        and logged.TRANSFER_ID = quarantined.TRANSFER_ID
-)
+    where not exists (
+            select 1 from {{ this }} as logged
+            where logged.SITEID = quarantined.SITEID
+                and logged.TRANSFER_ID = quarantined.TRANSFER_ID
+        )
 {% endif %}
 order by quarantined.SITEID, quarantined.TRANSFER_ID

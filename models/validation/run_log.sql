@@ -13,12 +13,18 @@ select
     build.DATA_CUTOFF,
     (select count(*) from {{ ref('delivery_checks') }}) as N_FAILED_DELIVERY_CHECKS,
     (select count(*) from {{ ref('quarantine') }}) as N_QUARANTINED_SITE_TRANSFERS,
-    (select count(distinct SITEID || '/' || TRANSFER_ID) from {{ ref('delivery_report') }}
-        where STATUS = 'OPEN') as N_OPEN_QUARANTINES,
-    (select count(*) from {{ ref('delivery_report') }} where STATUS = 'INTERNAL') as N_VALIDATION_ERRORS,
+    (
+        select count(distinct SITEID || '/' || TRANSFER_ID) from {{ ref('delivery_report') }}
+        where STATUS = 'OPEN'
+    ) as N_OPEN_QUARANTINES,
+    (
+        select count(*) from {{ ref('delivery_report') }}
+        where STATUS = 'INTERNAL'
+    ) as N_VALIDATION_ERRORS,
     (select count(*) from {{ ref('adam_checks') }}) as N_FAILED_ADAM_CHECKS,
     (select count(*) from {{ ref('study_rule_checks') }}) as N_STUDY_RULE_QUERIES,
     -- the gate's own rule, not a ref to it: a failing gate test would skip this log
     (select count(*) = 0 from {{ ref('adam_checks') }}) as ADAM_CHECKS_PASSED,
-    '{{ env_var("CTWH_GX_DIR", "build/gx") | replace("'", "''") }}/uncommitted/data_docs/local_site/index.html' as DATA_DOCS
+    '{{ env_var("CTWH_GX_DIR", "build/gx") | replace("'", "''") }}/uncommitted/data_docs/local_site/index.html'
+        as DATA_DOCS
 from {{ ref('build_info') }} as build

@@ -16,12 +16,13 @@ MESSAGE, UNEXPECTED_COUNT (subjects; for a record rule the offending records), E
 BUILD_ID. These are queries: listed per site, a warning in the
 build, they do not block publication.
 """
+
 from expectations.checks import as_polars, run_study_rule_checks
 from expectations.gx_location import gx_dir
 
 
 def model(dbt, session):
-    build = dbt.ref("build_info").df()          # (a plain call: dbt finds refs by parsing)
+    build = dbt.ref("build_info").df()  # (a plain call: dbt finds refs by parsing)
     build_id = str(build["BUILD_ID"].iloc[0])
     frames = {
         "subjects": dbt.ref("study_rule_subjects").df(),
@@ -29,7 +30,6 @@ def model(dbt, session):
     }
     rules = dbt.ref("study_rules").df()
 
-    report = run_study_rule_checks(frames, rules, run_name=build_id,
-                                   gx_root=gx_dir())
+    report = run_study_rule_checks(frames, rules, run_name=build_id, gx_root=gx_dir())
     report["BUILD_ID"] = build_id
     return as_polars(report)

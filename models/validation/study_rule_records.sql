@@ -29,7 +29,10 @@ with ex_subjects as (
 ),
 
 ex_late as (
-    select ex_subjects.USUBJID, ex_subjects.SOURCE_FILE, adsl.EOTDT
+    select
+        ex_subjects.USUBJID,
+        ex_subjects.SOURCE_FILE,
+        adsl.EOTDT
     from ex_subjects
     inner join {{ ref('adsl') }} as adsl on adsl.USUBJID = ex_subjects.USUBJID
     where ex_subjects.LAST_EVENT_DT > adsl.EOTDT
@@ -41,7 +44,7 @@ ex_after as (
         ex.SOURCE_FILE,
         count(*) as N_AFTER,
         min(ex.SOURCE_ROW) as SOURCE_ROW,
-        arg_min(ex.EXTRT || ' ' || coalesce(ex.EXDOSE::varchar, '') || ' mg', ex.SOURCE_ROW)
+        arg_min(ex.EXTRT || ' ' || coalesce(cast(ex.EXDOSE as varchar), '') || ' mg', ex.SOURCE_ROW)
             as EVENT,
         arg_min(ex.EXSTDTC, ex.SOURCE_ROW) as EVENT_DTC,
         arg_min(ex.EXSTDT, ex.SOURCE_ROW) as EVENT_DT

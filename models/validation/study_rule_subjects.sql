@@ -22,15 +22,18 @@ refractory as (
     select
         USUBJID,
         string_agg('line ' || LINENO || ' (' || DRUGS || ')', '; ' order by LINENO)
-            filter (where HAS_LEN) as LEN_REFRACTORY_LINES,
+        filter (where HAS_LEN) as LEN_REFRACTORY_LINES,
         string_agg('line ' || LINENO || ' (' || DRUGS || ')', '; ' order by LINENO)
-            filter (where HAS_PI) as PI_REFRACTORY_LINES
+        filter (where HAS_PI) as PI_REFRACTORY_LINES
     from refractory_lines
     group by USUBJID
 ),
 
 first_lenalidomide as (
-    select USUBJID, arg_min(EXPDOSE, (EXSTDT, EXPDOSE)) as LEN_START_DOSE, min(EXSTDT) as LEN_START_DT
+    select
+        USUBJID,
+        arg_min(EXPDOSE, (EXSTDT, EXPDOSE)) as LEN_START_DOSE,
+        min(EXSTDT) as LEN_START_DT
     from {{ ref('int_ex__current') }}
     where EXTRT = 'LENALIDOMIDE' and EXSTDT is not null
     group by USUBJID

@@ -2,6 +2,7 @@
 that looks at it: shared by the browser tests (tests/test_app_browser.py) and the page
 benchmark (benchmarks/bench_page.py), so both measure and test the same server set-up.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,18 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]   # tests/support/page_server.py -> repository root
+REPO = Path(__file__).resolve().parents[2]  # tests/support/page_server.py -> repository root
 #: Debian's chromium (scripts/install_system_deps.sh); never a downloaded browser.
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class ServerError(RuntimeError):
@@ -34,18 +42,34 @@ def start_server(db: Path, log: Path, timeout_s: float = 90) -> tuple[subprocess
     """`streamlit run streamlit_app.py` on a free local port, reading ``db`` (CTWH_DB);
     waits until ``/_stcore/health`` answers. Returns the process and its URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "CTWH_DB": str(db)},
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env={**os.environ, "CTWH_DB": str(db)}, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ServerError(f"streamlit exited with {proc.returncode} (log {log}):\n"
-                              f"{log.read_text()[-4000:]}")
+            raise ServerError(
+                f"streamlit exited with {proc.returncode} (log {log}):\n{log.read_text()[-4000:]}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -53,8 +77,9 @@ def start_server(db: Path, log: Path, timeout_s: float = 90) -> tuple[subprocess
         except OSError:
             time.sleep(0.2)
     stop_server(proc)
-    raise ServerError(f"streamlit did not become healthy in {timeout_s} s (log {log}):\n"
-                      f"{log.read_text()[-4000:]}")
+    raise ServerError(
+        f"streamlit did not become healthy in {timeout_s} s (log {log}):\n{log.read_text()[-4000:]}"
+    )
 
 
 def stop_server(proc: subprocess.Popen) -> None:

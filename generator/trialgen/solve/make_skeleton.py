@@ -7,6 +7,7 @@ who died of an adverse event on study). Everything else is solved per topic
 
 Run ``python -m trialgen.solve.make_skeleton``; the output is deterministic.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,13 +23,13 @@ SITE_SIZES = [4, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1]
 
 # Roles shared by more than one solved table (1-based enrolment order -> role).
 ROLES = {
-    5: "NOASSESS",   # one cycle, no post-baseline response assessment (not response-evaluable)
-    11: "AEDEATH",   # on-study death: fall -> subarachnoid/subdural haemorrhage, not drug related
+    5: "NOASSESS",  # one cycle, no post-baseline response assessment (not response-evaluable)
+    11: "AEDEATH",  # on-study death: fall -> subarachnoid/subdural haemorrhage, not drug related
     14: "NPM_LEUK",  # leukaemia on treatment: serious, related, led to end of treatment
-    19: "PDDEATH",   # confirmed PD, end of treatment, later died of the disease
-    23: "NONMEAS",   # no measurable disease at baseline (not response-evaluable)
+    19: "PDDEATH",  # confirmed PD, end of treatment, later died of the disease
+    23: "NONMEAS",  # no measurable disease at baseline (not response-evaluable)
     26: "NPM_LUNG",  # lung neoplasm on treatment: serious, related, led to end of treatment
-    8: "NPM_FU",     # malignant neoplasm of unknown primary site reported in follow-up
+    8: "NPM_FU",  # malignant neoplasm of unknown primary site reported in follow-up
 }
 
 # Cytogenetic risk per enrolment order: the two non-evaluable subjects have no FISH
@@ -60,18 +61,21 @@ def build_rows() -> list[dict[str, str]]:
         consent = enrl - dt.timedelta(days=14 + (k * 5) % 15)
         first_dose = enrl + dt.timedelta(days=(k * 3) % 4)
         role = ROLES.get(k, "")
-        cyto = ("NOT AVAILABLE" if role in ("NOASSESS", "NONMEAS")
-                else "HIGH" if k in HIGH_RISK else "STANDARD")
-        rows.append({
-            "SUBJNO": str(k),
-            "SITEID": site,
-            "SUBJID": f"{site}-{seen[site]:03d}",
-            "ICDAT": consent.isoformat(),
-            "ENRLDAT": enrl.isoformat(),
-            "TRTSDT": first_dose.isoformat(),
-            "ROLE": role,
-            "CYTO_RISK": cyto,
-        })
+        cyto = (
+            "NOT AVAILABLE" if role in ("NOASSESS", "NONMEAS") else "HIGH" if k in HIGH_RISK else "STANDARD"
+        )
+        rows.append(
+            {
+                "SUBJNO": str(k),
+                "SITEID": site,
+                "SUBJID": f"{site}-{seen[site]:03d}",
+                "ICDAT": consent.isoformat(),
+                "ENRLDAT": enrl.isoformat(),
+                "TRTSDT": first_dose.isoformat(),
+                "ROLE": role,
+                "CYTO_RISK": cyto,
+            }
+        )
     return rows
 
 

@@ -43,6 +43,7 @@ byte-identically (one HiGHS thread, fixed seeds, solved to proven optimality).
 weighted alike, no realism costs) and prints the least total deviation any data
 set can have from the published rows; ``--log`` shows the HiGHS log.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,7 @@ import highspy
 import numpy as np
 import polars as pl
 
-REPO_DIR = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+REPO_DIR = Path(__file__).resolve().parents[3]  # generator/trialgen/solve/ -> repository root (seeds/)
 COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 SKELETON_CSV = COHORT_DIR / "skeleton.csv"
 AE_CSV = COHORT_DIR / "ae.csv"
@@ -66,9 +67,26 @@ PUBLISHED_CSV = REPO_DIR / "seeds" / "published_results.csv"
 
 SAFETY_TABLES = ("T4", "T5", "T6", "T7", "SAFETY_TEXT")
 AE_COLUMNS = [
-    "SUBJID", "AESPID", "AETERM", "AEDECOD", "AEBODSYS", "AETOXGR", "AESER",
-    "AEREL_IXA", "AEREL_LEN", "AEREL_DEX", "AEACN_IXA", "AEACN_LEN", "AEACN_DEX",
-    "AECYDLY", "AEDISCON", "AEOUT", "TIMING", "POSITION", "DURATION", "START_PRECISION",
+    "SUBJID",
+    "AESPID",
+    "AETERM",
+    "AEDECOD",
+    "AEBODSYS",
+    "AETOXGR",
+    "AESER",
+    "AEREL_IXA",
+    "AEREL_LEN",
+    "AEREL_DEX",
+    "AEACN_IXA",
+    "AEACN_LEN",
+    "AEACN_DEX",
+    "AECYDLY",
+    "AEDISCON",
+    "AEOUT",
+    "TIMING",
+    "POSITION",
+    "DURATION",
+    "START_PRECISION",
 ]
 
 SEED = 20161222  # first informed consent of the demo cohort; any fixed value works
@@ -96,7 +114,10 @@ ATTRIBUTES = ("any", "g3", "rel", "relg3", "ser", "relser", "red", "int", "wd", 
 ACTION_ATTRIBUTES = ("red", "int", "wd", "dly")
 # (child, parent): a subject-term with the child attribute has the parent one.
 IMPLICATIONS = [(a, "any") for a in ATTRIBUTES if a != "any"] + [
-    ("relg3", "g3"), ("relg3", "rel"), ("relser", "ser"), ("relser", "rel"),
+    ("relg3", "g3"),
+    ("relg3", "rel"),
+    ("relser", "ser"),
+    ("relser", "rel"),
     ("red", "rel"),  # a dose is reduced for a drug-related event only
 ]
 
@@ -209,10 +230,43 @@ IL, LI = (IXA, LEN), (LEN, IXA)
 TERMS: tuple[Term, ...] = (
     # Blood counts
     Term("Neutropenia", BLOOD, "heme", ("好中球減少症", "好中球減少"), LI, 0.9, (LEN, IXA), LI, (LEN,), True),
-    Term("Neutrophil count decreased", INV, "heme", ("好中球数減少", "好中球数低下"), LI, 0.9, (LEN, IXA), LI, (LEN,), True),
-    Term("Platelet count decreased", INV, "heme", ("血小板数減少", "血小板減少"), LI, 0.9, (LEN, IXA), LI, (LEN, IXA), True),
+    Term(
+        "Neutrophil count decreased",
+        INV,
+        "heme",
+        ("好中球数減少", "好中球数低下"),
+        LI,
+        0.9,
+        (LEN, IXA),
+        LI,
+        (LEN,),
+        True,
+    ),
+    Term(
+        "Platelet count decreased",
+        INV,
+        "heme",
+        ("血小板数減少", "血小板減少"),
+        LI,
+        0.9,
+        (LEN, IXA),
+        LI,
+        (LEN, IXA),
+        True,
+    ),
     Term("Thrombocytopenia", BLOOD, "heme", ("血小板減少症",), LI, 0.9, (LEN, IXA), LI, (LEN, IXA), True),
-    Term("White blood cell count decreased", INV, "heme", ("白血球数減少", "白血球減少"), LI, 0.9, (LEN,), (LEN,), (), True),
+    Term(
+        "White blood cell count decreased",
+        INV,
+        "heme",
+        ("白血球数減少", "白血球減少"),
+        LI,
+        0.9,
+        (LEN,),
+        (LEN,),
+        (),
+        True,
+    ),
     Term("Lymphocyte count decreased", INV, "heme", ("リンパ球数減少",), LI, 0.7),
     Term("Anemia", BLOOD, "heme", ("貧血",), (LEN,), 0.6, (), (LEN,), (), True),
     # Gastrointestinal
@@ -232,21 +286,140 @@ TERMS: tuple[Term, ...] = (
     Term("Chilblains", SKIN, "skin", ("凍瘡", "しもやけ"), (LEN,), 0.1),
     Term("Dry skin", SKIN, "chronic", ("皮膚乾燥", "乾皮症"), LI, 0.5),
     # Nervous system
-    Term("Peripheral sensory neuropathy", NERV, "chronic", ("末梢性感覚ニューロパチー", "末梢神経障害（感覚性）", "手足のしびれ"), (IXA,), 0.95, (IXA,), (IXA,), (), True),
-    Term("Peripheral neuropathy", NERV, "chronic", ("末梢性ニューロパチー", "末梢神経障害"), (IXA,), 0.9, (IXA,), (IXA,)),
+    Term(
+        "Peripheral sensory neuropathy",
+        NERV,
+        "chronic",
+        ("末梢性感覚ニューロパチー", "末梢神経障害（感覚性）", "手足のしびれ"),
+        (IXA,),
+        0.95,
+        (IXA,),
+        (IXA,),
+        (),
+        True,
+    ),
+    Term(
+        "Peripheral neuropathy",
+        NERV,
+        "chronic",
+        ("末梢性ニューロパチー", "末梢神経障害"),
+        (IXA,),
+        0.9,
+        (IXA,),
+        (IXA,),
+    ),
     Term("Dysgeusia", NERV, "chronic", ("味覚異常", "味覚障害"), IL, 0.9),
     Term("Loss of consciousness", NERV, "event", ("意識消失",), (), 0.0, (), ALL_DRUGS, (), False, True),
-    Term("Subarachnoid hemorrhage", NERV, "fatal", ("くも膜下出血",), (), 0.0, (), (), ALL_DRUGS, False, True, "AEDEATH"),
-    Term("Subdural hemorrhage", NERV, "fatal", ("硬膜下出血", "急性硬膜下出血"), (), 0.0, (), (), ALL_DRUGS, False, True, "AEDEATH"),
+    Term(
+        "Subarachnoid hemorrhage",
+        NERV,
+        "fatal",
+        ("くも膜下出血",),
+        (),
+        0.0,
+        (),
+        (),
+        ALL_DRUGS,
+        False,
+        True,
+        "AEDEATH",
+    ),
+    Term(
+        "Subdural hemorrhage",
+        NERV,
+        "fatal",
+        ("硬膜下出血", "急性硬膜下出血"),
+        (),
+        0.0,
+        (),
+        (),
+        ALL_DRUGS,
+        False,
+        True,
+        "AEDEATH",
+    ),
     # Infections
-    Term("Upper respiratory tract infection", INF, "infection", ("上気道感染", "上気道炎", "上気道感染症"), (DEX,), 0.3, (), ALL_DRUGS, (), True, True),
-    Term("Nasopharyngitis", INF, "infection", ("鼻咽頭炎", "感冒", "かぜ症候群"), (DEX,), 0.2, (), ALL_DRUGS, (), True),
-    Term("Influenza", INF, "infection", ("インフルエンザ", "A型インフルエンザ", "B型インフルエンザ"), (DEX,), 0.2, (), ALL_DRUGS, (), True, True),
-    Term("Bronchitis", INF, "infection", ("気管支炎", "急性気管支炎"), (DEX,), 0.3, (), ALL_DRUGS, (), True, True),
-    Term("Pharyngitis", INF, "infection", ("咽頭炎", "急性咽頭炎"), (DEX,), 0.3, (), ALL_DRUGS, (), True, True),
-    Term("Pneumonia", INF, "infection", ("肺炎", "細菌性肺炎"), (DEX, LEN, IXA), 0.8, (DEX,), ALL_DRUGS, (DEX,), True, True),
+    Term(
+        "Upper respiratory tract infection",
+        INF,
+        "infection",
+        ("上気道感染", "上気道炎", "上気道感染症"),
+        (DEX,),
+        0.3,
+        (),
+        ALL_DRUGS,
+        (),
+        True,
+        True,
+    ),
+    Term(
+        "Nasopharyngitis",
+        INF,
+        "infection",
+        ("鼻咽頭炎", "感冒", "かぜ症候群"),
+        (DEX,),
+        0.2,
+        (),
+        ALL_DRUGS,
+        (),
+        True,
+    ),
+    Term(
+        "Influenza",
+        INF,
+        "infection",
+        ("インフルエンザ", "A型インフルエンザ", "B型インフルエンザ"),
+        (DEX,),
+        0.2,
+        (),
+        ALL_DRUGS,
+        (),
+        True,
+        True,
+    ),
+    Term(
+        "Bronchitis",
+        INF,
+        "infection",
+        ("気管支炎", "急性気管支炎"),
+        (DEX,),
+        0.3,
+        (),
+        ALL_DRUGS,
+        (),
+        True,
+        True,
+    ),
+    Term(
+        "Pharyngitis", INF, "infection", ("咽頭炎", "急性咽頭炎"), (DEX,), 0.3, (), ALL_DRUGS, (), True, True
+    ),
+    Term(
+        "Pneumonia",
+        INF,
+        "infection",
+        ("肺炎", "細菌性肺炎"),
+        (DEX, LEN, IXA),
+        0.8,
+        (DEX,),
+        ALL_DRUGS,
+        (DEX,),
+        True,
+        True,
+    ),
     Term("Cellulitis", INF, "infection", ("蜂巣炎", "蜂窩織炎"), (DEX,), 0.4, (), ALL_DRUGS, (), False, True),
-    Term("Tooth infection", INF, "infection", ("歯感染", "歯の感染"), (DEX,), 0.2, (), ALL_DRUGS, (), False, True),
+    Term(
+        "Tooth infection",
+        INF,
+        "infection",
+        ("歯感染", "歯の感染"),
+        (DEX,),
+        0.2,
+        (),
+        ALL_DRUGS,
+        (),
+        False,
+        True,
+    ),
     Term("Herpes zoster", INF, "infection", ("帯状疱疹",), (IXA, DEX), 0.4, (), ALL_DRUGS),
     Term("Gastroenteritis", INF, "infection", ("胃腸炎", "感染性胃腸炎"), (), 0.0, (), ALL_DRUGS),
     Term("Cystitis", INF, "infection", ("膀胱炎",), (DEX,), 0.2),
@@ -254,7 +427,17 @@ TERMS: tuple[Term, ...] = (
     Term("Sinusitis", INF, "infection", ("副鼻腔炎",), (DEX,), 0.2),
     # General
     Term("Malaise", GEN, "general", ("倦怠感", "全身倦怠感"), (IXA, LEN, DEX), 0.6, (DEX, LEN), LI, (DEX,)),
-    Term("Edema peripheral", GEN, "general", ("末梢性浮腫", "下肢浮腫", "浮腫"), (DEX, LEN), 0.6, (DEX,), (DEX,), (DEX,)),
+    Term(
+        "Edema peripheral",
+        GEN,
+        "general",
+        ("末梢性浮腫", "下肢浮腫", "浮腫"),
+        (DEX, LEN),
+        0.6,
+        (DEX,),
+        (DEX,),
+        (DEX,),
+    ),
     Term("Pyrexia", GEN, "general", ("発熱",), (LEN,), 0.4, (), ALL_DRUGS, (), True),
     Term("Fatigue", GEN, "general", ("疲労", "疲労感"), IL, 0.6, LI),
     # Metabolism
@@ -284,7 +467,9 @@ TERMS: tuple[Term, ...] = (
     # Vascular and cardiac
     Term("Hypertension", VASC, "chronic", ("高血圧", "高血圧症"), (DEX,), 0.5, (DEX,)),
     Term("Hypotension", VASC, "general", ("低血圧",), (LEN,), 0.3, (), ALL_DRUGS, (), False, True),
-    Term("Deep vein thrombosis", VASC, "general", ("深部静脈血栓症",), (LEN,), 0.8, (), (LEN,), (), False, True),
+    Term(
+        "Deep vein thrombosis", VASC, "general", ("深部静脈血栓症",), (LEN,), 0.8, (), (LEN,), (), False, True
+    ),
     Term("Cardiac failure", CARD, "general", ("心不全", "慢性心不全の増悪")),
     Term("Palpitations", CARD, "general", ("動悸",)),
     # Investigations
@@ -301,9 +486,48 @@ TERMS: tuple[Term, ...] = (
     Term("Femoral neck fracture", INJ, "event", ("大腿骨頚部骨折",), (), 0.0, (), ALL_DRUGS, (), False, True),
     Term("Contusion", INJ, "event", ("挫傷", "打撲")),
     # Neoplasms
-    Term("Leukemia", NEO, "neoplasm", ("急性骨髄性白血病",), (LEN,), 1.0, (), (), ALL_DRUGS, False, True, "NPM_LEUK"),
-    Term("Lung neoplasm malignant", NEO, "neoplasm", ("肺癌", "肺腺癌"), (LEN,), 1.0, (), (), ALL_DRUGS, False, True, "NPM_LUNG"),
-    Term("Malignant neoplasm of unknown primary site", NEO, "neoplasm", ("原発不明癌",), (LEN,), 0.5, (), (), (), False, True, "NPM_FU"),
+    Term(
+        "Leukemia",
+        NEO,
+        "neoplasm",
+        ("急性骨髄性白血病",),
+        (LEN,),
+        1.0,
+        (),
+        (),
+        ALL_DRUGS,
+        False,
+        True,
+        "NPM_LEUK",
+    ),
+    Term(
+        "Lung neoplasm malignant",
+        NEO,
+        "neoplasm",
+        ("肺癌", "肺腺癌"),
+        (LEN,),
+        1.0,
+        (),
+        (),
+        ALL_DRUGS,
+        False,
+        True,
+        "NPM_LUNG",
+    ),
+    Term(
+        "Malignant neoplasm of unknown primary site",
+        NEO,
+        "neoplasm",
+        ("原発不明癌",),
+        (LEN,),
+        0.5,
+        (),
+        (),
+        (),
+        False,
+        True,
+        "NPM_FU",
+    ),
     Term("Sebaceous nevus", NEO, "chronic", ("脂腺母斑",)),
     # Other systems (grade 1-2 filler)
     Term("Insomnia", PSY, "chronic", ("不眠症", "不眠"), (DEX,), 0.8, (DEX,)),
@@ -324,7 +548,14 @@ TERM_BY_DECOD = {t.decod: t for t in TERMS}
 
 # Non-treatment-emergent records: terms typical before the first dose (myeloma symptoms,
 # screening findings) and after the 30-day window (follow-up contacts).
-PRE_TREATMENT_TERMS = ("Back pain", "Constipation", "Insomnia", "Nasopharyngitis", "Pain in extremity", "Hypertension")
+PRE_TREATMENT_TERMS = (
+    "Back pain",
+    "Constipation",
+    "Insomnia",
+    "Nasopharyngitis",
+    "Pain in extremity",
+    "Hypertension",
+)
 POST_WINDOW_TERMS = ("Back pain", "Nasopharyngitis", "Insomnia")
 POST_WINDOW_ROLES = ("PDDEATH", "NPM_FU")  # subjects sure to be followed > 30 days after the last dose
 N_PRE_TREATMENT = 6
@@ -383,12 +614,20 @@ def count_targets(published: pl.DataFrame) -> list[CountTarget]:
             targets.append(CountTarget(table, item, stat, value, "subject", None, T4_ITEM_ATTRIBUTE[item]))
         elif table in ("T5", "T6"):
             decod = item.removeprefix("PT=")
-            targets.append(CountTarget(table, item, stat, value, "term", decod, "any" if table == "T5" else "g3"))
+            targets.append(
+                CountTarget(table, item, stat, value, "term", decod, "any" if table == "T5" else "g3")
+            )
         elif table == "SAFETY_TEXT" and "|PT=" in item:
             prefix, decod = item.split("|PT=")
-            targets.append(CountTarget(table, item, stat, value, "term", decod, TEXT_PREFIX_ATTRIBUTE[prefix]))
+            targets.append(
+                CountTarget(table, item, stat, value, "term", decod, TEXT_PREFIX_ATTRIBUTE[prefix])
+            )
         elif table == "T7":
-            targets.append(CountTarget(table, item, stat, value, "group", item.removeprefix("GROUP="), T7_STAT_ATTRIBUTE[stat]))
+            targets.append(
+                CountTarget(
+                    table, item, stat, value, "group", item.removeprefix("GROUP="), T7_STAT_ATTRIBUTE[stat]
+                )
+            )
     return targets
 
 
@@ -454,7 +693,9 @@ class MilpModel:
     row_lower: list[float] = field(default_factory=list)
     row_upper: list[float] = field(default_factory=list)
 
-    def add_var(self, cost: float = 0.0, lower: float = 0.0, upper: float = 1.0, integral: bool = True) -> int:
+    def add_var(
+        self, cost: float = 0.0, lower: float = 0.0, upper: float = 1.0, integral: bool = True
+    ) -> int:
         """Add a column; return its index."""
         self.cost.append(cost)
         self.lower.append(lower)
@@ -483,7 +724,9 @@ class MilpModel:
         """(rows, columns)."""
         return len(self.row_lower), len(self.cost)
 
-    def solve(self, cost: list[float], time_limit: float, abs_gap: float, log: bool = False) -> tuple[np.ndarray, float]:
+    def solve(
+        self, cost: list[float], time_limit: float, abs_gap: float, log: bool = False
+    ) -> tuple[np.ndarray, float]:
         """Minimise ``cost`` with HiGHS; return the solution and its objective.
 
         Raises unless HiGHS proves optimality within ``abs_gap``: a solution cut
@@ -501,8 +744,9 @@ class MilpModel:
         lp.a_matrix_.start_ = np.cumsum([0] + [len(c) for c in self.row_cols]).astype(np.int32)
         lp.a_matrix_.index_ = np.concatenate([np.asarray(c, dtype=np.int32) for c in self.row_cols])
         lp.a_matrix_.value_ = np.concatenate([np.asarray(v, dtype=float) for v in self.row_coefs])
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in self.integral]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in self.integral
+        ]
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", log)
         highs.setOptionValue("random_seed", 0)
@@ -563,13 +807,46 @@ def fixed_attributes(term: Term, role: str) -> dict[str, int]:
     if term.owner_role is not None and term.owner_role != role:
         return {a: 0 for a in ATTRIBUTES}
     if term.owner_role == "AEDEATH":  # fatal haemorrhages: serious, not related, treatment ends
-        return {"any": 1, "g3": 1, "rel": 0, "relg3": 0, "ser": 1, "relser": 0, "red": 0, "int": 0, "wd": 1, "dly": 0}
+        return {
+            "any": 1,
+            "g3": 1,
+            "rel": 0,
+            "relg3": 0,
+            "ser": 1,
+            "relser": 0,
+            "red": 0,
+            "int": 0,
+            "wd": 1,
+            "dly": 0,
+        }
     if term.owner_role in ("NPM_LEUK", "NPM_LUNG"):  # serious, related, drugs withdrawn
-        return {"any": 1, "g3": 1, "rel": 1, "relg3": 1, "ser": 1, "relser": 1, "red": 0, "int": 0, "wd": 1, "dly": 0}
+        return {
+            "any": 1,
+            "g3": 1,
+            "rel": 1,
+            "relg3": 1,
+            "ser": 1,
+            "relser": 1,
+            "red": 0,
+            "int": 0,
+            "wd": 1,
+            "dly": 0,
+        }
     if term.owner_role == "NPM_FU":  # reported in follow-up: serious, no action possible
         return {"any": 1, "g3": 1, "ser": 1, "red": 0, "int": 0, "wd": 0, "dly": 0}
     if role == "AEDEATH" and term.decod == "Fall":  # the fall that led to the fatal bleeding
-        return {"any": 1, "g3": 1, "rel": 0, "relg3": 0, "ser": 1, "relser": 0, "red": 0, "int": 0, "wd": 0, "dly": 0}
+        return {
+            "any": 1,
+            "g3": 1,
+            "rel": 0,
+            "relg3": 0,
+            "ser": 1,
+            "relser": 0,
+            "red": 0,
+            "int": 0,
+            "wd": 0,
+            "dly": 0,
+        }
     if role == "NOASSESS":  # a single cycle: no later dose to reduce, no next cycle to delay
         return {"red": 0, "dly": 0}
     return {}
@@ -670,7 +947,9 @@ def build_model(
                 pair[(subjid, term.decod, attribute)] = model.add_var(cost=cost, lower=lo, upper=hi)
             for attribute, value in fixed.items():
                 if value == 1 and attribute not in allowed:
-                    raise ValueError(f"{subjid} {term.decod}: role needs {attribute}, which the term cannot carry")
+                    raise ValueError(
+                        f"{subjid} {term.decod}: role needs {attribute}, which the term cannot carry"
+                    )
 
     def col(subjid: str, decod: str, attribute: str) -> int | None:
         return pair.get((subjid, decod, attribute))
@@ -708,8 +987,11 @@ def build_model(
 
     # Implied ceilings (hard). A term tying with the "most common" term of an action is
     # allowed (Table 7 can force one) but priced, so the named term stands alone if it can.
-    top_counts = {a: int(t.value) for t in targets if t.scope == "term" and (a := t.attribute) in ("wd", "red")
-                  and t.table == "SAFETY_TEXT"}
+    top_counts = {
+        a: int(t.value)
+        for t in targets
+        if t.scope == "term" and (a := t.attribute) in ("wd", "red") and t.table == "SAFETY_TEXT"
+    }
     for (decod, attribute), ceiling in ceilings.items():
         cols = [c for s in subjects if (c := col(s, decod, attribute)) is not None]
         if not cols:
@@ -749,11 +1031,15 @@ def build_model(
         elif target.scope == "group" and len(group_terms[target.name]) == 1:
             cols = [c for s in subjects for c in cols_over(s, group_terms[target.name], target.attribute)]
         else:
-            name, decods = ("*", all_decods) if target.scope == "subject" else (target.name, group_terms[target.name])
+            name, decods = (
+                ("*", all_decods) if target.scope == "subject" else (target.name, group_terms[target.name])
+            )
             cols = [union(s, name, decods, target.attribute) for s in subjects]
         over = model.add_var(upper=math.inf, integral=False)
         under = model.add_var(upper=math.inf, integral=False)
-        model.add_row([(c, 1.0) for c in cols] + [(over, -1.0), (under, 1.0)], float(target.value), float(target.value))
+        model.add_row(
+            [(c, 1.0) for c in cols] + [(over, -1.0), (under, 1.0)], float(target.value), float(target.value)
+        )
         slacks.append((target, over, under))
         weight = SLACK_PENALTY * slack_weights.get((target.table, target.item, target.stat), 1.0)
         slack_cost.extend([(over, weight), (under, weight)])
@@ -850,7 +1136,9 @@ def worst_grade(term: Term, attrs: dict[str, int], rng: np.random.Generator) -> 
     return 2 if rng.random() < 0.4 else 1
 
 
-def pair_records(subjid: str, term: Term, attrs: dict[str, int], role: str, rng: np.random.Generator) -> list[Record]:
+def pair_records(
+    subjid: str, term: Term, attrs: dict[str, int], role: str, rng: np.random.Generator
+) -> list[Record]:
     """Records of one subject-term that realise its solved attributes.
 
     The worst record carries grade >= 3 when ``g3``; it is related as
@@ -861,7 +1149,9 @@ def pair_records(subjid: str, term: Term, attrs: dict[str, int], role: str, rng:
     Drug choices for withdrawals are made later, per subject.
     """
     fixed_by_role = bool(fixed_attributes(term, role)) and role != "NOASSESS"
-    worst = Record(subjid, term, worst_grade(term, attrs, rng), bool(attrs["relg3"] if attrs["g3"] else attrs["rel"]))
+    worst = Record(
+        subjid, term, worst_grade(term, attrs, rng), bool(attrs["relg3"] if attrs["g3"] else attrs["rel"])
+    )
     records = [worst]
     related_low = None
     if attrs["rel"] and not worst.related:
@@ -972,7 +1262,9 @@ def place_in_time(records: list[Record], role: str, rng: np.random.Generator) ->
         # Every dose change comes before any withdrawal, so no action ever concerns a
         # drug that is already withdrawn; lower grades first, the worst (or the action) last.
         anchor = float(rng.uniform(0.05, 0.75 if any_withdrawal else 0.95))
-        ordered = sorted(term_records, key=lambda r: ("WITHDRAW" in r.actions, r.has_action, r.grade, r.serious))
+        ordered = sorted(
+            term_records, key=lambda r: ("WITHDRAW" in r.actions, r.has_action, r.grade, r.serious)
+        )
         for k, r in enumerate(reversed(ordered)):
             if "WITHDRAW" in r.actions:
                 r.position = round(float(rng.uniform(0.80, 0.97)), 3)
@@ -1015,19 +1307,37 @@ def non_emergent_records(skeleton: pl.DataFrame, rng: np.random.Generator) -> li
     subjects = skeleton["SUBJID"].to_list()
     for k in sorted(rng.choice(len(subjects), size=N_PRE_TREATMENT, replace=False)):
         term = TERM_BY_DECOD[choose(rng, PRE_TREATMENT_TERMS)]
-        records.append(Record(subjects[k], term, int(rng.integers(1, 3)), False, timing="PRE_TREATMENT",
-                              position=round(float(rng.uniform(0.1, 0.9)), 3),
-                              duration=int(rng.integers(3, 20))))
+        records.append(
+            Record(
+                subjects[k],
+                term,
+                int(rng.integers(1, 3)),
+                False,
+                timing="PRE_TREATMENT",
+                position=round(float(rng.uniform(0.1, 0.9)), 3),
+                duration=int(rng.integers(3, 20)),
+            )
+        )
     roles = dict(skeleton.select("ROLE", "SUBJID").iter_rows())
     for role in POST_WINDOW_ROLES:
         term = TERM_BY_DECOD[choose(rng, POST_WINDOW_TERMS)]
-        records.append(Record(roles[role], term, int(rng.integers(1, 3)), False, timing="POST_WINDOW",
-                              position=round(float(rng.uniform(0.1, 0.6)), 3),
-                              duration=int(rng.integers(5, 30))))
+        records.append(
+            Record(
+                roles[role],
+                term,
+                int(rng.integers(1, 3)),
+                False,
+                timing="POST_WINDOW",
+                position=round(float(rng.uniform(0.1, 0.6)), 3),
+                duration=int(rng.integers(5, 30)),
+            )
+        )
     return records
 
 
-def assign_filler_terms(skeleton: pl.DataFrame, attributes: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def assign_filler_terms(
+    skeleton: pl.DataFrame, attributes: pl.DataFrame, rng: np.random.Generator
+) -> pl.DataFrame:
     """Add grade 1-2 filler terms (not modelled) so each subject has a realistic number of terms.
 
     Each filler term goes to at most :data:`FILLER_MAX_SUBJECTS` subjects (below
@@ -1052,7 +1362,15 @@ def assign_filler_terms(skeleton: pl.DataFrame, attributes: pl.DataFrame, rng: n
             term = free[int(k)]
             used[term.decod] += 1
             related = int(bool(term.related_drugs) and rng.random() < term.related_share)
-            rows.append({"SUBJID": subjid, "AEDECOD": term.decod, **{a: 0 for a in ATTRIBUTES}, "any": 1, "rel": related})
+            rows.append(
+                {
+                    "SUBJID": subjid,
+                    "AEDECOD": term.decod,
+                    **{a: 0 for a in ATTRIBUTES},
+                    "any": 1,
+                    "rel": related,
+                }
+            )
     filler = pl.DataFrame(rows, schema=attributes.schema)
     return pl.concat([attributes, filler]).sort("SUBJID", "AEDECOD")
 
@@ -1075,7 +1393,9 @@ def build_records(skeleton: pl.DataFrame, attributes: pl.DataFrame, seed: int = 
         rows = sorted(by_subject.get(subjid, []), key=lambda r: order[r["AEDECOD"]])
         for row in rows:
             term = TERM_BY_DECOD[row["AEDECOD"]]
-            subject_records.extend(pair_records(subjid, term, {a: row[a] for a in ATTRIBUTES}, roles[subjid], rng))
+            subject_records.extend(
+                pair_records(subjid, term, {a: row[a] for a in ATTRIBUTES}, roles[subjid], rng)
+            )
         place_in_time(subject_records, roles[subjid], rng)
         assign_withdrawals(subject_records, rng)
         for row in rows:
@@ -1102,7 +1422,9 @@ def finish_records(records: list[Record], rng: np.random.Generator) -> None:
             if key not in drug_sets:
                 drug_sets[key] = set(related_drug_set(r.term, rng))
             if r.term.withdraw_drugs != ALL_DRUGS:
-                drug_sets[key] |= {d for d, code in r.actions.items() if code in ("DOSE REDUCED", "DRUG WITHDRAWN")}
+                drug_sets[key] |= {
+                    d for d, code in r.actions.items() if code in ("DOSE REDUCED", "DRUG WITHDRAWN")
+                }
     for r in records:
         if r.related:
             r.related_drugs = tuple(d for d in DRUGS if d in drug_sets[(r.subjid, r.term.decod)])
@@ -1123,12 +1445,20 @@ def finish_records(records: list[Record], rng: np.random.Generator) -> None:
                     if d in withdrawn:
                         r.actions[d] = "NOT APPLICABLE"  # the drug was already withdrawn
                     r.actions.setdefault(d, "DOSE NOT CHANGED")
-            withdrawn.update(d for r in at_moment for d, code in r.actions.items() if code == "DRUG WITHDRAWN")
+            withdrawn.update(
+                d for r in at_moment for d, code in r.actions.items() if code == "DRUG WITHDRAWN"
+            )
     # A few minor on-treatment events with only the month of onset known: still TEAEs
     # (a partial date imputes to the 1st, and never before TRTSDT in the first month).
-    candidates = [k for k, r in enumerate(records)
-                  if r.timing == "ON_TREATMENT" and r.grade <= 2 and not r.serious and not r.delayed
-                  and all(code in ("DOSE NOT CHANGED", "NOT APPLICABLE") for code in r.actions.values())]
+    candidates = [
+        k
+        for k, r in enumerate(records)
+        if r.timing == "ON_TREATMENT"
+        and r.grade <= 2
+        and not r.serious
+        and not r.delayed
+        and all(code in ("DOSE NOT CHANGED", "NOT APPLICABLE") for code in r.actions.values())
+    ]
     for k in rng.choice(candidates, size=N_MONTH_PRECISION, replace=False):
         records[int(k)].precision = "MONTH"
 
@@ -1140,27 +1470,33 @@ def records_frame(records: list[Record]) -> pl.DataFrame:
     for r in records:
         by_subject.setdefault(r.subjid, []).append(r)
     for subjid in sorted(by_subject):
-        ordered = sorted(by_subject[subjid], key=lambda r: (timing_order(r.timing), r.position, r.term.decod, -r.grade))
+        ordered = sorted(
+            by_subject[subjid], key=lambda r: (timing_order(r.timing), r.position, r.term.decod, -r.grade)
+        )
         for aespid, r in enumerate(ordered, start=1):
-            rows.append({
-                "SUBJID": subjid,
-                "AESPID": aespid,
-                "AETERM": r.verbatim,
-                "AEDECOD": r.term.decod,
-                "AEBODSYS": r.term.soc,
-                "AETOXGR": r.grade,
-                "AESER": "Y" if r.serious else "N",
-                **{f"AEREL_{d}": "RELATED" if d in r.related_drugs else "NOT RELATED" for d in DRUGS},
-                **{f"AEACN_{d}": r.actions[d] for d in DRUGS},
-                "AECYDLY": "Y" if r.delayed else "N",
-                "AEDISCON": "Y" if r.discontinued_study else "N",
-                "AEOUT": r.outcome,
-                "TIMING": r.timing,
-                "POSITION": f"{r.position:.3f}",
-                "DURATION": "" if r.duration is None else str(r.duration),
-                "START_PRECISION": r.precision,
-            })
-    return pl.DataFrame(rows, schema={c: (pl.Int64 if c in ("AESPID", "AETOXGR") else pl.String) for c in AE_COLUMNS})
+            rows.append(
+                {
+                    "SUBJID": subjid,
+                    "AESPID": aespid,
+                    "AETERM": r.verbatim,
+                    "AEDECOD": r.term.decod,
+                    "AEBODSYS": r.term.soc,
+                    "AETOXGR": r.grade,
+                    "AESER": "Y" if r.serious else "N",
+                    **{f"AEREL_{d}": "RELATED" if d in r.related_drugs else "NOT RELATED" for d in DRUGS},
+                    **{f"AEACN_{d}": r.actions[d] for d in DRUGS},
+                    "AECYDLY": "Y" if r.delayed else "N",
+                    "AEDISCON": "Y" if r.discontinued_study else "N",
+                    "AEOUT": r.outcome,
+                    "TIMING": r.timing,
+                    "POSITION": f"{r.position:.3f}",
+                    "DURATION": "" if r.duration is None else str(r.duration),
+                    "START_PRECISION": r.precision,
+                }
+            )
+    return pl.DataFrame(
+        rows, schema={c: (pl.Int64 if c in ("AESPID", "AETOXGR") else pl.String) for c in AE_COLUMNS}
+    )
 
 
 def write_ae_csv(frame: pl.DataFrame, path: Path = AE_CSV) -> None:
@@ -1206,18 +1542,25 @@ def solve(diagnose: bool = False, log: bool = False) -> tuple[SafetyModel, np.nd
 def main(argv: list[str] | None = None) -> None:
     """Entry point: solve, report missed published rows, write ae.csv."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--diagnose", action="store_true",
-                        help="solve feasibility only (all published rows weighted alike) and report; write nothing")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="solve feasibility only (all published rows weighted alike) and report; write nothing",
+    )
     parser.add_argument("--log", action="store_true", help="show the HiGHS log")
     parser.add_argument("--out", type=Path, default=AE_CSV, help=f"output file (default {AE_CSV})")
     args = parser.parse_args(argv)
     model, x, seconds = solve(diagnose=args.diagnose, log=args.log)
     rows, cols = model.milp.shape
-    print(f"MILP: {cols} columns ({sum(model.milp.integral)} integer), {rows} rows; solved in {seconds:.1f} s")
+    print(
+        f"MILP: {cols} columns ({sum(model.milp.integral)} integer), {rows} rows; solved in {seconds:.1f} s"
+    )
     missed = slack_report(model, x)
     print(f"published rows missed: {len(missed)} (total deviation {sum(abs(d) for _, d in missed)})")
     for target, delta in missed:
-        print(f"  {target.table} {target.item} {target.stat}: published {target.value}, cohort {target.value + delta}")
+        print(
+            f"  {target.table} {target.item} {target.stat}: published {target.value}, cohort {target.value + delta}"
+        )
     if args.diagnose:
         return
     skeleton = load_skeleton()

@@ -36,6 +36,7 @@ References
 .. [3] Huangfu Q, Hall JAJ. Parallelizing the dual revised simplex method.
    Math Prog Comp. 2018;10:119-142 (HiGHS).
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,22 +56,89 @@ from analysis.demographics import table1_rows
 from analysis.rounding import round_half_away
 from trialgen import baseline_rules as rules
 
-REPO = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+REPO = Path(__file__).resolve().parents[3]  # generator/trialgen/solve/ -> repository root (seeds/)
 COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20170113
 
-BASELINE_COLUMNS = ["SUBJID", "AGE", "SEX", "RACE", "HEIGHT", "WEIGHT", "ECOG", "DIAGDAT",
-                    "MMTYPE", "LCTYPE", "SPEP", "UPEP", "SIFE", "UIFE", "KAPPA", "LAMBDA",
-                    "BMPC", "BMCLON", "CREAT", "B2M", "ALB", "NEUT", "PLAT", "HGB", "CA"]
-PRIOR_LINE_COLUMNS = ["SUBJID", "LINENO", "DRUGS", "PTSTDAT", "PTENDAT", "ASCT", "ASCTDAT",
-                      "BESTRESP", "OUTCOME"]
+BASELINE_COLUMNS = [
+    "SUBJID",
+    "AGE",
+    "SEX",
+    "RACE",
+    "HEIGHT",
+    "WEIGHT",
+    "ECOG",
+    "DIAGDAT",
+    "MMTYPE",
+    "LCTYPE",
+    "SPEP",
+    "UPEP",
+    "SIFE",
+    "UIFE",
+    "KAPPA",
+    "LAMBDA",
+    "BMPC",
+    "BMCLON",
+    "CREAT",
+    "B2M",
+    "ALB",
+    "NEUT",
+    "PLAT",
+    "HGB",
+    "CA",
+]
+PRIOR_LINE_COLUMNS = [
+    "SUBJID",
+    "LINENO",
+    "DRUGS",
+    "PTSTDAT",
+    "PTENDAT",
+    "ASCT",
+    "ASCTDAT",
+    "BESTRESP",
+    "OUTCOME",
+]
 FISH_COLUMNS = ["SUBJID", "FISHTEST", "FISHSTAT", "PCTPOS"]
 FISH_TESTS = ("DEL13", "DEL17P", "T11_14", "T14_16", "T4_14")  # sorted: the file's row order
 
 # --------------------------------------------------------------------------- published counts
-AGES = (40, 47, 52, 55, 57, 59, 60, 62, 63, 64, 64, 65, 65, 66, 66, 66, 67,
-        67, 68, 68, 69, 70, 70, 71, 71, 72, 73, 73, 74, 74, 75, 76, 77, 78)  # median 67
+AGES = (
+    40,
+    47,
+    52,
+    55,
+    57,
+    59,
+    60,
+    62,
+    63,
+    64,
+    64,
+    65,
+    65,
+    66,
+    66,
+    66,
+    67,
+    67,
+    68,
+    68,
+    69,
+    70,
+    70,
+    71,
+    71,
+    72,
+    73,
+    73,
+    74,
+    74,
+    75,
+    76,
+    77,
+    78,
+)  # median 67
 N_MALE = 19
 CRCL_COUNTS = {"30 to <60": 10, "60 to <90": 15, ">=90": 9}
 ISS_COUNTS = {"I": 28, "II": 5, "III": 1}
@@ -79,18 +147,42 @@ MMTYPE_COUNTS = {"IGG": 24, "IGA": 4, "BENCE-JONES": 5, "LIGHT CHAIN ONLY": 1}
 LINE_COUNTS = {1: 21, 2: 12, 3: 1}
 RELREF_COUNTS = {"RELAPSED": 31, "REFRACTORY": 3}
 N_ASCT = 23
-DRUG_COUNTS = {"THALIDOMIDE": 5, "LENALIDOMIDE": 8, "POMALIDOMIDE": 0,
-               "BORTEZOMIB": 30, "CARFILZOMIB": 2, "IXAZOMIB": 0}
+DRUG_COUNTS = {
+    "THALIDOMIDE": 5,
+    "LENALIDOMIDE": 8,
+    "POMALIDOMIDE": 0,
+    "BORTEZOMIB": 30,
+    "CARFILZOMIB": 2,
+    "IXAZOMIB": 0,
+}
 N_IMID, N_PI = 12, 31  # with the overlaps: one thalidomide+lenalidomide, one bortezomib+carfilzomib
 FISH_POSITIVE_COUNTS = {"DEL13": 15, "DEL17P": 4, "T4_14": 7, "T11_14": 2, "T14_16": 1}
 IGH_TRANSLOCATIONS = ("T4_14", "T14_16", "T11_14")  # one IgH partner per clone
 
 # BSA targets (m²) per sex: min 1.20 (F), max 2.03 (M); the 17th/18th values 1.619/1.621
 # give a median of 1.620 that no 0.1 cm / 0.1 kg rounding can move off 1.62.
-BSA_FEMALE = (1.20, 1.31, 1.35, 1.38, 1.41, 1.43, 1.45, 1.47, 1.49, 1.51, 1.53, 1.55,
-              1.57, 1.60, 1.67)
-BSA_MALE = (1.52, 1.58, 1.619, 1.621, 1.64, 1.66, 1.68, 1.70, 1.72, 1.74, 1.76, 1.78,
-            1.80, 1.83, 1.86, 1.89, 1.93, 1.97, 2.03)
+BSA_FEMALE = (1.20, 1.31, 1.35, 1.38, 1.41, 1.43, 1.45, 1.47, 1.49, 1.51, 1.53, 1.55, 1.57, 1.60, 1.67)
+BSA_MALE = (
+    1.52,
+    1.58,
+    1.619,
+    1.621,
+    1.64,
+    1.66,
+    1.68,
+    1.70,
+    1.72,
+    1.74,
+    1.76,
+    1.78,
+    1.80,
+    1.83,
+    1.86,
+    1.89,
+    1.93,
+    1.97,
+    2.03,
+)
 
 # --------------------------------------------------------------------------- timeline slots
 # Days from the last ASCT to TRTSDT (A) and from diagnosis to TRTSDT (D), as date
@@ -99,16 +191,35 @@ BSA_MALE = (1.52, 1.58, 1.619, 1.621, 1.64, 1.66, 1.68, 1.70, 1.72, 1.74, 1.76, 
 # either way; min 304 days (10.0), max 5357 days (176.0). Partial dates only ever
 # move a diagnosis or ASCT date earlier by < 1 year, on slots far from these ranks.
 ASCT_FIRST_LINE_SLOTS = (  # (A, D): ASCT in line 1, D - A = time to first ASCT
-    (300, 500), (395, 575), (470, 700), (560, 730), (650, 860), (740, 930), (830, 1070),
-    (985, 1160), (1060, 1280), (1125, 1320), (1180, 1350), (1245, 1450), (1320, 1505),
-    (1400, 1630), (1490, 1655), (1600, 1815), (1730, 1910), (1880, 2125), (2060, 2235),
-    (2300, 2500), (2700, 2890), (5157, 5357))
+    (300, 500),
+    (395, 575),
+    (470, 700),
+    (560, 730),
+    (650, 860),
+    (740, 930),
+    (830, 1070),
+    (985, 1160),
+    (1060, 1280),
+    (1125, 1320),
+    (1180, 1350),
+    (1245, 1450),
+    (1320, 1505),
+    (1400, 1630),
+    (1490, 1655),
+    (1600, 1815),
+    (1730, 1910),
+    (1880, 2125),
+    (2060, 2235),
+    (2300, 2500),
+    (2700, 2890),
+    (5157, 5357),
+)
 ASCT_SALVAGE_SLOT = (905, 3300)  # second (salvage) ASCT in line 2
 NO_ASCT_SLOTS = (304, 420, 610, 790, 1010, 1200, 1351, 1590, 1980, 2450, 3100)
 
 # Partial history dates (keyed by slot D so they land on slots away from the medians).
 DIAG_PARTIAL = {700: "month", 2125: "month", 2890: "year", 3300: "month"}
-ASCT_PARTIAL = {700, 5357}            # last ASCT date as YYYY-MM
+ASCT_PARTIAL = {700, 5357}  # last ASCT date as YYYY-MM
 LINE1_START_PARTIAL = {3300, 5357, 3100}
 LINE1_END_PARTIAL = {3300}
 
@@ -130,11 +241,15 @@ REGIMENS = {
 }
 # First date a drug was available to Japanese patients (approval or import), and the
 # last start of a VAD induction (replaced by bortezomib-based induction).
-DRUG_AVAILABLE = {"BORTEZOMIB": dt.date(2006, 12, 1), "LENALIDOMIDE": dt.date(2010, 8, 1),
-                  "THALIDOMIDE": dt.date(2003, 1, 1), "CARFILZOMIB": dt.date(2016, 7, 1)}
+DRUG_AVAILABLE = {
+    "BORTEZOMIB": dt.date(2006, 12, 1),
+    "LENALIDOMIDE": dt.date(2010, 8, 1),
+    "THALIDOMIDE": dt.date(2003, 1, 1),
+    "CARFILZOMIB": dt.date(2016, 7, 1),
+}
 VAD_LAST_START = dt.date(2006, 12, 31)
 
-INDUCTION_TO_ASCT = (140, 165, 210)    # line start -> ASCT (induction, harvest)
+INDUCTION_TO_ASCT = (140, 165, 210)  # line start -> ASCT (induction, harvest)
 CONSOLIDATION_DAYS = {"VTD": 56, "VRD": 56}  # line end after ASCT; others end at the ASCT
 START_AFTER_DIAGNOSIS = (14, 28, 60)
 GAP_AFTER = {"RELAPSED": (120, 300, 2190), "NOT PROGRESSED": (14, 28, 60)}
@@ -183,8 +298,15 @@ class History:
     def relref(self) -> str:
         outcomes = {line.outcome for line in self.lines}
         rel, ref = "RELAPSED" in outcomes, "REFRACTORY" in outcomes
-        return ("RELAPSED AND REFRACTORY" if rel and ref else "RELAPSED" if rel
-                else "REFRACTORY" if ref else "NEITHER")
+        return (
+            "RELAPSED AND REFRACTORY"
+            if rel and ref
+            else "RELAPSED"
+            if rel
+            else "REFRACTORY"
+            if ref
+            else "NEITHER"
+        )
 
 
 def _h(code: str, rarity: float, *lines: str) -> History:
@@ -242,9 +364,11 @@ class Slot:
     asct: int | None
 
 
-SLOTS = (tuple(Slot(d, a) for a, d in ASCT_FIRST_LINE_SLOTS)
-         + (Slot(ASCT_SALVAGE_SLOT[1], ASCT_SALVAGE_SLOT[0]),)
-         + tuple(Slot(d, None) for d in NO_ASCT_SLOTS))
+SLOTS = (
+    tuple(Slot(d, a) for a, d in ASCT_FIRST_LINE_SLOTS)
+    + (Slot(ASCT_SALVAGE_SLOT[1], ASCT_SALVAGE_SLOT[0]),)
+    + tuple(Slot(d, None) for d in NO_ASCT_SLOTS)
+)
 
 
 @dataclass(frozen=True)
@@ -398,11 +522,15 @@ class _Model:
                 c.append(j)
                 v.append(a)
         matrix = coo_array((v, (r, c)), shape=(len(self.rows), len(self.cost))).tocsr()
-        res = milp(np.array(self.cost), integrality=np.ones(len(self.cost)),
-                   bounds=Bounds(0, np.array(self.upper)),
-                   constraints=LinearConstraint(matrix, [lo for _, lo, _ in self.rows],
-                                                [hi for _, _, hi in self.rows]),
-                   options={"mip_rel_gap": 0.0, "presolve": True})
+        res = milp(
+            np.array(self.cost),
+            integrality=np.ones(len(self.cost)),
+            bounds=Bounds(0, np.array(self.upper)),
+            constraints=LinearConstraint(
+                matrix, [lo for _, lo, _ in self.rows], [hi for _, _, hi in self.rows]
+            ),
+            options={"mip_rel_gap": 0.0, "presolve": True},
+        )
         if res.status != 0:
             raise RuntimeError(f"MILP not solved: {res.message}")
         return np.round(res.x).astype(int)
@@ -451,12 +579,18 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
     rng = np.random.default_rng(SEED)
     m = _Model(rng, noise=0.05)
     n_sub = len(subjects)
-    fit = {(s, t, p): compatible(subj, slot, hist)
-           for s, subj in enumerate(subjects) for t, slot in enumerate(SLOTS)
-           for p, hist in enumerate(HISTORIES)}
+    fit = {
+        (s, t, p): compatible(subj, slot, hist)
+        for s, subj in enumerate(subjects)
+        for t, slot in enumerate(SLOTS)
+        for p, hist in enumerate(HISTORIES)
+    }
     # Slot and history: x[s, t], y[s, p]; a slot needs a history that fits it.
-    x = {(s, t): m.var(upper=float(any(fit[s, t, p] for p in range(len(HISTORIES)))))
-         for s in range(n_sub) for t in range(len(SLOTS))}
+    x = {
+        (s, t): m.var(upper=float(any(fit[s, t, p] for p in range(len(HISTORIES)))))
+        for s in range(n_sub)
+        for t in range(len(SLOTS))
+    }
     y = {}
     for s, subj in enumerate(subjects):
         for p, hist in enumerate(HISTORIES):
@@ -493,8 +627,12 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
     count(lambda h: bool(h.drugs & set(rules.PI_DRUGS)), N_PI)
 
     # Sex with creatinine-clearance category: cost = distance of the typical clearance.
-    z = {(s, g, c): m.var(2.0 * abs(math.log(natural_crcl(subj.age, g) / CRCL_CENTRES[c])))
-         for s, subj in enumerate(subjects) for g in ("M", "F") for c in CRCL_COUNTS}
+    z = {
+        (s, g, c): m.var(2.0 * abs(math.log(natural_crcl(subj.age, g) / CRCL_CENTRES[c])))
+        for s, subj in enumerate(subjects)
+        for g in ("M", "F")
+        for c in CRCL_COUNTS
+    }
     for s in range(n_sub):
         m.add(_sum(z[s, g, c] for g in ("M", "F") for c in CRCL_COUNTS), 1, 1)
     m.add(_sum(z[s, "M", c] for s in range(n_sub) for c in CRCL_COUNTS), N_MALE, N_MALE)
@@ -502,12 +640,21 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
         m.add(_sum(z[s, g, c] for s in range(n_sub) for g in ("M", "F")), n, n)
 
     # ISS (II/III and ECOG 1 lean to older patients; ISS III only with renal impairment).
-    iss = {(s, i): m.var(0.0 if i == "I" else (75 - subj.age) / 60)
-           for s, subj in enumerate(subjects) for i in ISS_COUNTS}
-    ecog = {(s, e): m.var(0.0 if e == 0 else (75 - subj.age) / 50)
-            for s, subj in enumerate(subjects) for e in ECOG_COUNTS}
-    mm = {(s, t): m.var(upper=0.0 if subj.role == "NONMEAS" and t != "IGG" else 1.0)
-          for s, subj in enumerate(subjects) for t in MMTYPE_COUNTS}
+    iss = {
+        (s, i): m.var(0.0 if i == "I" else (75 - subj.age) / 60)
+        for s, subj in enumerate(subjects)
+        for i in ISS_COUNTS
+    }
+    ecog = {
+        (s, e): m.var(0.0 if e == 0 else (75 - subj.age) / 50)
+        for s, subj in enumerate(subjects)
+        for e in ECOG_COUNTS
+    }
+    mm = {
+        (s, t): m.var(upper=0.0 if subj.role == "NONMEAS" and t != "IGG" else 1.0)
+        for s, subj in enumerate(subjects)
+        for t in MMTYPE_COUNTS
+    }
     for s in range(n_sub):
         m.add(_sum(iss[s, i] for i in ISS_COUNTS), 1, 1)
         m.add(_sum(ecog[s, e] for e in ECOG_COUNTS), 1, 1)
@@ -567,31 +714,45 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
     sol = m.solve()
     out = []
     for s, subj in enumerate(subjects):
+
         def pick(table, levels):
             return next(level for level in levels if sol[table[s, level]])
+
         slot = SLOTS[next(t for t in range(len(SLOTS)) if sol[x[s, t]])]
         history = HISTORIES[next(p for p in range(len(HISTORIES)) if sol[y[s, p]])]
         sex, crcl_cat = next((g, c) for g in ("M", "F") for c in CRCL_COUNTS if sol[z[s, g, c]])
         positives = frozenset(t for t in FISH_TESTS if (s, t) in fish and sol[fish[s, t]])
         assert compatible(subj, slot, history)
-        out.append(Assignment(slot, history, sex, crcl_cat, pick(iss, ISS_COUNTS),
-                              pick(ecog, ECOG_COUNTS), pick(mm, MMTYPE_COUNTS), positives))
+        out.append(
+            Assignment(
+                slot,
+                history,
+                sex,
+                crcl_cat,
+                pick(iss, ISS_COUNTS),
+                pick(ecog, ECOG_COUNTS),
+                pick(mm, MMTYPE_COUNTS),
+                positives,
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- values
 def body_size(sex: str, bsa: float, jitter_cm: float) -> tuple[float, float]:
     """Height (cm) and weight (kg), 0.1 precision, whose DuBois BSA is closest to ``bsa``."""
-    height = round((150.0 + (bsa - 1.45) * 45.0 if sex == "F"
-                    else 164.0 + (bsa - 1.75) * 40.0) + jitter_cm, 1)
+    height = round(
+        (150.0 + (bsa - 1.45) * 45.0 if sex == "F" else 164.0 + (bsa - 1.75) * 40.0) + jitter_cm, 1
+    )
     exact = (bsa / (0.007184 * height**0.725)) ** (1 / 0.425)
     candidates = [round(exact + k / 10, 1) for k in (-1, 0, 1)]
     weight = min(candidates, key=lambda w: abs(rules.dubois_bsa(height, w) - bsa))
     return height, weight
 
 
-def assign_body_sizes(subjects: list[Subject], cats: list[Assignment],
-                      rng: np.random.Generator) -> dict[int, tuple[float, float]]:
+def assign_body_sizes(
+    subjects: list[Subject], cats: list[Assignment], rng: np.random.Generator
+) -> dict[int, tuple[float, float]]:
     """Give each sex's BSA targets to that sex's subjects (Hungarian method).
 
     The cost is how far each subject's typical clearance at that weight would sit from
@@ -603,9 +764,20 @@ def assign_body_sizes(subjects: list[Subject], cats: list[Assignment],
         members = [s for s, a in enumerate(cats) if a.sex == sex]
         sizes = [body_size(sex, b, float(rng.uniform(-2.0, 2.0))) for b in targets]
         typical = 0.85 if sex == "M" else 0.65
-        cost = np.array([[abs(math.log(rules.cockcroft_gault(subjects[s].age, w, typical, sex)
-                                       / CRCL_CENTRES[cats[s].crcl_cat])) for _, w in sizes]
-                         for s in members])
+        cost = np.array(
+            [
+                [
+                    abs(
+                        math.log(
+                            rules.cockcroft_gault(subjects[s].age, w, typical, sex)
+                            / CRCL_CENTRES[cats[s].crcl_cat]
+                        )
+                    )
+                    for _, w in sizes
+                ]
+                for s in members
+            ]
+        )
         rows, cols = linear_sum_assignment(cost)
         for r, c in zip(rows, cols):
             out[members[r]] = sizes[c]
@@ -641,8 +813,9 @@ def iss_labs(stage: str, variant: int, rng: np.random.Generator) -> tuple[float,
     return round(float(rng.uniform(2.2, 3.2)), 1), round(float(rng.uniform(2.9, 3.3)), 1)  # II by albumin
 
 
-def disease_labs(mmtype: str, lctype: str, role: str, urine_measurable: bool,
-                 suppressed: bool, rng: np.random.Generator) -> dict[str, float | str]:
+def disease_labs(
+    mmtype: str, lctype: str, role: str, urine_measurable: bool, suppressed: bool, rng: np.random.Generator
+) -> dict[str, float | str]:
     """Screening M-protein, immunofixation and FLC values for the myeloma type.
 
     Serum (IgG/IgA) and urine (Bence-Jones) disease is clearly measurable and the
@@ -657,15 +830,24 @@ def disease_labs(mmtype: str, lctype: str, role: str, urine_measurable: bool,
         spep, upep, involved, uninvolved = 0.6, 0.0, round(float(rng.uniform(3.0, 6.0)), 2), 0.52
     elif mmtype in ("IGG", "IGA"):
         spep = round(float(np.exp(rng.uniform(math.log(1.3), math.log(5.8)))), 2)
-        upep = (float(round(rng.uniform(260, 900))) if urine_measurable
-                else float(rng.choice([0, 0, round(rng.uniform(20, 150))])))
+        upep = (
+            float(round(rng.uniform(260, 900)))
+            if urine_measurable
+            else float(rng.choice([0, 0, round(rng.uniform(20, 150))]))
+        )
     elif mmtype == "BENCE-JONES":
         spep, upep = 0.0, float(round(np.exp(rng.uniform(math.log(320), math.log(2400)))))
     else:  # LIGHT CHAIN ONLY: serum free light chain disease only
         spep, upep, involved = 0.0, 0.0, round(float(rng.uniform(25.0, 60.0)), 2)
     kappa, lam = (involved, uninvolved) if lctype == "KAPPA" else (uninvolved, involved)
-    return {"SPEP": spep, "UPEP": upep, "SIFE": "POSITIVE",
-            "UIFE": "POSITIVE" if upep > 0 else "NEGATIVE", "KAPPA": kappa, "LAMBDA": lam}
+    return {
+        "SPEP": spep,
+        "UPEP": upep,
+        "SIFE": "POSITIVE",
+        "UIFE": "POSITIVE" if upep > 0 else "NEGATIVE",
+        "KAPPA": kappa,
+        "LAMBDA": lam,
+    }
 
 
 def partial(date: dt.date, precision: str | None) -> str:
@@ -673,9 +855,11 @@ def partial(date: dt.date, precision: str | None) -> str:
     return {None: date.isoformat(), "month": date.strftime("%Y-%m"), "year": str(date.year)}[precision]
 
 
-BEST_RESPONSE = {"RELAPSED": ("VGPR", "PR", "CR", "VGPR", "PR"),
-                 "REFRACTORY": ("SD", "MR", "PD", "SD"),
-                 "NOT PROGRESSED": ("PR", "MR", "SD")}
+BEST_RESPONSE = {
+    "RELAPSED": ("VGPR", "PR", "CR", "VGPR", "PR"),
+    "REFRACTORY": ("SD", "MR", "PD", "SD"),
+    "NOT PROGRESSED": ("PR", "MR", "SD"),
+}
 ASCT_BEST_RESPONSE = ("VGPR", "CR", "VGPR", "PR", "SCR", "CR")
 
 
@@ -684,8 +868,10 @@ def prior_line_rows(subject: Subject, cat: Assignment, rng: np.random.Generator)
     placed = schedule(cat.history, cat.slot, (subject.trtsdt - subject.icdat).days)
     rows = []
     for k, (line, dates) in enumerate(zip(cat.history.lines, placed), start=1):
+
         def day(offset: int) -> dt.date:
             return subject.trtsdt + dt.timedelta(days=offset)
+
         last_asct = line.asct and not any(ln.asct for ln in cat.history.lines[k:])
         if line.regimen == "VAD":
             best = "UNK"  # response of a pre-2007 induction not recorded in the chart
@@ -697,20 +883,30 @@ def prior_line_rows(subject: Subject, cat: Assignment, rng: np.random.Generator)
         start_precision = "month" if first_line and cat.slot.diag in LINE1_START_PARTIAL else None
         end_precision = "month" if first_line and cat.slot.diag in LINE1_END_PARTIAL else None
         asct_precision = "month" if last_asct and cat.slot.diag in ASCT_PARTIAL else None
-        rows.append({
-            "SUBJID": subject.subjid, "LINENO": str(k), "DRUGS": ";".join(line.drugs),
-            "PTSTDAT": partial(day(dates.start), start_precision),
-            "PTENDAT": partial(day(dates.end), end_precision),
-            "ASCT": "Y" if line.asct else "N",
-            "ASCTDAT": partial(day(dates.asct), asct_precision) if line.asct else "",
-            "BESTRESP": best, "OUTCOME": line.outcome,
-        })
+        rows.append(
+            {
+                "SUBJID": subject.subjid,
+                "LINENO": str(k),
+                "DRUGS": ";".join(line.drugs),
+                "PTSTDAT": partial(day(dates.start), start_precision),
+                "PTENDAT": partial(day(dates.end), end_precision),
+                "ASCT": "Y" if line.asct else "N",
+                "ASCTDAT": partial(day(dates.asct), asct_precision) if line.asct else "",
+                "BESTRESP": best,
+                "OUTCOME": line.outcome,
+            }
+        )
     return rows
 
 
-def fish_rows(subject: Subject, cat: Assignment, exceptions: dict[str, str],
-              near_cutoff: dict[str, float], exact_cutoff: str | None,
-              rng: np.random.Generator) -> list[dict]:
+def fish_rows(
+    subject: Subject,
+    cat: Assignment,
+    exceptions: dict[str, str],
+    near_cutoff: dict[str, float],
+    exact_cutoff: str | None,
+    rng: np.random.Generator,
+) -> list[dict]:
     """The ``fish`` rows of one subject (every test; PCTPOS only when DONE)."""
     rows = []
     for test in FISH_TESTS:
@@ -738,8 +934,17 @@ def load_subjects(path: Path = COHORT_DIR / "skeleton.csv") -> list[Subject]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     ages = np.random.default_rng([SEED, 1]).permutation(np.array(AGES))
-    return [Subject(r["SUBJID"], dt.date.fromisoformat(r["TRTSDT"]), dt.date.fromisoformat(r["ICDAT"]),
-                    r["ROLE"], r["CYTO_RISK"], int(age)) for r, age in zip(rows, ages)]
+    return [
+        Subject(
+            r["SUBJID"],
+            dt.date.fromisoformat(r["TRTSDT"]),
+            dt.date.fromisoformat(r["ICDAT"]),
+            r["ROLE"],
+            r["CYTO_RISK"],
+            int(age),
+        )
+        for r, age in zip(rows, ages)
+    ]
 
 
 def _fmt(value: float, decimals: int) -> str:
@@ -755,9 +960,9 @@ def _trim(value: float) -> str:
 class FishSpecials:
     """Per-subject FISH details beyond positive/negative (subject index -> test -> value)."""
 
-    status: dict[int, dict[str, str]]       # NOT DONE / FAILED for single tests
+    status: dict[int, dict[str, str]]  # NOT DONE / FAILED for single tests
     near_cutoff: dict[int, dict[str, float]]  # negatives just below a cutoff
-    at_cutoff: dict[int, str]                 # a positive exactly at its cutoff
+    at_cutoff: dict[int, str]  # a positive exactly at its cutoff
 
 
 def fish_specials(subjects: list[Subject], cats: list[Assignment]) -> FishSpecials:
@@ -768,27 +973,38 @@ def fish_specials(subjects: list[Subject], cats: list[Assignment]) -> FishSpecia
     just below a cutoff (del(17p) 4.0%, t(4;14) 2.0%, del(13) 8.5%, t(14;16) 2.0%);
     one del(13) exactly at its 10% cutoff (positive: cutoffs are lower bounds).
     """
+
     def first(pred) -> int:
         return next(s for s, (sj, c) in enumerate(zip(subjects, cats)) if pred(s, sj, c))
 
     high_risk = set(rules.HIGH_RISK_TESTS)
     failed_17p = first(lambda s, sj, c: sj.cyto_risk == "HIGH" and c.fish_positive & high_risk == {"T4_14"})
     no_t1114 = first(lambda s, sj, c: sj.cyto_risk == "STANDARD" and not c.fish_positive)
-    no_del13 = first(lambda s, sj, c: sj.cyto_risk == "HIGH" and s != failed_17p
-                     and "DEL13" not in c.fish_positive)
+    no_del13 = first(
+        lambda s, sj, c: sj.cyto_risk == "HIGH" and s != failed_17p and "DEL13" not in c.fish_positive
+    )
     near: dict[int, dict[str, float]] = {}
     for pred, values in (
         (lambda s, sj, c: sj.cyto_risk == "STANDARD" and s > no_t1114, {"DEL17P": 4.0, "T4_14": 2.0}),
-        (lambda s, sj, c: sj.cyto_risk == "HIGH" and s not in (no_del13, failed_17p)
-         and "DEL13" not in c.fish_positive, {"DEL13": 8.5}),
+        (
+            lambda s, sj, c: (
+                sj.cyto_risk == "HIGH" and s not in (no_del13, failed_17p) and "DEL13" not in c.fish_positive
+            ),
+            {"DEL13": 8.5},
+        ),
         (lambda s, sj, c: "DEL17P" in c.fish_positive and "T14_16" not in c.fish_positive, {"T14_16": 2.0}),
     ):
         near.setdefault(first(pred), {}).update(values)
     at_cutoff = first(lambda s, sj, c: sj.cyto_risk == "STANDARD" and "DEL13" in c.fish_positive)
     return FishSpecials(
-        status={failed_17p: {"DEL17P": "FAILED"}, no_t1114: {"T11_14": "NOT DONE"},
-                no_del13: {"DEL13": "NOT DONE"}},
-        near_cutoff=near, at_cutoff={at_cutoff: "DEL13"})
+        status={
+            failed_17p: {"DEL17P": "FAILED"},
+            no_t1114: {"T11_14": "NOT DONE"},
+            no_del13: {"DEL13": "NOT DONE"},
+        },
+        near_cutoff=near,
+        at_cutoff={at_cutoff: "DEL13"},
+    )
 
 
 def build_cohort(subjects: list[Subject]) -> dict[str, list[dict]]:
@@ -800,8 +1016,11 @@ def build_cohort(subjects: list[Subject]) -> dict[str, list[dict]]:
     # (0.1) in the light-chain-only subject and in a few others.
     lctype = ["KAPPA" if v else "LAMBDA" for v in rng.permutation([1] * 20 + [0] * 14)]
     suppressed = {s for s, c in enumerate(cats) if c.mmtype == "LIGHT CHAIN ONLY"}
-    suppressed |= set(rng.choice([s for s, c in enumerate(cats)
-                                  if c.mmtype in ("BENCE-JONES", "IGA")], 2, replace=False).tolist())
+    suppressed |= set(
+        rng.choice(
+            [s for s, c in enumerate(cats) if c.mmtype in ("BENCE-JONES", "IGA")], 2, replace=False
+        ).tolist()
+    )
     serum = [s for s, c in enumerate(cats) if c.mmtype in ("IGG", "IGA") and subjects[s].role != "NONMEAS"]
     urine_measurable = set(rng.choice(serum, 6, replace=False).tolist())
     iss_variant = {s: k for k, s in enumerate(s for s, c in enumerate(cats) if c.iss == "II")}
@@ -814,23 +1033,44 @@ def build_cohort(subjects: list[Subject]) -> dict[str, list[dict]]:
         creat = creatinine_for(subj.age, weight, cat.sex, cat.crcl_cat, float(rng.random()))
         b2m, alb = iss_labs(cat.iss, iss_variant.get(s, 0), rng)
         labs = disease_labs(cat.mmtype, lctype[s], subj.role, s in urine_measurable, s in suppressed, rng)
-        baseline.append({
-            "SUBJID": subj.subjid, "AGE": str(subj.age), "SEX": cat.sex, "RACE": "ASIAN",
-            "HEIGHT": _fmt(height, 1), "WEIGHT": _fmt(weight, 1), "ECOG": str(cat.ecog),
-            "DIAGDAT": partial(diag, DIAG_PARTIAL.get(cat.slot.diag)),
-            "MMTYPE": cat.mmtype, "LCTYPE": lctype[s],
-            "SPEP": "0" if labs["SPEP"] == 0 else _fmt(labs["SPEP"], 2),
-            "UPEP": "0" if labs["UPEP"] == 0 else _fmt(labs["UPEP"], 0),
-            "SIFE": labs["SIFE"], "UIFE": labs["UIFE"],
-            "KAPPA": _trim(labs["KAPPA"]), "LAMBDA": _trim(labs["LAMBDA"]),
-            "BMPC": str(int(rng.integers(10, 81))), "BMCLON": "POSITIVE",
-            "CREAT": _fmt(creat, 2), "B2M": _fmt(b2m, 1), "ALB": _fmt(alb, 1),
-            "NEUT": _fmt(float(rng.uniform(1.4, 5.5)), 2), "PLAT": str(int(rng.integers(90, 321))),
-            "HGB": _fmt(float(rng.uniform(8.8, 13.9)), 1), "CA": _fmt(float(rng.uniform(8.6, 10.3)), 1),
-        })
+        baseline.append(
+            {
+                "SUBJID": subj.subjid,
+                "AGE": str(subj.age),
+                "SEX": cat.sex,
+                "RACE": "ASIAN",
+                "HEIGHT": _fmt(height, 1),
+                "WEIGHT": _fmt(weight, 1),
+                "ECOG": str(cat.ecog),
+                "DIAGDAT": partial(diag, DIAG_PARTIAL.get(cat.slot.diag)),
+                "MMTYPE": cat.mmtype,
+                "LCTYPE": lctype[s],
+                "SPEP": "0" if labs["SPEP"] == 0 else _fmt(labs["SPEP"], 2),
+                "UPEP": "0" if labs["UPEP"] == 0 else _fmt(labs["UPEP"], 0),
+                "SIFE": labs["SIFE"],
+                "UIFE": labs["UIFE"],
+                "KAPPA": _trim(labs["KAPPA"]),
+                "LAMBDA": _trim(labs["LAMBDA"]),
+                "BMPC": str(int(rng.integers(10, 81))),
+                "BMCLON": "POSITIVE",
+                "CREAT": _fmt(creat, 2),
+                "B2M": _fmt(b2m, 1),
+                "ALB": _fmt(alb, 1),
+                "NEUT": _fmt(float(rng.uniform(1.4, 5.5)), 2),
+                "PLAT": str(int(rng.integers(90, 321))),
+                "HGB": _fmt(float(rng.uniform(8.8, 13.9)), 1),
+                "CA": _fmt(float(rng.uniform(8.6, 10.3)), 1),
+            }
+        )
         lines += prior_line_rows(subj, cat, rng)
-        fish += fish_rows(subj, cat, specials.status.get(s, {}), specials.near_cutoff.get(s, {}),
-                          specials.at_cutoff.get(s), rng)
+        fish += fish_rows(
+            subj,
+            cat,
+            specials.status.get(s, {}),
+            specials.near_cutoff.get(s, {}),
+            specials.at_cutoff.get(s),
+            rng,
+        )
     key = {"baseline": ("SUBJID",), "prior_lines": ("SUBJID", "LINENO"), "fish": ("SUBJID", "FISHTEST")}
     tables = {"baseline": baseline, "prior_lines": lines, "fish": fish}
     return {name: sorted(rows, key=lambda r: tuple(r[k] for k in key[name])) for name, rows in tables.items()}
@@ -848,8 +1088,10 @@ def to_csv(rows: list[dict], columns: list[str]) -> str:
 # --------------------------------------------------------------------------- verification
 def read_cohort(texts: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Parse the three files' text as a reader of the cohort would (every column String)."""
-    return tuple(pl.read_csv(io.StringIO(texts[name]), infer_schema=False)  # type: ignore[return-value]
-                 for name in ("baseline.csv", "prior_lines.csv", "fish.csv"))
+    return tuple(
+        pl.read_csv(io.StringIO(texts[name]), infer_schema=False)  # type: ignore[return-value]
+        for name in ("baseline.csv", "prior_lines.csv", "fish.csv")
+    )
 
 
 def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
@@ -867,11 +1109,13 @@ def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
         .join(baseline, on="SUBJID", how="left")
         .join(rules.prior_therapy_summary(prior), on="SUBJID", how="left")
         .join(rules.fish_summary(fish.with_columns(pl.col("PCTPOS").cast(num))), on="SUBJID", how="left")
-        .with_columns(pl.col("AGE", "ECOG").cast(pl.Int64),
-                      pl.col("HEIGHT", "WEIGHT", "CREAT", "B2M", "ALB", "SPEP", "UPEP",
-                             "KAPPA", "LAMBDA").cast(num),
-                      pl.col("PRLINES").fill_null(0), pl.col("PRRELREF").fill_null("NEITHER"),
-                      pl.col("PRASCTFL", *flags).fill_null("N"))
+        .with_columns(
+            pl.col("AGE", "ECOG").cast(pl.Int64),
+            pl.col("HEIGHT", "WEIGHT", "CREAT", "B2M", "ALB", "SPEP", "UPEP", "KAPPA", "LAMBDA").cast(num),
+            pl.col("PRLINES").fill_null(0),
+            pl.col("PRRELREF").fill_null("NEITHER"),
+            pl.col("PRASCTFL", *flags).fill_null("N"),
+        )
         .with_columns(
             FASFL=pl.lit("Y"),
             ECOGBL=pl.col("ECOG"),
@@ -879,21 +1123,28 @@ def cohort_adsl(texts: dict[str, str], skeleton: pl.DataFrame) -> pl.DataFrame:
             CRCLBL=rules.cockcroft_gault(pl.col("AGE"), pl.col("WEIGHT"), pl.col("CREAT"), pl.col("SEX")),
             ISS=rules.iss_stage(pl.col("B2M"), pl.col("ALB")),
             DIAGDT=rules.impute_partial_date(pl.col("DIAGDAT")),
-            MEASFL=pl.when(rules.measurable_disease(pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"),
-                                                   pl.col("LAMBDA"), pl.col("LCTYPE")))
-            .then(pl.lit("Y")).otherwise(pl.lit("N")),
+            MEASFL=pl.when(
+                rules.measurable_disease(
+                    pl.col("SPEP"), pl.col("UPEP"), pl.col("KAPPA"), pl.col("LAMBDA"), pl.col("LCTYPE")
+                )
+            )
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N")),
         )
-        .with_columns(CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
-                      MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
-                      ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")))
+        .with_columns(
+            CRCLCAT=rules.crcl_category(pl.col("CRCLBL")),
+            MMDURM=rules.months_between(pl.col("DIAGDT"), pl.col("TRTSDT")),
+            ASCTDURM=rules.months_between(pl.col("LASCTDT"), pl.col("TRTSDT")),
+        )
     )
 
 
 def compare_table1(adsl: pl.DataFrame, published: pl.DataFrame) -> list[str]:
     """Mismatches between Table 1 derived from ``adsl`` and the published T1 rows."""
     derived = table1_rows(adsl)
-    merged = published.filter(pl.col("table") == "T1").join(derived, on=["table", "item", "stat"],
-                                                              how="left", suffix="_derived")
+    merged = published.filter(pl.col("table") == "T1").join(
+        derived, on=["table", "item", "stat"], how="left", suffix="_derived"
+    )
     problems = []
     for row in merged.iter_rows(named=True):
         got = row["value_derived"]
@@ -922,7 +1173,8 @@ def verify(texts: dict[str, str], skeleton: pl.DataFrame, published: pl.DataFram
     # Counting durations as end - start + 1 days must give the same rounded figures.
     inclusive = adsl.with_columns(
         MMDURM=((pl.col("TRTSDT") - pl.col("DIAGDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
-        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH)
+        ASCTDURM=((pl.col("TRTSDT") - pl.col("LASCTDT")).dt.total_days() + 1) / rules.DAYS_PER_MONTH,
+    )
     problems += [f"(with +1 day) {p}" for p in compare_table1(inclusive, published)]
 
     def far(values: pl.Series, cut: float, margin: float) -> bool:
@@ -934,8 +1186,11 @@ def verify(texts: dict[str, str], skeleton: pl.DataFrame, published: pl.DataFram
     if not (far(adsl["B2M"], 3.5, 0.25) and far(adsl["B2M"], 5.5, 0.25) and far(adsl["ALB"], 3.5, 0.15)):
         problems.append("B2M or albumin too close to an ISS cut-off")
     involved = adsl.select(pl.when(pl.col("LCTYPE") == "KAPPA").then("KAPPA").otherwise("LAMBDA"))
-    if not (far(adsl["SPEP"], 1.0, 0.25) and far(adsl["UPEP"], 200.0, 50.0)
-            and far(involved.to_series(), 10.0, 1.0)):
+    if not (
+        far(adsl["SPEP"], 1.0, 0.25)
+        and far(adsl["UPEP"], 200.0, 50.0)
+        and far(involved.to_series(), 10.0, 1.0)
+    ):
         problems.append("M-protein or FLC too close to a measurability threshold")
     nonmeasurable = adsl.filter(pl.col("MEASFL") == "N")["SUBJID"].to_list()
     expected = skeleton.filter(pl.col("ROLE") == "NONMEAS")["SUBJID"].to_list()
@@ -950,8 +1205,9 @@ def verify(texts: dict[str, str], skeleton: pl.DataFrame, published: pl.DataFram
     for row in fish.iter_rows(named=True):
         gap = float(row["PCTPOS"]) - rules.FISH_CUTOFFS[row["FISHTEST"]]
         if -0.95 < gap < 0:
-            problems.append(f"FISH {row['SUBJID']} {row['FISHTEST']} {row['PCTPOS']} "
-                            "within rounding of the cutoff")
+            problems.append(
+                f"FISH {row['SUBJID']} {row['FISHTEST']} {row['PCTPOS']} within rounding of the cutoff"
+            )
     problems += _check_history(texts, skeleton)
     if problems:
         raise AssertionError("baseline cohort does not verify:\n  " + "\n  ".join(problems))
@@ -988,9 +1244,11 @@ def solve() -> dict[str, str]:
     """Solve and verify; the three cohort files' text, keyed by file name."""
     subjects = load_subjects()
     tables = build_cohort(subjects)
-    texts = {"baseline.csv": to_csv(tables["baseline"], BASELINE_COLUMNS),
-             "prior_lines.csv": to_csv(tables["prior_lines"], PRIOR_LINE_COLUMNS),
-             "fish.csv": to_csv(tables["fish"], FISH_COLUMNS)}
+    texts = {
+        "baseline.csv": to_csv(tables["baseline"], BASELINE_COLUMNS),
+        "prior_lines.csv": to_csv(tables["prior_lines"], PRIOR_LINE_COLUMNS),
+        "fish.csv": to_csv(tables["fish"], FISH_COLUMNS),
+    }
     skeleton = pl.read_csv(COHORT_DIR / "skeleton.csv", infer_schema=False)
     published = pl.read_csv(PUBLISHED_CSV, schema_overrides={"value": pl.String})
     verify(texts, skeleton, published)

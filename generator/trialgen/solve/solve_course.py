@@ -103,6 +103,7 @@ References
    consensus criteria for response and minimal residual disease assessment in
    multiple myeloma. Lancet Oncol. 2016;17(8):e328-e346.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -130,15 +131,35 @@ from trialgen.exposure import (
 )
 from trialgen.study import CYCLE_DAYS, DATA_CUTOFF, SCHEDULE
 
-REPO = Path(__file__).resolve().parents[3]   # generator/trialgen/solve/ -> repository root (seeds/)
+REPO = Path(__file__).resolve().parents[3]  # generator/trialgen/solve/ -> repository root (seeds/)
 COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20191018  # the data cutoff; any fixed value works
 
-COURSE_COLUMNS = ["SUBJID", "CYCLES", "LAST_DOSE_DAY", "EOT_DAY", "EOT_REASON", "SUBSEQ_DAY",
-                  "SUBSEQ_DRUGS", "DEATH_DAY", "DTHCAUS", "LAST_ALIVE_DAY", "EOS_DAY",
-                  "EOS_REASON", "BOR", "PFS_DAY", "PFS_CNSR", "OS_DAY", "OS_CNSR",
-                  "TTR_PR_DAY", "TTR_VGPR_DAY", "DOR_DAY", "DOR_CNSR", "FOLLOWUP_DAY"]
+COURSE_COLUMNS = [
+    "SUBJID",
+    "CYCLES",
+    "LAST_DOSE_DAY",
+    "EOT_DAY",
+    "EOT_REASON",
+    "SUBSEQ_DAY",
+    "SUBSEQ_DRUGS",
+    "DEATH_DAY",
+    "DTHCAUS",
+    "LAST_ALIVE_DAY",
+    "EOS_DAY",
+    "EOS_REASON",
+    "BOR",
+    "PFS_DAY",
+    "PFS_CNSR",
+    "OS_DAY",
+    "OS_CNSR",
+    "TTR_PR_DAY",
+    "TTR_VGPR_DAY",
+    "DOR_DAY",
+    "DOR_CNSR",
+    "FOLLOWUP_DAY",
+]
 CYCLES_COLUMNS = ["SUBJID", "CYCLE", "START_DAY"]
 DOSING_COLUMNS = ["SUBJID", "EXTRT", "CYCLE", "CYDAY", "ACTION", "LEVEL", "EXADJ"]
 ASSESSMENT_COLUMNS = ["SUBJID", "VISIT", "DAY", "CATEGORY", "MARROW", "RSORRES", "RSPDRSN"]
@@ -149,14 +170,14 @@ RESPONDER = ("SCR", "CR", "VGPR", "PR")
 VGPR_OR_BETTER = ("SCR", "CR", "VGPR")
 
 # --------------------------------------------------------------------------- fates
-PD_ON = "PD_ON_TREATMENT"       # lab PD at a day-1 visit, confirmed at an unscheduled visit
-PD_FU = "PD_IN_FOLLOW_UP"       # stopped for an AE, lab PD at a PFS follow-up visit
-NLPD = "NONLAB_PD"              # investigator PD for a plasmacytoma (non-measurable subject)
-DEATH = "DEATH_ON_STUDY"        # died within 30 days of the last dose, no PD before
+PD_ON = "PD_ON_TREATMENT"  # lab PD at a day-1 visit, confirmed at an unscheduled visit
+PD_FU = "PD_IN_FOLLOW_UP"  # stopped for an AE, lab PD at a PFS follow-up visit
+NLPD = "NONLAB_PD"  # investigator PD for a plasmacytoma (non-measurable subject)
+DEATH = "DEATH_ON_STUDY"  # died within 30 days of the last dose, no PD before
 STOP_SUBSEQ = "STOPPED_SUBSEQUENT"  # stopped without PD, later subsequent therapy
-STOP_FOLLOW = "STOPPED_FOLLOWED"    # stopped without PD, PFS follow-up up to the cutoff
-ONGOING = "ON_TREATMENT"        # still on treatment at the cutoff
-NOASSESS = "NO_ASSESSMENT"      # one cycle, withdrew before any response assessment
+STOP_FOLLOW = "STOPPED_FOLLOWED"  # stopped without PD, PFS follow-up up to the cutoff
+ONGOING = "ON_TREATMENT"  # still on treatment at the cutoff
+NOASSESS = "NO_ASSESSMENT"  # one cycle, withdrew before any response assessment
 PD_FATES = (PD_ON, PD_FU, NLPD)
 STOP_FATES = (STOP_SUBSEQ, STOP_FOLLOW, PD_FU)
 
@@ -198,20 +219,49 @@ class Slot:
 
 
 def _slots() -> tuple[Slot, ...]:
-    pd = [("SD", 85), ("SD", 141), ("PR", 197), ("PR", 253), ("VGPR", 365), ("VGPR", 449),
-          ("PR", 527), ("VGPR", 545), ("PR", 561), ("VGPR", 589), ("SCR", 617),
-          ("CR", 670), ("VGPR", 700), ("PR", 760), ("PR", 830)]
-    slots = [Slot(f"PD{day}", bor, PD_ON, day, eot_reason="PROGRESSIVE DISEASE")
-             for bor, day in pd]
+    pd = [
+        ("SD", 85),
+        ("SD", 141),
+        ("PR", 197),
+        ("PR", 253),
+        ("VGPR", 365),
+        ("VGPR", 449),
+        ("PR", 527),
+        ("VGPR", 545),
+        ("PR", 561),
+        ("VGPR", 589),
+        ("SCR", 617),
+        ("CR", 670),
+        ("VGPR", 700),
+        ("PR", 760),
+        ("PR", 830),
+    ]
+    slots = [Slot(f"PD{day}", bor, PD_ON, day, eot_reason="PROGRESSIVE DISEASE") for bor, day in pd]
     slots += [
         Slot("NLPD", None, NLPD, 309, role="NONMEAS", eot_reason="PROGRESSIVE DISEASE"),
         Slot("PDFU", "PR", PD_FU, 477, stop_cycle=6, eot_reason="ADVERSE EVENT"),
         Slot("DEATH", "PR", DEATH, 420, role="AEDEATH", eot_reason="DEATH"),
         # a second malignancy after months of lenalidomide: keep these courses long
-        Slot("LEUK", "PR", STOP_SUBSEQ, 330, role="NPM_LEUK", stop_cycle=11,
-             eot_reason="ADVERSE EVENT", stop_weight=2.0),
-        Slot("LUNG", "SCR", STOP_SUBSEQ, 480, role="NPM_LUNG", stop_cycle=15,
-             eot_reason="ADVERSE EVENT", stop_weight=2.0),
+        Slot(
+            "LEUK",
+            "PR",
+            STOP_SUBSEQ,
+            330,
+            role="NPM_LEUK",
+            stop_cycle=11,
+            eot_reason="ADVERSE EVENT",
+            stop_weight=2.0,
+        ),
+        Slot(
+            "LUNG",
+            "SCR",
+            STOP_SUBSEQ,
+            480,
+            role="NPM_LUNG",
+            stop_cycle=15,
+            eot_reason="ADVERSE EVENT",
+            stop_weight=2.0,
+        ),
         Slot("WITHDRAW", "SD", STOP_SUBSEQ, 230, stop_cycle=4, eot_reason="WITHDRAWAL BY SUBJECT"),
         # stable disease only: the physician switches therapy without progression
         Slot("SWITCH", "SD", STOP_SUBSEQ, 200, stop_cycle=6, eot_reason="PHYSICIAN DECISION"),
@@ -231,25 +281,42 @@ SLOTS = _slots()
 #: VGPR-or-better responders, as ((visit cycle, study day), (visit cycle, study day)).
 #: Sorted TTR-VGPR days: 4th = 55 (lower limit 1.8 months), (8th + 9th) / 2 = 87.5
 #: (median 2.9), 12th = 155 (upper limit 5.1).
-VGPR_TTR = (((2, 29), (2, 29)), ((2, 30), (2, 30)), ((2, 31), (2, 31)), ((2, 30), (3, 55)),
-            ((2, 31), (3, 56)), ((2, 29), (3, 57)), ((2, 30), (4, 84)), ((2, 29), (4, 86)),
-            ((2, 31), (4, 89)), ((3, 56), (5, 113)), ((2, 30), (5, 115)), ((2, 29), (6, 155)),
-            ((3, 57), (7, 169)), ((2, 31), (8, 197)), ((3, 55), (10, 253)), ((4, 85), (12, 309)))
+VGPR_TTR = (
+    ((2, 29), (2, 29)),
+    ((2, 30), (2, 30)),
+    ((2, 31), (2, 31)),
+    ((2, 30), (3, 55)),
+    ((2, 31), (3, 56)),
+    ((2, 29), (3, 57)),
+    ((2, 30), (4, 84)),
+    ((2, 29), (4, 86)),
+    ((2, 31), (4, 89)),
+    ((3, 56), (5, 113)),
+    ((2, 30), (5, 115)),
+    ((2, 29), (6, 155)),
+    ((3, 57), (7, 169)),
+    ((2, 31), (8, 197)),
+    ((3, 55), (10, 253)),
+    ((4, 85), (12, 309)),
+)
 #: First PR of the 11 PR responders. With the above, 17 of 27 responders respond at C2D1
 #: (days 29-31: median and lower limit 1.0 month) and the 19th at day 55 (upper 1.8).
-PR_TTR = ((2, 29), (2, 30), (2, 30), (2, 31), (2, 29), (3, 54), (3, 56), (3, 58), (4, 86),
-          (5, 114), (6, 141))
+PR_TTR = ((2, 29), (2, 30), (2, 30), (2, 31), (2, 29), (3, 54), (3, 56), (3, 58), (4, 86), (5, 114), (6, 141))
 
-SUBSEQUENT_REGIMENS = ("DARATUMUMAB;LENALIDOMIDE;DEXAMETHASONE", "POMALIDOMIDE;DEXAMETHASONE",
-                       "CARFILZOMIB;DEXAMETHASONE", "DARATUMUMAB;BORTEZOMIB;DEXAMETHASONE",
-                       "ELOTUZUMAB;POMALIDOMIDE;DEXAMETHASONE",
-                       "CARFILZOMIB;LENALIDOMIDE;DEXAMETHASONE")
+SUBSEQUENT_REGIMENS = (
+    "DARATUMUMAB;LENALIDOMIDE;DEXAMETHASONE",
+    "POMALIDOMIDE;DEXAMETHASONE",
+    "CARFILZOMIB;DEXAMETHASONE",
+    "DARATUMUMAB;BORTEZOMIB;DEXAMETHASONE",
+    "ELOTUZUMAB;POMALIDOMIDE;DEXAMETHASONE",
+    "CARFILZOMIB;LENALIDOMIDE;DEXAMETHASONE",
+)
 
-MAX_CYCLES = 32          # Table 2 maximum
+MAX_CYCLES = 32  # Table 2 maximum
 ONGOING_MAX_CUT_DAY = 918  # on treatment at the cutoff only if <= 32 cycles fit with few delays
-PD_ROOM_DAYS = 120       # PD needs room for EOT visit, subsequent therapy and follow-up
+PD_ROOM_DAYS = 120  # PD needs room for EOT visit, subsequent therapy and follow-up
 PDDEATH_ROOM_DAYS = 250  # ... and the PD death some months later
-NPM_FU_ROOM_DAYS = 150   # the follow-up neoplasm needs months after the last dose
+NPM_FU_ROOM_DAYS = 150  # the follow-up neoplasm needs months after the last dose
 
 
 # --------------------------------------------------------------------------- subjects
@@ -267,9 +334,9 @@ class Subject:
     # drug -> set of AE actions taken with it (ae.csv AEACN_*), for consistent dosing
     ae_actions: dict[str, set[str]] = field(default_factory=dict)
     slot: Slot | None = None
-    ttr_pr: tuple[int, int] | None = None    # (visit cycle, day) of the first confirmed PR
+    ttr_pr: tuple[int, int] | None = None  # (visit cycle, day) of the first confirmed PR
     ttr_vgpr: tuple[int, int] | None = None
-    pfs_day: int | None = None               # PD day, death day or PFS censoring day
+    pfs_day: int | None = None  # PD day, death day or PFS censoring day
     n_cycles: int | None = None
     starts: list[int] = field(default_factory=list)
     visits: list[tuple[str, int]] = field(default_factory=list)  # (VISIT, DAY)
@@ -298,25 +365,33 @@ def load_subjects(cohort_dir: Path = COHORT_DIR) -> list[Subject]:
     starts: dict[str, float] = {}
     baseline_csv = cohort_dir / "baseline.csv"
     if baseline_csv.is_file():
-        starts = dict(lenalidomide_starting_doses(pl.read_csv(baseline_csv, infer_schema=False))
-                      .select("SUBJID", "LENSTDOS").iter_rows())
+        starts = dict(
+            lenalidomide_starting_doses(pl.read_csv(baseline_csv, infer_schema=False))
+            .select("SUBJID", "LENSTDOS")
+            .iter_rows()
+        )
     else:
-        print("warning: baseline.csv missing -- lenalidomide starts assumed 25 mg",
-              file=sys.stderr)
+        print("warning: baseline.csv missing -- lenalidomide starts assumed 25 mg", file=sys.stderr)
     actions = _ae_actions(cohort_dir / "ae.csv")
     subjects = []
     for row in skeleton.iter_rows(named=True):
         trtsdt = dt.date.fromisoformat(row["TRTSDT"])
-        subjects.append(Subject(
-            subjid=row["SUBJID"], subjno=int(row["SUBJNO"]), role=row["ROLE"] or "",
-            cyto=row["CYTO_RISK"], trtsdt=trtsdt, cut_day=(DATA_CUTOFF - trtsdt).days + 1,
-            lenstdos=starts.get(row["SUBJID"], SCHEDULE["LENALIDOMIDE"][0]),
-            ae_actions=actions.get(row["SUBJID"], {})))
+        subjects.append(
+            Subject(
+                subjid=row["SUBJID"],
+                subjno=int(row["SUBJNO"]),
+                role=row["ROLE"] or "",
+                cyto=row["CYTO_RISK"],
+                trtsdt=trtsdt,
+                cut_day=(DATA_CUTOFF - trtsdt).days + 1,
+                lenstdos=starts.get(row["SUBJID"], SCHEDULE["LENALIDOMIDE"][0]),
+                ae_actions=actions.get(row["SUBJID"], {}),
+            )
+        )
     return subjects
 
 
-AE_ACTION_COLUMNS = {"IXAZOMIB": "AEACN_IXA", "LENALIDOMIDE": "AEACN_LEN",
-                     "DEXAMETHASONE": "AEACN_DEX"}
+AE_ACTION_COLUMNS = {"IXAZOMIB": "AEACN_IXA", "LENALIDOMIDE": "AEACN_LEN", "DEXAMETHASONE": "AEACN_DEX"}
 
 
 def _ae_actions(ae_csv: Path) -> dict[str, dict[str, set[str]]]:
@@ -346,8 +421,7 @@ class Model:
         self.integer: list[int] = []
         self.rows: list[tuple[dict[int, float], float, float]] = []
 
-    def var(self, cost: float = 0.0, lower: float = 0.0, upper: float = 1.0,
-            integer: bool = True) -> int:
+    def var(self, cost: float = 0.0, lower: float = 0.0, upper: float = 1.0, integer: bool = True) -> int:
         """Add a variable (binary by default); returns its index."""
         self.cost.append(cost)
         self.lower.append(lower)
@@ -374,16 +448,21 @@ class Model:
         lo = np.array([row[1] for row in self.rows])
         hi = np.array([row[2] for row in self.rows])
         started = time.perf_counter()
-        result = milp(np.array(self.cost), integrality=np.array(self.integer),
-                      bounds=Bounds(np.array(self.lower), np.array(self.upper)),
-                      constraints=LinearConstraint(a, lo, hi),
-                      options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "disp": False})
+        result = milp(
+            np.array(self.cost),
+            integrality=np.array(self.integer),
+            bounds=Bounds(np.array(self.lower), np.array(self.upper)),
+            constraints=LinearConstraint(a, lo, hi),
+            options={"time_limit": time_limit, "mip_rel_gap": 1e-9, "disp": False},
+        )
         elapsed = time.perf_counter() - started
         if result.status != 0:  # a time-limited incumbent would depend on machine speed
             raise RuntimeError(f"{what}: MILP not solved to optimality ({result.message})")
         n_int = int(np.sum(self.integer))
-        SOLVER_LOG.append(f"{what}: {len(self.cost)} variables ({n_int} integer), "
-                          f"{len(self.rows)} rows, {elapsed:.2f} s, {result.message}")
+        SOLVER_LOG.append(
+            f"{what}: {len(self.cost)} variables ({n_int} integer), "
+            f"{len(self.rows)} rows, {elapsed:.2f} s, {result.message}"
+        )
         return np.round(result.x, 6)
 
 
@@ -409,7 +488,7 @@ def assign_roster(subjects: list[Subject], rng: np.random.Generator) -> None:
         for p, slot in enumerate(SLOTS):
             if not _slot_allowed(subj, slot):
                 continue
-            pfs_scale = (slot.day / 900.0 if slot.fate in PD_FATES + (DEATH,) else 1.0)
+            pfs_scale = slot.day / 900.0 if slot.fate in PD_FATES + (DEATH,) else 1.0
             cost = noise[s, p]
             if subj.cyto == "HIGH":
                 cost += 1.0 * pfs_scale + (0.3 if slot.bor == "SCR" else 0.0)
@@ -420,8 +499,7 @@ def assign_roster(subjects: list[Subject], rng: np.random.Generator) -> None:
         model.add(((x[s, p], 1.0) for p in range(len(SLOTS)) if (s, p) in x), 1, 1)
     for p in range(len(SLOTS)):
         model.add(((x[s, p], 1.0) for s in range(len(subjects)) if (s, p) in x), 1, 1)
-    high_sd = [x[s, p] for (s, p) in x
-               if subjects[s].cyto == "HIGH" and SLOTS[p].bor == "SD"]
+    high_sd = [x[s, p] for (s, p) in x if subjects[s].cyto == "HIGH" and SLOTS[p].bor == "SD"]
     model.add(((v, 1.0) for v in high_sd), 3, 3)
     sol = model.solve("roster (subjects x slots)")
     for (s, p), var in x.items():
@@ -495,8 +573,10 @@ def published_targets(path: Path = PUBLISHED_CSV) -> dict[tuple[str, str, str], 
     """``(table, item, stat) -> (published text, decimals)`` for the tables solved here."""
     frame = pl.read_csv(path, schema_overrides={"value": pl.String})
     frame = frame.filter(pl.col("table").is_in(["POP", "T2", "T3", "EFF"]))
-    return {(t, i, s): (v, d) for t, i, s, v, d in
-            frame.select("table", "item", "stat", "value", "decimals").iter_rows()}
+    return {
+        (t, i, s): (v, d)
+        for t, i, s, v, d in frame.select("table", "item", "stat", "value", "decimals").iter_rows()
+    }
 
 
 def _months_gap(days: float | None, published: str, decimals: int) -> float:
@@ -505,15 +585,14 @@ def _months_gap(days: float | None, published: str, decimals: int) -> float:
         return 0.0 if days is None else 1000.0
     if days is None:
         return 1000.0
-    half = 0.5 * 10.0 ** -decimals
+    half = 0.5 * 10.0**-decimals
     lo = (float(published) - half) * DAYS_PER_MONTH
     hi = (float(published) + half) * DAYS_PER_MONTH
     # the rounding interval is [lo, hi): stay a hair inside it
     return max(0.0, lo - days) + max(0.0, days - (hi - 1e-6))
 
 
-def fast_km(time: Iterable[float], event: Iterable[int],
-            bands: bool = True) -> dict[str, np.ndarray]:
+def fast_km(time: Iterable[float], event: Iterable[int], bands: bool = True) -> dict[str, np.ndarray]:
     """Kaplan-Meier steps with Greenwood log-log band, without the lifelines fit.
 
     The searches below evaluate thousands of candidate data sets; this counts the
@@ -533,8 +612,7 @@ def fast_km(time: Iterable[float], event: Iterable[int],
     return {"time": times, "surv": surv, "lower": lower, "upper": upper}
 
 
-def fast_km_quantile(time: Iterable[float], event: Iterable[int], p: float = 0.5,
-                     bands: bool = True) -> dict:
+def fast_km_quantile(time: Iterable[float], event: Iterable[int], p: float = 0.5, bands: bool = True) -> dict:
     """Median and (``bands``) Brookmeyer-Crowley limits from :func:`fast_km` (days)."""
     km = fast_km(time, event, bands)
     x = np.concatenate([[0.0], km["time"]])
@@ -546,8 +624,9 @@ def fast_km_quantile(time: Iterable[float], event: Iterable[int], p: float = 0.5
     return out
 
 
-def km_gap(time: list[float], event: list[int], item: str,
-           targets: dict[tuple[str, str, str], tuple[str, int]]) -> float:
+def km_gap(
+    time: list[float], event: list[int], item: str, targets: dict[tuple[str, str, str], tuple[str, int]]
+) -> float:
     """Sum of distances (days) of a KM median and its limits from the published ones."""
     q = fast_km_quantile(time, event)
     gap = 0.0
@@ -566,9 +645,11 @@ def pfs_observations(subjects: list[Subject]) -> tuple[list[int], list[int]]:
     return time, event
 
 
-def dor_observations(subjects: list[Subject], levels: tuple[str, ...] = VGPR_OR_BETTER,
-                     last_assessment: Callable[[Subject], int] | None = None
-                     ) -> tuple[list[int], list[int]]:
+def dor_observations(
+    subjects: list[Subject],
+    levels: tuple[str, ...] = VGPR_OR_BETTER,
+    last_assessment: Callable[[Subject], int] | None = None,
+) -> tuple[list[int], list[int]]:
     """DOR (days from the first confirmed response, event) of responders at ``levels``.
 
     Deaths not due to PD are censored at the last assessment (DOR censors as TTP);
@@ -595,24 +676,28 @@ def _pfs_bounds(subj: Subject) -> tuple[int, int]:
     slot = subj.slot
     if slot.fate == NOASSESS:
         return 1, 1
-    if slot.fate == ONGOING:      # start of the last cycle: the cutoff falls on its days 22-28
+    if slot.fate == ONGOING:  # start of the last cycle: the cutoff falls on its days 22-28
         return subj.cut_day - 27, subj.cut_day - 21
     if slot.fate == STOP_FOLLOW:  # last PFS follow-up visit before the cutoff
         return subj.cut_day - 27, subj.cut_day - 1
-    first_response = (subj.ttr_vgpr or subj.ttr_pr or (2, 29))
+    first_response = subj.ttr_vgpr or subj.ttr_pr or (2, 29)
     extra_visits = 4 if subj.bor in ("SCR", "CR") else 2
     earliest = first_response[1] + CYCLE_DAYS * extra_visits if subj.bor else 57
     lo = max(slot.day - 45, earliest)
-    room = PDDEATH_ROOM_DAYS if subj.role == "PDDEATH" else (
-        NPM_FU_ROOM_DAYS if subj.role == "NPM_FU" else PD_ROOM_DAYS)
+    room = (
+        PDDEATH_ROOM_DAYS
+        if subj.role == "PDDEATH"
+        else (NPM_FU_ROOM_DAYS if subj.role == "NPM_FU" else PD_ROOM_DAYS)
+    )
     hi = min(slot.day + 45, subj.cut_day - room)
     if slot.fate == STOP_SUBSEQ:
         hi = min(slot.day + 45, subj.cut_day - 90)
     return lo, hi
 
 
-def coordinate_search(items: list, get: Callable, put: Callable, bounds: Callable,
-                      gap: Callable[[], float]) -> tuple[float, int]:
+def coordinate_search(
+    items: list, get: Callable, put: Callable, bounds: Callable, gap: Callable[[], float]
+) -> tuple[float, int]:
     """Deterministic first-improvement coordinate search on integer days.
 
     Items are visited in the given order; for each, shifts are tried smallest
@@ -643,8 +728,7 @@ def coordinate_search(items: list, get: Callable, put: Callable, bounds: Callabl
     return best, rounds
 
 
-def plan_progression(subjects: list[Subject],
-                     targets: dict[tuple[str, str, str], tuple[str, int]]) -> None:
+def plan_progression(subjects: list[Subject], targets: dict[tuple[str, str, str], tuple[str, int]]) -> None:
     """Move PFS days until the PFS median/CI and the DOR median print as published.
 
     Starts from the slots' nominal days (courses without one end near the cutoff)
@@ -657,24 +741,28 @@ def plan_progression(subjects: list[Subject],
         subj.pfs_day = min(max(nominal, lo), hi)
 
     def gap() -> float:
-        return (km_gap(*pfs_observations(subjects), "PFS", targets)
-                + km_gap(*dor_observations(subjects), "DOR|VGPR_OR_BETTER", targets))
+        return km_gap(*pfs_observations(subjects), "PFS", targets) + km_gap(
+            *dor_observations(subjects), "DOR|VGPR_OR_BETTER", targets
+        )
 
     best, rounds = coordinate_search(
-        sorted(subjects, key=lambda s: s.subjno), get=lambda s: s.pfs_day,
-        put=lambda s, day: setattr(s, "pfs_day", day), bounds=_pfs_bounds,
-        gap=gap)
+        sorted(subjects, key=lambda s: s.subjno),
+        get=lambda s: s.pfs_day,
+        put=lambda s, day: setattr(s, "pfs_day", day),
+        bounds=_pfs_bounds,
+        gap=gap,
+    )
     if best > 0:
         raise RuntimeError(f"PFS/DOR search did not land (gap {best:.3f} days)")
     SOLVER_LOG.append(f"PFS days: coordinate search, {rounds} round(s)")
 
 
 # --------------------------------------------------------------------------- stage 4
-CYCLE_LENGTH = (25, 31)      # a cycle's length with the +-3-day visit window
-DELAYED_LENGTH = (32, 45)    # a cycle whose next start was delayed by one or two weeks
-TYPICAL_LENGTH = 29.0        # average cycle length of a course with the usual few delays
-EOT_AFTER_LAST_DOSE = (28, 35)   # the EOT visit, ~30 days after the last dose
-PFSFU_SPACING = (25, 31)     # PFS follow-up visits every 4 weeks (+-3 days)
+CYCLE_LENGTH = (25, 31)  # a cycle's length with the +-3-day visit window
+DELAYED_LENGTH = (32, 45)  # a cycle whose next start was delayed by one or two weeks
+TYPICAL_LENGTH = 29.0  # average cycle length of a course with the usual few delays
+EOT_AFTER_LAST_DOSE = (28, 35)  # the EOT visit, ~30 days after the last dose
+PFSFU_SPACING = (25, 31)  # PFS follow-up visits every 4 weeks (+-3 days)
 
 
 def max_delays(m: int) -> int:
@@ -686,7 +774,7 @@ def segment_feasible(total: int, m: int) -> bool:
     """Can ``m`` consecutive cycle lengths add up to ``total`` days?"""
     if m <= 0:
         return total == 0
-    for q in range(0, min(m, max_delays(m)) + 1):
+    for q in range(min(m, max_delays(m)) + 1):
         lo = CYCLE_LENGTH[0] * (m - q) + DELAYED_LENGTH[0] * q
         hi = CYCLE_LENGTH[1] * (m - q) + DELAYED_LENGTH[1] * q
         if lo <= total <= hi:
@@ -708,12 +796,16 @@ def segment_lengths(total: int, m: int, rng: np.random.Generator) -> list[int]:
     """
     if not segment_feasible(total, m):
         raise ValueError(f"{m} cycles cannot last {total} days")
-    q = next(q for q in range(0, min(m, max_delays(m)) + 1)
-             if total <= CYCLE_LENGTH[1] * (m - q) + DELAYED_LENGTH[1] * q
-             and total >= CYCLE_LENGTH[0] * (m - q) + DELAYED_LENGTH[0] * q)
+    q = next(
+        q
+        for q in range(min(m, max_delays(m)) + 1)
+        if total <= CYCLE_LENGTH[1] * (m - q) + DELAYED_LENGTH[1] * q
+        and total >= CYCLE_LENGTH[0] * (m - q) + DELAYED_LENGTH[0] * q
+    )
     delayed = set(rng.choice(m, size=q, replace=False).tolist()) if q else set()
-    lengths = [(42 if total - 28 * (m - q) - 35 * q > 3 * q else 35) if i in delayed else 28
-               for i in range(m)]
+    lengths = [
+        (42 if total - 28 * (m - q) - 35 * q > 3 * q else 35) if i in delayed else 28 for i in range(m)
+    ]
     bounds = [DELAYED_LENGTH if i in delayed else CYCLE_LENGTH for i in range(m)]
     residual = total - sum(lengths)
     while residual:
@@ -724,8 +816,11 @@ def segment_lengths(total: int, m: int, rng: np.random.Generator) -> list[int]:
         residual -= step
     for _ in range(m):  # zero-sum jitter inside the +-2-day part of the window
         i, j = rng.integers(m, size=2)
-        if i != j and lengths[i] + 1 <= min(bounds[i][1], 30 if i not in delayed else 45) \
-                and lengths[j] - 1 >= max(bounds[j][0], 26 if j not in delayed else 32):
+        if (
+            i != j
+            and lengths[i] + 1 <= min(bounds[i][1], 30 if i not in delayed else 45)
+            and lengths[j] - 1 >= max(bounds[j][0], 26 if j not in delayed else 32)
+        ):
             lengths[i] += 1
             lengths[j] -= 1
     return lengths
@@ -798,23 +893,32 @@ def cycle_options(subj: Subject) -> dict[int, tuple[float, int]]:
             for delta in sorted(range(8, 21), key=lambda d: abs(d - 14)):
                 total = subj.pfs_day - delta - d_a
                 if n > k_a and segment_feasible(total, n - k_a):
-                    best = (segment_cost(total, n - k_a) + 0.01 * abs(delta - 14),
-                            subj.pfs_day - delta)
+                    best = (segment_cost(total, n - k_a) + 0.01 * abs(delta - 14), subj.pfs_day - delta)
                     break
         else:  # the course stops after cycle n; EOT and PFS follow-up visits reach the PFS day
             m = n - k_a
-            totals = [0] if m == 0 else sorted(
-                (t for t in range(CYCLE_LENGTH[0] * m, DELAYED_LENGTH[1] * m + 1)
-                 if segment_feasible(t, m)),
-                key=lambda t: (abs(t - TYPICAL_LENGTH * m), t))
+            totals = (
+                [0]
+                if m == 0
+                else sorted(
+                    (
+                        t
+                        for t in range(CYCLE_LENGTH[0] * m, DELAYED_LENGTH[1] * m + 1)
+                        if segment_feasible(t, m)
+                    ),
+                    key=lambda t: (abs(t - TYPICAL_LENGTH * m), t),
+                )
+            )
             for total in totals:
                 start_n = d_a + total
                 last_dose = start_n + SCHEDULE["DEXAMETHASONE"][1][-1] - 1
                 if subj.role == "NPM_FU" and last_dose > subj.cut_day - NPM_FU_ROOM_DAYS:
                     continue
                 # a margin of a day either side: dropping dexamethasone moves the last dose
-                if all(_follow_up_gap_ok(subj.pfs_day - last_dose + shift,
-                                         _min_follow_up_visits(subj)) for shift in (-1, 0, 1)):
+                if all(
+                    _follow_up_gap_ok(subj.pfs_day - last_dose + shift, _min_follow_up_visits(subj))
+                    for shift in (-1, 0, 1)
+                ):
                     stop_cost = subj.slot.stop_weight * abs(n - subj.slot.stop_cycle)
                     best = (segment_cost(total, m) + stop_cost, start_n)
                     break
@@ -826,8 +930,7 @@ def cycle_options(subj: Subject) -> dict[int, tuple[float, int]]:
 
 
 def _cycle_targets(targets: dict) -> dict[str, float]:
-    return {stat: float(targets["T2", "CYCLES", stat][0])
-            for stat in ("mean", "sd", "median", "min", "max")}
+    return {stat: float(targets["T2", "CYCLES", stat][0]) for stat in ("mean", "sd", "median", "min", "max")}
 
 
 def solve_cycle_counts(subjects: list[Subject], targets: dict) -> None:
@@ -851,20 +954,28 @@ def solve_cycle_counts(subjects: list[Subject], targets: dict) -> None:
             if goal["min"] <= n <= goal["max"]:
                 z[s, n] = model.var(cost)
         model.add(((z[s, n], 1.0) for n in opts if (s, n) in z), 1, 1)
-    sums = [S for S in range(n_subj, int(goal["max"]) * n_subj)
-            if _prints(S / n_subj, targets["T2", "CYCLES", "mean"])]
+    sums = [
+        S
+        for S in range(n_subj, int(goal["max"]) * n_subj)
+        if _prints(S / n_subj, targets["T2", "CYCLES", "mean"])
+    ]
     y = {S: model.var(0.0) for S in sums}
     model.add(((v, 1.0) for v in y.values()), 1, 1)
     model.add([(v, float(n)) for (s, n), v in z.items()] + [(y[S], -float(S)) for S in sums], 0, 0)
     q_terms = [(v, float(n * n)) for (s, n), v in z.items()]
     sd_text = targets["T2", "CYCLES", "sd"]
-    q_range = {S: [Q for Q in range(int(S * S / n_subj), int(S * S / n_subj) + 20000)
-                   if _prints(math.sqrt(max(Q - S * S / n_subj, 0) / (n_subj - 1)), sd_text)]
-               for S in sums}
+    q_range = {
+        S: [
+            Q
+            for Q in range(int(S * S / n_subj), int(S * S / n_subj) + 20000)
+            if _prints(math.sqrt(max(Q - S * S / n_subj, 0) / (n_subj - 1)), sd_text)
+        ]
+        for S in sums
+    }
     model.add(q_terms + [(y[S], -float(min(q_range[S]))) for S in sums], 0, np.inf)
     model.add(q_terms + [(y[S], -float(max(q_range[S]))) for S in sums], -np.inf, 0)
     median = goal["median"]
-    half = (n_subj - 1) // 2   # 16 of 34
+    half = (n_subj - 1) // 2  # 16 of 34
     model.add(((v, 1.0) for (s, n), v in z.items() if n < median), 0, half)
     model.add(((v, 1.0) for (s, n), v in z.items() if n > median), 0, half)
     model.add(((v, 1.0) for (s, n), v in z.items() if n == goal["max"]), 1, n_subj)
@@ -878,6 +989,7 @@ def solve_cycle_counts(subjects: list[Subject], targets: dict) -> None:
 def _prints(value: float | None, published: tuple[str, int]) -> bool:
     """Does ``value`` round (half away from zero) to the published text?"""
     from analysis.results import value_matches
+
     return value_matches(value, published[0], published[1])
 
 
@@ -911,7 +1023,7 @@ def realise_cycles(subjects: list[Subject], rng: np.random.Generator) -> None:
 def structural_stop_day(subj: Subject) -> int | None:
     """Cycle day of the last cycle from which nothing is given (withdrawal, fatal fall)."""
     if subj.fate == NOASSESS:
-        return 15   # took the first two weeks, then withdrew consent
+        return 15  # took the first two weeks, then withdrew consent
     if subj.fate == DEATH:
         fall_day = subj.pfs_day - 5  # hospitalised after the fall, died five days later
         return fall_day - subj.starts[-1] + 1
@@ -979,19 +1091,23 @@ def dose_patterns(subj: Subject, drug: str, keep: tuple[float, float]) -> list[D
     parts = []
     for m_stop in range(max_stop + 1):
         for m1 in range(n - m_stop):
-            full = n - m_stop - m1          # cycles at the starting dose (>= 1)
-            m2 = np.arange(m1 + 1)          # of the m1 reduced cycles, the last m2 at level 2
+            full = n - m_stop - m1  # cycles at the starting dose (>= 1)
+            m2 = np.arange(m1 + 1)  # of the m1 reduced cycles, the last m2 at level 2
             holds = np.arange(min(MAX_HOLDS[drug], int(room[full])) + 1)
             m2g, hg = np.meshgrid(m2, holds, indexing="ij")
             level1 = counts[full + m1 - m2g] - counts[full]
             level2 = counts[full + m1] - counts[full + m1 - m2g]
             total = levels[0] * (counts[full] - hg) + levels[1] * level1 + levels[2] * level2
-            cost = (1.0 * (m1 > 0) + 1.0 * (m2g > 0) + 1.5 * (m_stop > 0)
-                    + 0.02 * (m1 + m_stop)  # late changes are the usual pattern
-                    + 0.5 * (m1 + m_stop > 0 and full < 3)  # ... changes in cycle 2-3 less so
-                    + HOLD_COST[drug] * hg
-                    # two years without any change of any kind are rare
-                    + 0.08 * n * ((m1 == 0) & (m_stop == 0) & (hg == 0)))
+            cost = (
+                1.0 * (m1 > 0)
+                + 1.0 * (m2g > 0)
+                + 1.5 * (m_stop > 0)
+                + 0.02 * (m1 + m_stop)  # late changes are the usual pattern
+                + 0.5 * (m1 + m_stop > 0 and full < 3)  # ... changes in cycle 2-3 less so
+                + HOLD_COST[drug] * hg
+                # two years without any change of any kind are rare
+                + 0.08 * n * ((m1 == 0) & (m_stop == 0) & (hg == 0))
+            )
             if ae_known:  # agree with the AE records' actions on this drug
                 cost = cost + (2.0 * (m1 == 0) if reduced else 1.5 * (m1 > 0))
                 if not withdrawn:
@@ -1000,33 +1116,55 @@ def dose_patterns(subj: Subject, drug: str, keep: tuple[float, float]) -> list[D
                     cost = cost + 1.0 * (m_stop == 0)
                 if interrupted:
                     cost = cost + 1.0 * (hg == 0)
-            parts.append(np.column_stack([np.full(m2g.size, m_stop), np.full(m2g.size, m1),
-                                          m2g.ravel(), hg.ravel(),
-                                          (100.0 * total / planned).ravel(), cost.ravel()]))
+            parts.append(
+                np.column_stack(
+                    [
+                        np.full(m2g.size, m_stop),
+                        np.full(m2g.size, m1),
+                        m2g.ravel(),
+                        hg.ravel(),
+                        (100.0 * total / planned).ravel(),
+                        cost.ravel(),
+                    ]
+                )
+            )
     grid = np.vstack(parts)
     rdi, cost = grid[:, 4], grid[:, 5]
     # cheapest per RDI bucket, and cheapest per exact value inside the median band;
     # ties broken by the pattern itself, so the choice is reproducible
-    order = np.lexsort((grid[:, 3], grid[:, 2], grid[:, 1], grid[:, 0], cost,
-                        np.floor(rdi / RDI_BUCKET)))
+    order = np.lexsort((grid[:, 3], grid[:, 2], grid[:, 1], grid[:, 0], cost, np.floor(rdi / RDI_BUCKET)))
     buckets = np.floor(rdi[order] / RDI_BUCKET)
     keep_rows = set(order[np.concatenate([[True], buckets[1:] != buckets[:-1]])].tolist())
     in_band = np.nonzero((rdi >= keep[0]) & (rdi < keep[1]))[0]
     if in_band.size:
         values = np.round(rdi[in_band], 9)
-        order = in_band[np.lexsort((grid[in_band, 3], grid[in_band, 2], grid[in_band, 1],
-                                    grid[in_band, 0], cost[in_band], values))]
+        order = in_band[
+            np.lexsort(
+                (
+                    grid[in_band, 3],
+                    grid[in_band, 2],
+                    grid[in_band, 1],
+                    grid[in_band, 0],
+                    cost[in_band],
+                    values,
+                )
+            )
+        ]
         values = np.round(rdi[order], 9)
         keep_rows |= set(order[np.concatenate([[True], values[1:] != values[:-1]])].tolist())
-    patterns = [DosePattern(int(grid[i, 0]), int(grid[i, 1]), int(grid[i, 2]), int(grid[i, 3]),
-                            float(rdi[i]), float(cost[i])) for i in sorted(keep_rows)]
-    return sorted(patterns, key=lambda p: (p.rdi, p.cost, p.stop_cycles, p.reduced_cycles,
-                                           p.level2_cycles, p.holds))
+    patterns = [
+        DosePattern(
+            int(grid[i, 0]), int(grid[i, 1]), int(grid[i, 2]), int(grid[i, 3]), float(rdi[i]), float(cost[i])
+        )
+        for i in sorted(keep_rows)
+    ]
+    return sorted(
+        patterns, key=lambda p: (p.rdi, p.cost, p.stop_cycles, p.reduced_cycles, p.level2_cycles, p.holds)
+    )
 
 
 def _rdi_targets(targets: dict, drug: str) -> dict[str, tuple[str, int]]:
-    return {stat: targets["T2", f"RDI_{drug}", stat]
-            for stat in ("mean", "sd", "median", "min", "max")}
+    return {stat: targets["T2", f"RDI_{drug}", stat] for stat in ("mean", "sd", "median", "min", "max")}
 
 
 def _print_interval(published: tuple[str, int]) -> tuple[float, float]:
@@ -1035,8 +1173,7 @@ def _print_interval(published: tuple[str, int]) -> tuple[float, float]:
     return float(published[0]) - half, float(published[0]) + half
 
 
-def solve_dose_patterns(subjects: list[Subject],
-                        targets: dict) -> dict[tuple[str, str], DosePattern]:
+def solve_dose_patterns(subjects: list[Subject], targets: dict) -> dict[tuple[str, str], DosePattern]:
     """Pick one dose pattern per subject and drug (one MILP per drug).
 
     With binaries ``z[s, p]`` over :func:`dose_patterns` the RDI of each subject is
@@ -1074,16 +1211,14 @@ def solve_dose_patterns(subjects: list[Subject],
         target_sum = n_subj * float(goal["mean"][0])
         # (n-1) var = sum v^2 - S^2/n ~ sum v^2 - (2 S0 S - S0^2)/n; margin for the error
         lin = terms(lambda r: r * r - 2.0 * target_sum * r / n_subj)
-        offset = target_sum ** 2 / n_subj
+        offset = target_sum**2 / n_subj
         margin = (n_subj * (mean_hi - mean_lo)) ** 2 / n_subj + 1.0
-        model.add(lin, (n_subj - 1) * sd_lo ** 2 - offset + margin,
-                  (n_subj - 1) * sd_hi ** 2 - offset - margin)
+        model.add(lin, (n_subj - 1) * sd_lo**2 - offset + margin, (n_subj - 1) * sd_hi**2 - offset - margin)
         half = (n_subj - 1) // 2
         model.add(((v, 1.0) for (s, i), v in z.items() if candidates[s][i].rdi < med_lo), 0, half)
         model.add(((v, 1.0) for (s, i), v in z.items() if candidates[s][i].rdi >= med_hi), 0, half)
         model.add(((v, 1.0) for (s, i), v in z.items() if candidates[s][i].rdi < min_hi), 1, n_subj)
-        model.add(((v, 1.0) for (s, i), v in z.items()
-                   if candidates[s][i].rdi >= max_lo), 1, n_subj)
+        model.add(((v, 1.0) for (s, i), v in z.items() if candidates[s][i].rdi >= max_lo), 1, n_subj)
         sol = model.solve(f"dose patterns {drug.lower()}")
         for (s, i), v in z.items():
             if sol[v] > 0.5:
@@ -1091,8 +1226,9 @@ def solve_dose_patterns(subjects: list[Subject],
     return chosen
 
 
-def dosing_rows(subjects: list[Subject], patterns: dict[tuple[str, str], DosePattern],
-                rng: np.random.Generator) -> list[dict]:
+def dosing_rows(
+    subjects: list[Subject], patterns: dict[tuple[str, str], DosePattern], rng: np.random.Generator
+) -> list[dict]:
     """``dosing.csv`` rows that realise the chosen patterns (and structural stops).
 
     Reductions and discontinuations start on day 1 of a cycle; held doses are
@@ -1110,11 +1246,19 @@ def dosing_rows(subjects: list[Subject], patterns: dict[tuple[str, str], DosePat
             if p.reduced_cycles:
                 rows.append(_dose_row(subj, drug, full + 1, 1, "LEVEL", 1, "DOSE LEVEL REDUCED"))
             if p.level2_cycles:
-                rows.append(_dose_row(subj, drug, full + p.reduced_cycles - p.level2_cycles + 1,
-                                      1, "LEVEL", 2, "DOSE LEVEL REDUCED"))
+                rows.append(
+                    _dose_row(
+                        subj,
+                        drug,
+                        full + p.reduced_cycles - p.level2_cycles + 1,
+                        1,
+                        "LEVEL",
+                        2,
+                        "DOSE LEVEL REDUCED",
+                    )
+                )
             if p.stop_cycles:
-                rows.append(_dose_row(subj, drug, n - p.stop_cycles + 1, 1, "STOPPED", None,
-                                      "ADVERSE EVENT"))
+                rows.append(_dose_row(subj, drug, n - p.stop_cycles + 1, 1, "STOPPED", None, "ADVERSE EVENT"))
             elif stop is not None:
                 first = next((d for d in SCHEDULE[drug][1] if d >= stop), None)
                 if first is not None:
@@ -1126,14 +1270,28 @@ def dosing_rows(subjects: list[Subject], patterns: dict[tuple[str, str], DosePat
     return rows
 
 
-def _dose_row(subj: Subject, drug: str, cycle: int, cyday: int, action: str,
-              level: int | None, reason: str) -> dict:
-    return {"SUBJID": subj.subjid, "EXTRT": drug, "CYCLE": cycle, "CYDAY": cyday,
-            "ACTION": action, "LEVEL": "" if level is None else level, "EXADJ": reason}
+def _dose_row(
+    subj: Subject, drug: str, cycle: int, cyday: int, action: str, level: int | None, reason: str
+) -> dict:
+    return {
+        "SUBJID": subj.subjid,
+        "EXTRT": drug,
+        "CYCLE": cycle,
+        "CYDAY": cyday,
+        "ACTION": action,
+        "LEVEL": "" if level is None else level,
+        "EXADJ": reason,
+    }
 
 
-def _held_rows(subj: Subject, drug: str, holds: int, cycles: list[list[int]],
-               includes_last: bool, rng: np.random.Generator) -> list[dict]:
+def _held_rows(
+    subj: Subject,
+    drug: str,
+    holds: int,
+    cycles: list[list[int]],
+    includes_last: bool,
+    rng: np.random.Generator,
+) -> list[dict]:
     """Place ``holds`` held administrations in the full-dose cycles."""
     eligible = [(c + 1, d) for c, days in enumerate(cycles) for d in days if d != 1]
     if includes_last and eligible and cycles:
@@ -1165,7 +1323,7 @@ def _held_rows(subj: Subject, drug: str, holds: int, cycles: list[list[int]],
     for c, d in sorted(chosen):
         step = 1 if drug == "LENALIDOMIDE" else 7
         if (c, d - step) not in chosen or drug != "LENALIDOMIDE":  # a new interruption
-            run = (drug == "LENALIDOMIDE" and (c, d + 1) in chosen)
+            run = drug == "LENALIDOMIDE" and (c, d + 1) in chosen
             if run:
                 run_reason = "ADVERSE EVENT" if for_ae else "OTHER"
             else:
@@ -1176,13 +1334,27 @@ def _held_rows(subj: Subject, drug: str, holds: int, cycles: list[list[int]],
 
 def administrations(subjects: list[Subject], dosing: list[dict]) -> pl.DataFrame:
     """Expanded administrations of the solved course (:func:`expand_administrations`)."""
-    cycles = pl.DataFrame([(s.subjid, k, d) for s in subjects for k, d in enumerate(s.starts, 1)],
-                          schema={"SUBJID": pl.String, "CYCLE": pl.Int64, "START_DAY": pl.Int64},
-                          orient="row")
-    frame = pl.DataFrame(dosing, schema={"SUBJID": pl.String, "EXTRT": pl.String,
-                                         "CYCLE": pl.Int64, "CYDAY": pl.Int64,
-                                         "ACTION": pl.String, "LEVEL": pl.String,
-                                         "EXADJ": pl.String}) if dosing else None
+    cycles = pl.DataFrame(
+        [(s.subjid, k, d) for s in subjects for k, d in enumerate(s.starts, 1)],
+        schema={"SUBJID": pl.String, "CYCLE": pl.Int64, "START_DAY": pl.Int64},
+        orient="row",
+    )
+    frame = (
+        pl.DataFrame(
+            dosing,
+            schema={
+                "SUBJID": pl.String,
+                "EXTRT": pl.String,
+                "CYCLE": pl.Int64,
+                "CYDAY": pl.Int64,
+                "ACTION": pl.String,
+                "LEVEL": pl.String,
+                "EXADJ": pl.String,
+            },
+        )
+        if dosing
+        else None
+    )
     return expand_administrations(cycles, frame, {s.subjid: s.lenstdos for s in subjects})
 
 
@@ -1202,8 +1374,9 @@ def spread(total: int, parts: int, bounds: tuple[int, int], rng: np.random.Gener
     return values
 
 
-def _follow_up_visits(last_dose: int, end_day: int, min_visits: int,
-                      rng: np.random.Generator) -> tuple[int, list[int]]:
+def _follow_up_visits(
+    last_dose: int, end_day: int, min_visits: int, rng: np.random.Generator
+) -> tuple[int, list[int]]:
     """EOT visit day and PFS follow-up visit days ending exactly on ``end_day``."""
     options = []
     for j in range(min_visits, 40):
@@ -1222,21 +1395,20 @@ def _follow_up_visits(last_dose: int, end_day: int, min_visits: int,
     return eot, days
 
 
-def complete_courses(subjects: list[Subject], admin: pl.DataFrame,
-                     rng: np.random.Generator) -> None:
+def complete_courses(subjects: list[Subject], admin: pl.DataFrame, rng: np.random.Generator) -> None:
     """Visits after the last cycle, EOT, subsequent therapy, deaths and last alive days.
 
     Fills ``subject.visits`` (VISIT, DAY) and ``subject.course`` (days and codes).
     """
-    last_dose = dict(admin.filter(pl.col("EXDOSE") > 0).group_by("SUBJID")
-                     .agg(pl.col("DAY").max()).iter_rows())
+    last_dose = dict(
+        admin.filter(pl.col("EXDOSE") > 0).group_by("SUBJID").agg(pl.col("DAY").max()).iter_rows()
+    )
     last_planned = dict(admin.group_by("SUBJID").agg(pl.col("DAY").max()).iter_rows())
     regimens = iter(SUBSEQUENT_REGIMENS * 10)
     for subj in sorted(subjects, key=lambda s: s.subjno):
         fate, n, D = subj.fate, subj.n_cycles, subj.pfs_day
         visits = [(f"C{k}D1", day) for k, day in enumerate(subj.starts, 1) if k >= 2]
-        c = {"CYCLES": n, "LAST_DOSE_DAY": last_dose[subj.subjid],
-             "EOT_REASON": subj.slot.eot_reason}
+        c = {"CYCLES": n, "LAST_DOSE_DAY": last_dose[subj.subjid], "EOT_REASON": subj.slot.eot_reason}
         last = last_dose[subj.subjid]
         if fate in (PD_ON, NLPD):
             visits.append((f"C{n + 1}D1", D))
@@ -1271,11 +1443,13 @@ def complete_courses(subjects: list[Subject], admin: pl.DataFrame,
             c["EOT_REASON"] = ""
         if subj.role == "PDDEATH":
             death = min(c["SUBSEQ_DAY"] + int(rng.integers(150, 260)), subj.cut_day - 20)
-            c.update(DEATH_DAY=death, DTHCAUS="PROGRESSIVE DISEASE", EOS_DAY=death,
-                     EOS_REASON="DEATH")
+            c.update(DEATH_DAY=death, DTHCAUS="PROGRESSIVE DISEASE", EOS_DAY=death, EOS_REASON="DEATH")
         subj.visits = sorted(visits, key=lambda v: v[1])
-        latest = max([last_planned[subj.subjid]] + [d for _, d in visits]
-                     + [c.get("EOT_DAY") or 0, c.get("SUBSEQ_DAY") or 0])
+        latest = max(
+            [last_planned[subj.subjid]]
+            + [d for _, d in visits]
+            + [c.get("EOT_DAY") or 0, c.get("SUBSEQ_DAY") or 0]
+        )
         if c.get("DEATH_DAY"):
             c["LAST_ALIVE_DAY"] = c["DEATH_DAY"]
         elif fate in (ONGOING, STOP_FOLLOW, NOASSESS):
@@ -1285,8 +1459,7 @@ def complete_courses(subjects: list[Subject], admin: pl.DataFrame,
         # the follow-up search may move the last contact down to here (a PFS follow-up
         # subject may also have a survival contact after the last PFS visit)
         c["FOLLOW_UP_FLOOR"] = latest if fate == STOP_FOLLOW else latest + 1
-        if c["LAST_ALIVE_DAY"] > subj.cut_day or (latest > c["LAST_ALIVE_DAY"]
-                                                   and not c.get("DEATH_DAY")):
+        if c["LAST_ALIVE_DAY"] > subj.cut_day or (latest > c["LAST_ALIVE_DAY"] and not c.get("DEATH_DAY")):
             raise RuntimeError(f"{subj.subjid}: records after the last day known alive or cutoff")
         subj.course = c
 
@@ -1306,8 +1479,9 @@ def assign_categories(subjects: list[Subject], rng: np.random.Generator) -> None
     on_pr = sorted((s for s in subjects if s.slot.name.startswith("ON_PR")), key=lambda s: s.subjno)
     single_vgpr, last_pd = on_pr[0].subjid, on_pr[1].subjid
     blip_pd = next(s.subjid for s in subjects if s.slot.name.startswith("ON_VGPR"))
-    sCR_via_CR = {s.subjid for s in sorted((s for s in subjects if s.bor == "SCR"),
-                                           key=lambda s: s.subjno)[1::3]}
+    sCR_via_CR = {
+        s.subjid for s in sorted((s for s in subjects if s.bor == "SCR"), key=lambda s: s.subjno)[1::3]
+    }
     for subj in sorted(subjects, key=lambda s: s.subjno):
         days = [d for _, d in subj.visits]
         cats = ["SD"] * len(days)
@@ -1372,8 +1546,7 @@ def _pd_reason(category: str) -> str:
     return {"PD": "LABORATORY", "NLPD": "PLASMACYTOMA"}.get(category, "")
 
 
-def derive_response(days: list[int], categories: list[str],
-                    subsequent_day: int | None = None) -> dict:
+def derive_response(days: list[int], categories: list[str], subsequent_day: int | None = None) -> dict:
     """Confirmed response of one subject by ``docs/derivations.md#confirmation``.
 
     Parameters
@@ -1391,8 +1564,7 @@ def derive_response(days: list[int], categories: list[str],
         ``TTR_VGPR_DAY`` (first assessment of the first confirming pair at that
         level), ``LAST_DAY`` (last assessment before subsequent therapy).
     """
-    kept = [(d, c) for d, c in zip(days, categories)
-            if subsequent_day is None or d < subsequent_day]
+    kept = [(d, c) for d, c in zip(days, categories) if subsequent_day is None or d < subsequent_day]
     d = [x for x, _ in kept]
     c = [x for _, x in kept]
     pd_index = None
@@ -1415,9 +1587,13 @@ def derive_response(days: list[int], categories: list[str],
     def first(levels: tuple[str, ...]) -> int | None:
         return next((d[i] for i, lvl in confirmed if lvl in levels), None)
 
-    return {"BOR": bor, "PD_DAY": None if pd_index is None else d[pd_index],
-            "TTR_PR_DAY": first(RESPONDER), "TTR_VGPR_DAY": first(VGPR_OR_BETTER),
-            "LAST_DAY": d[-1] if d else None}
+    return {
+        "BOR": bor,
+        "PD_DAY": None if pd_index is None else d[pd_index],
+        "TTR_PR_DAY": first(RESPONDER),
+        "TTR_VGPR_DAY": first(VGPR_OR_BETTER),
+        "LAST_DAY": d[-1] if d else None,
+    }
 
 
 def intended_endpoints(subj: Subject) -> dict:
@@ -1456,8 +1632,11 @@ def tune_follow_up(subjects: list[Subject], targets: dict) -> None:
     Each such day stays within the last 12 weeks (one survival-contact interval)
     before the cutoff and after the subject's other records.
     """
-    free = [s for s in sorted(subjects, key=lambda s: s.subjno)
-            if not s.course.get("DEATH_DAY") and s.fate not in (ONGOING, NOASSESS)]
+    free = [
+        s
+        for s in sorted(subjects, key=lambda s: s.subjno)
+        if not s.course.get("DEATH_DAY") and s.fate not in (ONGOING, NOASSESS)
+    ]
     published = targets["EFF", "FOLLOW_UP", "median_months"]
     window = _print_interval(published)
     lo_day, hi_day = window[0] * DAYS_PER_MONTH, window[1] * DAYS_PER_MONTH
@@ -1482,8 +1661,12 @@ def tune_follow_up(subjects: list[Subject], targets: dict) -> None:
         return max(s.course["FOLLOW_UP_FLOOR"], s.cut_day - 83), s.cut_day
 
     best, rounds = coordinate_search(
-        free, get=lambda s: s.course["LAST_ALIVE_DAY"],
-        put=lambda s, day: s.course.__setitem__("LAST_ALIVE_DAY", day), bounds=bounds, gap=gap)
+        free,
+        get=lambda s: s.course["LAST_ALIVE_DAY"],
+        put=lambda s, day: s.course.__setitem__("LAST_ALIVE_DAY", day),
+        bounds=bounds,
+        gap=gap,
+    )
     if best > 0:
         raise RuntimeError(f"follow-up search did not land (gap {best:.3f})")
     SOLVER_LOG.append(f"follow-up: coordinate search, {rounds} round(s)")
@@ -1506,16 +1689,29 @@ def assessment_rows(subjects: list[Subject]) -> list[dict]:
     """``assessments.csv`` rows, by subject and day."""
     rows = []
     for subj in sorted(subjects, key=lambda s: s.subjid):
-        for (visit, day), cat, marrow, (inv, reason) in zip(subj.visits, subj.categories,
-                                                             subj.marrow, subj.investigator):
-            rows.append({"SUBJID": subj.subjid, "VISIT": visit, "DAY": day, "CATEGORY": cat,
-                         "MARROW": marrow, "RSORRES": inv, "RSPDRSN": reason})
+        for (visit, day), cat, marrow, (inv, reason) in zip(
+            subj.visits, subj.categories, subj.marrow, subj.investigator
+        ):
+            rows.append(
+                {
+                    "SUBJID": subj.subjid,
+                    "VISIT": visit,
+                    "DAY": day,
+                    "CATEGORY": cat,
+                    "MARROW": marrow,
+                    "RSORRES": inv,
+                    "RSPDRSN": reason,
+                }
+            )
     return rows
 
 
 def cycle_rows(subjects: list[Subject]) -> list[dict]:
-    return [{"SUBJID": s.subjid, "CYCLE": k, "START_DAY": day}
-            for s in sorted(subjects, key=lambda s: s.subjid) for k, day in enumerate(s.starts, 1)]
+    return [
+        {"SUBJID": s.subjid, "CYCLE": k, "START_DAY": day}
+        for s in sorted(subjects, key=lambda s: s.subjid)
+        for k, day in enumerate(s.starts, 1)
+    ]
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
@@ -1537,54 +1733,93 @@ def cohort_adam(cohort_dir: Path) -> dict[str, pl.DataFrame]:
     read = lambda name: pl.read_csv(cohort_dir / f"{name}.csv", infer_schema=False)  # noqa: E731
     skeleton, course = read("skeleton"), read("course")
     subj = skeleton.join(course, on="SUBJID").with_columns(
-        USUBJID=pl.col("SUBJID"), TRTSDT=pl.col("TRTSDT").str.to_date())
+        USUBJID=pl.col("SUBJID"), TRTSDT=pl.col("TRTSDT").str.to_date()
+    )
 
     def date(day: str) -> pl.Expr:
         return pl.col("TRTSDT") + pl.duration(days=pl.col(day).cast(pl.Int64) - 1)
 
     adsl = subj.select(
-        "USUBJID", "CYTO_RISK", pl.lit("Y").alias("FASFL"), pl.lit("Y").alias("SAFFL"),
-        pl.when(pl.col("BOR").is_not_null()).then(pl.lit("Y")).otherwise(pl.lit("N"))
-        .alias("RSEVFL"),
-        date("DEATH_DAY").alias("DTHDT")).rename({"CYTO_RISK": "CYTORISK"})
+        "USUBJID",
+        "CYTO_RISK",
+        pl.lit("Y").alias("FASFL"),
+        pl.lit("Y").alias("SAFFL"),
+        pl.when(pl.col("BOR").is_not_null()).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("RSEVFL"),
+        date("DEATH_DAY").alias("DTHDT"),
+    ).rename({"CYTO_RISK": "CYTORISK"})
     assessments = read("assessments").join(subj.select("SUBJID", "TRTSDT"), on="SUBJID")
-    adrs = pl.concat([
-        subj.filter(pl.col("BOR").is_not_null()).select(
-            "USUBJID", pl.lit("BOR").alias("PARAMCD"), pl.col("BOR").alias("AVALC"),
-            pl.lit(None, dtype=pl.Date).alias("ADT")),
-        subj.filter(pl.col("PFS_CNSR") == "0").join(
-            assessments.filter(pl.col("CATEGORY").is_in(["PD", "NLPD"])).select("SUBJID", "DAY"),
-            left_on=["SUBJID", "PFS_DAY"], right_on=["SUBJID", "DAY"], how="semi").select(
-            "USUBJID", pl.lit("PDCNF").alias("PARAMCD"), pl.lit("PD").alias("AVALC"),
-            date("PFS_DAY").alias("ADT")),
-        assessments.select(pl.col("SUBJID").alias("USUBJID"), pl.lit("OVRLRESP").alias("PARAMCD"),
-                           pl.col("CATEGORY").alias("AVALC"), date("DAY").alias("ADT")),
-    ])
+    adrs = pl.concat(
+        [
+            subj.filter(pl.col("BOR").is_not_null()).select(
+                "USUBJID",
+                pl.lit("BOR").alias("PARAMCD"),
+                pl.col("BOR").alias("AVALC"),
+                pl.lit(None, dtype=pl.Date).alias("ADT"),
+            ),
+            subj.filter(pl.col("PFS_CNSR") == "0")
+            .join(
+                assessments.filter(pl.col("CATEGORY").is_in(["PD", "NLPD"])).select("SUBJID", "DAY"),
+                left_on=["SUBJID", "PFS_DAY"],
+                right_on=["SUBJID", "DAY"],
+                how="semi",
+            )
+            .select(
+                "USUBJID",
+                pl.lit("PDCNF").alias("PARAMCD"),
+                pl.lit("PD").alias("AVALC"),
+                date("PFS_DAY").alias("ADT"),
+            ),
+            assessments.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("OVRLRESP").alias("PARAMCD"),
+                pl.col("CATEGORY").alias("AVALC"),
+                date("DAY").alias("ADT"),
+            ),
+        ]
+    )
     tte = []
-    for paramcd, day, cnsr in (("PFS", "PFS_DAY", "PFS_CNSR"), ("OS", "OS_DAY", "OS_CNSR"),
-                               ("DOR", "DOR_DAY", "DOR_CNSR"), ("TTRPR", "TTR_PR_DAY", None),
-                               ("TTRVGPR", "TTR_VGPR_DAY", None)):
+    for paramcd, day, cnsr in (
+        ("PFS", "PFS_DAY", "PFS_CNSR"),
+        ("OS", "OS_DAY", "OS_CNSR"),
+        ("DOR", "DOR_DAY", "DOR_CNSR"),
+        ("TTRPR", "TTR_PR_DAY", None),
+        ("TTRVGPR", "TTR_VGPR_DAY", None),
+    ):
         rows = subj.filter(pl.col(day).is_not_null())
         start = pl.col("TTR_PR_DAY").cast(pl.Int64) if paramcd == "DOR" else pl.lit(1)
-        tte.append(rows.select(
-            "USUBJID", pl.lit(paramcd).alias("PARAMCD"),
-            pl.col(day).cast(pl.Int64).alias("AVAL"),
-            (pl.col(cnsr).cast(pl.Int64) if cnsr else pl.lit(0, dtype=pl.Int64)).alias("CNSR"),
-            (pl.col("TRTSDT") + pl.duration(days=pl.col(day).cast(pl.Int64) + start - 2))
-            .alias("ADT")))
+        tte.append(
+            rows.select(
+                "USUBJID",
+                pl.lit(paramcd).alias("PARAMCD"),
+                pl.col(day).cast(pl.Int64).alias("AVAL"),
+                (pl.col(cnsr).cast(pl.Int64) if cnsr else pl.lit(0, dtype=pl.Int64)).alias("CNSR"),
+                (pl.col("TRTSDT") + pl.duration(days=pl.col(day).cast(pl.Int64) + start - 2)).alias("ADT"),
+            )
+        )
     adtte = pl.concat(tte)
-    starts = (lenalidomide_starting_doses(read("baseline")).select("SUBJID", "LENSTDOS")
-              if (cohort_dir / "baseline.csv").is_file()
-              else skeleton.select("SUBJID", pl.lit(25.0).alias("LENSTDOS")))
+    starts = (
+        lenalidomide_starting_doses(read("baseline")).select("SUBJID", "LENSTDOS")
+        if (cohort_dir / "baseline.csv").is_file()
+        else skeleton.select("SUBJID", pl.lit(25.0).alias("LENSTDOS"))
+    )
     admin = expand_administrations(read("cycles"), read("dosing"), starts)
     rdi = relative_dose_intensity(admin, starts)
-    adex = pl.concat([
-        rdi.unique("SUBJID").select(pl.col("SUBJID").alias("USUBJID"),
-                                    pl.lit("CYCLES").alias("PARAMCD"),
-                                    pl.lit(None, dtype=pl.String).alias("EXTRT"),
-                                    pl.col("CYCLES").cast(pl.Float64).alias("AVAL")),
-        rdi.select(pl.col("SUBJID").alias("USUBJID"), pl.lit("RDI").alias("PARAMCD"), "EXTRT",
-                   pl.col("RDI").alias("AVAL"))])
+    adex = pl.concat(
+        [
+            rdi.unique("SUBJID").select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("CYCLES").alias("PARAMCD"),
+                pl.lit(None, dtype=pl.String).alias("EXTRT"),
+                pl.col("CYCLES").cast(pl.Float64).alias("AVAL"),
+            ),
+            rdi.select(
+                pl.col("SUBJID").alias("USUBJID"),
+                pl.lit("RDI").alias("PARAMCD"),
+                "EXTRT",
+                pl.col("RDI").alias("AVAL"),
+            ),
+        ]
+    )
     return {"adsl": adsl, "adrs": adrs, "adtte": adtte, "adex": adex}
 
 
@@ -1594,10 +1829,10 @@ def published_mismatches(cohort_dir: Path, targets: dict) -> list[str]:
     from analysis.exposure import exposure_rows
 
     adam = cohort_adam(cohort_dir)
-    computed = pl.concat([efficacy_rows(adam["adsl"], adam["adrs"], adam["adtte"]),
-                          exposure_rows(adam["adex"], adam["adsl"])])
-    values = {(t, i, s): v for t, i, s, v in
-              computed.select("table", "item", "stat", "value").iter_rows()}
+    computed = pl.concat(
+        [efficacy_rows(adam["adsl"], adam["adrs"], adam["adtte"]), exposure_rows(adam["adex"], adam["adsl"])]
+    )
+    values = {(t, i, s): v for t, i, s, v in computed.select("table", "item", "stat", "value").iter_rows()}
     problems = []
     for key, published in targets.items():
         if key not in values:
@@ -1664,12 +1899,16 @@ def solve(cohort_dir: Path = COHORT_DIR, verbose: bool = False) -> list[str]:
     problems = published_mismatches(cohort_dir, targets)
     if problems:
         raise RuntimeError("published figures not reproduced:\n" + "\n".join(problems))
-    SOLVER_LOG.append(f"all {len(targets)} published POP/T2/T3/EFF rows reproduced; "
-                      f"total {time.perf_counter() - started:.1f} s")
+    SOLVER_LOG.append(
+        f"all {len(targets)} published POP/T2/T3/EFF rows reproduced; "
+        f"total {time.perf_counter() - started:.1f} s"
+    )
     if verbose:
         for subj in sorted(subjects, key=lambda s: s.subjno):
-            print(f"{subj.subjid} {subj.role or '-':9} {subj.cyto:13} {subj.slot.name:10} "
-                  f"cycles {subj.n_cycles:2} PFS {subj.pfs_day}")
+            print(
+                f"{subj.subjid} {subj.role or '-':9} {subj.cyto:13} {subj.slot.name:10} "
+                f"cycles {subj.n_cycles:2} PFS {subj.pfs_day}"
+            )
     return list(SOLVER_LOG)
 
 

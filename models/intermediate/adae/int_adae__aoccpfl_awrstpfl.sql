@@ -16,10 +16,10 @@ with teae as (
     from {{ ref('int_ae__current') }} as ae
     inner join {{ ref('int_adae__astdt_aendt') }} as dates
         on ae.SITE_FOLDER = dates.SITE_FOLDER
-        and ae.RECID = dates.RECID
+            and ae.RECID = dates.RECID
     inner join {{ ref('int_adae__trtemfl') }} as te
         on ae.SITE_FOLDER = te.SITE_FOLDER
-        and ae.RECID = te.RECID
+            and ae.RECID = te.RECID
     where te.TRTEMFL = 'Y'
 ),
 
@@ -32,7 +32,7 @@ ranked as (
         ) as _OCCURRENCE_RANK,
         row_number() over (
             partition by USUBJID, AEDECOD
-            order by AETOXGR desc nulls last, ASTDT nulls last, AESEQ
+            order by AETOXGR desc nulls last, ASTDT asc nulls last, AESEQ asc
         ) as _GRADE_RANK
     from teae
 )
@@ -46,4 +46,4 @@ select
 from {{ ref('int_ae__current') }} as ae
 left join ranked
     on ae.SITE_FOLDER = ranked.SITE_FOLDER
-    and ae.RECID = ranked.RECID
+        and ae.RECID = ranked.RECID

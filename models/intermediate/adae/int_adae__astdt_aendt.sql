@@ -48,7 +48,7 @@ floored as (
                 and AESTDT_Y = year(TRTSDT)
                 and (AESTDT_PREC = 'YEAR' or AESTDT_M = month(TRTSDT))
                 and (AEENDT is null or AEENDT >= _ASTDT_LOWER)
-            then greatest(_ASTDT_LOWER, TRTSDT)
+                then greatest(_ASTDT_LOWER, TRTSDT)
             else _ASTDT_LOWER
         end as _ASTDT_FLOORED
     from ae
@@ -62,7 +62,7 @@ imputed as (
             when AESTDT_PREC in ('MONTH', 'YEAR')
                 and AEENDT is not null
                 and AEENDT >= _ASTDT_LOWER
-            then least(_ASTDT_FLOORED, AEENDT)
+                then least(_ASTDT_FLOORED, AEENDT)
             else _ASTDT_FLOORED
         end as ASTDT
     from floored

@@ -25,7 +25,7 @@ ae as (
     from {{ ref('int_ae__current') }} as ae
     inner join {{ ref('int_adae__astdt_aendt') }} as dates
         on ae.SITE_FOLDER = dates.SITE_FOLDER
-        and ae.RECID = dates.RECID
+            and ae.RECID = dates.RECID
     left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt
         on ae.USUBJID = trt.USUBJID
     left join npm_terms

@@ -8,7 +8,9 @@
 -- One row per treated subject and drug of seed protocol_doses (a drug never taken: TOTDOSE 0).
 -- Inputs: int_ex__current, int_adex__treatment_cycles, int_adsl__lenstdos, protocol_doses.
 with cycles as (
-    select USUBJID, count(*) as N_CYCLES
+    select
+        USUBJID,
+        count(*) as N_CYCLES
     from {{ ref('int_adex__treatment_cycles') }}
     group by USUBJID
 ),
@@ -16,7 +18,10 @@ with cycles as (
 taken as (
     -- summed exactly (DECIMAL, doses to 1e-10 mg): a DOUBLE sum depends on the order in which
     -- DuckDB's threads combine their partial sums, which differs between runs
-    select USUBJID, EXTRT, cast(sum(cast(EXDOSE as decimal(38, 10))) as double) as TOTDOSE
+    select
+        USUBJID,
+        EXTRT,
+        cast(sum(cast(EXDOSE as decimal(38, 10))) as double) as TOTDOSE
     from {{ ref('int_ex__current') }}
     where EXDOSE is not null
     group by USUBJID, EXTRT
@@ -27,10 +32,10 @@ planned as (
         cycles.USUBJID,
         doses.EXTRT,
         cycles.N_CYCLES * doses.DOSES_PER_CYCLE
-            * case
-                when doses.EXTRT = 'LENALIDOMIDE' then lenstdos.LENSTDOS
-                else doses.START_DOSE_MG
-            end as PLANDOSE
+        * case
+            when doses.EXTRT = 'LENALIDOMIDE' then lenstdos.LENSTDOS
+            else doses.START_DOSE_MG
+        end as PLANDOSE
     from cycles
     cross join {{ ref('protocol_doses') }} as doses
     left join {{ ref('int_adsl__lenstdos') }} as lenstdos
@@ -46,4 +51,4 @@ select
 from planned
 left join taken
     on planned.USUBJID = taken.USUBJID
-    and planned.EXTRT = taken.EXTRT
+        and planned.EXTRT = taken.EXTRT

@@ -5,24 +5,41 @@
 -- Inputs: int_adsl__refdt, int_vs__current, int_lb__current, int_ecog__current.
 -- One row per subject in dm.
 with subjects as (
-    select USUBJID, REFDT
+    select
+        USUBJID,
+        REFDT
     from {{ ref('int_adsl__refdt') }}
 ),
 
 measurements as (
-    select USUBJID, VSTESTCD as PARAMCD, VSDT as ADT, VSSTRESN as AVAL, RECID
+    select
+        USUBJID,
+        VSTESTCD as PARAMCD,
+        VSDT as ADT,
+        VSSTRESN as AVAL,
+        RECID
     from {{ ref('int_vs__current') }}
     where VSTESTCD in ('HEIGHT', 'WEIGHT')
 
     union all
 
-    select USUBJID, LBTESTCD as PARAMCD, LBDT as ADT, LBSTRESN as AVAL, RECID
+    select
+        USUBJID,
+        LBTESTCD as PARAMCD,
+        LBDT as ADT,
+        LBSTRESN as AVAL,
+        RECID
     from {{ ref('int_lb__current') }}
     where LBTESTCD in ('CREAT', 'B2M', 'ALB')
 
     union all
 
-    select USUBJID, 'ECOG' as PARAMCD, QSDT as ADT, cast(ECOG as double) as AVAL, RECID
+    select
+        USUBJID,
+        'ECOG' as PARAMCD,
+        QSDT as ADT,
+        cast(ECOG as double) as AVAL,
+        RECID
     from {{ ref('int_ecog__current') }}
 ),
 

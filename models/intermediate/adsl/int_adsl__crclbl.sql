@@ -19,7 +19,7 @@ clearance as (
     select
         USUBJID,
         (140 - AGE) * WEIGHTBL / (72 * nullif(CREATBL, 0))
-            * case when SEX = 'F' then 0.85 else 1.0 end as CRCLBL
+        * case when SEX = 'F' then 0.85 else 1.0 end as CRCLBL
     from inputs
 )
 

@@ -9,12 +9,19 @@
 -- Inputs: int_adsl__refdt, int_fish__current, fish_cutoffs.
 {% set flags = ['DEL17PFL', 'T414FL', 'T1416FL', 'T1114FL', 'DEL13FL'] %}
 with subjects as (
-    select USUBJID, REFDT
+    select
+        USUBJID,
+        REFDT
     from {{ ref('int_adsl__refdt') }}
 ),
 
 fish_done as (
-    select USUBJID, FISHTEST, FISHDT, PCTPOS, RECID
+    select
+        USUBJID,
+        FISHTEST,
+        FISHDT,
+        PCTPOS,
+        RECID
     from {{ ref('int_fish__current') }}
     where FISHSTAT = 'DONE'
 ),
@@ -41,9 +48,9 @@ per_subject as (
         USUBJID,
         count(distinct FISHTEST) filter (where HIGH_RISK_FL = 'Y') as N_HIGH_RISK_DONE,
         count(*) filter (where HIGH_RISK_FL = 'Y' and IS_POSITIVE) as N_HIGH_RISK_POSITIVE,
-        {% for flag in flags -%}
+    {% for flag in flags -%}
         bool_or(ADSL_FLAG = '{{ flag }}' and IS_POSITIVE) as _{{ flag }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from tests
     group by USUBJID
 ),
@@ -61,9 +68,9 @@ select
         when per_subject.N_HIGH_RISK_DONE = n_high_risk_tests.N_HIGH_RISK_TESTS then 'STANDARD'
         else 'NOT AVAILABLE'
     end as CYTORISK,
-    {% for flag in flags -%}
+{% for flag in flags -%}
     case when per_subject._{{ flag }} then 'Y' else 'N' end as {{ flag }}{{ "," if not loop.last }}
-    {% endfor %}
+{% endfor %}
 from subjects
 cross join n_high_risk_tests
 left join per_subject

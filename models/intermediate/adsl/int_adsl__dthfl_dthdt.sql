@@ -23,6 +23,6 @@ select
 from {{ ref('int_dm__current') }} as dm
 left join deaths
     on dm.USUBJID = deaths.USUBJID
-    and deaths._RANK = 1
+        and deaths._RANK = 1
 left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt
     on dm.USUBJID = trt.USUBJID

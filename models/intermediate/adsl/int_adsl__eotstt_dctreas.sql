@@ -20,4 +20,4 @@ select
 from {{ ref('int_dm__current') }} as dm
 left join end_of_treatment
     on dm.USUBJID = end_of_treatment.USUBJID
-    and end_of_treatment._RANK = 1
+        and end_of_treatment._RANK = 1

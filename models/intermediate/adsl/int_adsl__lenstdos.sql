@@ -3,7 +3,9 @@
 -- (25 mg); NULL when CRCLBL is unknown. Doses: seed protocol_doses.
 -- Inputs: int_adsl__crclbl, protocol_doses. One row per subject.
 with lenalidomide as (
-    select START_DOSE_MG, RENAL_START_DOSE_MG
+    select
+        START_DOSE_MG,
+        RENAL_START_DOSE_MG
     from {{ ref('protocol_doses') }}
     where EXTRT = 'LENALIDOMIDE'
 )

@@ -7,19 +7,85 @@
 -- not used. Every input is a current-state model, so nothing after the cutoff enters.
 -- Inputs: int_dm/vs/ecog/lb/rs/fish/ex/ae/fu/ds/cm__current. One row per subject in dm.
 with dates as (
-    select USUBJID, ICDT as ADT, 'DM.ICDAT' as SRC from {{ ref('int_dm__current') }}
-    union all select USUBJID, ENRLDT, 'DM.ENRLDAT' from {{ ref('int_dm__current') }}
-    union all select USUBJID, VSDT, 'VS.VSDAT' from {{ ref('int_vs__current') }}
-    union all select USUBJID, QSDT, 'ECOG.QSDAT' from {{ ref('int_ecog__current') }}
-    union all select USUBJID, LBDT, 'LB.LBDAT' from {{ ref('int_lb__current') }}
-    union all select USUBJID, RSDT, 'RS.RSDAT' from {{ ref('int_rs__current') }}
-    union all select USUBJID, FISHDT, 'FISH.FISHDAT' from {{ ref('int_fish__current') }}
-    union all select USUBJID, EXSTDT, 'EX.EXSTDAT' from {{ ref('int_ex__current') }} where EXDOSE > 0
-    union all select USUBJID, AESTDT, 'AE.AESTDAT' from {{ ref('int_ae__current') }}
-    union all select USUBJID, AEENDT, 'AE.AEENDAT' from {{ ref('int_ae__current') }}
-    union all select USUBJID, FUDT, 'FU.FUDAT' from {{ ref('int_fu__current') }} where FUSTAT = 'ALIVE'
-    union all select USUBJID, DSSTDT, 'DS.DSSTDAT' from {{ ref('int_ds__current') }}
-    union all select USUBJID, CMSTDT, 'CM.CMSTDAT' from {{ ref('int_cm__current') }}
+    select
+        USUBJID,
+        ICDT as ADT,
+        'DM.ICDAT' as SRC
+    from {{ ref('int_dm__current') }}
+    union all
+    select
+        USUBJID,
+        ENRLDT,
+        'DM.ENRLDAT'
+    from {{ ref('int_dm__current') }}
+    union all
+    select
+        USUBJID,
+        VSDT,
+        'VS.VSDAT'
+    from {{ ref('int_vs__current') }}
+    union all
+    select
+        USUBJID,
+        QSDT,
+        'ECOG.QSDAT'
+    from {{ ref('int_ecog__current') }}
+    union all
+    select
+        USUBJID,
+        LBDT,
+        'LB.LBDAT'
+    from {{ ref('int_lb__current') }}
+    union all
+    select
+        USUBJID,
+        RSDT,
+        'RS.RSDAT'
+    from {{ ref('int_rs__current') }}
+    union all
+    select
+        USUBJID,
+        FISHDT,
+        'FISH.FISHDAT'
+    from {{ ref('int_fish__current') }}
+    union all
+    select
+        USUBJID,
+        EXSTDT,
+        'EX.EXSTDAT'
+    from {{ ref('int_ex__current') }}
+    where EXDOSE > 0
+    union all
+    select
+        USUBJID,
+        AESTDT,
+        'AE.AESTDAT'
+    from {{ ref('int_ae__current') }}
+    union all
+    select
+        USUBJID,
+        AEENDT,
+        'AE.AEENDAT'
+    from {{ ref('int_ae__current') }}
+    union all
+    select
+        USUBJID,
+        FUDT,
+        'FU.FUDAT'
+    from {{ ref('int_fu__current') }}
+    where FUSTAT = 'ALIVE'
+    union all
+    select
+        USUBJID,
+        DSSTDT,
+        'DS.DSSTDAT'
+    from {{ ref('int_ds__current') }}
+    union all
+    select
+        USUBJID,
+        CMSTDT,
+        'CM.CMSTDAT'
+    from {{ ref('int_cm__current') }}
 ),
 
 latest as (

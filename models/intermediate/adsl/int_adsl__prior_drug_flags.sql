@@ -18,7 +18,7 @@ per_subject as (
     select
         USUBJID,
         {% for flag, drug in drugs.items() -%}
-        bool_or(DRUG = '{{ drug }}') as _{{ flag }},
+            bool_or(DRUG = '{{ drug }}') as _{{ flag }},
         {% endfor -%}
         bool_or(DRUG in ('THALIDOMIDE', 'LENALIDOMIDE', 'POMALIDOMIDE')) as _PRIMIDFL,
         bool_or(DRUG in ('BORTEZOMIB', 'CARFILZOMIB', 'IXAZOMIB')) as _PRPIFL
@@ -30,12 +30,12 @@ select
     dm.USUBJID,
     case when per_subject._PRIMIDFL then 'Y' else 'N' end as PRIMIDFL,
     {% for flag in drugs if flag in ('PRTHALFL', 'PRLENFL', 'PRPOMFL') -%}
-    case when per_subject._{{ flag }} then 'Y' else 'N' end as {{ flag }},
+        case when per_subject._{{ flag }} then 'Y' else 'N' end as {{ flag }},
     {% endfor -%}
     case when per_subject._PRPIFL then 'Y' else 'N' end as PRPIFL,
-    {% for flag in drugs if flag in ('PRBORTFL', 'PRCARFFL', 'PRIXAFL') -%}
+{% for flag in drugs if flag in ('PRBORTFL', 'PRCARFFL', 'PRIXAFL') -%}
     case when per_subject._{{ flag }} then 'Y' else 'N' end as {{ flag }}{{ "," if not loop.last }}
-    {% endfor %}
+{% endfor %}
 from {{ ref('int_dm__current') }} as dm
 left join per_subject
     on dm.USUBJID = per_subject.USUBJID

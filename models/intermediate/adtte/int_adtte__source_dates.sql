@@ -21,22 +21,41 @@
 -- SRCSEQ: ASEQ of the ADRS row the date comes from (null for ADSL dates).
 -- Inputs: adsl, adrs, response_categories.
 with adsl as (
-    select USUBJID, FASFL, TRTSDT, DTHDT, DTHCAUS, LSTALVDT, SUBSQDT
+    select
+        USUBJID,
+        FASFL,
+        TRTSDT,
+        DTHDT,
+        DTHCAUS,
+        LSTALVDT,
+        SUBSQDT
     from {{ ref('adsl') }}
 ),
 
 adrs as (
-    select USUBJID, ASEQ, PARAMCD, ADT, AVAL, ANL01FL
+    select
+        USUBJID,
+        ASEQ,
+        PARAMCD,
+        ADT,
+        AVAL,
+        ANL01FL
     from {{ ref('adrs') }}
 ),
 
 response_levels as (
     -- the level of each response source: its worst qualifying AVAL
-    select 'RESPONSE_PR' as SOURCE, AVAL as MAX_AVAL
-    from {{ ref('response_categories') }} where AVALC = 'PR'
+    select
+        'RESPONSE_PR' as SOURCE,
+        AVAL as MAX_AVAL
+    from {{ ref('response_categories') }}
+    where AVALC = 'PR'
     union all
-    select 'RESPONSE_VGPR', AVAL
-    from {{ ref('response_categories') }} where AVALC = 'VGPR'
+    select
+        'RESPONSE_VGPR',
+        AVAL
+    from {{ ref('response_categories') }}
+    where AVALC = 'VGPR'
 ),
 
 last_assessment as (
@@ -62,46 +81,78 @@ first_response as (
     from adrs as cnf
     inner join adrs as bor
         on cnf.USUBJID = bor.USUBJID
-        and bor.PARAMCD = 'BOR'
+            and bor.PARAMCD = 'BOR'
     inner join response_levels as levels
         on cnf.AVAL <= levels.MAX_AVAL
-        and bor.AVAL <= levels.MAX_AVAL
+            and bor.AVAL <= levels.MAX_AVAL
     where cnf.PARAMCD = 'CNFRESP'
         and cnf.ANL01FL = 'Y'
 )
 
-select USUBJID, 'TRTSDT' as SOURCE, TRTSDT as ADT, cast(null as bigint) as SRCSEQ
-from adsl where TRTSDT is not null
+select
+    USUBJID,
+    'TRTSDT' as SOURCE,
+    TRTSDT as ADT,
+    cast(null as bigint) as SRCSEQ
+from adsl
+where TRTSDT is not null
 
 union all
-select USUBJID, 'FAS', TRTSDT, null
-from adsl where FASFL = 'Y' and TRTSDT is not null
+select
+    USUBJID,
+    'FAS',
+    TRTSDT,
+    null
+from adsl
+where FASFL = 'Y' and TRTSDT is not null
 
 union all
-select adrs.USUBJID, 'PD', adrs.ADT, adrs.ASEQ
+select
+    adrs.USUBJID,
+    'PD',
+    adrs.ADT,
+    adrs.ASEQ
 from adrs
 inner join adsl on adrs.USUBJID = adsl.USUBJID
 where adrs.PARAMCD = 'PDCNF'
     and (adsl.SUBSQDT is null or adrs.ADT <= adsl.SUBSQDT)
 
 union all
-select USUBJID, 'DEATH', DTHDT, null
+select
+    USUBJID,
+    'DEATH',
+    DTHDT,
+    null
 from adsl
 where DTHDT is not null and (SUBSQDT is null or DTHDT <= SUBSQDT)
 
 union all
-select USUBJID, 'DEATH_PD', DTHDT, null
+select
+    USUBJID,
+    'DEATH_PD',
+    DTHDT,
+    null
 from adsl
 where DTHDT is not null and DTHCAUS = 'PROGRESSIVE DISEASE'
     and (SUBSQDT is null or DTHDT <= SUBSQDT)
 
 union all
-select USUBJID, 'DEATH_ANY', DTHDT, null
-from adsl where DTHDT is not null
+select
+    USUBJID,
+    'DEATH_ANY',
+    DTHDT,
+    null
+from adsl
+where DTHDT is not null
 
 union all
-select USUBJID, 'LAST_ALIVE', LSTALVDT, null
-from adsl where LSTALVDT is not null
+select
+    USUBJID,
+    'LAST_ALIVE',
+    LSTALVDT,
+    null
+from adsl
+where LSTALVDT is not null
 
 union all
 select
@@ -109,8 +160,14 @@ select
     case when SUBSQDT is null then 'LAST_ASSESSMENT' else 'LAST_ASSESSMENT_BEFORE_SUBSEQUENT' end,
     ADT,
     ASEQ
-from last_assessment where _RANK = 1
+from last_assessment
+where _RANK = 1
 
 union all
-select USUBJID, SOURCE, ADT, ASEQ
-from first_response where _RANK = 1
+select
+    USUBJID,
+    SOURCE,
+    ADT,
+    ASEQ
+from first_response
+where _RANK = 1

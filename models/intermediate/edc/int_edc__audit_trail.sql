@@ -22,26 +22,29 @@
 
 with all_rows as (
     {% for form in forms %}
-    select
-        '{{ form }}' as FORM,
-        rows_.SITE_FOLDER,
-        rows_.SITEID,
-        rows_.STUDYID || '-' || rows_.SUBJID as USUBJID,
-        rows_.RECID,
-        try_cast(rows_.RECVER as integer) as RECVER,
-        rows_.RECSTAT,
-        rows_.MODDTC,
-        rows_.TRANSFER_ID,
-        rows_.SOURCE_FILE,
-        rows_.SOURCE_ROW,
-        hash(*columns(* exclude (TRANSFER_ID, SITE_FOLDER, SOURCE_FILE, SOURCE_ROW))) as RECORD_HASH
-    from {{ ref('base_edc__' ~ form) }} as rows_
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ form }}' as FORM,
+            rows_.SITE_FOLDER,
+            rows_.SITEID,
+            rows_.STUDYID || '-' || rows_.SUBJID as USUBJID,
+            rows_.RECID,
+            try_cast(rows_.RECVER as integer) as RECVER,
+            rows_.RECSTAT,
+            rows_.MODDTC,
+            rows_.TRANSFER_ID,
+            rows_.SOURCE_FILE,
+            rows_.SOURCE_ROW,
+            hash(*columns(* exclude (TRANSFER_ID, SITE_FOLDER, SOURCE_FILE, SOURCE_ROW))) as RECORD_HASH
+        from {{ ref('base_edc__' ~ form) }} as rows_
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 latest as (
-    select FORM as LATEST_FORM, SITEID as LATEST_SITE_FOLDER, LATEST_TRANSFER_ID
+    select
+        FORM as LATEST_FORM,
+        SITEID as LATEST_SITE_FOLDER,
+        LATEST_TRANSFER_ID
     from {{ ref('int_edc__site_latest_transfer') }}
 ),
 
@@ -69,7 +72,7 @@ versions as (
     from all_rows
     left join latest
         on latest.LATEST_FORM = all_rows.FORM
-        and latest.LATEST_SITE_FOLDER = all_rows.SITE_FOLDER
+            and latest.LATEST_SITE_FOLDER = all_rows.SITE_FOLDER
     group by FORM, SITE_FOLDER, RECID, RECVER, RECORD_HASH
 ),
 
@@ -98,7 +101,9 @@ select
     versions.LAST_TRANSFER_ID,
     versions.N_TRANSFERS,
     case when versions.IN_CURRENT_TRANSFER
-        and versions.RECVER = current_versions.CURRENT_RECVER then 'Y' else 'N' end as CURRENT_FL,
+            and versions.RECVER = current_versions.CURRENT_RECVER then 'Y'
+        else 'N'
+    end as CURRENT_FL,
     versions.FIRST_SOURCE_FILE,
     versions.FIRST_SOURCE_ROW,
     versions.LAST_SOURCE_FILE,
@@ -107,5 +112,5 @@ select
 from versions
 left join current_versions
     on versions.FORM = current_versions.FORM
-    and versions.SITE_FOLDER = current_versions.SITE_FOLDER
-    and versions.RECID = current_versions.RECID
+        and versions.SITE_FOLDER = current_versions.SITE_FOLDER
+        and versions.RECID = current_versions.RECID

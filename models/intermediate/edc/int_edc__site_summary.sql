@@ -17,37 +17,44 @@
 {% set forms = ['dm', 'vs', 'mh', 'ecog', 'pt', 'fish', 'ex', 'lb', 'rs', 'ae', 'ds', 'dd', 'fu', 'cm'] %}
 
 with latest as (
-    select SITEID as SITE_FOLDER, FORM, LATEST_TRANSFER_ID
+    select
+        SITEID as SITE_FOLDER,
+        FORM,
+        LATEST_TRANSFER_ID
     from {{ ref('int_edc__site_latest_transfer') }}
 ),
 
 latest_rows as (
     {% for form in forms %}
-    select
-        rows_.SITE_FOLDER,
-        count(*) filter (where rows_.RECSTAT = 'DELETED') as DELETED_RECORDS,
-        count(*) filter (where rows_.RECVER > 1) as CORRECTIONS
-    from {{ ref('stg_edc__' ~ form) }} as rows_
-    inner join latest
-        on latest.FORM = '{{ form }}'
-        and latest.SITE_FOLDER = rows_.SITE_FOLDER
-        and latest.LATEST_TRANSFER_ID = rows_.TRANSFER_ID
-    group by rows_.SITE_FOLDER
-    {% if not loop.last %}union all{% endif %}
+        select
+            rows_.SITE_FOLDER,
+            count(*) filter (where rows_.RECSTAT = 'DELETED') as DELETED_RECORDS,
+            count(*) filter (where rows_.RECVER > 1) as CORRECTIONS
+        from {{ ref('stg_edc__' ~ form) }} as rows_
+        inner join latest
+            on latest.FORM = '{{ form }}'
+                and latest.SITE_FOLDER = rows_.SITE_FOLDER
+                and latest.LATEST_TRANSFER_ID = rows_.TRANSFER_ID
+        group by rows_.SITE_FOLDER
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 current_records as (
     {% for form in forms %}
-    select SITE_FOLDER, count(*) as N_RECORDS
-    from {{ ref('int_' ~ form ~ '__current') }}
-    group by SITE_FOLDER
-    {% if not loop.last %}union all{% endif %}
+        select
+            SITE_FOLDER,
+            count(*) as N_RECORDS
+        from {{ ref('int_' ~ form ~ '__current') }}
+        group by SITE_FOLDER
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 subjects as (
-    select SITE_FOLDER, count(distinct USUBJID) as N_SUBJECTS
+    select
+        SITE_FOLDER,
+        count(distinct USUBJID) as N_SUBJECTS
     from {{ ref('int_dm__current') }}
     group by SITE_FOLDER
 ),
@@ -63,19 +70,27 @@ transfers as (
 ),
 
 per_site_latest as (
-    select SITE_FOLDER, max(LATEST_TRANSFER_ID) as LATEST_TRANSFER_ID, count(distinct FORM) as N_FORMS
+    select
+        SITE_FOLDER,
+        max(LATEST_TRANSFER_ID) as LATEST_TRANSFER_ID,
+        count(distinct FORM) as N_FORMS
     from latest
     group by SITE_FOLDER
 ),
 
 per_site_rows as (
-    select SITE_FOLDER, sum(DELETED_RECORDS) as DELETED_RECORDS, sum(CORRECTIONS) as CORRECTIONS
+    select
+        SITE_FOLDER,
+        sum(DELETED_RECORDS) as DELETED_RECORDS,
+        sum(CORRECTIONS) as CORRECTIONS
     from latest_rows
     group by SITE_FOLDER
 ),
 
 per_site_records as (
-    select SITE_FOLDER, sum(N_RECORDS) as CURRENT_RECORDS
+    select
+        SITE_FOLDER,
+        sum(N_RECORDS) as CURRENT_RECORDS
     from current_records
     group by SITE_FOLDER
 ),
@@ -93,9 +108,9 @@ select
     transfers.N_TRANSFERS,
     coalesce(per_site_latest.N_FORMS, 0) as N_FORMS,
     coalesce(subjects.N_SUBJECTS, 0) as N_SUBJECTS,
-    coalesce(per_site_records.CURRENT_RECORDS, 0)::bigint as CURRENT_RECORDS,
-    coalesce(per_site_rows.DELETED_RECORDS, 0)::bigint as DELETED_RECORDS,
-    coalesce(per_site_rows.CORRECTIONS, 0)::bigint as CORRECTIONS
+    cast(coalesce(per_site_records.CURRENT_RECORDS, 0) as bigint) as CURRENT_RECORDS,
+    cast(coalesce(per_site_rows.DELETED_RECORDS, 0) as bigint) as DELETED_RECORDS,
+    cast(coalesce(per_site_rows.CORRECTIONS, 0) as bigint) as CORRECTIONS
 from sites
 left join transfers on transfers.SITE_FOLDER = sites.SITE_FOLDER
 left join subjects on subjects.SITE_FOLDER = sites.SITE_FOLDER

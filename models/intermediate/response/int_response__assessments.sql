@@ -34,12 +34,15 @@ with t as (
         max(case when THRESHOLD = 'PR_UPEP' then cast(VALUE as decimal(38, 6)) end) as PR_UPEP,
         max(case when THRESHOLD = 'MR_SPEP_REDUCTION' then cast(VALUE as decimal(38, 6)) end) as MR_SPEP_REDUCTION,
         max(case when THRESHOLD = 'MR_UPEP_REDUCTION' then cast(VALUE as decimal(38, 6)) end) as MR_UPEP_REDUCTION,
-        max(case when THRESHOLD = 'FLC_VGPR_DFLC_REDUCTION' then cast(VALUE as decimal(38, 6)) end) as FLC_VGPR_DFLC_REDUCTION,
-        max(case when THRESHOLD = 'FLC_PR_DFLC_REDUCTION' then cast(VALUE as decimal(38, 6)) end) as FLC_PR_DFLC_REDUCTION,
+        max(case when THRESHOLD = 'FLC_VGPR_DFLC_REDUCTION' then cast(VALUE as decimal(38, 6)) end)
+            as FLC_VGPR_DFLC_REDUCTION,
+        max(case when THRESHOLD = 'FLC_PR_DFLC_REDUCTION' then cast(VALUE as decimal(38, 6)) end)
+            as FLC_PR_DFLC_REDUCTION,
         max(case when THRESHOLD = 'PD_SPEP_INCREASE' then cast(VALUE as decimal(38, 6)) end) as PD_SPEP_INCREASE,
         max(case when THRESHOLD = 'PD_SPEP_ABS' then cast(VALUE as decimal(38, 6)) end) as PD_SPEP_ABS,
         max(case when THRESHOLD = 'PD_SPEP_HIGH_NADIR' then cast(VALUE as decimal(38, 6)) end) as PD_SPEP_HIGH_NADIR,
-        max(case when THRESHOLD = 'PD_SPEP_ABS_HIGH_NADIR' then cast(VALUE as decimal(38, 6)) end) as PD_SPEP_ABS_HIGH_NADIR,
+        max(case when THRESHOLD = 'PD_SPEP_ABS_HIGH_NADIR' then cast(VALUE as decimal(38, 6)) end)
+            as PD_SPEP_ABS_HIGH_NADIR,
         max(case when THRESHOLD = 'PD_UPEP_INCREASE' then cast(VALUE as decimal(38, 6)) end) as PD_UPEP_INCREASE,
         max(case when THRESHOLD = 'PD_UPEP_ABS' then cast(VALUE as decimal(38, 6)) end) as PD_UPEP_ABS,
         max(case when THRESHOLD = 'PD_DFLC_INCREASE' then cast(VALUE as decimal(38, 6)) end) as PD_DFLC_INCREASE,
@@ -59,14 +62,32 @@ joined as (
         bl.SERMEASFL = 'Y' as _S,
         bl.URNMEASFL = 'Y' as _U,
         bl.FLCMEASFL = 'Y' as _F,
-        a.SPEP, bl.SPEPBL, n.SPEPNADIR,
-        a.UPEP, bl.UPEPBL, n.UPEPNADIR,
-        a.DFLC, bl.DFLCBL, n.DFLCNADIR,
-        a.FLCKAPPA, a.FLCLAMBDA,
-        a.SIFE, a.UIFE,
-        m.BMPC, m.BMPCDT, m.BMCLON, m.BMCLONDT,
-        a.INVPDFL, a.INVPDDT, a.RSPDRSN,
-        a.SRCDOM, a.SRCVAR, a.SRCRECID, a.SRCSEQ, a.SOURCE_FILE, a.SOURCE_ROW
+        a.SPEP,
+        bl.SPEPBL,
+        n.SPEPNADIR,
+        a.UPEP,
+        bl.UPEPBL,
+        n.UPEPNADIR,
+        a.DFLC,
+        bl.DFLCBL,
+        n.DFLCNADIR,
+        a.FLCKAPPA,
+        a.FLCLAMBDA,
+        a.SIFE,
+        a.UIFE,
+        m.BMPC,
+        m.BMPCDT,
+        m.BMCLON,
+        m.BMCLONDT,
+        a.INVPDFL,
+        a.INVPDDT,
+        a.RSPDRSN,
+        a.SRCDOM,
+        a.SRCVAR,
+        a.SRCRECID,
+        a.SRCSEQ,
+        a.SOURCE_FILE,
+        a.SOURCE_ROW
     from {{ ref('int_response__assessments_grouped') }} as a
     left join {{ ref('int_response__baseline_disease') }} as bl
         on a.USUBJID = bl.USUBJID
@@ -80,18 +101,26 @@ criteria as (
     select
         joined.*,
         -- progression from the nadir, per measurable parameter
-        coalesce(_S and (SPEP - SPEPNADIR) * 100 >= t.PD_SPEP_INCREASE * SPEPNADIR
+        coalesce(
+            _S and (SPEP - SPEPNADIR) * 100 >= t.PD_SPEP_INCREASE * SPEPNADIR
             and SPEP - SPEPNADIR >= case when SPEPNADIR >= t.PD_SPEP_HIGH_NADIR
-                                         then t.PD_SPEP_ABS_HIGH_NADIR else t.PD_SPEP_ABS end,
-            false) as _PD_SERUM,
-        coalesce(_U and (UPEP - UPEPNADIR) * 100 >= t.PD_UPEP_INCREASE * UPEPNADIR
-            and UPEP - UPEPNADIR >= t.PD_UPEP_ABS, false) as _PD_URINE,
-        coalesce(_F and (DFLC - DFLCNADIR) * 100 >= t.PD_DFLC_INCREASE * DFLCNADIR
-            and DFLC - DFLCNADIR > t.PD_DFLC_ABS, false) as _PD_DFLC,
+                    then t.PD_SPEP_ABS_HIGH_NADIR
+                else t.PD_SPEP_ABS
+            end,
+            false
+        ) as _PD_SERUM,
+        coalesce(
+            _U and (UPEP - UPEPNADIR) * 100 >= t.PD_UPEP_INCREASE * UPEPNADIR
+            and UPEP - UPEPNADIR >= t.PD_UPEP_ABS, false
+        ) as _PD_URINE,
+        coalesce(
+            _F and (DFLC - DFLCNADIR) * 100 >= t.PD_DFLC_INCREASE * DFLCNADIR
+            and DFLC - DFLCNADIR > t.PD_DFLC_ABS, false
+        ) as _PD_DFLC,
         coalesce(INVPDFL = 'Y', false) as _PD_INV,
         -- a measurable parameter without a result makes the response not evaluable
         (not _S and not _U and not _F)
-            or (_S and SPEP is null) or (_U and UPEP is null) or (_F and DFLC is null) as _NOT_EVALUABLE,
+        or (_S and SPEP is null) or (_U and UPEP is null) or (_F and DFLC is null) as _NOT_EVALUABLE,
         -- serum and urine criteria per level (reductions from baseline)
         coalesce((SPEPBL - SPEP) * 100 >= t.VGPR_SPEP_REDUCTION * SPEPBL, false) as _VGPR_SERUM,
         coalesce(UPEP < t.VGPR_UPEP, false) as _VGPR_URINE,
@@ -104,8 +133,10 @@ criteria as (
         coalesce((DFLCBL - DFLC) * 100 >= t.FLC_PR_DFLC_REDUCTION * DFLCBL, false) as _PR_FLC,
         -- complete response and its stringent form
         coalesce(SIFE = 'NEGATIVE' and UIFE = 'NEGATIVE' and BMPC < t.CR_BMPC, false) as _CR,
-        coalesce(FLCKAPPA >= t.FLC_RATIO_LOW * FLCLAMBDA and FLCKAPPA <= t.FLC_RATIO_HIGH * FLCLAMBDA
-                 and BMCLON = 'NEGATIVE', false) as _SCR_EXTRA
+        coalesce(
+            FLCKAPPA >= t.FLC_RATIO_LOW * FLCLAMBDA and FLCKAPPA <= t.FLC_RATIO_HIGH * FLCLAMBDA
+            and BMCLON = 'NEGATIVE', false
+        ) as _SCR_EXTRA
     from joined
     cross join t
 ),
@@ -153,12 +184,23 @@ select
     c.ADY,
     c.TRTSDT,
     c.MEASDIS,
-    c.SPEP, c.SPEPBL, c.SPEPNADIR,
-    c.UPEP, c.UPEPBL, c.UPEPNADIR,
-    c.FLCKAPPA, c.FLCLAMBDA,
-    c.DFLC, c.DFLCBL, c.DFLCNADIR,
-    c.SIFE, c.UIFE,
-    c.BMPC, c.BMPCDT, c.BMCLON, c.BMCLONDT,
+    c.SPEP,
+    c.SPEPBL,
+    c.SPEPNADIR,
+    c.UPEP,
+    c.UPEPBL,
+    c.UPEPNADIR,
+    c.FLCKAPPA,
+    c.FLCLAMBDA,
+    c.DFLC,
+    c.DFLCBL,
+    c.DFLCNADIR,
+    c.SIFE,
+    c.UIFE,
+    c.BMPC,
+    c.BMPCDT,
+    c.BMCLON,
+    c.BMCLONDT,
     case when c._PD_SERUM then 'Y' end as PDSERFL,
     case when c._PD_URINE then 'Y' end as PDURNFL,
     case when c._PD_DFLC then 'Y' end as PDFLCFL,

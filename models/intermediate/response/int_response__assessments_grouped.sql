@@ -18,12 +18,16 @@
 -- Inputs: int_lb__current, int_response__unscheduled_windowed, int_mh__current,
 --         int_adsl__trtsdt_trtedt, int_response__investigator_pd. Feeds adsl (RSEVFL) - never ref adsl.
 with treated as (
-    select USUBJID, TRTSDT
+    select
+        USUBJID,
+        TRTSDT
     from {{ ref('int_adsl__trtsdt_trtedt') }}
 ),
 
 light_chain as (
-    select USUBJID, max(LCTYPE) as LCTYPE
+    select
+        USUBJID,
+        max(LCTYPE) as LCTYPE
     from {{ ref('int_mh__current') }}
     group by USUBJID
 ),
@@ -55,8 +59,8 @@ response_labs as (
     from lb_sequenced as lb
     left join {{ ref('int_response__unscheduled_windowed') }} as win
         on lb.VISIT = 'UNSCHEDULED'
-        and win.USUBJID = lb.USUBJID
-        and win.LBDT = lb.LBDT
+            and win.USUBJID = lb.USUBJID
+            and win.LBDT = lb.LBDT
     where {{ response_lab_result('lb') }}
 ),
 
@@ -66,12 +70,12 @@ results_ranked as (
         -- the test's result within the group: earliest date
         row_number() over (
             partition by USUBJID, VISIT, _WINDOW_START, LBTESTCD
-            order by LBDT, RECID desc
+            order by LBDT asc, RECID desc
         ) as _TEST_RANK,
         -- the record that dates the group: earliest date of any of the six tests
         row_number() over (
             partition by USUBJID, VISIT, _WINDOW_START
-            order by LBDT, LBTESTCD, RECID desc
+            order by LBDT asc, LBTESTCD asc, RECID desc
         ) as _GROUP_RANK
     from response_labs
 ),
@@ -120,9 +124,9 @@ investigator_pd_keyed as (
     from {{ ref('int_response__investigator_pd') }} as inv
     left join post_baseline_lab_groups as lab
         on inv.VISIT = 'UNSCHEDULED'
-        and lab.VISIT = 'UNSCHEDULED'
-        and lab.USUBJID = inv.USUBJID
-        and inv.RSDT between lab._WINDOW_START and lab._WINDOW_END
+            and lab.VISIT = 'UNSCHEDULED'
+            and lab.USUBJID = inv.USUBJID
+            and inv.RSDT between lab._WINDOW_START and lab._WINDOW_END
 ),
 
 investigator_pd as (
@@ -130,7 +134,7 @@ investigator_pd as (
         *,
         row_number() over (
             partition by USUBJID, VISIT, _WINDOW_START
-            order by RSDT, RECID desc
+            order by RSDT asc, RECID desc
         ) as _RANK
     from investigator_pd_keyed
 ),
@@ -157,10 +161,13 @@ merged as (
         coalesce(lab.SOURCE_FILE, inv.SOURCE_FILE) as SOURCE_FILE,
         coalesce(lab.SOURCE_ROW, inv.SOURCE_ROW) as SOURCE_ROW
     from post_baseline_lab_groups as lab
-    full outer join (select * from investigator_pd where _RANK = 1) as inv
+    full outer join (
+        select * from investigator_pd
+        where _RANK = 1
+    ) as inv
         on lab.USUBJID = inv.USUBJID
-        and lab.VISIT = inv.VISIT
-        and lab._WINDOW_START is not distinct from inv._WINDOW_START
+            and lab.VISIT = inv.VISIT
+            and lab._WINDOW_START is not distinct from inv._WINDOW_START
 )
 
 select
@@ -181,7 +188,7 @@ select
     merged.FLCLAMBDA,
     light_chain.LCTYPE,
     case light_chain.LCTYPE when 'KAPPA' then merged.FLCKAPPA when 'LAMBDA' then merged.FLCLAMBDA end
-        - case light_chain.LCTYPE when 'KAPPA' then merged.FLCLAMBDA when 'LAMBDA' then merged.FLCKAPPA end
+    - case light_chain.LCTYPE when 'KAPPA' then merged.FLCLAMBDA when 'LAMBDA' then merged.FLCKAPPA end
         as DFLC,
     merged.INVPDFL,
     merged.INVPDDT,

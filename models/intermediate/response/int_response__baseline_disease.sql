@@ -19,18 +19,27 @@ with thresholds as (
 ),
 
 treated as (
-    select USUBJID, TRTSDT
+    select
+        USUBJID,
+        TRTSDT
     from {{ ref('int_adsl__trtsdt_trtedt') }}
 ),
 
 light_chain as (
-    select USUBJID, max(LCTYPE) as LCTYPE
+    select
+        USUBJID,
+        max(LCTYPE) as LCTYPE
     from {{ ref('int_mh__current') }}
     group by USUBJID
 ),
 
 baseline_lab as (
-    select USUBJID, LBTESTCD, LBDT, cast(LBSTRESN as decimal(38, 6)) as LBSTRESN, RECID
+    select
+        USUBJID,
+        LBTESTCD,
+        LBDT,
+        cast(LBSTRESN as decimal(38, 6)) as LBSTRESN,
+        RECID
     from {{ ref('int_lb__current') }}
     where LBTESTCD in ('SPEP', 'UPEP', 'KAPPA', 'LAMBDA')
 ),
@@ -78,8 +87,10 @@ measurability as (
         flc.*,
         FLCINVBL - FLCUNIBL as DFLCBL,
         -- ratio compared as kappa against ratio x lambda: exact in decimals, no division
-        coalesce(KAPPABL < t.FLC_RATIO_LOW * LAMBDABL or KAPPABL > t.FLC_RATIO_HIGH * LAMBDABL,
-                 false) as _RATIO_ABNORMAL,
+        coalesce(
+            KAPPABL < t.FLC_RATIO_LOW * LAMBDABL or KAPPABL > t.FLC_RATIO_HIGH * LAMBDABL,
+            false
+        ) as _RATIO_ABNORMAL,
         coalesce(SPEPBL >= t.MEAS_SPEP, false) as _SERUM,
         coalesce(UPEPBL >= t.MEAS_UPEP, false) as _URINE,
         coalesce(FLCINVBL >= t.MEAS_FLC_INVOLVED, false) as _FLC_INVOLVED
@@ -102,7 +113,9 @@ select
     case when _SERUM then 'Y' else 'N' end as SERMEASFL,
     case when _URINE then 'Y' else 'N' end as URNMEASFL,
     case when not _SERUM and not _URINE and _FLC_INVOLVED and _RATIO_ABNORMAL
-        then 'Y' else 'N' end as FLCMEASFL,
+            then 'Y'
+        else 'N'
+    end as FLCMEASFL,
     case
         when _SERUM and _URINE then 'SERUM AND URINE'
         when _SERUM then 'SERUM'

@@ -24,7 +24,9 @@ subjects as (
 ),
 
 not_evaluable as (
-    select AVALC, AVAL
+    select
+        AVALC,
+        AVAL
     from {{ ref('response_categories') }}
     where AVALC = 'NE'
 )
@@ -39,4 +41,4 @@ from subjects
 cross join not_evaluable
 left join ranked
     on subjects.USUBJID = ranked.USUBJID
-    and ranked._RANK = 1
+        and ranked._RANK = 1

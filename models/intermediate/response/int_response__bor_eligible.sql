@@ -18,7 +18,7 @@ select
     case
         when (pd.ASMSEQ is null or c.ASMSEQ <= pd.ASMSEQ)
             and (adsl.SUBSQDT is null or coalesce(c.PDDT, c.ADT) <= adsl.SUBSQDT)
-        then 'Y'
+            then 'Y'
     end as BORELGFL
 from {{ ref('int_response__confirmed') }} as c
 left join {{ ref('int_response__pd_confirmed') }} as pd

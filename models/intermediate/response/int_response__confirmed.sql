@@ -44,19 +44,23 @@ confirmed as (
     select
         sequenced.*,
         case
-            when _RESPONSE then
-                case when _NEXT_RESPONSE then greatest(AVAL, NEXT_AVAL) end
+            when _RESPONSE
+                then
+                    case when _NEXT_RESPONSE then greatest(AVAL, NEXT_AVAL) end
             when AVALC = 'PD' and PDSRC = 'INVESTIGATOR' then AVAL
-            when AVALC = 'PD' then
-                case when NEXT_AVALC = 'PD' then AVAL end
+            when AVALC = 'PD'
+                then
+                    case when NEXT_AVALC = 'PD' then AVAL end
             else AVAL
         end as _CNF_AVAL,
         case
-            when _RESPONSE then
-                case when _NEXT_RESPONSE then 'CONFIRMED' else 'UNCONFIRMED' end
+            when _RESPONSE
+                then
+                    case when _NEXT_RESPONSE then 'CONFIRMED' else 'UNCONFIRMED' end
             when AVALC = 'PD' and PDSRC = 'INVESTIGATOR' then 'NOT REQUIRED'
-            when AVALC = 'PD' then
-                case when NEXT_AVALC = 'PD' then 'CONFIRMED' else 'UNCONFIRMED' end
+            when AVALC = 'PD'
+                then
+                    case when NEXT_AVALC = 'PD' then 'CONFIRMED' else 'UNCONFIRMED' end
             else 'NOT REQUIRED'
         end as CNFSTAT
     from sequenced
@@ -80,5 +84,10 @@ select
     confirmed.PDSRC
 from confirmed
 left join {{ ref('response_categories') }} as cat
-    on cat.AVAL = coalesce(confirmed._CNF_AVAL,
-        (select AVAL from {{ ref('response_categories') }} where AVALC = 'SD'))
+    on cat.AVAL = coalesce(
+            confirmed._CNF_AVAL,
+            (
+                select AVAL from {{ ref('response_categories') }}
+                where AVALC = 'SD'
+            )
+        )

@@ -6,7 +6,11 @@
 -- A marrow result keeps applying to later assessments (marrow needs no confirmation).
 -- One row per assessment. Inputs: int_response__assessments_grouped, int_lb__current.
 with assessments as (
-    select USUBJID, ASMSEQ, ADT, TRTSDT
+    select
+        USUBJID,
+        ASMSEQ,
+        ADT,
+        TRTSDT
     from {{ ref('int_response__assessments_grouped') }}
 ),
 
@@ -20,8 +24,10 @@ marrow as (
         RECID
     from {{ ref('int_lb__current') }}
     where LBDT is not null
-        and ((LBTESTCD = 'BMPC' and LBSTRESN is not null)
-             or (LBTESTCD = 'BMCLON' and LBSTRESC in ('POSITIVE', 'NEGATIVE')))
+        and (
+            (LBTESTCD = 'BMPC' and LBSTRESN is not null)
+            or (LBTESTCD = 'BMCLON' and LBSTRESC in ('POSITIVE', 'NEGATIVE'))
+        )
 ),
 
 applicable as (
@@ -39,8 +45,8 @@ applicable as (
     from assessments
     inner join marrow
         on assessments.USUBJID = marrow.USUBJID
-        and marrow.LBDT > assessments.TRTSDT
-        and marrow.LBDT <= assessments.ADT
+            and marrow.LBDT > assessments.TRTSDT
+            and marrow.LBDT <= assessments.ADT
 )
 
 select
@@ -53,6 +59,6 @@ select
 from assessments
 left join applicable
     on assessments.USUBJID = applicable.USUBJID
-    and assessments.ASMSEQ = applicable.ASMSEQ
-    and applicable._RANK = 1
+        and assessments.ASMSEQ = applicable.ASMSEQ
+        and applicable._RANK = 1
 group by assessments.USUBJID, assessments.ASMSEQ

@@ -6,7 +6,12 @@
 -- Missing values are skipped. One row per assessment.
 -- Inputs: int_response__assessments_grouped, int_response__baseline_disease.
 with assessments as (
-    select USUBJID, ASMSEQ, SPEP, UPEP, DFLC
+    select
+        USUBJID,
+        ASMSEQ,
+        SPEP,
+        UPEP,
+        DFLC
     from {{ ref('int_response__assessments_grouped') }}
 ),
 

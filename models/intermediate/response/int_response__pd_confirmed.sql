@@ -16,6 +16,11 @@ with confirmed_pd as (
     where AVALC = 'PD'
 )
 
-select USUBJID, ASMSEQ, VISIT, PDDT, PDSRC
+select
+    USUBJID,
+    ASMSEQ,
+    VISIT,
+    PDDT,
+    PDSRC
 from confirmed_pd
 where _RANK = 1

@@ -23,7 +23,9 @@
 -- PD dated within it joins the window's assessment). Input: int_lb__current.
 {% set window_days = 3 %}
 with unscheduled_dates as (
-    select distinct lb.USUBJID, lb.LBDT
+    select distinct
+        lb.USUBJID,
+        lb.LBDT
     from {{ ref('int_lb__current') }} as lb
     where lb.VISIT = 'UNSCHEDULED'
         and {{ response_lab_result('lb') }}
@@ -38,26 +40,36 @@ next_start as (
     from unscheduled_dates as d
     left join unscheduled_dates as later
         on later.USUBJID = d.USUBJID
-        and later.LBDT > d.LBDT + {{ window_days }}
+            and later.LBDT > d.LBDT + {{ window_days }}
     group by d.USUBJID, d.LBDT
 ),
 
 window_starts as (
-    select USUBJID, WINDOW_START
+    select
+        USUBJID,
+        WINDOW_START
     from (
         with recursive walk as (
-            select USUBJID, min(LBDT) as WINDOW_START
+            select
+                USUBJID,
+                min(LBDT) as WINDOW_START
             from unscheduled_dates
             group by USUBJID
             union all
-            select next_start.USUBJID, next_start.NEXT_START
+            select
+                next_start.USUBJID,
+                next_start.NEXT_START
             from walk
             inner join next_start
                 on next_start.USUBJID = walk.USUBJID
-                and next_start.LBDT = walk.WINDOW_START
+                    and next_start.LBDT = walk.WINDOW_START
             where next_start.NEXT_START is not null
         )
-        select USUBJID, WINDOW_START from walk
+
+        select
+            USUBJID,
+            WINDOW_START
+        from walk
     )
 )
 
@@ -69,5 +81,5 @@ select
 from unscheduled_dates as d
 inner join window_starts as w
     on w.USUBJID = d.USUBJID
-    and w.WINDOW_START <= d.LBDT
+        and w.WINDOW_START <= d.LBDT
 group by d.USUBJID, d.LBDT

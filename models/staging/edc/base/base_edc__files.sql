@@ -5,6 +5,6 @@
 {{ config(materialized="table") }}
 {% set forms = ['manifest', 'dm', 'vs', 'mh', 'ecog', 'pt', 'fish', 'ex', 'lb', 'rs', 'ae', 'ds', 'dd', 'fu', 'cm'] %}
 {% for form in forms %}
-{{ edc_file_lineage(form) }}
-{% if not loop.last %}union all{% endif %}
+    {{ edc_file_lineage(form) }}
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}
