@@ -446,7 +446,7 @@ def _counted(rows: list[dict], validation, frame: pd.DataFrame, group_by: list[s
     from expectations.gx_project import expectation_failures
 
     totals: list[int | None] = []
-    for meta, result, indices in expectation_failures(validation):
+    for meta, _result, indices in expectation_failures(validation):
         if not indices:
             totals.append(None)
             continue

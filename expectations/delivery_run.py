@@ -254,7 +254,7 @@ def aggregate_report(suite_name: str, validation, frame: pd.DataFrame) -> list[d
     """Report rows of a per-file suite (delivery_records): the frame row of a file carries
     the count, first row and examples of its offending rows (meta count/row/examples)."""
     rows = []
-    for meta, result, idx in expectation_failures(validation):
+    for meta, _result, idx in expectation_failures(validation):
         if not idx:
             rows.append(_report_row(suite_name, meta, {}, 1, [], None, None, None, None))
             continue

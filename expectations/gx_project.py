@@ -434,7 +434,7 @@ def report_rows(
             bad = bad.drop(columns=[c for c in lineage if c in bad.columns]).merge(
                 occurrences, on="_KEY", how="inner"
             )
-        row_col = meta["row"] if "row" in meta else default_row_col
+        row_col = meta.get("row", default_row_col)
         if meta.get("report") == "later_duplicates":
             bad = _later_duplicates(frame, bad)
         keys = [c for c in group_by if c in bad.columns]

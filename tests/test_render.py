@@ -150,12 +150,10 @@ def test_the_checker_groups_unscheduled_results_by_greedy_3_day_windows():
         8: 8,
         12: 12,
     }
-    lab = lambda visit, test, k: {
-        "VISIT": visit,
-        "LBTESTCD": test,  # noqa: E731
-        "LBDAT": day(k).isoformat(),
-        "LBORRES": "1.0",
-    }
+
+    def lab(visit, test, k):
+        return {"VISIT": visit, "LBTESTCD": test, "LBDAT": day(k).isoformat(), "LBORRES": "1.0"}
+
     records = [
         lab("UNSCHEDULED", "UPEP", 20),
         lab("UNSCHEDULED", "SPEP", 21),  # urine a day early
@@ -163,8 +161,8 @@ def test_the_checker_groups_unscheduled_results_by_greedy_3_day_windows():
         lab("UNSCHEDULED", "UPEP", 33),  # 3 days: one
         lab("UNSCHEDULED", "SPEP", 40),
         lab("UNSCHEDULED", "UPEP", 44),  # 4 days: two
-        lab("C2D1", "SPEP", 22),
-    ]  # scheduled: own
+        lab("C2D1", "SPEP", 22),  # scheduled: own
+    ]
     got = [(a.visit, (a.date - day(0)).days, sorted(a.results)) for a in group_assessments(records, day(0))]
     assert got == [
         ("UNSCHEDULED", 20, ["SPEP", "UPEP"]),
@@ -190,7 +188,7 @@ def test_non_laboratory_progression_keeps_the_previous_labs(cohort, delivery):
 
         def results(v):
             return dict(
-                lb.filter((pl.col("SUBJID") == subjid) & (pl.col("VISIT") == v))
+                lb.filter((pl.col("SUBJID") == subjid) & (pl.col("VISIT") == v))  # noqa: B023 (called in this iteration)
                 .select("LBTESTCD", "LBORRES")
                 .iter_rows()
             )
@@ -455,7 +453,7 @@ def test_a_missing_cohort_file_is_named(tmp_path):
     for table in COHORT_TABLES:
         (tmp_path / f"{table}.csv").write_bytes((DEFAULT_COHORT_DIR / f"{table}.csv").read_bytes())
     (tmp_path / "dosing.csv").unlink()
-    with pytest.raises(CohortError, match="dosing.csv"):
+    with pytest.raises(CohortError, match=r"dosing\.csv"):
         render_folder(tmp_path, tmp_path / "out")
 
 

@@ -6,13 +6,11 @@ with actual as (
     select
         table_name as DATASET,
         column_name as VARIABLE,
-        ordinal_position as POSITION
+        ordinal_position as COLUMN_POSITION
     from information_schema.columns
     where table_catalog = '{{ datasets[0].database }}'
         and table_schema = '{{ datasets[0].schema }}'
-        and table_name in (
-            {% for d in datasets %}                '{{ d.identifier }}'{{ ", " if not loop.last }}                {% endfor %}
-        )
+        and table_name in ('{{ datasets | map(attribute="identifier") | join("', '") }}')  -- noqa: LT05 (long only as templated)
 ),
 
 spec as (
@@ -28,7 +26,7 @@ present as (
         actual.DATASET,
         actual.VARIABLE,
         spec.VARNUM,
-        row_number() over (partition by actual.DATASET order by actual.POSITION) as ACTUAL_RANK,
+        row_number() over (partition by actual.DATASET order by actual.COLUMN_POSITION) as ACTUAL_RANK,
         row_number() over (partition by actual.DATASET order by spec.VARNUM) as SPEC_RANK
     from actual
     inner join spec on actual.DATASET = spec.DATASET and actual.VARIABLE = spec.VARIABLE

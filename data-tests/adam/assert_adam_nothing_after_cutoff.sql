@@ -1,5 +1,7 @@
 -- Nothing dated after the data cutoff (dbt var data_cutoff) enters the core ADaM tables.
-{% set adsl_dates = ['RFICDT', 'ENRLDT', 'TRTSDT', 'TRTEDT', 'DIAGDT', 'LASCTDT', 'EOTDT', 'DTHDT', 'LSTALVDT', 'SUBSQDT'] %}
+{% set adsl_dates = [
+    'RFICDT', 'ENRLDT', 'TRTSDT', 'TRTEDT', 'DIAGDT', 'LASCTDT', 'EOTDT', 'DTHDT', 'LSTALVDT', 'SUBSQDT'
+] %}
 {% for col in adsl_dates %}
     select
         'adsl' as DATASET,

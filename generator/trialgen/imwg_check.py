@@ -79,9 +79,12 @@ def baseline_of(records: list[dict], first_dose: dt.date, lctype: str) -> Baseli
     for rec in records:
         day = dt.date.fromisoformat(rec["LBDAT"])
         value = parse_result(rec["LBORRES"])
-        if day <= first_dose and value is not None:
-            if rec["LBTESTCD"] not in latest or day >= latest[rec["LBTESTCD"]][0]:
-                latest[rec["LBTESTCD"]] = (day, value)
+        if (
+            day <= first_dose
+            and value is not None
+            and (rec["LBTESTCD"] not in latest or day >= latest[rec["LBTESTCD"]][0])
+        ):
+            latest[rec["LBTESTCD"]] = (day, value)
     value = {test: v for test, (_, v) in latest.items()}
     serum, urine = value.get("SPEP", 0.0), value.get("UPEP", 0.0)
     kappa, lam = value.get("KAPPA", 1.0), value.get("LAMBDA", 1.0)

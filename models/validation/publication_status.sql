@@ -16,13 +16,13 @@ with attempts as (
 
 latest as (
     select * from attempts
-    qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
+    qualify row_number() over (order by STARTED_AT desc, BUILD_ID asc) = 1
 ),
 
 published as (
     select * from attempts
     where PUBLISHED
-    qualify row_number() over (order by STARTED_AT desc, BUILD_ID) = 1
+    qualify row_number() over (order by STARTED_AT desc, BUILD_ID asc) = 1
 )
 
 select
@@ -33,6 +33,7 @@ select
     latest.STARTED_AT as LATEST_BUILD_AT,
     latest.FINISHED_AT as LATEST_FINISHED_AT,
     coalesce(published.BUILD_ID <> latest.BUILD_ID, true) as STALE,
-    case when published.BUILD_ID is distinct from latest.BUILD_ID then latest.REASON end as REASON
+    -- parenthesised: sqlfluff's duckdb grammar cannot parse a bare `is distinct from` in a case
+    case when (published.BUILD_ID is distinct from latest.BUILD_ID) then latest.REASON end as REASON
 from latest
 left join published on true

@@ -716,7 +716,7 @@ def assign_categories(subjects: list[Subject]) -> list[Assignment]:
     for s, subj in enumerate(subjects):
 
         def pick(table, levels):
-            return next(level for level in levels if sol[table[s, level]])
+            return next(level for level in levels if sol[table[s, level]])  # noqa: B023 (called in this iteration)
 
         slot = SLOTS[next(t for t in range(len(SLOTS)) if sol[x[s, t]])]
         history = HISTORIES[next(p for p in range(len(HISTORIES)) if sol[y[s, p]])]

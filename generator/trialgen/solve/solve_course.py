@@ -522,9 +522,7 @@ def _slot_allowed(subj: Subject, slot: Slot) -> bool:
         return slot.fate == STOP_FOLLOW
     if slot.fate in (PD_ON, PD_FU) and slot.day + PD_ROOM_DAYS > subj.cut_day:
         return False
-    if slot.fate == ONGOING and subj.cut_day > ONGOING_MAX_CUT_DAY:
-        return False
-    return True
+    return not (slot.fate == ONGOING and subj.cut_day > ONGOING_MAX_CUT_DAY)
 
 
 # --------------------------------------------------------------------------- stage 2
@@ -1204,13 +1202,13 @@ def solve_dose_patterns(subjects: list[Subject], targets: dict) -> dict[tuple[st
             model.add(((z[s, i], 1.0) for i in range(len(pats))), 1, 1)
 
         def terms(fn):
-            return [(v, fn(candidates[s][i].rdi)) for (s, i), v in z.items()]
+            return [(v, fn(candidates[s][i].rdi)) for (s, i), v in z.items()]  # noqa: B023 (called in this iteration)
 
         eps = 1e-7
         model.add(terms(lambda r: r), n_subj * mean_lo + eps, n_subj * mean_hi - eps)
         target_sum = n_subj * float(goal["mean"][0])
         # (n-1) var = sum v^2 - S^2/n ~ sum v^2 - (2 S0 S - S0^2)/n; margin for the error
-        lin = terms(lambda r: r * r - 2.0 * target_sum * r / n_subj)
+        lin = terms(lambda r: r * r - 2.0 * target_sum * r / n_subj)  # noqa: B023 (called in this iteration)
         offset = target_sum**2 / n_subj
         margin = (n_subj * (mean_hi - mean_lo)) ** 2 / n_subj + 1.0
         model.add(lin, (n_subj - 1) * sd_lo**2 - offset + margin, (n_subj - 1) * sd_hi**2 - offset - margin)

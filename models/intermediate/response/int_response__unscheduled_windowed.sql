@@ -70,7 +70,7 @@ window_starts as (
             USUBJID,
             WINDOW_START
         from walk
-    )
+    ) as walked
 )
 
 select
