@@ -9,7 +9,7 @@ away by waiting. dbt-duckdb's ``retries: connect_attempts`` retried every ``IOEx
 read-only file system took 559 s to fail, with a traceback.
 
 - :func:`open_problem` turns DuckDB's error into ``(cause, what to do)``; the page
-  (``app_data``) and dbt both use it.
+  (``app.data``) and dbt both use it.
 - :func:`connect` opens the file, retrying a lock conflict with a bounded back-off
   (:data:`LOCK_ATTEMPTS`, :data:`LOCK_BACKOFF_S`) and raising :class:`WarehouseOpenError`
   at once for anything else.
