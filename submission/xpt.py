@@ -57,8 +57,8 @@ __all__ = [
 
 NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 """Dataset and variable names in XPORT v5: 1-8 characters, upper case, letter first [1]_, [2]_."""
-FORMAT_PATTERN = re.compile(r"(\$?[A-Z_]*?)(\d*)\.(\d*)")
-"""A SAS format such as ``DATE9.``, ``$12.``, ``8.2`` or ``3.``: name, width, decimals."""
+FORMAT_PATTERN = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)")
+"""A SAS format such as ``DATE9.``, ``E8601DA10.``, ``$12.``, ``8.2`` or ``3.``: name, width, decimals."""
 MAX_LABEL = 40
 MAX_CHAR_BYTES = 200
 NUM_LENGTH = 8

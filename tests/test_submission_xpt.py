@@ -288,6 +288,37 @@ def test_refuses_text_in_numeric_variable(tmp_path):
     assert message == "dataset ADAE, variable AGE: type Num but column is String"
 
 
+@pytest.mark.parametrize("display_format", ["DATE", "9DATE.", "$12.", "LONGNAMEX9."])
+def test_refuses_bad_display_format(tmp_path, display_format):
+    # no period; name starting with a digit; a character format on a numeric; a 9-character name
+    variables = [VariableMeta("ADT", "Analysis Date", "Num", 8, display_format)]
+    message = refused(tmp_path, pl.DataFrame({"ADT": [dt.date(2014, 1, 2)]}), variables)
+    assert message.startswith(f"dataset ADAE, variable ADT: display format {display_format!r}")
+
+
+def test_refuses_datetime_column(tmp_path):
+    variables = [VariableMeta("ADTM", "Analysis Datetime", "Num", 8, "DATETIME20.")]
+    message = refused(tmp_path, pl.DataFrame({"ADTM": [dt.datetime(2014, 1, 2, 8, 30)]}), variables)
+    assert (
+        message
+        == "dataset ADAE, variable ADTM: type Num but column is Datetime(time_unit='us', time_zone=None)"
+    )
+
+
+def test_iso_date_format_round_trip(tmp_path):
+    variables = [VariableMeta("ADT", "Analysis Date", "Num", 8, "E8601DA10.")]
+    path = write_xpt(
+        pl.DataFrame({"ADT": [dt.date(2014, 1, 2)]}),
+        tmp_path / "x.xpt",
+        dataset="X",
+        dataset_label="",
+        variables=variables,
+    )
+    frame, meta = read_xpt(path)
+    assert meta.variables == tuple(variables)
+    assert frame["ADT"].to_list() == [dt.date(2014, 1, 2)]
+
+
 def test_refusal_keeps_older_file(tmp_path):
     path = write_example(tmp_path)
     before = path.read_bytes()
