@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from submission.define_xml import (
     define_datasets,
     define_item_defs,
