@@ -121,6 +121,8 @@ def test_header_agrees_with_cdisc(written):
 
 
 def _same_value(ours, theirs, data_type: str) -> bool:
+    # Strings, integers, dates and nulls must be identical in value and JSON type; floats equal
+    # in value (see test_integral_floats_are_the_one_spelling_difference).
     if data_type in ("float", "double") and ours is not None and theirs is not None:
         # XPT stores IBM base-16 floats; both sides convert to IEEE, so allow a last-digit
         # rounding difference (relative 1e-12), far below any value the pilot holds (1 decimal).
@@ -142,6 +144,19 @@ def test_rows_agree_with_cdisc(written):
         if not _same_value(our_value, their_value, types[col])
     ]
     assert differences == []
+
+
+def test_integral_floats_are_the_one_spelling_difference(written):
+    # CDISC's SAS export writes an integral value of a float column as a JSON integer (0, 63);
+    # Python writes it as 0.0, 63.0. Same JSON number, same value: the row comparison above
+    # therefore compares float columns by value. Counted here so the difference stays known:
+    # ADSL's 6 float columns hold 1522 non-missing values, 545 of them integral.
+    name, json_path, _ = written
+    ours, theirs = json.loads(json_path.read_text(encoding="utf-8")), pilot_json(name)
+    floats = [i for i, column in enumerate(theirs["columns"]) if column["dataType"] == "float"]
+    integral = sum(isinstance(row[i], int) for row in theirs["rows"] for i in floats)
+    assert integral == {"adsl": 545, "adtte": 0, "adae": 0}[name]
+    assert all(isinstance(row[i], float | None) for row in ours["rows"] for i in floats)
 
 
 def test_pilot_values_as_cdisc_writes_them(written):
@@ -264,3 +279,15 @@ def test_clock_free_stamp_must_be_iso_8601():
                        creation_datetime="07DEC2026:06:00")  # fmt: skip
     with pytest.raises(DatasetJSONError, match="creation_datetime '07DEC2026:06:00' is not an ISO 8601"):
         dataset_json_bytes(pl.DataFrame({"ASTDY": [1]}), meta=meta)
+
+
+def test_shipped_ndjson_schema_lacks_the_definitions_it_refers_to():
+    # Why submission.dataset_json.ndjson_schema() fills in $defs: CDISC's NDJSON schema (UTF-16)
+    # refers to #/$defs/Column and #/$defs/SourceSystem but defines neither at that path.
+    from submission.dataset_json import NDJSON_SCHEMA_PATH, ndjson_schema
+
+    shipped = json.loads(NDJSON_SCHEMA_PATH.read_bytes().decode("utf-16"))
+    assert shipped["properties"]["columns"]["items"] == {"$ref": "#/$defs/Column"}
+    assert shipped["properties"]["sourceSystem"]["$ref"] == "#/$defs/SourceSystem"
+    assert {"Column", "SourceSystem"}.isdisjoint(shipped["$defs"])
+    assert {"Column", "SourceSystem", "DataTypesEnum"} <= set(ndjson_schema()["$defs"])
