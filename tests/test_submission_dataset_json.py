@@ -291,3 +291,40 @@ def test_shipped_ndjson_schema_lacks_the_definitions_it_refers_to():
     assert shipped["properties"]["sourceSystem"]["$ref"] == "#/$defs/SourceSystem"
     assert {"Column", "SourceSystem"}.isdisjoint(shipped["$defs"])
     assert {"Column", "SourceSystem", "DataTypesEnum"} <= set(ndjson_schema()["$defs"])
+
+
+def test_polars_types_become_dataset_json_values(tmp_path):
+    import datetime as dt
+    from decimal import Decimal
+
+    columns = [
+        Column(
+            "IT.ADEX.ASTDT",
+            "ASTDT",
+            "Analysis Start Date",
+            "date",
+            display_format="DATE9.",
+            target_data_type="integer",
+        ),
+        Column("IT.ADEX.ASTDTM", "ASTDTM", "Analysis Start Datetime", "datetime"),
+        Column("IT.ADEX.ASTTM", "ASTTM", "Analysis Start Time", "time"),
+        Column("IT.ADEX.DOSE", "DOSE", "Dose", "decimal", target_data_type="decimal"),
+        Column("IT.ADEX.ANLFL", "ANLFL", "Analysis Flag", "boolean"),
+    ]
+    frame = pl.DataFrame(
+        {
+            "ASTDT": [dt.date(2017, 3, 1), None],
+            "ASTDTM": [dt.datetime(2017, 3, 1, 8, 30), None],
+            "ASTTM": [dt.time(8, 30), None],
+            "DOSE": pl.Series([Decimal("0.25"), None], dtype=pl.Decimal(10, 2)),
+            "ANLFL": [True, None],
+        }
+    )
+    path = write_dataset_json(frame, tmp_path / "adex.json", meta=_meta(columns, "ADEX"))
+    # ISO 8601 text for dates/times (Dataset-JSON v1.1), decimal as a string so no digit is
+    # lost, null for every missing value.
+    assert json.loads(path.read_text(encoding="utf-8"))["rows"] == [
+        ["2017-03-01", "2017-03-01T08:30:00", "08:30:00", "0.25", True],
+        [None, None, None, None, None],
+    ]
+    assert validate_dataset_json(path) == []
