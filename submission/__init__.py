@@ -8,4 +8,8 @@ Modules
 -------
 submission.xpt
     SAS XPORT version 5 writer and reader (`write_xpt`, `read_xpt`).
+submission.dataset_json
+    Dataset-JSON v1.1 writer (JSON and NDJSON) and validator against CDISC's JSON Schemas.
+submission.define_xml
+    Define-XML 2.1 validator (XSDs shipped in odmlib) and ItemDef reader.
 """

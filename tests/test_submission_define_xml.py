@@ -1,0 +1,146 @@
+"""Define-XML 2.1 validation and ItemDef listing, checked against the CDISC ADaM pilot define.xml.
+
+The pilot's define.xml (standards/dataset-json-1.1/examples/adam/, see standards/README.md)
+carries Analysis Results Metadata, so it is validated with the ARM 1.0 schema; broken copies
+must fail with the line and element named.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from submission.define_xml import (
+    define_datasets,
+    define_item_defs,
+    define_schema_path,
+    validate_define_xml,
+)
+
+PILOT = Path(__file__).resolve().parent.parent / "standards" / "dataset-json-1.1" / "examples" / "adam"
+DEFINE = PILOT / "define.xml"
+
+
+def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFINE.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / "define.xml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _line_of(text: str) -> int:
+    """Line on which the start tag beginning with ``text`` ends: where libxml2 reports an element."""
+    before, after = DEFINE.read_text(encoding="utf-8").split(text)
+    rest = "" if text.endswith(">") else after[: after.index(">")]
+    return before.count("\n") + 1 + text.count("\n") + rest.count("\n")
+
+
+def test_schemas_ship_in_odmlib():
+    assert define_schema_path(False).name == "define2-1-0.xsd" and define_schema_path(False).is_file()
+    assert define_schema_path(True).name == "arm1-0-0.xsd" and define_schema_path(True).is_file()
+
+
+def test_pilot_define_is_valid():
+    assert validate_define_xml(DEFINE) == []
+
+
+def test_arm_content_needs_the_arm_schema(tmp_path):
+    # Without its ARM block the pilot is plain Define-XML 2.1 and still valid: the schema is
+    # chosen by use of the arm namespace (the ARM schema is a superset via xs:redefine).
+    text = DEFINE.read_text(encoding="utf-8")
+    start, end = text.index("<arm:AnalysisResultDisplays>"), text.index("</arm:AnalysisResultDisplays>")
+    path = tmp_path / "define.xml"
+    path.write_text(text[:start] + text[end + len("</arm:AnalysisResultDisplays>") :], encoding="utf-8")
+    assert validate_define_xml(path) == []
+
+
+def test_missing_required_attribute_is_named_with_its_line(tmp_path):
+    # ItemDef/@DataType is required (Define-XML 2.1, 4.3.3).
+    old = '<ItemDef OID="IT.ADSL.USUBJID" Name="USUBJID" DataType="text" Length="11"'
+    path = _copy_with(tmp_path, old, '<ItemDef OID="IT.ADSL.USUBJID" Name="USUBJID" Length="11"')
+    messages = validate_define_xml(path)
+    assert messages == [
+        f"define.xml: line {_line_of(old)}: Element '{{http://www.cdisc.org/ns/odm/v1.3}}ItemDef': "
+        "The attribute 'DataType' is required but missing."
+    ]
+
+
+def test_unknown_element_is_named_with_its_line(tmp_path):
+    old = '<ItemRef ItemOID="IT.ADSL.USUBJID" Mandatory="No" OrderNumber="2" KeySequence="1"/>'
+    path = _copy_with(tmp_path, old, old + "<Comment>not Define-XML</Comment>")
+    messages = validate_define_xml(path)
+    assert len(messages) == 1
+    assert messages[0].startswith(f"define.xml: line {_line_of(old)}: ")
+    assert "Element '{http://www.cdisc.org/ns/odm/v1.3}Comment': This element is not expected." in messages[0]
+
+
+def test_not_well_formed_is_reported(tmp_path):
+    path = tmp_path / "define.xml"
+    path.write_text("<ODM><Study></ODM>", encoding="utf-8")
+    [message] = validate_define_xml(path)
+    assert message.startswith("define.xml: not well-formed XML:")
+
+
+def test_pilot_item_defs_of_adsl():
+    rows = [row for row in define_item_defs(DEFINE) if row.dataset == "ADSL"]
+    assert len(rows) == 49
+    first = rows[1]
+    assert (first.variable, first.label, first.data_type, first.length, first.key_sequence) == (
+        "USUBJID",
+        "Unique Subject Identifier",
+        "text",
+        11,
+        1,
+    )
+    trtsdt = next(row for row in rows if row.variable == "TRTSDT")
+    assert (trtsdt.data_type, trtsdt.length, trtsdt.display_format) == ("integer", 8, "DATE9.")
+    [adsl] = [d for d in define_datasets(DEFINE) if d.name == "ADSL"]
+    assert (adsl.label, adsl.item_group_oid, adsl.study_oid, adsl.metadata_version_oid) == (
+        "Subject-Level Analysis",
+        "IG.ADSL",
+        "TDF_ADaM.ADaMIG.1.1",
+        "MDV.TDF_ADaM.ADaMIG.1.1",
+    )
+
+
+# Define-XML DataType -> the Dataset-JSON dataType CDISC wrote for it in adsl.json.
+DATA_TYPE_TO_JSON = {"text": "string", "integer": "integer", "float": "float", "datetime": "datetime"}
+
+
+def test_adsl_item_defs_agree_with_cdisc_adsl_json():
+    columns = json.loads((PILOT / "adsl.json").read_text(encoding="utf-8"))["columns"]
+    rows = [row for row in define_item_defs(DEFINE) if row.dataset == "ADSL"]
+    # Same variables, same order, same OIDs, labels, key sequence.
+    assert [(r.item_oid, r.variable, r.label, r.key_sequence) for r in rows] == [
+        (c["itemOID"], c["name"], c["label"], c.get("keySequence")) for c in columns
+    ]
+    for row, column in zip(rows, columns):
+        if row.display_format == "DATE9.":
+            # Disagreement by design: Define-XML types a SAS date by its storage (integer, the
+            # day count since 1960-01-01, Length 8); Dataset-JSON v1.1 writes the ISO 8601 date
+            # (dataType date) and keeps the storage type as targetDataType.
+            assert (row.data_type, row.length) == ("integer", 8)
+            assert (column["dataType"], column["targetDataType"], column["displayFormat"]) == (
+                "date",
+                "integer",
+                "DATE9.",
+            )
+            assert "length" not in column
+            continue
+        assert column["dataType"] == DATA_TYPE_TO_JSON[row.data_type], row.variable
+        assert column.get("displayFormat") == row.display_format, row.variable
+        if row.data_type == "text":
+            assert column["length"] == row.length, row.variable
+        else:
+            # Disagreement by design: Define-XML gives numbers Length 8 (SAS storage bytes);
+            # CDISC's Dataset-JSON omits length for numbers (a length bounds a string value).
+            # The two datetime (character ISO 8601) variables have no Length in either.
+            assert "length" not in column and row.length in (8, None), row.variable
+    kinds = [row.data_type for row in rows]
+    assert (kinds.count("text"), kinds.count("integer"), kinds.count("float"), kinds.count("datetime")) == (
+        27,
+        14,
+        6,
+        2,
+    )
