@@ -4,12 +4,14 @@
 # SAS XPORT reader of the submission tests. Uses the distribution's packages only
 # (no browser or CRAN download).
 set -euo pipefail
-need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
+browser=()
+command -v chromium >/dev/null 2>&1 || browser+=(chromium)
+r=()   # R's recommends (r-base-dev: compilers, r-recommended) are not needed to read XPT
+command -v Rscript >/dev/null 2>&1 || r+=(r-base-core)
 if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'quit(status = !requireNamespace("haven", quietly = TRUE))' >/dev/null 2>&1; then
-  need+=(r-cran-haven)
+  r+=(r-cran-haven)
 fi
+need=("${browser[@]}" "${r[@]}")
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
@@ -17,4 +19,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${need[@]}" >/dev/null
+if [ ${#browser[@]} -gt 0 ]; then apt-get install -y -qq "${browser[@]}" >/dev/null; fi
+if [ ${#r[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${r[@]}" >/dev/null; fi
