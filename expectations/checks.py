@@ -485,17 +485,23 @@ def run_adam_checks(
     run_name: str,
     gx_root: Path | None = None,
     con=None,
+    *,
+    codelists: pd.DataFrame,
 ) -> pd.DataFrame:
     """ADaM conformance of every dataset; one row per failed check and site.
 
     ``datasets``: per dataset a DuckDB relation or table name on ``con`` (the dbt session), or a
     pandas frame (then ``con`` may be None: an in-memory DuckDB is used). Each is reduced in
     DuckDB first (``adam_frame``); UNEXPECTED_COUNT counts the dataset's offending rows.
-    ``variables``: seed adam_variables (DATASET, VARIABLE, VARNUM); ``rules``: seed adam_rules."""
+    ``variables``: seed adam_variables (DATASET, VARIABLE, VARNUM, CODELIST); ``rules``: seed
+    adam_rules; ``codelists``: seed adam_codelists, the terms of the in_set rules
+    (expectations.suites.adam_value_sets)."""
     try:
         import duckdb
 
-        from expectations.suites import adam_suite, adam_variables_of
+        from expectations.suites import adam_suite, adam_value_sets, adam_variables_of
+
+        rules = adam_value_sets(rules, variables, codelists)
 
         own = con is None
         con = duckdb.connect() if own else con

@@ -27,7 +27,7 @@ Suites
 ``delivery_dates``   per file and date column: dates vs the transfer date and informed consent
                      (own precision).
 (expectations.delivery_rows says how DuckDB reduces the rows to these frames.)
-``adam_<dataset>``   ADaM conformance (seeds/adam_variables.csv, seeds/adam_rules.csv).
+``adam_<dataset>``   ADaM conformance (seeds/adam_spec/, seeds/adam_rules.csv).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
 
@@ -700,7 +700,9 @@ def rule_expectation(
     if kind == "not_null":
         return gxe.ExpectColumnValuesToNotBeNull(column=variable, meta=m)
     if kind == "in_set":
-        values = [_number_or_text(v) for v in (value_set or "").split("|")]
+        if not value_set:  # an empty list would fail every value, silently meaning nothing
+            raise ValueError(f"in_set rule on {variable} has no value set")
+        values = [_number_or_text(v) for v in value_set.split("|")]
         return gxe.ExpectColumnValuesToBeInSet(column=variable, value_set=values, meta=m)
     if kind == "between":
         return gxe.ExpectColumnValuesToBeBetween(column=variable, min_value=lo, max_value=hi, meta=m)
@@ -744,6 +746,52 @@ def adam_count_column(kind: str, variable: str, other: str | None = None) -> str
     return "_N__" + "__".join(parts)
 
 
+def codelist_terms(codelists: pd.DataFrame) -> dict[str, list[str]]:
+    """Terms of each codelist of the ADaM specification (seed adam_codelists), in TERM_ORDER."""
+    rows = codelists.assign(_ORDER=pd.to_numeric(codelists["TERM_ORDER"]))
+    rows = rows.sort_values(["CODELIST", "_ORDER"], kind="stable")
+    return {str(c): [str(t) for t in g["TERM"]] for c, g in rows.groupby("CODELIST", sort=False)}
+
+
+def adam_value_sets(rules: pd.DataFrame, variables: pd.DataFrame, codelists: pd.DataFrame) -> pd.DataFrame:
+    """Seed adam_rules with the VALUE_SET of every in_set rule filled from the specification.
+
+    The terms of a value list have one home, the codelist of the variable (seed adam_variables
+    CODELIST -> seed adam_codelists); the rule row leaves VALUE_SET empty. Raises ValueError
+    when an in_set rule gives a VALUE_SET of its own, or its variable has no codelist, or the
+    codelist has no terms (a rule that would check nothing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``rules``, VALUE_SET ``|``-joined terms on the in_set rows.
+    """
+    terms = codelist_terms(codelists)
+    codelist_of = {
+        (str(r.DATASET), str(r.VARIABLE)): _cell(r.CODELIST) for r in variables.itertuples(index=False)
+    }
+    out = rules.copy()
+    out["VALUE_SET"] = out["VALUE_SET"].astype(object) if "VALUE_SET" in out else None
+    problems = []
+    for i, r in out.iterrows():
+        if _cell(r["CHECK_KIND"]) != "in_set":
+            continue
+        where = f"{r['DATASET']}.{r['VARIABLE']}"
+        if _cell(r["VALUE_SET"]):
+            problems.append(f"{where}: VALUE_SET given in the rule (its terms belong in seed adam_codelists)")
+            continue
+        codelist = codelist_of.get((str(r["DATASET"]), str(r["VARIABLE"])))
+        if not codelist or not terms.get(codelist):
+            problems.append(
+                f"{where}: no CODELIST with terms in seeds/adam_spec (adam_variables -> adam_codelists)"
+            )
+            continue
+        out.at[i, "VALUE_SET"] = "|".join(terms[codelist])
+    if problems:
+        raise ValueError("in_set rule(s) of seed adam_rules without one codelist: " + "; ".join(problems))
+    return out
+
+
 def adam_variables_of(variables: pd.DataFrame, dataset: str) -> list[str]:
     """The variables of one ADaM dataset in seed adam_variables, in their VARNUM order."""
     rows = variables[dataset == variables.DATASET]
@@ -752,7 +800,8 @@ def adam_variables_of(variables: pd.DataFrame, dataset: str) -> list[str]:
 
 
 def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.ExpectationSuite:
-    """ADaM conformance of one dataset (seeds adam_variables, adam_rules), validated on the
+    """ADaM conformance of one dataset (seeds adam_variables, adam_rules; the in_set rules'
+    terms filled by ``adam_value_sets``), validated on the
     dataset's reduced frame (expectations.checks.adam_frame): each rule's meta
     ``count_column`` names the frame column with the dataset rows each frame row stands for.
 
@@ -763,7 +812,8 @@ def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.Ex
             column_set=list(variables),
             exact_match=False,
             meta=_meta(
-                "required_variables", "required variable(s) missing: {missing} (seeds/adam_variables.csv)"
+                "required_variables",
+                "required variable(s) missing: {missing} (seeds/adam_spec/adam_variables.csv)",
             ),
         )
     ]
@@ -786,7 +836,8 @@ def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.Ex
     return _suite(
         f"adam_{dataset}",
         f"ADaM conformance of adam.{dataset}: the variables of "
-        "seeds/adam_variables.csv and the content rules of seeds/adam_rules.csv, "
+        "seeds/adam_spec/adam_variables.csv and the content rules of seeds/adam_rules.csv "
+        "(value lists: seeds/adam_spec/adam_codelists.csv), "
         "validated on the dataset's rows that stand for every distinct value a rule "
         "looks at (per site). Every failure blocks publication of new results.",
         E,

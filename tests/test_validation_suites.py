@@ -33,7 +33,9 @@ FORMS = ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "
 
 
 def seed(name: str) -> pd.DataFrame:
-    return pd.read_csv(SEEDS / f"{name}.csv", dtype=str, keep_default_na=False).replace("", None)
+    """A seed by its dbt name, wherever under seeds/ it lives (the ADaM spec: seeds/adam_spec/)."""
+    (path,) = SEEDS.rglob(f"{name}.csv")
+    return pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
 
 
 # ------------------------------------------------------------------------------ reader
@@ -390,6 +392,7 @@ def test_adam_suites_fire_on_broken_adam_data(gx_root):
         seed("adam_rules"),
         "unit-test",
         gx_root=gx_root,
+        codelists=seed("adam_codelists"),
     )
     assert "validation_error" not in set(report["CHECK_ID"]), report["MESSAGE"].tolist()
     found = set(zip(report["DATASET"], report["CHECK_ID"], report["COLUMN_NAME"]))
@@ -549,6 +552,7 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
     import duckdb
 
     from expectations.checks import adam_frame
+    from expectations.suites import adam_value_sets
 
     rows = []
     for site in ("101", "102", "103"):
@@ -579,7 +583,7 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
     adtte = pd.concat(
         [adtte, adtte[adtte.USUBJID == "NCT02917941-101-007"]], ignore_index=True
     )  # 2 duplicated keys -> 4 rows
-    rules = seed("adam_rules")
+    rules = adam_value_sets(seed("adam_rules"), seed("adam_variables"), seed("adam_codelists"))
     rules = rules[rules.DATASET == "adtte"]
     for c in ("MIN_VALUE", "MAX_VALUE"):
         rules[c] = pd.to_numeric(rules[c])
@@ -599,6 +603,7 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
         pd.concat([seed("adam_rules"), unique], ignore_index=True),
         "unit-test",
         gx_root=gx_root,
+        codelists=seed("adam_codelists"),
     )
     found = {
         (r.CHECK_ID, r.COLUMN_NAME, r.SITEID): r
@@ -621,9 +626,10 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
 def test_adam_suite_reads_its_column_list_from_seed_adam_variables():
     """The one column list of the ADaM datasets is seed adam_variables: the suite's
     required_variables expectation is exactly its variables, in VARNUM order."""
-    from expectations.suites import adam_suite, adam_variables_of
+    from expectations.suites import adam_suite, adam_value_sets, adam_variables_of
 
-    variables, rules = seed("adam_variables"), seed("adam_rules")
+    variables = seed("adam_variables")
+    rules = adam_value_sets(seed("adam_rules"), variables, seed("adam_codelists"))
     sizes = {}
     for dataset in ("adsl", "adrs", "adtte", "adae", "adex"):
         rows = variables[dataset == variables.DATASET]
@@ -661,6 +667,7 @@ def test_adam_missing_variable_and_value_outside_its_list_still_fail(gx_root):
             seed("adam_rules"),
             "unit-test",
             gx_root=gx_root,
+            codelists=seed("adam_codelists"),
         )
         assert "validation_error" not in set(report["CHECK_ID"]), report["MESSAGE"].tolist()
         return report[report.DATASET == "adam.adsl"]

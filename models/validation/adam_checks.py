@@ -1,9 +1,11 @@
 """validation.adam_checks -- ADaM conformance of adam.adsl, adrs, adtte, adae, adex.
 
-Inputs: the five ADaM datasets; seeds adam_variables and adam_rules; validation.build_info.
+Inputs: the five ADaM datasets; seeds adam_variables and adam_codelists (the ADaM
+specification, seeds/adam_spec/) and adam_rules; validation.build_info.
 GX suites adam_<dataset> (expectations/suites.py, generated from the seeds) through the pandas
 data source: the variables of seed adam_variables present, and the content rules of seed
-adam_rules - values present, value lists, ranges, dates in order, cross-variable equalities.
+adam_rules - values present, value lists (the terms of the variable's codelist), ranges,
+dates in order, cross-variable equalities.
 Keys and links between datasets are dbt tests (models/adam/_adam__models.yml): a failing one
 stops this model and everything after it (docs/VALIDATION.md "Each rule checked once").
 
@@ -32,7 +34,10 @@ def model(dbt, session):
     }
     variables = dbt.ref("adam_variables").df()
     rules = dbt.ref("adam_rules").df()
+    codelists = dbt.ref("adam_codelists").df()
 
-    report = run_adam_checks(datasets, variables, rules, run_name=build_id, gx_root=gx_dir(), con=session)
+    report = run_adam_checks(
+        datasets, variables, rules, run_name=build_id, gx_root=gx_dir(), con=session, codelists=codelists
+    )
     report["BUILD_ID"] = build_id
     return as_polars(report)

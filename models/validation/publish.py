@@ -87,7 +87,10 @@ def model(dbt, session):
         dbt.ref("int_rs__current"),
         dbt.ref("int_vs__current"),
         # seeds (schema ref): lookups and rules the results were made with
+        dbt.ref("adam_datasets"),
         dbt.ref("adam_variables"),
+        dbt.ref("adam_value_level"),
+        dbt.ref("adam_codelists"),
         dbt.ref("adam_rules"),
         dbt.ref("adrs_parameters"),
         dbt.ref("ae_groupings"),
