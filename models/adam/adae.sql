@@ -3,7 +3,7 @@
 -- Input: int_ae__current, int_adae__astdt_aendt, int_adae__trtemfl,
 --        int_adae__aoccpfl_awrstpfl, int_adae__action_flags
 -- Derivations live in the int_adae__* models; this model assembles them.
--- Columns: seeds/adam_variables.csv; flags are 'Y' / NULL.
+-- Columns: seeds/adam_spec/adam_variables.csv; flags are 'Y' / NULL.
 -- Traceability: SRCDOM 'AE', SRCSEQ = AESPID, the EDC record (RECID, RECVER) and lineage
 -- (TRANSFER_ID, SITE_FOLDER, SOURCE_FILE, SOURCE_ROW) of its current version.
 select

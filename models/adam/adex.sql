@@ -1,7 +1,7 @@
 -- Name:  ADEX
 -- Label: Exposure Analysis Dataset (one row per treated subject and parameter)
 -- Input: int_adex__treatment_cycles, int_adex__dose_intensity
--- Parameters (seeds/adam_variables.csv, seeds/adam_rules.csv):
+-- Parameters (seeds/adam_spec/adam_variables.csv, seeds/adam_rules.csv):
 --   CYCLES    number of treatment cycles (EXTRT NULL)
 --   TOTDOSE   total dose taken, mg, per drug
 --   PLANDOSE  protocol starting dose over the subject's treatment cycles, mg, per drug

@@ -6,7 +6,7 @@
 --        int_adsl__prasctfl_lasctdt, int_adsl__prior_drug_flags, int_adsl__cytorisk,
 --        int_adsl__eotstt_dctreas, int_adsl__dthfl_dthdt, int_adsl__lstalvdt, int_adsl__subsqdt
 -- Every derivation lives in its int_adsl__* model; this model only assembles them.
--- Columns: seeds/adam_variables.csv. Lineage: the dm record (TRANSFER_ID,
+-- Columns: seeds/adam_spec/adam_variables.csv. Lineage: the dm record (TRANSFER_ID,
 -- SOURCE_FILE, SOURCE_ROW).
 with dm as (
     select * from {{ ref('int_dm__current') }}
