@@ -58,6 +58,8 @@ import highspy
 import numpy as np
 import polars as pl
 
+from trialgen.cohort_io import COHORT_TABLES
+
 REPO_DIR = Path(__file__).resolve().parents[3]  # generator/trialgen/solve/ -> repository root (seeds/)
 COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 SKELETON_CSV = COHORT_DIR / "skeleton.csv"
@@ -66,28 +68,7 @@ GROUPINGS_CSV = REPO_DIR / "seeds" / "ae_groupings.csv"
 PUBLISHED_CSV = REPO_DIR / "seeds" / "published_results.csv"
 
 SAFETY_TABLES = ("T4", "T5", "T6", "T7", "SAFETY_TEXT")
-AE_COLUMNS = [
-    "SUBJID",
-    "AESPID",
-    "AETERM",
-    "AEDECOD",
-    "AEBODSYS",
-    "AETOXGR",
-    "AESER",
-    "AEREL_IXA",
-    "AEREL_LEN",
-    "AEREL_DEX",
-    "AEACN_IXA",
-    "AEACN_LEN",
-    "AEACN_DEX",
-    "AECYDLY",
-    "AEDISCON",
-    "AEOUT",
-    "TIMING",
-    "POSITION",
-    "DURATION",
-    "START_PRECISION",
-]
+AE_COLUMNS = list(COHORT_TABLES["ae"])  # the one column list: trialgen.cohort_io
 
 SEED = 20161222  # first informed consent of the demo cohort; any fixed value works
 SLACK_PENALTY = 100_000.0  # per subject off a published count; more than all realism costs together

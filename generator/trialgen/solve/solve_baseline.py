@@ -55,50 +55,15 @@ from scipy.sparse import coo_array
 from analysis.demographics import table1_rows
 from analysis.rounding import round_half_away
 from trialgen import baseline_rules as rules
+from trialgen.cohort_io import COHORT_TABLES
 
 REPO = Path(__file__).resolve().parents[3]  # generator/trialgen/solve/ -> repository root (seeds/)
 COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20170113
 
-BASELINE_COLUMNS = [
-    "SUBJID",
-    "AGE",
-    "SEX",
-    "RACE",
-    "HEIGHT",
-    "WEIGHT",
-    "ECOG",
-    "DIAGDAT",
-    "MMTYPE",
-    "LCTYPE",
-    "SPEP",
-    "UPEP",
-    "SIFE",
-    "UIFE",
-    "KAPPA",
-    "LAMBDA",
-    "BMPC",
-    "BMCLON",
-    "CREAT",
-    "B2M",
-    "ALB",
-    "NEUT",
-    "PLAT",
-    "HGB",
-    "CA",
-]
-PRIOR_LINE_COLUMNS = [
-    "SUBJID",
-    "LINENO",
-    "DRUGS",
-    "PTSTDAT",
-    "PTENDAT",
-    "ASCT",
-    "ASCTDAT",
-    "BESTRESP",
-    "OUTCOME",
-]
+BASELINE_COLUMNS = list(COHORT_TABLES["baseline"])  # the one column list: trialgen.cohort_io
+PRIOR_LINE_COLUMNS = list(COHORT_TABLES["prior_lines"])
 FISH_COLUMNS = ["SUBJID", "FISHTEST", "FISHSTAT", "PCTPOS"]
 FISH_TESTS = ("DEL13", "DEL17P", "T11_14", "T14_16", "T4_14")  # sorted: the file's row order
 

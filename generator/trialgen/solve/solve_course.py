@@ -122,6 +122,7 @@ from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 from scipy.sparse import coo_array
 
 from analysis.km import DAYS_PER_MONTH, greenwood_var_sum, loglog_band, step_quantile
+from trialgen.cohort_io import COHORT_TABLES
 from trialgen.exposure import (
     DRUGS,
     dose_levels,
@@ -136,33 +137,10 @@ COHORT_DIR = Path(__file__).resolve().parents[1] / "cohort"
 PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 SEED = 20191018  # the data cutoff; any fixed value works
 
-COURSE_COLUMNS = [
-    "SUBJID",
-    "CYCLES",
-    "LAST_DOSE_DAY",
-    "EOT_DAY",
-    "EOT_REASON",
-    "SUBSEQ_DAY",
-    "SUBSEQ_DRUGS",
-    "DEATH_DAY",
-    "DTHCAUS",
-    "LAST_ALIVE_DAY",
-    "EOS_DAY",
-    "EOS_REASON",
-    "BOR",
-    "PFS_DAY",
-    "PFS_CNSR",
-    "OS_DAY",
-    "OS_CNSR",
-    "TTR_PR_DAY",
-    "TTR_VGPR_DAY",
-    "DOR_DAY",
-    "DOR_CNSR",
-    "FOLLOWUP_DAY",
-]
+COURSE_COLUMNS = list(COHORT_TABLES["course"])  # the one column list: trialgen.cohort_io
 CYCLES_COLUMNS = ["SUBJID", "CYCLE", "START_DAY"]
-DOSING_COLUMNS = ["SUBJID", "EXTRT", "CYCLE", "CYDAY", "ACTION", "LEVEL", "EXADJ"]
-ASSESSMENT_COLUMNS = ["SUBJID", "VISIT", "DAY", "CATEGORY", "MARROW", "RSORRES", "RSPDRSN"]
+DOSING_COLUMNS = list(COHORT_TABLES["dosing"])
+ASSESSMENT_COLUMNS = list(COHORT_TABLES["assessments"])
 
 # Response categories from best to worst; a confirmed response is the worse of two.
 DEPTH = {"SCR": 0, "CR": 1, "VGPR": 2, "PR": 3, "MR": 4, "SD": 5, "PD": 6, "NLPD": 6}
