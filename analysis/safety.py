@@ -15,7 +15,7 @@ Counting rules (docs/derivations.md#safety-counting-rules-tables-47-safety-text)
   "grade >= 3" means at least one record with ``AETOXGR >= 3``;
 * drug-related means ``AREL = 'RELATED'`` (related to any study drug);
   "related grade >= 3" / "related serious" need one record that is both;
-* actions, for any of the three drugs (``AEACN_IXA/LEN/DEX``): dose reduced
+* actions, for any of the three drugs (``AEACNIXA/LEN/DEX``): dose reduced
   (``DOSE REDUCED``), drug interrupted (``DRUG INTERRUPTED``, Table 7's third
   action column, see docs/derivations.md#known-inconsistencies-of-the-paper), drug withdrawn (``DRUG WITHDRAWN`` = Table 4's
   "drug discontinuation"), next cycle delayed (``AECYDLY = 'Y'``); Table 4's
@@ -51,7 +51,7 @@ RESULT_SCHEMA = {
     "denominator": pl.Int64,
 }
 
-#: Drug suffixes of the per-drug action columns (AEACN_<drug>).
+#: Drug suffixes of the per-drug action columns (AEACN<drug>, adam.adae).
 DRUGS = ("IXA", "LEN", "DEX")
 
 #: Table 5 lists the TEAEs reported in at least this % of subjects.
@@ -92,8 +92,8 @@ T4_ITEMS = {
 
 
 def _any_drug_action(code: str) -> pl.Expr:
-    """True when any of the three AEACN_* columns equals ``code``."""
-    return pl.any_horizontal([pl.col(f"AEACN_{d}").fill_null("") == code for d in DRUGS])
+    """True when any of the three AEACN<drug> columns equals ``code``."""
+    return pl.any_horizontal([pl.col(f"AEACN{d}").fill_null("") == code for d in DRUGS])
 
 
 def teae_conditions(adae: pl.DataFrame) -> pl.DataFrame:
@@ -103,7 +103,7 @@ def teae_conditions(adae: pl.DataFrame) -> pl.DataFrame:
     ----------
     adae : polars.DataFrame
         ADAE-shaped records: ``USUBJID, AEDECOD, AETOXGR, AESER, AREL,
-        AEACN_IXA, AEACN_LEN, AEACN_DEX, AECYDLY, TRTEMFL``.
+        AEACNIXA, AEACNLEN, AEACNDEX, AECYDLY, TRTEMFL``.
 
     Returns
     -------
@@ -116,8 +116,8 @@ def teae_conditions(adae: pl.DataFrame) -> pl.DataFrame:
     Examples
     --------
     >>> adae = pl.DataFrame({"USUBJID": ["A"], "AEDECOD": ["Rash"], "AETOXGR": [3],
-    ...     "AESER": ["N"], "AREL": ["RELATED"], "AEACN_IXA": ["DRUG INTERRUPTED"],
-    ...     "AEACN_LEN": ["DOSE REDUCED"], "AEACN_DEX": ["DOSE NOT CHANGED"],
+    ...     "AESER": ["N"], "AREL": ["RELATED"], "AEACNIXA": ["DRUG INTERRUPTED"],
+    ...     "AEACNLEN": ["DOSE REDUCED"], "AEACNDEX": ["DOSE NOT CHANGED"],
     ...     "AECYDLY": ["N"], "TRTEMFL": ["Y"]})
     >>> teae_conditions(adae).select("related_grade3plus", "dose_modified").row(0)
     (True, True)

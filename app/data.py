@@ -76,6 +76,8 @@ BUILD_INSTRUCTIONS = (
 
 #: Tables each page needs (lower-case ``schema.table``).
 ADAM_TABLES = ("adam.adsl", "adam.adrs", "adam.adtte", "adam.adae")
+#: Row-level lineage of the ADaM datasets, kept outside them (docs/DESIGN.md "Lineage").
+LINEAGE_TABLES = ("lineage.adrs_lineage", "lineage.adae_lineage")
 RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_at_risk")
 COMPARISON_TABLES = ("results.published_comparison",)
 AUDIT_TABLES = ("intermediate.int_edc__site_summary",)
@@ -408,7 +410,17 @@ def time_to_event(paramcds: Sequence[str]) -> pl.DataFrame:
 
 # --------------------------------------------------------------------------- traceability
 # Lineage: SOURCE_FILE is '<TRANSFER_ID>/site_<SITEID>/<form>.csv' (DESIGN.md), so the
-# transfer and site of a source record are taken from it.
+# transfer and site of a source record are taken from it. The ADaM datasets hold no lineage
+# column: it is in lineage.<dataset>_lineage, keyed by the dataset's keys (docs/DESIGN.md
+# "Lineage"); these two relations put it back beside adrs / adae rows.
+_ADRS = (
+    "(select a.*, l.SOURCE_FILE, l.SOURCE_ROW from adam.adrs as a "
+    "left join lineage.adrs_lineage as l on a.USUBJID = l.USUBJID and a.ASEQ = l.ASEQ)"
+)
+_ADAE = (
+    "(select a.*, l.SOURCE_FILE, l.SOURCE_ROW from adam.adae as a "
+    "left join lineage.adae_lineage as l on a.USUBJID = l.USUBJID and a.AESEQ = l.AESEQ)"
+)
 _LINEAGE = (
     "nullif(regexp_extract(SOURCE_FILE, 'site_([^/]+)/', 1), '') as SOURCE_SITEID, "
     "split_part(SOURCE_FILE, '/', 1) as TRANSFER_ID, "
@@ -417,17 +429,17 @@ _LINEAGE = (
 
 # the ADRS rows a starting set points at (SRCDOM = 'ADRS', SRCSEQ = ASEQ), followed
 # recursively down to the assessment read from the raw lab/response record
-_ADRS_CHAIN = """
+_ADRS_CHAIN = f"""
 chain(ROOT_USUBJID, STEP, USUBJID, ASEQ, PARAMCD, AVISIT, ADT, AVALC, SRCDOM, SRCVAR, SRCSEQ,
       SOURCE_FILE, SOURCE_ROW) as (
     select a.USUBJID, 1, a.USUBJID, a.ASEQ, a.PARAMCD, a.AVISIT, a.ADT, a.AVALC, a.SRCDOM, a.SRCVAR,
            a.SRCSEQ, a.SOURCE_FILE, a.SOURCE_ROW
-    from adam.adrs as a
+    from {_ADRS} as a
     inner join start_ as s on s.SRCDOM = 'ADRS' and a.USUBJID = s.USUBJID and a.ASEQ = s.SRCSEQ
     union all
     select c.ROOT_USUBJID, c.STEP + 1, a.USUBJID, a.ASEQ, a.PARAMCD, a.AVISIT, a.ADT, a.AVALC,
            a.SRCDOM, a.SRCVAR, a.SRCSEQ, a.SOURCE_FILE, a.SOURCE_ROW
-    from adam.adrs as a
+    from {_ADRS} as a
     inner join chain as c on c.SRCDOM = 'ADRS' and a.USUBJID = c.USUBJID and a.ASEQ = c.SRCSEQ
     where c.STEP < 10
 )
@@ -455,7 +467,7 @@ def bor_trace(categories: Sequence[str]) -> pl.DataFrame:
     with recursive start_ as (
         select b.USUBJID, b.ASEQ, b.PARAMCD, b.AVISIT, b.ADT, b.AVALC, b.SRCDOM, b.SRCVAR, b.SRCSEQ,
                b.SOURCE_FILE, b.SOURCE_ROW
-        from adam.adrs as b inner join adam.adsl as s on b.USUBJID = s.USUBJID
+        from {_ADRS} as b inner join adam.adsl as s on b.USUBJID = s.USUBJID
         where b.PARAMCD = 'BOR' and s.RSEVFL = 'Y' and list_contains(?::VARCHAR[], b.AVALC)
     ),
     {_ADRS_CHAIN},
@@ -532,7 +544,7 @@ def teae_trace(preferred_term: str, min_grade: int) -> pl.DataFrame:
     return query(
         "select a.USUBJID, a.AESEQ, a.AEDECOD, a.AETERM, a.ASTDT, a.AENDT, a.AETOXGR, a.AESER, a.AREL, "
         + _LINEAGE.replace("SOURCE_FILE", "a.SOURCE_FILE").replace("SOURCE_ROW", "a.SOURCE_ROW")
-        + " from adam.adae as a inner join adam.adsl as s on a.USUBJID = s.USUBJID "
+        + f" from {_ADAE} as a inner join adam.adsl as s on a.USUBJID = s.USUBJID "
         "where a.TRTEMFL = 'Y' and s.SAFFL = 'Y' and a.AEDECOD = ? and coalesce(a.AETOXGR, 0) >= ? "
         "order by a.USUBJID, a.AESEQ",
         [preferred_term, int(min_grade)],

@@ -74,9 +74,10 @@ def read_skeleton() -> pl.DataFrame:
 
 
 def cohort_adae(ae: pl.DataFrame) -> pl.DataFrame:
-    """ae.csv in the ADAE shape: USUBJID, integer AETOXGR, TRTEMFL (Y/null), AREL."""
+    """ae.csv in the ADAE shape: USUBJID, integer AETOXGR, TRTEMFL (Y/null), AREL, and the
+    extract's AEACN_<drug> under their ADaM names AEACN<drug> (seeds/adam_spec/adam_variables.csv)."""
     related = pl.any_horizontal([pl.col(f"AEREL_{d}") == "RELATED" for d in ("IXA", "LEN", "DEX")])
-    return ae.with_columns(
+    return ae.rename({f"AEACN_{d}": f"AEACN{d}" for d in ("IXA", "LEN", "DEX")}).with_columns(
         USUBJID=pl.lit(f"{STUDYID}-") + pl.col("SUBJID"),
         AETOXGR=pl.col("AETOXGR").cast(pl.Int64),
         TRTEMFL=pl.when(pl.col("TIMING").is_in(TREATMENT_EMERGENT_TIMINGS)).then(pl.lit("Y")),
@@ -255,7 +256,7 @@ def test_roles_carry_their_events() -> None:
 def test_counting_rules_on_a_hand_made_frame() -> None:
     """Worst grade per subject and term, related and grade >= 3 on one record, TEAEs only."""
     rows = [
-        # USUBJID, AEDECOD, AETOXGR, AESER, AREL, AEACN_IXA, AEACN_LEN, AEACN_DEX, AECYDLY, TRTEMFL
+        # USUBJID, AEDECOD, AETOXGR, AESER, AREL, AEACNIXA, AEACNLEN, AEACNDEX, AECYDLY, TRTEMFL
         (
             "A",
             "Rash",
@@ -312,9 +313,9 @@ def test_counting_rules_on_a_hand_made_frame() -> None:
         "AETOXGR",
         "AESER",
         "AREL",
-        "AEACN_IXA",
-        "AEACN_LEN",
-        "AEACN_DEX",
+        "AEACNIXA",
+        "AEACNLEN",
+        "AEACNDEX",
         "AECYDLY",
         "TRTEMFL",
     ]

@@ -168,15 +168,20 @@ def build_a(demo_warehouse, tmp_path_factory) -> dict:
 
 # ------------------------------------------------------------------------------ tests
 def test_every_table_users_read_is_published(build_a):
-    """ADaM, results, seeds, the validation report and the page's intermediate tables are
-    all in the published file (so a new model of those kinds cannot be forgotten)."""
+    """ADaM, their lineage, results, seeds, the validation report and the page's intermediate
+    tables are all in the published file (so a new model of those kinds cannot be forgotten)."""
     nodes = build_a["manifest"]["nodes"].values()
     expected = {
         f"{n['schema']}.{n['alias']}"
         for n in nodes
         if n["resource_type"] in ("model", "seed")
         and n["config"]["materialized"] != "view"
-        and n["schema"] in ("adam", "results", "ref")
+        and n["schema"] in ("adam", "lineage", "results", "ref")
+    }
+    assert {t for t in expected if t.startswith("lineage.")} == {
+        "lineage.adsl_lineage",
+        "lineage.adrs_lineage",
+        "lineage.adae_lineage",
     }
     expected |= {
         f"validation.{t}"

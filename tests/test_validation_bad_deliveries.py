@@ -251,7 +251,7 @@ def test_bad_site_transfer_is_quarantined_and_its_last_good_transfer_stays(case,
         expected = {
             r["SUBJID"] for r in csv.DictReader(fh) if r["RECSTAT"] == "ACTIVE" and r["ICDAT"] <= CUTOFF
         }
-    adsl = build.query("select SUBJID, TRANSFER_ID from adam.adsl where SITEID = ?", [desc["site"]])
+    adsl = build.query("select SUBJID from adam.adsl where SITEID = ?", [desc["site"]])
     assert set(adsl["SUBJID"]) == expected
     assert expected, f"site {desc['site']} had no subject before {desc['transfer']}"
 

@@ -123,9 +123,13 @@ def test_adsl_one_row_per_subject_with_lineage(demo_warehouse: Path) -> None:
     n, n_subjects, n_lineage = query(
         demo_warehouse,
         """
-        select count(*), count(distinct USUBJID),
-               count(*) filter (where SOURCE_FILE like '%/site_' || SITEID || '/dm.csv' and SOURCE_ROW >= 1)
-        from adam.adsl""",
+        select count(*), count(distinct a.USUBJID),
+               count(*) filter (
+                   where l.SOURCE_FILE like l.TRANSFER_ID || '/site_' || a.SITEID || '/dm.csv'
+                   and l.SOURCE_ROW >= 1
+               )
+        from adam.adsl as a
+        left join lineage.adsl_lineage as l on a.USUBJID = l.USUBJID""",
     )[0]
     assert n == n_subjects == n_lineage == 34
 

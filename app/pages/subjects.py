@@ -7,7 +7,9 @@ from app.pages import _ui
 from app.views import common
 from app.views import subjects as views
 
-with _ui.page("Subjects behind a number", data.ADAM_TABLES + ("results.analysis_results",)) as status:
+with _ui.page(
+    "Subjects behind a number", data.ADAM_TABLES + data.LINEAGE_TABLES + ("results.analysis_results",)
+) as status:
     results = data.analysis_results()
     cells = views.trace_cells(results, data.published_order())
     cell = st.selectbox("Table cell", cells, format_func=lambda c: c.label, key="cell")
@@ -31,7 +33,8 @@ with _ui.page("Subjects behind a number", data.ADAM_TABLES + ("results.analysis_
     st.subheader("Source records")
     st.caption(
         "STEP 0 is the analysis record; higher steps follow its source references. "
-        "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW locate the row in the site's extract."
+        "TRANSFER_ID, SOURCE_FILE and SOURCE_ROW (lineage.<dataset>_lineage) locate the row in the "
+        "site's extract."
     )
     st.dataframe(
         common.for_display(trace),

@@ -1,6 +1,7 @@
 -- Name:  ADEX
 -- Label: Exposure Analysis Dataset (one row per treated subject and parameter)
--- Input: int_adex__treatment_cycles, int_adex__dose_intensity
+-- Input: int_adex__treatment_cycles, int_adex__dose_intensity, adsl (STUDYID, TRT01A as
+--        TRTA: admiral derive_vars_merged)
 -- Parameters (seeds/adam_spec/adam_variables.csv, seeds/adam_rules.csv):
 --   CYCLES    number of treatment cycles (EXTRT NULL)
 --   TOTDOSE   total dose taken, mg, per drug
@@ -54,10 +55,14 @@ parameters as (
 )
 
 select
-    USUBJID,
-    PARAMCD,
-    PARAM,
-    EXTRT,
-    AVAL,
-    PARAMN
+    adsl.STUDYID,
+    parameters.USUBJID,
+    adsl.TRT01A as TRTA,
+    parameters.PARAMCD,
+    parameters.PARAM,
+    parameters.EXTRT,
+    parameters.AVAL,
+    parameters.PARAMN
 from parameters
+left join {{ ref('adsl') }} as adsl
+    on parameters.USUBJID = adsl.USUBJID

@@ -1,6 +1,7 @@
 -- Name:  ADTTE
 -- Label: Time-to-Event Analysis Dataset
--- Input: adsl, int_adtte__source_dates, seeds tte_parameters and tte_sources
+-- Input: adsl (STUDYID, TRT01P as TRTP: admiral derive_vars_merged), int_adtte__source_dates,
+--        seeds tte_parameters and tte_sources
 -- One row per subject and parameter (seeds/adam_rules.csv): PFS, TTP, OS (FAS), DOR
 -- (confirmed PR-or-better responders in RE, from the first confirmed response), TTRPR,
 -- TTRVGPR (responders at that level; every row an event).
@@ -78,6 +79,7 @@ candidates as (
 select
     adsl.STUDYID,
     population.USUBJID,
+    adsl.TRT01P as TRTP,
     population.PARAMCD,
     population.PARAM,
     population.PARAMN,

@@ -57,6 +57,10 @@ def model(dbt, session):
         dbt.ref("adtte"),
         dbt.ref("adae"),
         dbt.ref("adex"),
+        # row-level lineage of the ADaM datasets (schema lineage; the page's source lookup)
+        dbt.ref("adsl_lineage"),
+        dbt.ref("adrs_lineage"),
+        dbt.ref("adae_lineage"),
         # analysis results
         dbt.ref("analysis_results"),
         dbt.ref("km_curves"),

@@ -92,7 +92,7 @@ latest as (
     select
         USUBJID,
         max(ADT) as LSTALVDT,
-        arg_max(SRC, (ADT, SRC)) as LSTALVDT_SRC   -- ties on the date: the source named last, so every build picks the same
+        arg_max(SRC, (ADT, SRC)) as LSTALSRC   -- ties on the date: the source named last, so every build picks the same
     from dates
     where ADT is not null
         and ADT <= {{ data_cutoff() }}
@@ -102,7 +102,7 @@ latest as (
 select
     dm.USUBJID,
     latest.LSTALVDT,
-    latest.LSTALVDT_SRC
+    latest.LSTALSRC
 from {{ ref('int_dm__current') }} as dm
 left join latest
     on dm.USUBJID = latest.USUBJID

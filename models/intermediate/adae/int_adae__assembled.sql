@@ -1,0 +1,70 @@
+-- ADAE assembled (Adverse Events Analysis Dataset, one row per current AE record): every
+-- derivation of adam.adae and the lineage of its record. adam.adae (the ADaM columns,
+-- seeds/adam_spec/adam_variables.csv) and lineage.adae_lineage (USUBJID, AESEQ, TRANSFER_ID,
+-- SITE_FOLDER, SOURCE_FILE, SOURCE_ROW) are two plain projections of it.
+-- Input: int_ae__current, int_adae__astdt_aendt, int_adae__trtemfl,
+--        int_adae__aoccpfl_awrstpfl, int_adae__action_flags, adsl (STUDYID, TRT01A as TRTA:
+--        admiral derive_vars_merged)
+-- The extract's per-drug names AEREL_<drug> / AEACN_<drug> become the 8-character ADaM names
+-- AEREL<drug> / AEACN<drug> here (SAS V5 names: ^[A-Z][A-Z0-9]{0,7}$).
+-- Derivations live in the int_adae__* models; this model assembles them.
+-- Columns: seeds/adam_spec/adam_variables.csv; flags are 'Y' / NULL.
+-- Traceability: SRCDOM 'AE', SRCSEQ = AESPID, the EDC record (RECID, RECVER) and lineage
+-- (TRANSFER_ID, SITE_FOLDER, SOURCE_FILE, SOURCE_ROW) of its current version.
+select
+    adsl.STUDYID,
+    ae.USUBJID,
+    dates.AESEQ,
+    adsl.TRT01A as TRTA,
+    ae.AESPID,
+    ae.AETERM,
+    ae.AEDECOD,
+    ae.AEBODSYS,
+    ae.AESTDTC,
+    ae.AEENDTC,
+    dates.ASTDT,
+    dates.ASTDTF,
+    dates.AENDT,
+    dates.ASTDY,
+    ae.AETOXGR,
+    ae.AESER,
+    ae.AEREL_IXA as AERELIXA,
+    ae.AEREL_LEN as AERELLEN,
+    ae.AEREL_DEX as AERELDEX,
+    actions.AREL,
+    ae.AEACN_IXA as AEACNIXA,
+    ae.AEACN_LEN as AEACNLEN,
+    ae.AEACN_DEX as AEACNDEX,
+    ae.AECYDLY,
+    ae.AEDISCON,
+    ae.AEONGO,
+    ae.AEOUT,
+    te.TRTEMFL,
+    te.NPMFL,
+    occ.AOCCPFL,
+    occ.AWRSTPFL,
+    actions.DOSRDFL,
+    actions.DOSINTFL,
+    actions.DRGWDFL,
+    actions.DOSMODFL,
+    ae.AECUTFL,
+    'AE' as SRCDOM,
+    ae.AESPID as SRCSEQ,
+    ae.RECID,
+    ae.RECVER,
+    ae.SITEID,
+    ae.TRANSFER_ID,
+    ae.SITE_FOLDER,
+    ae.SOURCE_FILE,
+    ae.SOURCE_ROW
+from {{ ref('int_ae__current') }} as ae
+inner join {{ ref('int_adae__astdt_aendt') }} as dates
+    on ae.SITE_FOLDER = dates.SITE_FOLDER and ae.RECID = dates.RECID
+inner join {{ ref('int_adae__trtemfl') }} as te
+    on ae.SITE_FOLDER = te.SITE_FOLDER and ae.RECID = te.RECID
+inner join {{ ref('int_adae__aoccpfl_awrstpfl') }} as occ
+    on ae.SITE_FOLDER = occ.SITE_FOLDER and ae.RECID = occ.RECID
+inner join {{ ref('int_adae__action_flags') }} as actions
+    on ae.SITE_FOLDER = actions.SITE_FOLDER and ae.RECID = actions.RECID
+left join {{ ref('adsl') }} as adsl
+    on ae.USUBJID = adsl.USUBJID
