@@ -3,7 +3,8 @@
 Drift: the spec's variables are the columns the models select and the dbt tests of
 data-tests/adam/ compare with; every codelist referenced exists; every in_set rule of seed
 adam_rules takes its terms from one codelist; labels, names, lengths, keys, parameters and
-METHOD anchors are well formed. Following: the GX suites built from an edited copy of the spec
+METHOD anchors are well formed. Conformance: SAS V5 names, the ADaMIG 1.3 Req variables of each
+class, CDISC C-codes of the codelists, the lineage outside the datasets. Following: the GX suites built from an edited copy of the spec
 change with it (seed() reads the copy, as the build's dbt.ref() reads the seed).
 """
 
@@ -22,6 +23,23 @@ from expectations.suites import adam_suite, adam_value_sets, adam_variables_of, 
 
 SPEC = REPO / "seeds" / "adam_spec"
 DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+
+#: Variables ADaMIG 1.3 makes Req (Core "Req") per class, every one a column of each dataset of
+#: the class. ADSL: ADaMIG 1.3 section 3.2 (ADSL variables) - 3.2.1 identifiers STUDYID,
+#: USUBJID, SUBJID, SITEID; 3.2.2 demographics AGE, AGEU, SEX, RACE; 3.2.4 treatment ARM, ACTARM,
+#: TRT01P (TRTxxP Req for xx = 01). BDS: section 3.3 - 3.3.1 identifiers STUDYID, USUBJID;
+#: 3.3.4 analysis parameter PARAM, PARAMCD and at least one of AVAL / AVALC (each Cond). OCCDS:
+#: the ADaM OCCDS v1.0 identifiers STUDYID, USUBJID and the SDTM-copied AETERM, AEDECOD,
+#: AEBODSYS (section 3.1 "Required variables" of an adverse-event OCCDS).
+REQUIRED_BY_CLASS = {
+    "SUBJECT LEVEL ANALYSIS DATASET": {
+        "STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ARM", "ACTARM", "TRT01P",
+    },
+    "BASIC DATA STRUCTURE": {"STUDYID", "USUBJID", "PARAM", "PARAMCD"},
+    "OCCURRENCE DATA STRUCTURE": {"STUDYID", "USUBJID", "AETERM", "AEDECOD", "AEBODSYS"},
+}
+#: Lineage columns, which live in lineage.<dataset>_lineage, never in an ADaM dataset.
+LINEAGE = {"TRANSFER_ID", "SITE_FOLDER", "SOURCE_FILE", "SOURCE_ROW"}
 
 
 def seed(name: str, root: Path = REPO / "seeds") -> pd.DataFrame:
@@ -65,7 +83,7 @@ def test_spec_variables_are_the_models_columns_in_varnum_order():
         sql = (REPO / "models" / "adam" / f"{dataset}.sql").read_text()
         assert selected_columns(sql) == adam_variables_of(variables, dataset), dataset
         sizes[dataset] = len(adam_variables_of(variables, dataset))
-    assert sizes == {"adsl": 64, "adrs": 18, "adtte": 14, "adae": 43, "adex": 6}
+    assert sizes == {"adsl": 68, "adrs": 17, "adtte": 15, "adae": 41, "adex": 8}
 
 
 def test_dbt_tests_compare_with_the_spec_seed():
@@ -101,7 +119,9 @@ def test_labels_names_and_types_are_well_formed():
         assert labels.notna().all()
         assert labels.str.len().max() <= 40
         assert all(label.isascii() for label in labels)
-    assert variables.VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9_]*").all()
+    bad = variables[~variables.VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9]{0,7}")]
+    assert bad.empty, bad[["DATASET", "VARIABLE"]].values.tolist()  # SAS V5 / ADaMIG 1.3 names
+    assert (datasets.DATASET.str.len() <= 8).all()
     assert (variables.CODELIST.dropna().str.fullmatch(r"[A-Z][A-Z0-9_]*")).all()
     assert set(datasets.DATASET) == set(DATASETS) == set(variables.DATASET)
     text = variables.DATA_TYPE == "text"
@@ -135,7 +155,7 @@ def test_keys_of_the_datasets_are_their_key_variables():
 def test_every_in_set_rule_takes_its_terms_from_one_codelist():
     rules, variables, codelists = seed("adam_rules"), seed("adam_variables"), seed("adam_codelists")
     in_set = rules[rules.CHECK_KIND == "in_set"]
-    assert len(in_set) == 69 and in_set.VALUE_SET.isna().all()  # terms are written once, in the codelist
+    assert len(in_set) == 84 and in_set.VALUE_SET.isna().all()  # terms are written once, in the codelist
     coded = set(zip(variables.DATASET, variables.VARIABLE, variables.CODELIST))
     backed = {(d, v) for d, v, c in coded if c}
     assert set(zip(in_set.DATASET, in_set.VARIABLE)) <= backed
@@ -145,7 +165,8 @@ def test_every_in_set_rule_takes_its_terms_from_one_codelist():
     assert got["adsl", "SEX"] == "M|F"
     assert got["adtte", "CNSR"] == "0|1|2|3"
     assert got["adrs", "AVALC"] == "SCR|CR|VGPR|PR|MR|SD|PD|NE"
-    assert got["adae", "AEREL_IXA"] == got["adae", "AREL"] == "RELATED|NOT RELATED"
+    assert got["adae", "AERELIXA"] == got["adae", "AREL"] == "RELATED|NOT RELATED"
+    assert got["adsl", "AGEU"] == "YEARS"
 
 
 def test_parameters_of_the_value_level_spec_are_the_studys():
@@ -172,6 +193,90 @@ def test_methods_cite_the_rule_book():
         assert path == "docs/derivations.md" and anchor in known, method
     for column in (variables.METHOD, variables.DESCRIPTION, value_level.DESCRIPTION):
         assert not column.dropna().str.contains("STUDY.md|site_extracts.md").any()
+
+
+# ------------------------------------------------------------------------------ conformance
+def test_req_variables_of_adamig_13_are_present_per_class():
+    variables, datasets = seed("adam_variables"), seed("adam_datasets")
+    for r in datasets.itertuples():
+        names = set(adam_variables_of(variables, r.DATASET))
+        missing = REQUIRED_BY_CLASS[r.CLASS] - names
+        assert not missing, (r.DATASET, sorted(missing))
+        if r.CLASS == "BASIC DATA STRUCTURE":
+            assert names & {"AVAL", "AVALC"}, r.DATASET
+        req = variables[(variables.DATASET == r.DATASET) & (variables.CORE == "Req")].VARIABLE
+        assert REQUIRED_BY_CLASS[r.CLASS] <= set(req), (r.DATASET, "CORE is not Req")
+    classes = datasets.set_index("DATASET").CLASS.to_dict()
+    assert [d for d in DATASETS if classes[d] == "BASIC DATA STRUCTURE"] == ["adrs", "adtte", "adex"]
+
+
+def test_lineage_is_outside_the_datasets_in_one_projection_each():
+    """adam.<ds> and lineage.<ds>_lineage both select plain columns of int_<ds>__assembled; the
+    lineage table has the dataset's keys and the lineage columns, the dataset none of these."""
+    variables, datasets = seed("adam_variables"), seed("adam_datasets")
+    assert not set(variables.VARIABLE) & LINEAGE
+    keys = datasets.set_index("DATASET").KEYS.str.split(", ").to_dict()
+    carried = {"adsl": ["TRANSFER_ID", "SOURCE_FILE", "SOURCE_ROW"], "adrs": ["SOURCE_FILE", "SOURCE_ROW"]}
+    carried["adae"] = ["TRANSFER_ID", "SITE_FOLDER", "SOURCE_FILE", "SOURCE_ROW"]
+    for dataset, lineage in carried.items():
+        source = f"{{{{ ref('int_{dataset}__assembled') }}}}"
+        adam = (REPO / "models" / "adam" / f"{dataset}.sql").read_text()
+        table = (REPO / "models" / "adam" / "lineage" / f"{dataset}_lineage.sql").read_text()
+        for sql in (adam, table):
+            assert re.search(r"^from " + re.escape(source) + r"\n\Z", sql, flags=re.M), dataset
+            assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", c) for c in selected_columns(sql)), dataset
+        assert selected_columns(table) == keys[dataset] + lineage
+
+
+def test_codelists_carry_cdisc_c_codes():
+    codelists = seed("adam_codelists")
+    assert list(codelists.columns)[-2:] == ["NCI_CODE", "CODELIST_NCI_CODE"]
+    for column in ("NCI_CODE", "CODELIST_NCI_CODE"):
+        assert codelists[column].dropna().str.fullmatch(r"C\d+").all(), column
+    per_codelist = codelists.groupby("CODELIST").CODELIST_NCI_CODE.agg(lambda c: set(c.fillna("")))
+    assert (per_codelist.map(len) == 1).all()  # one code per codelist, on each of its rows
+    # CDISC Controlled Terminology (SDTM CT): codelist SEX C66731 (M C20197, F C16576), AGEU
+    # C66781 (YEARS C29848), NY C66742 (Y C49488, N C49487), RACE C74457 (WHITE C41261)
+    code = {(r.CODELIST, r.TERM): r.NCI_CODE for r in codelists.itertuples()}
+    assert (code["SEX", "M"], code["SEX", "F"], code["AGEU", "YEARS"]) == ("C20197", "C16576", "C29848")
+    assert (code["NY", "Y"], code["NY", "N"], code["RACE", "WHITE"]) == ("C49488", "C49487", "C41261")
+    cl = {r.CODELIST: r.CODELIST_NCI_CODE for r in codelists.itertuples()}
+    assert (cl["SEX"], cl["AGEU"], cl["NY"], cl["RACE"]) == ("C66731", "C66781", "C66742", "C74457")
+
+
+def test_coded_character_variables_name_their_codelist():
+    """Flags, the arm and treatment, study id, units and the per-drug AE codes take a codelist."""
+    variables = seed("adam_variables")
+    char = variables[variables.TYPE == "Char"]
+    named = char.set_index(["DATASET", "VARIABLE"]).CODELIST
+    flags = char[char.VARIABLE.str.fullmatch(r"[A-Z0-9]+FL")]
+    assert flags.CODELIST.isin(["NY", "Y"]).all(), flags[flags.CODELIST.isna()].VARIABLE.tolist()
+    for dataset in DATASETS:
+        assert named[dataset, "STUDYID"] == "STUDYID"
+    assert named["adsl", "AGEU"] == "AGEU" and named["adsl", "ARM"] == "ARM" and named["adsl", "ACTARM"] == "ACTARM"
+    trt = [named["adsl", "TRT01P"], named["adsl", "TRT01A"], named["adrs", "TRTP"], named["adtte", "TRTP"]]
+    assert trt + [named["adae", "TRTA"], named["adex", "TRTA"]] == ["TRT"] * 6
+    assert {named["adae", f"AEREL{d}"] for d in ("IXA", "LEN", "DEX")} == {"REL"}
+    assert {named["adae", f"AEACN{d}"] for d in ("IXA", "LEN", "DEX")} == {"ACN"}
+
+
+def test_arm_codelists_are_the_study_arms_seed():
+    """ARM / ACTARM / TRT terms: the seed study_arms's names plus the CDISC terms for a subject
+    outside the arm (int_adsl__arm_trt)."""
+    arms, terms = seed("study_arms"), codelist_terms(seed("adam_codelists"))
+    assert len(arms) == 1  # single-arm study
+    assert terms["ARM"] == arms.ARM.tolist() + ["Not Assigned"]
+    assert terms["ACTARM"] == arms.ARM.tolist() + ["Not Treated", "Not Assigned"]
+    assert terms["TRT"] == arms.TRTP.tolist()
+
+
+def test_xpt_value_from_is_the_last_column_and_only_aeterm_uses_it():
+    variables = seed("adam_variables")
+    assert list(variables.columns)[-1] == "XPT_VALUE_FROM"
+    used = variables[variables.XPT_VALUE_FROM.notna()]
+    assert used[["DATASET", "VARIABLE", "XPT_VALUE_FROM"]].values.tolist() == [["adae", "AETERM", "AEDECOD"]]
+    names = set(adam_variables_of(variables, "adae"))
+    assert "AEDECOD" in names and "XPT" in used.DESCRIPTION.iloc[0]
 
 
 # ------------------------------------------------------------------------------ following
@@ -201,16 +306,17 @@ def test_gx_suite_follows_an_edited_term_and_variable(spec_copy):
 
     codelists = spec_copy / "adam_spec" / "adam_codelists.csv"
     text = codelists.read_text()
-    text = text.replace("SEX,F,,2\n", "SEX,F,,2\nSEX,U,,3\n").replace("NY,N,No,2\n", "NY,N,Not,2\n")
-    codelists.write_text(text.replace("NY,Y,Yes,1\n", "NY,YES,Yes,1\n"))
+    text = text.replace("SEX,F,,2,C16576,C66731\n", "SEX,F,,2,C16576,C66731\nSEX,U,,3,C17998,C66731\n")
+    text = text.replace("NY,N,No,2,C49487,C66742\n", "NY,N,Not,2,C49487,C66742\n")
+    codelists.write_text(text.replace("NY,Y,Yes,1,C49488,C66742\n", "NY,YES,Yes,1,C49488,C66742\n"))
     variables = spec_copy / "adam_spec" / "adam_variables.csv"
-    variables.write_text(variables.read_text().replace("adsl,LSTALVDT_SRC,60,", "adsl,LSTALVSR,60,", 1))
+    variables.write_text(variables.read_text().replace("adsl,SUBSQDT,68,", "adsl,SUBSQDX,68,", 1))
 
     after, _ = _suite(spec_copy, "adsl")
     assert _value_set(after, "SEX") == ["M", "F", "U"]
     assert _value_set(after, "FASFL") == _value_set(after, "PRIXAFL") == ["YES", "N"]  # one list, every flag
     required = list(after.expectations[0].column_set)
-    assert "LSTALVSR" in required and "LSTALVDT_SRC" not in required
+    assert "SUBSQDX" in required and "SUBSQDT" not in required
 
 
 def test_adrs_response_order_follows_the_codelist(spec_copy):
@@ -222,8 +328,8 @@ def test_adrs_response_order_follows_the_codelist(spec_copy):
     codelists = spec_copy / "adam_spec" / "adam_codelists.csv"
     text = (
         codelists.read_text()
-        .replace("RSRESP,SCR,,1\n", "RSRESP,SCR,,2\n")
-        .replace("RSRESP,CR,,2\n", "RSRESP,CR,,1\n")
+        .replace("RSRESP,SCR,,1,,\n", "RSRESP,SCR,,2,,\n")
+        .replace("RSRESP,CR,,2,,\n", "RSRESP,CR,,1,,\n")
     )
     codelists.write_text(text)
     _, rules = _suite(spec_copy, "adrs")
