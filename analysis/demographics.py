@@ -1,8 +1,8 @@
 """Baseline characteristics: every row of Table 1 from an ``adam.adsl``-shaped frame.
 
 :func:`table1_rows` computes the published Table 1 from ADSL columns (names as in
-``docs/DESIGN.md``); the columns themselves are derived in SQL (``models/adam/adsl.sql``,
-``docs/derivations.md#adsl-derivations``). Values are returned unrounded; rounding half
+``docs/DESIGN.md``); the columns themselves are derived in SQL
+(``models/intermediate/adsl/int_adsl__assembled.sql``, ``docs/derivations.md#adsl-derivations``). Values are returned unrounded; rounding half
 away from zero to the printed decimals is the presentation layer's job
 (:func:`analysis.rounding.round_half_away`).
 

@@ -28,13 +28,13 @@ DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
 #: the class. ADSL: ADaMIG 1.3 section 3.2 (ADSL variables) - 3.2.1 identifiers STUDYID,
 #: USUBJID, SUBJID, SITEID; 3.2.2 demographics AGE, AGEU, SEX, RACE; 3.2.4 treatment ARM, ACTARM,
 #: TRT01P (TRTxxP Req for xx = 01). BDS: section 3.3 - 3.3.1 identifiers STUDYID, USUBJID;
-#: 3.3.4 analysis parameter PARAM, PARAMCD and at least one of AVAL / AVALC (each Cond). OCCDS:
-#: the ADaM OCCDS v1.0 identifiers STUDYID, USUBJID and the SDTM-copied AETERM, AEDECOD,
-#: AEBODSYS (section 3.1 "Required variables" of an adverse-event OCCDS).
+#: 3.3.4 analysis parameter PARAM, PARAMCD and at least one of AVAL / AVALC (each Cond). OCCDS
+#: (the ADaM OCCDS document that ADaMIG 1.3 defers to for occurrence data, its variable tables):
+#: identifiers STUDYID, USUBJID and the topic variables copied from SDTM AE: AETERM, AEDECOD,
+#: AEBODSYS.
 REQUIRED_BY_CLASS = {
-    "SUBJECT LEVEL ANALYSIS DATASET": {
-        "STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ARM", "ACTARM", "TRT01P",
-    },
+    "SUBJECT LEVEL ANALYSIS DATASET": {"STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU"}
+    | {"SEX", "RACE", "ARM", "ACTARM", "TRT01P"},
     "BASIC DATA STRUCTURE": {"STUDYID", "USUBJID", "PARAM", "PARAMCD"},
     "OCCURRENCE DATA STRUCTURE": {"STUDYID", "USUBJID", "AETERM", "AEDECOD", "AEBODSYS"},
 }
@@ -253,7 +253,7 @@ def test_coded_character_variables_name_their_codelist():
     assert flags.CODELIST.isin(["NY", "Y"]).all(), flags[flags.CODELIST.isna()].VARIABLE.tolist()
     for dataset in DATASETS:
         assert named[dataset, "STUDYID"] == "STUDYID"
-    assert named["adsl", "AGEU"] == "AGEU" and named["adsl", "ARM"] == "ARM" and named["adsl", "ACTARM"] == "ACTARM"
+    assert [named["adsl", v] for v in ("AGEU", "ARM", "ACTARM")] == ["AGEU", "ARM", "ACTARM"]
     trt = [named["adsl", "TRT01P"], named["adsl", "TRT01A"], named["adrs", "TRTP"], named["adtte", "TRTP"]]
     assert trt + [named["adae", "TRTA"], named["adex", "TRTA"]] == ["TRT"] * 6
     assert {named["adae", f"AEREL{d}"] for d in ("IXA", "LEN", "DEX")} == {"REL"}
