@@ -155,7 +155,7 @@ def test_keys_of_the_datasets_are_their_key_variables():
 def test_every_in_set_rule_takes_its_terms_from_one_codelist():
     rules, variables, codelists = seed("adam_rules"), seed("adam_variables"), seed("adam_codelists")
     in_set = rules[rules.CHECK_KIND == "in_set"]
-    assert len(in_set) == 84 and in_set.VALUE_SET.isna().all()  # terms are written once, in the codelist
+    assert len(in_set) == 86 and in_set.VALUE_SET.isna().all()  # terms are written once, in the codelist
     coded = set(zip(variables.DATASET, variables.VARIABLE, variables.CODELIST))
     backed = {(d, v) for d, v, c in coded if c}
     assert set(zip(in_set.DATASET, in_set.VARIABLE)) <= backed
@@ -258,6 +258,25 @@ def test_coded_character_variables_name_their_codelist():
     assert trt + [named["adae", "TRTA"], named["adex", "TRTA"]] == ["TRT"] * 6
     assert {named["adae", f"AEREL{d}"] for d in ("IXA", "LEN", "DEX")} == {"REL"}
     assert {named["adae", f"AEACN{d}"] for d in ("IXA", "LEN", "DEX")} == {"ACN"}
+    assert (named["adrs", "SRCVAR"], named["adtte", "SRCVAR"]) == ("SRCVAR_ADRS", "SRCVAR_ADTTE")
+    sources = set(seed("tte_sources").SRCVAR)  # the dates adtte can point at
+    assert set(codelist_terms(seed("adam_codelists"))["SRCVAR_ADTTE"]) == sources
+
+
+def test_parameter_codelists_decode_to_the_parameter_names():
+    """PARAMCD_<dataset> decodes are the PARAM of the rules seeds (adrs, adtte) and of adex.sql."""
+    codelists = seed("adam_codelists")
+    decode = {(r.CODELIST, r.TERM): r.DECODE for r in codelists.itertuples()}
+    for dataset, params in (("ADRS", seed("adrs_parameters")), ("ADTTE", seed("tte_parameters"))):
+        for r in params.itertuples():
+            assert decode[f"PARAMCD_{dataset}", r.PARAMCD] == r.PARAM, (dataset, r.PARAMCD)
+    adex_sql = (REPO / "models" / "adam" / "adex.sql").read_text()
+    named = dict(
+        re.findall(r"^\s+'([A-Z]+)'(?: as PARAMCD)?,\n\s+'([^']+)'(?: as PARAM)?,$", adex_sql, flags=re.M)
+    )
+    assert len(named) == 4
+    for paramcd, param in named.items():
+        assert decode["PARAMCD_ADEX", paramcd] == param, paramcd
 
 
 def test_arm_codelists_are_the_study_arms_seed():
