@@ -109,6 +109,7 @@ def model(dbt, session):
         dbt.ref("published_results"),
         dbt.ref("quarantine_acknowledgements"),
         dbt.ref("response_categories"),
+        dbt.ref("study_arms"),
         dbt.ref("study_rules"),
         dbt.ref("tte_parameters"),
         dbt.ref("tte_sources"),
