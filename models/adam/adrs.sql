@@ -198,9 +198,7 @@ select
     s.SRCDOM,
     s.SRCVAR,
     coalesce(s.SRCSEQ, src.ASEQ) as SRCSEQ,
-    s.RECID,
-    s.SOURCE_FILE,
-    s.SOURCE_ROW
+    s.RECID
 from sequenced as s
 left join sequenced as src
     on s._SRC_PARAMCD = src.PARAMCD
