@@ -49,14 +49,16 @@ from submission.xpt import NAME_PATTERN, VariableMeta, XptError, read_xpt, write
 __all__ = [
     "DEFAULT_SUBMISSION_DIR",
     "STUDY_ID_VARIABLE",
+    "SUBMISSION_DIR_ENV",
     "SubmissionExportError",
     "adam_folder",
     "export_submission",
     "submission_dir",
 ]
 
+SUBMISSION_DIR_ENV = "CTWH_SUBMISSION_DIR"
 DEFAULT_SUBMISSION_DIR = "build/submission"
-"""Root of the exports when CTWH_SUBMISSION_DIR is not set (relative to the working directory)."""
+"""Root of the exports when CTWH_SUBMISSION_DIR is not set (under the dbt project folder)."""
 STUDY_ID_VARIABLE = "STUDYID"
 """ADaMIG 1.3 study identifier: its single value names the eCTD study folder."""
 STYLESHEET_SOURCE = (
@@ -81,9 +83,16 @@ class SubmissionExportError(ValueError):
     """The exports were not written (the previous folder is unchanged); the message says why."""
 
 
-def submission_dir() -> Path:
-    """Root folder of the exports: env var CTWH_SUBMISSION_DIR, default `DEFAULT_SUBMISSION_DIR`."""
-    return Path(os.environ.get("CTWH_SUBMISSION_DIR") or DEFAULT_SUBMISSION_DIR)
+def submission_dir(project_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Root folder of the exports: env var CTWH_SUBMISSION_DIR, default `DEFAULT_SUBMISSION_DIR`;
+    a relative path is relative to the dbt project folder (as CTWH_GX_DIR,
+    expectations.gx_location.project_root)."""
+    from expectations.gx_location import project_root
+
+    path = Path(os.environ.get(SUBMISSION_DIR_ENV) or DEFAULT_SUBMISSION_DIR).expanduser()
+    if not path.is_absolute():
+        path = project_root(project_dir) / path
+    return path.resolve()
 
 
 def adam_folder(root: str | os.PathLike[str], study_id: str) -> Path:
