@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -400,3 +401,20 @@ def test_data_cutoff_is_every_timestamp(build, tmp_path):
     assert json.loads((folder / "adsl.json").read_text())["datasetJSONCreationDateTime"] == "2018-10-19T00:00:00"
     assert etree.parse(str(folder / "define.xml")).getroot().get("CreationDateTime") == "2018-10-19T00:00:00"
     assert dt.date.fromisoformat(DATA_CUTOFF) != dt.date(2018, 10, 19)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (scripts/install_system_deps.sh)")
+def test_define_xml_renders_with_its_stylesheet_in_chromium(build):
+    """The stylesheet beside define.xml turns it into HTML tables (scripts/screenshot_define.sh
+    takes the screenshots of the same rendering)."""
+    proc = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--dump-dom", (build["folder"] / "define.xml").as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    dom = proc.stdout
+    for ds, label in build["spec"]["datasets"].select("DATASET", "LABEL").iter_rows():
+        assert f'<table summary="ItemGroup IG.IG.{ds.upper()}">' in dom  # one table per dataset
+        assert f"{ds.upper()} ({label})" in dom
+        assert f'href="{ds}.xpt"' in dom
+    assert "carries the value of AEDECOD" in dom  # the XPT_VALUE_FROM comment, shown
