@@ -41,9 +41,9 @@ __all__ = [
     "DefineXMLError",
     "ItemDefRow",
     "define_datasets",
-    "define_xml_bytes",
     "define_item_defs",
     "define_schema_path",
+    "define_xml_bytes",
     "item_group_oid",
     "item_oid",
     "validate_define_xml",
@@ -391,7 +391,9 @@ def define_xml_bytes(
         if _text(ds.get("CLASS")) == _SUBJECT_LEVEL
         for r in by_ds[_text(ds["DATASET"])]
     }
-    subject_ds = next((_text(ds["DATASET"]) for ds in ds_rows if _text(ds.get("CLASS")) == _SUBJECT_LEVEL), "")
+    subject_ds = next(
+        (_text(ds["DATASET"]) for ds in ds_rows if _text(ds.get("CLASS")) == _SUBJECT_LEVEL), ""
+    )
 
     root = etree.Element(
         f"{{{ODM_NS}}}ODM",
@@ -423,14 +425,28 @@ def define_xml_bytes(
     )
     standards = _e(mdv, "Standards", ns=DEF_NS)
     ig_std = f"STD.{ADAMIG[0]}.{ADAMIG[1]}"
-    _e(standards, "Standard", {"OID": ig_std, "Name": ADAMIG[0], "Type": "IG", "Version": ADAMIG[1],
-                               "Status": "Final"}, ns=DEF_NS)
+    _e(
+        standards,
+        "Standard",
+        {"OID": ig_std, "Name": ADAMIG[0], "Type": "IG", "Version": ADAMIG[1], "Status": "Final"},
+        ns=DEF_NS,
+    )
     ct_std = None
     if study.ct_version:
         ct_std = f"STD.CT.ADaM.{study.ct_version}"
-        _e(standards, "Standard", {"OID": ct_std, "Name": "CDISC/NCI", "Type": "CT",
-                                   "PublishingSet": "ADaM", "Version": study.ct_version,
-                                   "Status": "Final"}, ns=DEF_NS)
+        _e(
+            standards,
+            "Standard",
+            {
+                "OID": ct_std,
+                "Name": "CDISC/NCI",
+                "Type": "CT",
+                "PublishingSet": "ADaM",
+                "Version": study.ct_version,
+                "Status": "Final",
+            },
+            ns=DEF_NS,
+        )
 
     methods = _Methods()
     comments: dict[str, str] = {}
@@ -458,54 +474,75 @@ def define_xml_bytes(
                 paramcd = _text(row["PARAMCD"])
                 wc_oid = f"WC.{name.upper()}.PARAMCD.EQ.{paramcd}"
                 method_text = _text(row.get("METHOD"))
-                ref = _e(vld, "ItemRef", {
-                    "ItemOID": f"{item_oid(name, key[1])}.{paramcd}",
-                    "OrderNumber": order,
-                    "Mandatory": "No",
-                    "MethodOID": methods.oid(method_text, f"{name.upper()}.{key[1]}.{paramcd}")
-                    if method_text else None,
-                })
+                ref = _e(
+                    vld,
+                    "ItemRef",
+                    {
+                        "ItemOID": f"{item_oid(name, key[1])}.{paramcd}",
+                        "OrderNumber": order,
+                        "Mandatory": "No",
+                        "MethodOID": methods.oid(method_text, f"{name.upper()}.{key[1]}.{paramcd}")
+                        if method_text
+                        else None,
+                    },
+                )
                 _e(ref, "WhereClauseRef", {"WhereClauseOID": wc_oid}, ns=DEF_NS)
                 if (name, paramcd) not in {(d, p) for d, p, _ in where_clauses}:
                     where_clauses.append((name, paramcd, wc_oid))
                 vl_items.append((row, var_index[key]))
     for name, paramcd, wc_oid in where_clauses:
         wc = _e(mdv, "WhereClauseDef", {"OID": wc_oid}, ns=DEF_NS)
-        check = _e(wc, "RangeCheck", {"SoftHard": "Soft", _d("ItemOID"): item_oid(name, "PARAMCD"),
-                                      "Comparator": "EQ"})
+        check = _e(
+            wc,
+            "RangeCheck",
+            {"SoftHard": "Soft", _d("ItemOID"): item_oid(name, "PARAMCD"), "Comparator": "EQ"},
+        )
         _e(check, "CheckValue").text = paramcd
 
     # datasets
     for ds in ds_rows:
         name = _text(ds["DATASET"])
-        group = _e(mdv, "ItemGroupDef", {
-            "OID": item_group_oid(name),
-            "Name": name.upper(),
-            "SASDatasetName": name.upper(),
-            "Repeating": "No" if _text(ds.get("CLASS")) == _SUBJECT_LEVEL else "Yes",
-            "IsReferenceData": "No",
-            "Purpose": "Analysis",
-            _d("Structure"): _text(ds.get("STRUCTURE")),
-            _d("ArchiveLocationID"): f"LF.{name.upper()}",
-            _d("StandardOID"): ig_std,
-        })
+        group = _e(
+            mdv,
+            "ItemGroupDef",
+            {
+                "OID": item_group_oid(name),
+                "Name": name.upper(),
+                "SASDatasetName": name.upper(),
+                "Repeating": "No" if _text(ds.get("CLASS")) == _SUBJECT_LEVEL else "Yes",
+                "IsReferenceData": "No",
+                "Purpose": "Analysis",
+                _d("Structure"): _text(ds.get("STRUCTURE")),
+                _d("ArchiveLocationID"): f"LF.{name.upper()}",
+                _d("StandardOID"): ig_std,
+            },
+        )
         _translated(group, "Description", _text(ds["LABEL"]))
         for var in by_ds[name]:
             variable = _text(var["VARIABLE"])
             where = f"dataset {name}, variable {variable}"
             method_text = _text(var.get("METHOD")) or _text(var.get("DESCRIPTION"))
             derived = _text(var.get("ORIGIN")) == "Derived"
-            _e(group, "ItemRef", {
-                "ItemOID": item_oid(name, variable),
-                "OrderNumber": _int(var["VARNUM"], where, "VARNUM"),
-                "Mandatory": "Yes" if _text(var.get("CORE")) == "Req" else "No",
-                "KeySequence": _int(var.get("KEY_SEQUENCE"), where, "KEY_SEQUENCE"),
-                "MethodOID": methods.oid(method_text, f"{name.upper()}.{variable}")
-                if derived and method_text else None,
-            })
+            _e(
+                group,
+                "ItemRef",
+                {
+                    "ItemOID": item_oid(name, variable),
+                    "OrderNumber": _int(var["VARNUM"], where, "VARNUM"),
+                    "Mandatory": "Yes" if _text(var.get("CORE")) == "Req" else "No",
+                    "KeySequence": _int(var.get("KEY_SEQUENCE"), where, "KEY_SEQUENCE"),
+                    "MethodOID": methods.oid(method_text, f"{name.upper()}.{variable}")
+                    if derived and method_text
+                    else None,
+                },
+            )
         _e(group, "Class", {"Name": _text(ds.get("CLASS"))}, ns=DEF_NS)
-        leaf = _e(group, "leaf", {"ID": f"LF.{name.upper()}",
-                                  f"{{{XLINK_NS}}}href": f"{name.lower()}.{archive_ext}"}, ns=DEF_NS)
+        leaf = _e(
+            group,
+            "leaf",
+            {"ID": f"LF.{name.upper()}", f"{{{XLINK_NS}}}href": f"{name.lower()}.{archive_ext}"},
+            ns=DEF_NS,
+        )
         _e(leaf, "title", ns=DEF_NS).text = f"{name.lower()}.{archive_ext}"
 
     used_codelists: list[tuple[str, str]] = []  # (codelist, data type), first use order
@@ -535,7 +572,9 @@ def define_xml_bytes(
             _translated(element, "Description", _text(var.get("DESCRIPTION")))
 
     def item_attrs(oid: str, variable: str, data_type: str, var: dict, where: str) -> dict:
-        length = _int(var.get("LENGTH"), where, "LENGTH") if data_type in ("text", "integer", "float") else None
+        length = (
+            _int(var.get("LENGTH"), where, "LENGTH") if data_type in ("text", "integer", "float") else None
+        )
         return {
             "OID": oid,
             "Name": variable,
@@ -580,17 +619,23 @@ def define_xml_bytes(
         origin(item, parent, name)
 
     for codelist, data_type in used_codelists:
-        rows = sorted(terms[codelist], key=lambda r: (_int(r.get("TERM_ORDER"), codelist, "TERM_ORDER") or 0))
-        cl = _e(mdv, "CodeList", {
-            "OID": f"CL.{codelist}",
-            "Name": codelist,
-            "DataType": "text" if data_type == "date" else data_type,
-            _d("StandardOID"): ct_std if any(not _blank(r.get("NCI_CODE")) for r in rows) else None,
-        })
+        rows = sorted(terms[codelist], key=lambda r: _int(r.get("TERM_ORDER"), codelist, "TERM_ORDER") or 0)
+        cl = _e(
+            mdv,
+            "CodeList",
+            {
+                "OID": f"CL.{codelist}",
+                "Name": codelist,
+                "DataType": "text" if data_type == "date" else data_type,
+                _d("StandardOID"): ct_std if any(not _blank(r.get("NCI_CODE")) for r in rows) else None,
+            },
+        )
         decoded = any(not _blank(r.get("DECODE")) for r in rows)
         for row in rows:
-            attrs = {"CodedValue": _text(row["TERM"]),
-                     "OrderNumber": _int(row.get("TERM_ORDER"), codelist, "TERM_ORDER")}
+            attrs = {
+                "CodedValue": _text(row["TERM"]),
+                "OrderNumber": _int(row.get("TERM_ORDER"), codelist, "TERM_ORDER"),
+            }
             if decoded:
                 term = _e(cl, "CodeListItem", attrs)
                 _translated(term, "Decode", _text(row.get("DECODE")) or _text(row["TERM"]))
@@ -598,7 +643,9 @@ def define_xml_bytes(
                 term = _e(cl, "EnumeratedItem", attrs)
             if not _blank(row.get("NCI_CODE")):
                 _e(term, "Alias", {"Name": _text(row["NCI_CODE"]), "Context": "nci:ExtCodeID"})
-        list_code = next((_text(r.get("CODELIST_NCI_CODE")) for r in rows if not _blank(r.get("CODELIST_NCI_CODE"))), "")
+        list_code = next(
+            (_text(r.get("CODELIST_NCI_CODE")) for r in rows if not _blank(r.get("CODELIST_NCI_CODE"))), ""
+        )
         if list_code:
             _e(cl, "Alias", {"Name": list_code, "Context": "nci:ExtCodeID"})
 

@@ -31,9 +31,14 @@ from pathlib import Path
 
 import polars as pl
 
-from submission.dataset_json import Column, DatasetJSONError, validate_dataset_json, write_dataset_json
+from submission.dataset_json import (
+    Column,
+    DatasetJSONError,
+    validate_dataset_json,
+    write_dataset_json,
+    write_dataset_ndjson,
+)
 from submission.dataset_json import DatasetMeta as JsonMeta
-from submission.dataset_json import write_dataset_ndjson
 from submission.define_xml import (
     STYLESHEET,
     DefineStudy,
@@ -62,7 +67,12 @@ DEFAULT_SUBMISSION_DIR = "build/submission"
 STUDY_ID_VARIABLE = "STUDYID"
 """ADaMIG 1.3 study identifier: its single value names the eCTD study folder."""
 STYLESHEET_SOURCE = (
-    Path(__file__).resolve().parent.parent / "standards" / "dataset-json-1.1" / "examples" / "adam" / "define2-1-0.xsl"
+    Path(__file__).resolve().parent.parent
+    / "standards"
+    / "dataset-json-1.1"
+    / "examples"
+    / "adam"
+    / "define2-1-0.xsl"
 )
 # Define-XML DataType (adam_variables.DATA_TYPE) -> Dataset-JSON v1.1 dataType (targetDataType)
 _JSON_TYPES = {
@@ -236,7 +246,9 @@ def _first_difference(left: pl.Series, right: pl.Series) -> int | None:
     return int(differs.arg_true()[0]) if differs.any() else None
 
 
-def _verify_xpt(path: Path, expected: pl.DataFrame, dataset: str, label: str, variables: list[VariableMeta]) -> None:
+def _verify_xpt(
+    path: Path, expected: pl.DataFrame, dataset: str, label: str, variables: list[VariableMeta]
+) -> None:
     """The XPT file read back equals the frame: names, labels, lengths, formats, types, values."""
     frame, meta = read_xpt(path)
     where = f"{path.name}: dataset {dataset}"
@@ -245,7 +257,9 @@ def _verify_xpt(path: Path, expected: pl.DataFrame, dataset: str, label: str, va
     if list(meta.variables) != variables:
         got = {v.name: v for v in meta.variables}
         bad = next(v for v in variables if got.get(v.name) != v)
-        raise SubmissionExportError(f"{where}, variable {bad.name}: read back as {got.get(bad.name)}, written {bad}")
+        raise SubmissionExportError(
+            f"{where}, variable {bad.name}: read back as {got.get(bad.name)}, written {bad}"
+        )
     if frame.height != expected.height:
         raise SubmissionExportError(f"{where}: {frame.height} rows read back, {expected.height} written")
     for var in variables:
@@ -263,10 +277,14 @@ def _verify_xpt(path: Path, expected: pl.DataFrame, dataset: str, label: str, va
             )
 
 
-def _verify_define(path: Path, written: dict[str, list[VariableMeta]], json_meta: dict[str, JsonMeta]) -> None:
+def _verify_define(
+    path: Path, written: dict[str, list[VariableMeta]], json_meta: dict[str, JsonMeta]
+) -> None:
     problems = validate_define_xml(path)
     if problems:
-        raise SubmissionExportError(f"define.xml is not valid Define-XML 2.1: {problems[0]} ({len(problems)} problem(s))")
+        raise SubmissionExportError(
+            f"define.xml is not valid Define-XML 2.1: {problems[0]} ({len(problems)} problem(s))"
+        )
     items: dict[str, list] = {}
     for item in define_item_defs(path):
         items.setdefault(item.dataset, []).append(item)
@@ -274,7 +292,9 @@ def _verify_define(path: Path, written: dict[str, list[VariableMeta]], json_meta
         defined = items.get(dataset.upper(), [])
         columns = json_meta[dataset].columns
         if [i.variable for i in defined] != [v.name for v in variables]:
-            raise SubmissionExportError(f"define.xml: dataset {dataset}: ItemRefs differ from the XPT variables")
+            raise SubmissionExportError(
+                f"define.xml: dataset {dataset}: ItemRefs differ from the XPT variables"
+            )
         for item, var, column in zip(defined, variables, columns, strict=True):
             expected_length = var.length if item.data_type in ("text", "integer") else None
             same = (
@@ -323,15 +343,23 @@ def _write_all(
     for ds in datasets.to_dicts():
         dataset, label = ds["DATASET"], _text(ds["LABEL"])
         if dataset not in tables:
-            raise SubmissionExportError(f"dataset {dataset}: in the ADaM specification but no table was given")
+            raise SubmissionExportError(
+                f"dataset {dataset}: in the ADaM specification but no table was given"
+            )
         spec_vars = _spec_variables(variables, dataset)
         frame = _dataset_frame(tables[dataset], dataset, spec_vars)
         xpt_frame = _xpt_frame(frame, dataset, spec_vars)
         xpt_vars = _xpt_variables(spec_vars)
         meta = _json_meta(dataset, label, spec_vars, study)
         stem = dataset.lower()
-        write_xpt(xpt_frame, folder / f"{stem}.xpt", dataset=dataset.upper(), dataset_label=label,
-                  variables=xpt_vars, created=created)
+        write_xpt(
+            xpt_frame,
+            folder / f"{stem}.xpt",
+            dataset=dataset.upper(),
+            dataset_label=label,
+            variables=xpt_vars,
+            created=created,
+        )
         write_dataset_json(frame, folder / f"{stem}.json", meta=meta)
         write_dataset_ndjson(frame, folder / f"{stem}.ndjson", meta=meta)
         _verify_xpt(folder / f"{stem}.xpt", xpt_frame, dataset, label, xpt_vars)
@@ -340,8 +368,19 @@ def _write_all(
             if problems:
                 raise SubmissionExportError(f"dataset {dataset}: {problems[0]} ({len(problems)} problem(s))")
         written[dataset], metas[dataset] = xpt_vars, meta
-        for suffix, kind in (("xpt", "SAS XPORT v5"), ("json", "Dataset-JSON v1.1"), ("ndjson", "Dataset-JSON v1.1 NDJSON")):
-            rows.append({"DATASET": dataset.upper(), "NAME": f"{stem}.{suffix}", "FORMAT": kind, "RECORDS": frame.height})
+        for suffix, kind in (
+            ("xpt", "SAS XPORT v5"),
+            ("json", "Dataset-JSON v1.1"),
+            ("ndjson", "Dataset-JSON v1.1 NDJSON"),
+        ):
+            rows.append(
+                {
+                    "DATASET": dataset.upper(),
+                    "NAME": f"{stem}.{suffix}",
+                    "FORMAT": kind,
+                    "RECORDS": frame.height,
+                }
+            )
     write_define_xml(
         folder / "define.xml",
         datasets=datasets,
@@ -434,8 +473,14 @@ def export_submission(
                 }
                 for row in files
             ],
-            schema={"DATASET": pl.String, "FILE": pl.String, "FORMAT": pl.String, "RECORDS": pl.Int64,
-                    "BYTES": pl.Int64, "SHA256": pl.String},
+            schema={
+                "DATASET": pl.String,
+                "FILE": pl.String,
+                "FORMAT": pl.String,
+                "RECORDS": pl.Int64,
+                "BYTES": pl.Int64,
+                "SHA256": pl.String,
+            },
         )
         staging.chmod(0o755)
         old = None

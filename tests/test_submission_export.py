@@ -29,7 +29,9 @@ from submission.define_xml import DEF_NS, ODM_NS, define_item_defs, validate_def
 from submission.export import SubmissionExportError, adam_folder, export_submission
 from submission.xpt import read_xpt
 
-needs_r = pytest.mark.skipif(RSCRIPT is None, reason="Rscript not installed (make test installs r-cran-haven)")
+needs_r = pytest.mark.skipif(
+    RSCRIPT is None, reason="Rscript not installed (make test installs r-cran-haven)"
+)
 
 STUDY = "NCT02917941"  # seeds/extract_codelists.csv STUDYID: the study of the demo delivery
 DATA_CUTOFF = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]["data_cutoff"]
@@ -49,7 +51,13 @@ def build(demo_warehouse):
         tables = {ds: con.sql(f"select * from adam.{ds}").pl() for ds in datasets}
         manifest = con.sql("select * from submission.submission_exports").pl()
     root = submission_root(demo_warehouse.parent / "dbt")
-    return {"root": root, "folder": adam_folder(root, STUDY), "spec": spec, "tables": tables, "manifest": manifest}
+    return {
+        "root": root,
+        "folder": adam_folder(root, STUDY),
+        "spec": spec,
+        "tables": tables,
+        "manifest": manifest,
+    }
 
 
 def spec_vars(spec: dict, dataset: str) -> list[dict]:
@@ -60,7 +68,9 @@ def xpt_expected(build: dict, dataset: str) -> pl.DataFrame:
     """The table as the XPT file must hold it: XPT_VALUE_FROM variables carry their source."""
     table = build["tables"][dataset]
     return table.with_columns(
-        pl.col(v["XPT_VALUE_FROM"]).alias(v["VARIABLE"]) for v in spec_vars(build["spec"], dataset) if v["XPT_VALUE_FROM"]
+        pl.col(v["XPT_VALUE_FROM"]).alias(v["VARIABLE"])
+        for v in spec_vars(build["spec"], dataset)
+        if v["XPT_VALUE_FROM"]
     )
 
 
@@ -81,13 +91,18 @@ def test_folder_layout_and_manifest(build):
     assert folder == build["root"] / "m5" / "datasets" / STUDY / "analysis" / "adam" / "datasets"
     datasets = build["spec"]["datasets"]["DATASET"].to_list()
     assert datasets == ["adsl", "adrs", "adtte", "adae", "adex"]
-    expected = {f"{ds}.{ext}" for ds in datasets for ext in ("xpt", "json", "ndjson")} | {"define.xml", "define2-1.xsl"}
+    expected = {f"{ds}.{ext}" for ds in datasets for ext in ("xpt", "json", "ndjson")} | {
+        "define.xml",
+        "define2-1.xsl",
+    }
     assert {p.name for p in folder.iterdir()} == expected
     # no temporary or previous folder left beside it
     assert [p.name for p in folder.parent.iterdir()] == ["datasets"]
     manifest = build["manifest"]
     assert manifest.columns == ["DATASET", "FILE", "FORMAT", "RECORDS", "BYTES", "SHA256"]
-    assert set(manifest["FILE"]) == {f"m5/datasets/{STUDY}/analysis/adam/datasets/{name}" for name in expected}
+    assert set(manifest["FILE"]) == {
+        f"m5/datasets/{STUDY}/analysis/adam/datasets/{name}" for name in expected
+    }
     for row in manifest.iter_rows(named=True):
         path = build["root"] / row["FILE"]
         assert row["BYTES"] == path.stat().st_size
@@ -194,7 +209,9 @@ def test_dataset_json_validates_and_equals_the_duckdb_table(build):
         assert [json.loads(line) for line in lines[1:]] == document["rows"]
         assert document["datasetJSONCreationDateTime"] == f"{DATA_CUTOFF}T00:00:00"
         assert document["metaDataRef"] == "define.xml"
-        assert [(c["name"], c["label"]) for c in document["columns"]] == [(v["VARIABLE"], v["LABEL"]) for v in variables]
+        assert [(c["name"], c["label"]) for c in document["columns"]] == [
+            (v["VARIABLE"], v["LABEL"]) for v in variables
+        ]
         assert [c.get("length") for c in document["columns"]] == [
             v["LENGTH"] if v["DATA_TYPE"] == "text" else None for v in variables
         ]
@@ -236,7 +253,16 @@ def test_define_xml_validates_and_its_item_defs_are_the_spec_and_the_files(build
         for v in spec_vars(build["spec"], ds)
     ]
     assert [
-        (i.dataset, i.variable, i.label, i.data_type, i.length, i.display_format, i.key_sequence, i.order_number)
+        (
+            i.dataset,
+            i.variable,
+            i.label,
+            i.data_type,
+            i.length,
+            i.display_format,
+            i.key_sequence,
+            i.order_number,
+        )
         for i in items
     ] == expected
     # ... and the XPT files: names, labels and lengths as written
@@ -264,7 +290,10 @@ def test_define_xml_value_level_metadata_for_every_paramcd(build):
     root = etree.parse(str(build["folder"] / "define.xml")).getroot()
     mdv = root.find("odm:Study/odm:MetaDataVersion", NS)
     where = {
-        w.get("OID"): (w.find("odm:RangeCheck", NS).get(f"{{{DEF_NS}}}ItemOID"), w.findtext("odm:RangeCheck/odm:CheckValue", namespaces=NS))
+        w.get("OID"): (
+            w.find("odm:RangeCheck", NS).get(f"{{{DEF_NS}}}ItemOID"),
+            w.findtext("odm:RangeCheck/odm:CheckValue", namespaces=NS),
+        )
         for w in mdv.iterfind("def:WhereClauseDef", NS)
     }
     item_defs = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", NS)}
@@ -309,7 +338,9 @@ with duckdb.connect({str(build["root"].parent.parent / "warehouse.duckdb")!r}, r
 export_submission(tables, **spec, data_cutoff={DATA_CUTOFF!r}, root={str(tmp_path / "tz")!r})
 """
     env = dict(os.environ, TZ="Pacific/Kiritimati")
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=REPO, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-c", script], check=True, env=env, cwd=REPO, capture_output=True, text=True
+    )
     assert sha256s(adam_folder(tmp_path / "tz", STUDY)) == built
 
 
@@ -353,7 +384,9 @@ def test_a_name_xpt_cannot_hold_is_refused_with_a_clear_message(build, tmp_path)
         .otherwise(pl.col("VARIABLE"))
         .alias("VARIABLE")
     )
-    with pytest.raises(SubmissionExportError, match=f"^dataset {first['DATASET']}, variable {long_name}: name is not"):
+    with pytest.raises(
+        SubmissionExportError, match=f"^dataset {first['DATASET']}, variable {long_name}: name is not"
+    ):
         export(build, tmp_path / "sub", variables=renamed)
     assert not (tmp_path / "sub").exists()  # refused before anything was written
 
@@ -398,19 +431,33 @@ def test_data_cutoff_is_every_timestamp(build, tmp_path):
     folder = adam_folder(root, STUDY)
     header = (folder / "adsl.xpt").read_bytes()[:560]  # the 7 header records (TS-140)
     assert header.count(b"19OCT18:00:00:00") == 4
-    assert json.loads((folder / "adsl.json").read_text())["datasetJSONCreationDateTime"] == "2018-10-19T00:00:00"
+    assert (
+        json.loads((folder / "adsl.json").read_text())["datasetJSONCreationDateTime"] == "2018-10-19T00:00:00"
+    )
     assert etree.parse(str(folder / "define.xml")).getroot().get("CreationDateTime") == "2018-10-19T00:00:00"
     assert dt.date.fromisoformat(DATA_CUTOFF) != dt.date(2018, 10, 19)
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (scripts/install_system_deps.sh)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="chromium not installed (scripts/install_system_deps.sh)"
+)
 def test_define_xml_renders_with_its_stylesheet_in_chromium(build):
     """The stylesheet beside define.xml turns it into HTML tables (scripts/screenshot_define.sh
     takes the screenshots of the same rendering)."""
     proc = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-         "--dump-dom", (build["folder"] / "define.xml").as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--dump-dom",
+            (build["folder"] / "define.xml").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     dom = proc.stdout
     for ds, label in build["spec"]["datasets"].select("DATASET", "LABEL").iter_rows():

@@ -28,7 +28,9 @@ def model(dbt, session):
     datasets = dbt.ref("adam_datasets").pl()
     missing = sorted(set(datasets["DATASET"].to_list()) - set(tables))
     if missing:
-        raise RuntimeError(f"ADaM datasets {missing} are in adam_datasets but not referenced here: add their ref")
+        raise RuntimeError(
+            f"ADaM datasets {missing} are in adam_datasets but not referenced here: add their ref"
+        )
     return export_submission(
         tables,
         datasets=datasets,
