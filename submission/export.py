@@ -406,6 +406,7 @@ def export_submission(
     data_cutoff: dt.date | str,
     root: str | os.PathLike[str] | None = None,
     study_id: str | None = None,
+    ct_version: str | None = None,
 ) -> pl.DataFrame:
     """Write, verify and atomically publish the ADaM submission folder.
 
@@ -423,6 +424,9 @@ def export_submission(
         Root of the exports; default `submission_dir` (CTWH_SUBMISSION_DIR).
     study_id : str, optional
         Study folder name; default the one value of `STUDY_ID_VARIABLE` in the tables.
+    ct_version : str, optional
+        CDISC/NCI Controlled Terminology package (e.g. ``"2024-09-27"``) the spec's codelists
+        follow: a def:Standard of Type CT in define.xml. None or empty: none is claimed.
 
     Returns
     -------
@@ -450,6 +454,7 @@ def export_submission(
     study = DefineStudy(
         study_id=study_id or _study_id(tables),
         creation_datetime=created.isoformat(timespec="seconds"),
+        ct_version=ct_version or None,
     )
     base = Path(root) if root is not None else submission_dir()
     target = adam_folder(base, study.study_id)

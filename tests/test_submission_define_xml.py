@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from submission.define_xml import (
+    DEF_NS,
     define_datasets,
     define_item_defs,
     define_schema_path,
@@ -181,7 +182,16 @@ def test_written_define_is_valid_and_reads_back_as_the_spec(tmp_path):
     order = [line.split(",")[0] for line in (SPEC / "adam_datasets.csv").read_text().splitlines()[1:]]
     rows.sort(key=lambda r: (order.index(r["DATASET"]), int(r["VARNUM"])))
     assert [
-        (i.dataset, i.variable, i.label, i.data_type, i.length, i.display_format, i.key_sequence, i.order_number)
+        (
+            i.dataset,
+            i.variable,
+            i.label,
+            i.data_type,
+            i.length,
+            i.display_format,
+            i.key_sequence,
+            i.order_number,
+        )
         for i in define_item_defs(path)
     ] == [
         (
@@ -220,3 +230,29 @@ def test_a_codelist_without_terms_is_refused_with_dataset_and_variable(tmp_path)
     assert str(error.value).startswith(
         f"dataset {first['DATASET']}, variable {first['VARIABLE']}: CODELIST {first['CODELIST']} has no terms"
     )
+
+
+def test_a_ct_version_is_claimed_only_when_given(tmp_path):
+    from lxml import etree
+
+    from submission.define_xml import DefineStudy, define_xml_bytes
+
+    def standards(study) -> list[dict]:
+        root = etree.fromstring(define_xml_bytes(**spec_frames(), study=study))
+        return [dict(s.attrib) for s in root.iterfind(f".//{{{DEF_NS}}}Standard")]
+
+    without = standards(DefineStudy("NCT02917941", "2019-10-18T00:00:00"))
+    assert [(s["Name"], s["Type"], s["Version"]) for s in without] == [("ADaMIG", "IG", "1.3")]
+    with_ct = standards(DefineStudy("NCT02917941", "2019-10-18T00:00:00", ct_version="2019-09-27"))
+    assert [(s["Name"], s["Type"], s.get("PublishingSet"), s["Version"]) for s in with_ct] == [
+        ("ADaMIG", "IG", None, "1.3"),
+        ("CDISC/NCI", "CT", "ADaM", "2019-09-27"),
+    ]
+    path = tmp_path / "define.xml"
+    path.write_bytes(
+        define_xml_bytes(
+            **spec_frames(), study=DefineStudy("NCT02917941", "2019-10-18T00:00:00", ct_version="2019-09-27")
+        )
+    )
+    # valid apart from names longer than 8 (before the ADaM names conform; see above)
+    assert [m for m in validate_define_xml(path) if "SASFieldName" not in m] == []

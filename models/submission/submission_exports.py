@@ -38,5 +38,6 @@ def model(dbt, session):
         value_level=dbt.ref("adam_value_level").pl(),
         codelists=dbt.ref("adam_codelists").pl(),
         data_cutoff=dbt.config.get("data_cutoff"),
+        ct_version=dbt.config.get("ct_version"),
         root=submission_dir(),
     )
