@@ -329,6 +329,24 @@ def _fsync_tree(folder: Path) -> None:
         os.close(fd)
 
 
+_WRITING = ".datasets.writing-"
+_PREVIOUS = ".datasets.previous-"
+
+
+def _recover(target: Path) -> None:
+    """Tidy what a killed export left beside ``target``: a folder being written is removed; a
+    previous folder moved aside but not yet replaced (killed between the two renames) is put
+    back. Exports of one root take turns (one dbt build at a time per checkout)."""
+    parent = target.parent
+    for stale in sorted(parent.glob(f"{_WRITING}*")):
+        shutil.rmtree(stale)
+    previous = sorted(parent.glob(f"{_PREVIOUS}*"))
+    if previous and not target.exists():
+        os.replace(previous.pop(), target)
+    for stale in previous:
+        shutil.rmtree(stale)
+
+
 def _write_all(
     folder: Path,
     tables: Mapping[str, pl.DataFrame],
@@ -459,7 +477,8 @@ def export_submission(
     base = Path(root) if root is not None else submission_dir()
     target = adam_folder(base, study.study_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".datasets.writing-", dir=target.parent))
+    _recover(target)
+    staging = Path(tempfile.mkdtemp(prefix=_WRITING, dir=target.parent))
     try:
         try:
             files = _write_all(staging, tables, spec, study, created)
@@ -490,7 +509,7 @@ def export_submission(
         staging.chmod(0o755)
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=".datasets.previous-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=_PREVIOUS, dir=target.parent))
             os.rmdir(old)
             os.replace(target, old)
         os.replace(staging, target)  # the new folder appears whole

@@ -465,3 +465,25 @@ def test_define_xml_renders_with_its_stylesheet_in_chromium(build):
         assert f"{ds.upper()} ({label})" in dom
         assert f'href="{ds}.xpt"' in dom
     assert "carries the value of AEDECOD" in dom  # the XPT_VALUE_FROM comment, shown
+
+
+def test_what_a_killed_export_left_is_tidied(build, tmp_path):
+    """Killed while writing: the half-written folder goes. Killed between the two renames
+    (previous folder moved aside, new one not yet in place): the previous folder comes back
+    before the new export replaces it."""
+    root = tmp_path / "sub"
+    export(build, root)
+    folder = adam_folder(root, STUDY)
+    before = sha256s(folder)
+    half = folder.parent / ".datasets.writing-killed"
+    half.mkdir()
+    (half / "adsl.xpt").write_bytes(b"half a file")
+    os.replace(folder, folder.parent / ".datasets.previous-killed")
+    # the next export is refused (a label longer than XPT's 40): what stays is the previous folder
+    variables = build["spec"]["variables"].with_columns(
+        pl.when(pl.col("VARNUM") == 1).then(pl.lit("L" * 41)).otherwise(pl.col("LABEL")).alias("LABEL")
+    )
+    with pytest.raises(SubmissionExportError, match="has 41 characters, more than 40"):
+        export(build, root, variables=variables)
+    assert [p.name for p in folder.parent.iterdir()] == ["datasets"]
+    assert sha256s(folder) == before
