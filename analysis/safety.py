@@ -93,7 +93,7 @@ T4_ITEMS = {
 
 def _any_drug_action(code: str) -> pl.Expr:
     """True when any of the three AEACN_* columns equals ``code``."""
-    return pl.any_horizontal([pl.col(f"AEACN{d}").fill_null("") == code for d in DRUGS])
+    return pl.any_horizontal([pl.col(f"AEACN_{d}").fill_null("") == code for d in DRUGS])
 
 
 def teae_conditions(adae: pl.DataFrame) -> pl.DataFrame:
@@ -116,8 +116,8 @@ def teae_conditions(adae: pl.DataFrame) -> pl.DataFrame:
     Examples
     --------
     >>> adae = pl.DataFrame({"USUBJID": ["A"], "AEDECOD": ["Rash"], "AETOXGR": [3],
-    ...     "AESER": ["N"], "AREL": ["RELATED"], "AEACNIXA": ["DRUG INTERRUPTED"],
-    ...     "AEACNLEN": ["DOSE REDUCED"], "AEACNDEX": ["DOSE NOT CHANGED"],
+    ...     "AESER": ["N"], "AREL": ["RELATED"], "AEACN_IXA": ["DRUG INTERRUPTED"],
+    ...     "AEACN_LEN": ["DOSE REDUCED"], "AEACN_DEX": ["DOSE NOT CHANGED"],
     ...     "AECYDLY": ["N"], "TRTEMFL": ["Y"]})
     >>> teae_conditions(adae).select("related_grade3plus", "dose_modified").row(0)
     (True, True)

@@ -21,13 +21,13 @@ select
     dates.ASTDY,
     ae.AETOXGR,
     ae.AESER,
-    ae.AEREL_IXA as AERELIXA,
-    ae.AEREL_LEN as AERELLEN,
-    ae.AEREL_DEX as AERELDEX,
+    ae.AEREL_IXA,
+    ae.AEREL_LEN,
+    ae.AEREL_DEX,
     actions.AREL,
-    ae.AEACN_IXA as AEACNIXA,
-    ae.AEACN_LEN as AEACNLEN,
-    ae.AEACN_DEX as AEACNDEX,
+    ae.AEACN_IXA,
+    ae.AEACN_LEN,
+    ae.AEACN_DEX,
     ae.AECYDLY,
     ae.AEDISCON,
     ae.AEONGO,
@@ -45,7 +45,11 @@ select
     ae.AESPID as SRCSEQ,
     ae.RECID,
     ae.RECVER,
-    ae.SITEID
+    ae.SITEID,
+    ae.TRANSFER_ID,
+    ae.SITE_FOLDER,
+    ae.SOURCE_FILE,
+    ae.SOURCE_ROW
 from {{ ref('int_ae__current') }} as ae
 inner join {{ ref('int_adae__astdt_aendt') }} as dates
     on ae.SITE_FOLDER = dates.SITE_FOLDER and ae.RECID = dates.RECID

@@ -198,7 +198,9 @@ select
     s.SRCDOM,
     s.SRCVAR,
     coalesce(s.SRCSEQ, src.ASEQ) as SRCSEQ,
-    s.RECID
+    s.RECID,
+    s.SOURCE_FILE,
+    s.SOURCE_ROW
 from sequenced as s
 left join sequenced as src
     on s._SRC_PARAMCD = src.PARAMCD

@@ -87,8 +87,12 @@ select
     dth.DTHCAUS,
     dth.ONSTDTFL,
     lstalv.LSTALVDT,
-    lstalv.LSTALVDT_SRC as LSTALSRC,
-    subsq.SUBSQDT
+    lstalv.LSTALVDT_SRC,
+    subsq.SUBSQDT,
+    -- lineage of the dm record
+    dm.TRANSFER_ID,
+    dm.SOURCE_FILE,
+    dm.SOURCE_ROW
 from dm
 left join mh on dm.USUBJID = mh.USUBJID
 left join {{ ref('int_adsl__trtsdt_trtedt') }} as trt on dm.USUBJID = trt.USUBJID
