@@ -1,4 +1,10 @@
-"""Define-XML 2.1 validation (XML Schema, offline) and reading of its dataset/variable metadata.
+"""Define-XML 2.1: writer from the ADaM specification, validation (XML Schema, offline) and
+reading of its dataset/variable metadata.
+
+The writer (`define_xml_bytes`, `write_define_xml`) builds the document from the four tables
+of seeds/adam_spec/ alone - datasets, variables, value-level metadata, codelists - in the shape
+of the CDISC ADaM pilot (standards/dataset-json-1.1/examples/adam/define.xml); see
+docs/DESIGN.md "Submission exports".
 
 The XML Schemas are the CDISC ones shipped in the PyPI package ``odmlib``: Define-XML 2.1
 (``odmlib/schemas/define/2.1/define2-1-0.xsd``) and, for a define.xml carrying Analysis
@@ -31,11 +37,17 @@ __all__ = [
     "DEF_NS",
     "ODM_NS",
     "DatasetDef",
+    "DefineStudy",
+    "DefineXMLError",
     "ItemDefRow",
     "define_datasets",
     "define_item_defs",
     "define_schema_path",
+    "define_xml_bytes",
+    "item_group_oid",
+    "item_oid",
     "validate_define_xml",
+    "write_define_xml",
 ]
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -204,3 +216,453 @@ def define_item_defs(path: str | Path) -> list[ItemDefRow]:
                 )
             )
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Writer: Define-XML 2.1 from the ADaM specification (seeds/adam_spec/)
+# --------------------------------------------------------------------------------------------
+
+XLINK_NS = "http://www.w3.org/1999/xlink"
+DEFINE_VERSION = "2.1.0"
+ADAMIG = ("ADaMIG", "1.3")
+STYLESHEET = "define2-1.xsl"
+"""File name of the stylesheet the define.xml names (``<?xml-stylesheet?>``), beside it."""
+# def:Origin/@Source by origin type (Define-XML 2.1 section 5.3.11.2): who provides the value.
+_ORIGIN_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned": "Sponsor"}
+_SUBJECT_LEVEL = "SUBJECT LEVEL ANALYSIS DATASET"
+
+
+class DefineXMLError(ValueError):
+    """The specification cannot be written as Define-XML 2.1 (names the dataset and variable)."""
+
+
+@dataclass(frozen=True)
+class DefineStudy:
+    """Study-level attributes of the define.xml: ODM/@FileOID, Study/@OID, GlobalVariables.
+
+    ``creation_datetime`` is ISO 8601 and passed in (the data cutoff, never the clock), so
+    identical input gives byte-identical output.
+    """
+
+    study_id: str
+    creation_datetime: str
+    study_description: str = ""
+    ct_version: str | None = None
+
+    @property
+    def study_oid(self) -> str:
+        return f"STUDY.{self.study_id}"
+
+    @property
+    def metadata_version_oid(self) -> str:
+        return f"MDV.{self.study_id}.ADaMIG.{ADAMIG[1]}"
+
+
+def item_group_oid(dataset: str) -> str:
+    """ItemGroupDef OID of a dataset, ``IG.ADSL`` (as the CDISC pilot)."""
+    return f"IG.{dataset.upper()}"
+
+
+def item_oid(dataset: str, variable: str) -> str:
+    """ItemDef OID of a variable, ``IT.ADSL.AGE`` (as the CDISC pilot)."""
+    return f"IT.{dataset.upper()}.{variable}"
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _text(value) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _e(parent, tag: str, attrib: dict | None = None, ns: str = ODM_NS) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}")
+    for key, value in (attrib or {}).items():
+        if value is not None:
+            element.set(key, str(value))
+    return element
+
+
+def _d(key: str) -> str:
+    return f"{{{DEF_NS}}}{key}"
+
+
+def _translated(parent, tag: str, text: str, ns: str = ODM_NS) -> etree._Element:
+    element = _e(parent, tag, ns=ns)
+    translated = _e(element, "TranslatedText", {"{http://www.w3.org/XML/1998/namespace}lang": "en"})
+    translated.text = text
+    return element
+
+
+def _records(frame) -> list[dict]:
+    """Rows of a polars or pandas frame as dicts (the spec frames may be either)."""
+    if hasattr(frame, "to_dicts"):
+        return frame.to_dicts()
+    return frame.to_dict(orient="records")
+
+
+def _int(value, where: str, field: str) -> int | None:
+    if _blank(value) or (isinstance(value, float) and value != value):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DefineXMLError(f"{where}: {field} {value!r} is not a number") from None
+    if number != int(number):
+        raise DefineXMLError(f"{where}: {field} {value!r} is not an integer")
+    return int(number)
+
+
+class _Methods:
+    """One MethodDef per distinct METHOD text, OID from its first user (spec order)."""
+
+    def __init__(self) -> None:
+        self.oids: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+
+    def oid(self, text: str, user: str) -> str:
+        if text not in self.oids:
+            self.oids[text] = f"MT.{user}"
+            self.names[text] = f"Algorithm to derive {user}"
+        return self.oids[text]
+
+
+def define_xml_bytes(
+    *,
+    datasets,
+    variables,
+    value_level,
+    codelists,
+    study: DefineStudy,
+    archive_ext: str = "xpt",
+    stylesheet: str = STYLESHEET,
+) -> bytes:
+    """Define-XML 2.1 document of the ADaM specification, as UTF-8 bytes.
+
+    Parameters
+    ----------
+    datasets, variables, value_level, codelists : polars or pandas DataFrame
+        The four tables of seeds/adam_spec/ (adam_datasets, adam_variables, adam_value_level,
+        adam_codelists), with the columns seeds/adam_spec/_adam_spec__seeds.yml describes.
+        Optional columns used when present: ``NCI_CODE`` on codelist terms and
+        ``CODELIST_NCI_CODE`` (Alias ``nci:ExtCodeID``), ``XPT_VALUE_FROM`` on variables
+        (a def:CommentDef saying what the XPT file carries).
+    study : DefineStudy
+        Study id and the creation datetime (data cutoff).
+    archive_ext : str
+        Extension of the dataset files def:leaf points at (``adsl.xpt``).
+    stylesheet : str
+        href of the ``<?xml-stylesheet?>`` processing instruction.
+
+    Returns
+    -------
+    bytes
+        The document; a function of the arguments only (sorted as the spec orders: datasets
+        in adam_datasets order, variables by VARNUM, codelists and methods by first use).
+
+    Raises
+    ------
+    DefineXMLError
+        A reference the document could not resolve (a CODELIST without terms, a value-level
+        row for an unknown variable), naming dataset and variable.
+    """
+    ds_rows = _records(datasets)
+    var_rows = _records(variables)
+    vl_rows = _records(value_level)
+    cl_rows = _records(codelists)
+    ds_names = [_text(r["DATASET"]) for r in ds_rows]
+    by_ds: dict[str, list[dict]] = {name: [] for name in ds_names}
+    for row in var_rows:
+        name = _text(row["DATASET"])
+        if name not in by_ds:
+            raise DefineXMLError(f"dataset {name}, variable {row['VARIABLE']}: not in adam_datasets")
+        by_ds[name].append(row)
+    for name, rows in by_ds.items():
+        rows.sort(key=lambda r, n=name: _int(r["VARNUM"], f"dataset {n}, variable {r['VARIABLE']}", "VARNUM"))
+        if not rows:
+            raise DefineXMLError(f"dataset {name}: no variables in adam_variables")
+    terms: dict[str, list[dict]] = {}
+    for row in cl_rows:
+        terms.setdefault(_text(row["CODELIST"]), []).append(row)
+    subject_level = {
+        _text(r["VARIABLE"])
+        for ds in ds_rows
+        if _text(ds.get("CLASS")) == _SUBJECT_LEVEL
+        for r in by_ds[_text(ds["DATASET"])]
+    }
+    subject_ds = next(
+        (_text(ds["DATASET"]) for ds in ds_rows if _text(ds.get("CLASS")) == _SUBJECT_LEVEL), ""
+    )
+
+    root = etree.Element(
+        f"{{{ODM_NS}}}ODM",
+        nsmap={None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS},
+    )
+    for key, value in (
+        ("ODMVersion", "1.3.2"),
+        ("FileType", "Snapshot"),
+        ("FileOID", f"DEFINE.{study.study_id}.ADaM"),
+        ("CreationDateTime", study.creation_datetime),
+        ("Originator", "ixrd_warehouse"),
+        ("SourceSystem", "ixrd_warehouse submission.define_xml"),
+        (_d("Context"), "Submission"),
+    ):
+        root.set(key, value)
+    study_el = _e(root, "Study", {"OID": study.study_oid})
+    gv = _e(study_el, "GlobalVariables")
+    _e(gv, "StudyName").text = study.study_id
+    _e(gv, "StudyDescription").text = study.study_description or study.study_id
+    _e(gv, "ProtocolName").text = study.study_id
+    mdv = _e(
+        study_el,
+        "MetaDataVersion",
+        {
+            "OID": study.metadata_version_oid,
+            "Name": f"Study {study.study_id} ADaM Data Definitions",
+            _d("DefineVersion"): DEFINE_VERSION,
+        },
+    )
+    standards = _e(mdv, "Standards", ns=DEF_NS)
+    ig_std = f"STD.{ADAMIG[0]}.{ADAMIG[1]}"
+    _e(
+        standards,
+        "Standard",
+        {"OID": ig_std, "Name": ADAMIG[0], "Type": "IG", "Version": ADAMIG[1], "Status": "Final"},
+        ns=DEF_NS,
+    )
+    ct_std = None
+    if study.ct_version:
+        ct_std = f"STD.CT.ADaM.{study.ct_version}"
+        _e(
+            standards,
+            "Standard",
+            {
+                "OID": ct_std,
+                "Name": "CDISC/NCI",
+                "Type": "CT",
+                "PublishingSet": "ADaM",
+                "Version": study.ct_version,
+                "Status": "Final",
+            },
+            ns=DEF_NS,
+        )
+
+    methods = _Methods()
+    comments: dict[str, str] = {}
+    # value-level metadata: one ValueListDef per (dataset, variable), one WhereClauseDef per PARAMCD
+    vl_by_var: dict[tuple[str, str], list[dict]] = {}
+    for row in vl_rows:
+        key = (_text(row["DATASET"]), _text(row["VARIABLE"]))
+        known = {_text(r["VARIABLE"]) for r in by_ds.get(key[0], [])}
+        if key[1] not in known:
+            raise DefineXMLError(
+                f"dataset {key[0]}, variable {key[1]}, PARAMCD {row['PARAMCD']}: value-level row "
+                "for a variable not in adam_variables"
+            )
+        vl_by_var.setdefault(key, []).append(row)
+    where_clauses: list[tuple[str, str, str]] = []
+    vl_items: list[tuple[dict, dict]] = []  # (value-level row, parent variable row)
+    var_index = {(_text(r["DATASET"]), _text(r["VARIABLE"])): r for r in var_rows}
+    for name in ds_names:
+        for var in by_ds[name]:
+            key = (name, _text(var["VARIABLE"]))
+            if key not in vl_by_var:
+                continue
+            vld = _e(mdv, "ValueListDef", {"OID": f"VL.{name.upper()}.{key[1]}"}, ns=DEF_NS)
+            for order, row in enumerate(vl_by_var[key], start=1):
+                paramcd = _text(row["PARAMCD"])
+                wc_oid = f"WC.{name.upper()}.PARAMCD.EQ.{paramcd}"
+                method_text = _text(row.get("METHOD"))
+                ref = _e(
+                    vld,
+                    "ItemRef",
+                    {
+                        "ItemOID": f"{item_oid(name, key[1])}.{paramcd}",
+                        "OrderNumber": order,
+                        "Mandatory": "No",
+                        "MethodOID": methods.oid(method_text, f"{name.upper()}.{key[1]}.{paramcd}")
+                        if method_text
+                        else None,
+                    },
+                )
+                _e(ref, "WhereClauseRef", {"WhereClauseOID": wc_oid}, ns=DEF_NS)
+                if (name, paramcd) not in {(d, p) for d, p, _ in where_clauses}:
+                    where_clauses.append((name, paramcd, wc_oid))
+                vl_items.append((row, var_index[key]))
+    for name, paramcd, wc_oid in where_clauses:
+        wc = _e(mdv, "WhereClauseDef", {"OID": wc_oid}, ns=DEF_NS)
+        check = _e(
+            wc,
+            "RangeCheck",
+            {"SoftHard": "Soft", _d("ItemOID"): item_oid(name, "PARAMCD"), "Comparator": "EQ"},
+        )
+        _e(check, "CheckValue").text = paramcd
+
+    # datasets
+    for ds in ds_rows:
+        name = _text(ds["DATASET"])
+        group = _e(
+            mdv,
+            "ItemGroupDef",
+            {
+                "OID": item_group_oid(name),
+                "Name": name.upper(),
+                "SASDatasetName": name.upper(),
+                "Repeating": "No" if _text(ds.get("CLASS")) == _SUBJECT_LEVEL else "Yes",
+                "IsReferenceData": "No",
+                "Purpose": "Analysis",
+                _d("Structure"): _text(ds.get("STRUCTURE")),
+                _d("ArchiveLocationID"): f"LF.{name.upper()}",
+                _d("StandardOID"): ig_std,
+            },
+        )
+        _translated(group, "Description", _text(ds["LABEL"]))
+        for var in by_ds[name]:
+            variable = _text(var["VARIABLE"])
+            where = f"dataset {name}, variable {variable}"
+            method_text = _text(var.get("METHOD")) or _text(var.get("DESCRIPTION"))
+            derived = _text(var.get("ORIGIN")) == "Derived"
+            _e(
+                group,
+                "ItemRef",
+                {
+                    "ItemOID": item_oid(name, variable),
+                    "OrderNumber": _int(var["VARNUM"], where, "VARNUM"),
+                    "Mandatory": "Yes" if _text(var.get("CORE")) == "Req" else "No",
+                    "KeySequence": _int(var.get("KEY_SEQUENCE"), where, "KEY_SEQUENCE"),
+                    "MethodOID": methods.oid(method_text, f"{name.upper()}.{variable}")
+                    if derived and method_text
+                    else None,
+                },
+            )
+        _e(group, "Class", {"Name": _text(ds.get("CLASS"))}, ns=DEF_NS)
+        leaf = _e(
+            group,
+            "leaf",
+            {"ID": f"LF.{name.upper()}", f"{{{XLINK_NS}}}href": f"{name.lower()}.{archive_ext}"},
+            ns=DEF_NS,
+        )
+        _e(leaf, "title", ns=DEF_NS).text = f"{name.lower()}.{archive_ext}"
+
+    used_codelists: list[tuple[str, str]] = []  # (codelist, data type), first use order
+
+    def codelist_ref(parent, codelist: str, data_type: str, where: str) -> None:
+        if not codelist:
+            return
+        if codelist not in terms:
+            raise DefineXMLError(f"{where}: CODELIST {codelist} has no terms in adam_codelists")
+        if codelist not in {c for c, _ in used_codelists}:
+            used_codelists.append((codelist, data_type))
+        _e(parent, "CodeListRef", {"CodeListOID": f"CL.{codelist}"})
+
+    def origin(parent, var: dict, dataset: str) -> None:
+        kind = _text(var.get("ORIGIN"))
+        if not kind:
+            return
+        element = _e(parent, "Origin", {"Type": kind, "Source": _ORIGIN_SOURCE.get(kind)}, ns=DEF_NS)
+        variable = _text(var["VARIABLE"])
+        if kind == "Predecessor":
+            if variable in subject_level and dataset != subject_ds:
+                text = f"{subject_ds.upper()}.{variable}"
+            else:
+                text = _text(var.get("DESCRIPTION")) or variable
+            _translated(element, "Description", text)
+        elif kind == "Collected" and _text(var.get("DESCRIPTION")):
+            _translated(element, "Description", _text(var.get("DESCRIPTION")))
+
+    def item_attrs(oid: str, variable: str, data_type: str, var: dict, where: str) -> dict:
+        length = (
+            _int(var.get("LENGTH"), where, "LENGTH") if data_type in ("text", "integer", "float") else None
+        )
+        return {
+            "OID": oid,
+            "Name": variable,
+            "DataType": data_type,
+            "Length": length if data_type in ("text", "integer") else None,
+            "SASFieldName": variable,
+            _d("DisplayFormat"): _text(var.get("DISPLAY_FORMAT")) or None,
+        }
+
+    for name in ds_names:
+        for var in by_ds[name]:
+            variable = _text(var["VARIABLE"])
+            where = f"dataset {name}, variable {variable}"
+            data_type = _text(var.get("DATA_TYPE"))
+            attrs = item_attrs(item_oid(name, variable), variable, data_type, var, where)
+            xpt_from = _text(var.get("XPT_VALUE_FROM"))
+            if xpt_from:
+                if (name, xpt_from) not in var_index:
+                    raise DefineXMLError(f"{where}: XPT_VALUE_FROM {xpt_from} is not a variable of {name}")
+                comment_oid = f"COM.{name.upper()}.{variable}.XPT"
+                comments[comment_oid] = (
+                    f"In the SAS XPORT v5 file ({name.lower()}.xpt, US-ASCII only) {variable} carries the "
+                    f"value of {xpt_from}; the Dataset-JSON files ({name.lower()}.json, .ndjson; UTF-8) "
+                    f"carry {variable} as collected."
+                )
+                attrs[_d("CommentOID")] = comment_oid
+            item = _e(mdv, "ItemDef", attrs)
+            _translated(item, "Description", _text(var["LABEL"]))
+            codelist_ref(item, _text(var.get("CODELIST")), data_type, where)
+            origin(item, var, name)
+            if (name, variable) in vl_by_var:
+                _e(item, "ValueListRef", {"ValueListOID": f"VL.{name.upper()}.{variable}"}, ns=DEF_NS)
+    for row, parent in vl_items:
+        name, variable, paramcd = _text(row["DATASET"]), _text(row["VARIABLE"]), _text(row["PARAMCD"])
+        where = f"dataset {name}, variable {variable}, PARAMCD {paramcd}"
+        data_type = _text(row.get("DATA_TYPE")) or _text(parent.get("DATA_TYPE"))
+        attrs = item_attrs(f"{item_oid(name, variable)}.{paramcd}", variable, data_type, parent, where)
+        attrs[_d("DisplayFormat")] = _text(parent.get("DISPLAY_FORMAT")) or None
+        item = _e(mdv, "ItemDef", attrs)
+        _translated(item, "Description", _text(row.get("DESCRIPTION")) or _text(parent["LABEL"]))
+        codelist_ref(item, _text(row.get("CODELIST")), data_type, where)
+        origin(item, parent, name)
+
+    for codelist, data_type in used_codelists:
+        rows = sorted(terms[codelist], key=lambda r: _int(r.get("TERM_ORDER"), codelist, "TERM_ORDER") or 0)
+        cl = _e(
+            mdv,
+            "CodeList",
+            {
+                "OID": f"CL.{codelist}",
+                "Name": codelist,
+                "DataType": "text" if data_type == "date" else data_type,
+                _d("StandardOID"): ct_std if any(not _blank(r.get("NCI_CODE")) for r in rows) else None,
+            },
+        )
+        decoded = any(not _blank(r.get("DECODE")) for r in rows)
+        for row in rows:
+            attrs = {
+                "CodedValue": _text(row["TERM"]),
+                "OrderNumber": _int(row.get("TERM_ORDER"), codelist, "TERM_ORDER"),
+            }
+            if decoded:
+                term = _e(cl, "CodeListItem", attrs)
+                _translated(term, "Decode", _text(row.get("DECODE")) or _text(row["TERM"]))
+            else:
+                term = _e(cl, "EnumeratedItem", attrs)
+            if not _blank(row.get("NCI_CODE")):
+                _e(term, "Alias", {"Name": _text(row["NCI_CODE"]), "Context": "nci:ExtCodeID"})
+        list_code = next(
+            (_text(r.get("CODELIST_NCI_CODE")) for r in rows if not _blank(r.get("CODELIST_NCI_CODE"))), ""
+        )
+        if list_code:
+            _e(cl, "Alias", {"Name": list_code, "Context": "nci:ExtCodeID"})
+
+    for text, oid in methods.oids.items():
+        method = _e(mdv, "MethodDef", {"OID": oid, "Name": methods.names[text], "Type": "Computation"})
+        _translated(method, "Description", text)
+    for oid, text in comments.items():
+        comment = _e(mdv, "CommentDef", {"OID": oid}, ns=DEF_NS)
+        _translated(comment, "Description", text)
+
+    tree = etree.ElementTree(root)
+    root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{stylesheet}"'))
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_define_xml(path: str | Path, **kwargs) -> Path:
+    """Write :func:`define_xml_bytes` to ``path`` (same keyword arguments); returns the path."""
+    out = Path(path)
+    out.write_bytes(define_xml_bytes(**kwargs))
+    return out

@@ -242,7 +242,8 @@ def _check_num_values(values: pl.Series, var: VariableMeta, dataset: str) -> Non
     if not dtype.is_numeric() or dtype.is_decimal():
         raise XptError(f"{_where(dataset, var.name)}: type Num but column is {dtype}")
     if dtype.is_integer():
-        bad = (values.abs() > MAX_EXACT_INT).fill_null(False)
+        # widened first: 2**53 does not fit an Int32 column's type (polars refuses the comparison)
+        bad = (values.cast(pl.Int64).abs() > MAX_EXACT_INT).fill_null(False)
         reason = "beyond 2**53, not exact as a double"
     else:
         magnitude = values.fill_nan(None).abs()  # NaN is written as missing; polars orders it above inf

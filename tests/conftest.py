@@ -18,15 +18,23 @@ PUBLISHED_CSV = REPO / "seeds" / "published_results.csv"
 DBT = Path(sys.executable).with_name("dbt")
 
 
+def submission_root(target: Path) -> Path:
+    """CTWH_SUBMISSION_DIR of a test dbt run with target folder ``target``: the submission
+    exports of each build stay in its own folder, never the repository's build/submission."""
+    return target / "submission"
+
+
 def dbt_env(*, db: Path, extracts: Path, target: Path, gx: Path | None = None) -> dict[str, str]:
     """Environment of a dbt run: CTWH_DB is the published file (dbt writes the work file
-    beside it, profiles.yml), its own target and log folders, and its own GX folder
+    beside it, profiles.yml), its own target and log folders, its own submission folder
+    (:func:`submission_root`) and its own GX folder
     (``gx``, default ``<target>/gx``: the dozens of builds of a test session do not crowd
     one Data Docs index, which lists the newest 150 results)."""
     return dict(
         os.environ,
         CTWH_DB=str(db),
         CTWH_EXTRACT_ROOT=str(extracts),
+        CTWH_SUBMISSION_DIR=str(submission_root(target)),
         CTWH_GX_DIR=str(gx or target / "gx"),
         DBT_PROFILES_DIR=str(REPO),
         DBT_TARGET_PATH=str(target / "target"),
@@ -138,7 +146,8 @@ def work_db(db: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_delivery, tmp_path_factory) -> Path:
     """The published DuckDB file of a real `dbt build` of the demo delivery (its work file,
-    :func:`work_db`, is beside it)."""
+    :func:`work_db`, is beside it; its submission exports in
+    ``submission_root(<db folder>/dbt)``)."""
     from expectations.gx_location import gx_dir
 
     work = tmp_path_factory.mktemp("warehouse")

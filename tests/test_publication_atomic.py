@@ -176,7 +176,7 @@ def test_every_table_users_read_is_published(build_a):
         for n in nodes
         if n["resource_type"] in ("model", "seed")
         and n["config"]["materialized"] != "view"
-        and n["schema"] in ("adam", "lineage", "results", "ref")
+        and n["schema"] in ("adam", "lineage", "results", "ref", "submission")
     }
     assert {t for t in expected if t.startswith("lineage.")} == {
         "lineage.adsl_lineage",

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from submission.define_xml import (
+    DEF_NS,
     define_datasets,
     define_item_defs,
     define_schema_path,
@@ -144,3 +145,114 @@ def test_adsl_item_defs_agree_with_cdisc_adsl_json():
         6,
         2,
     )
+
+
+# --- the writer: define.xml from the ADaM specification seeds ------------------------------------
+
+SPEC = Path(__file__).resolve().parent.parent / "seeds" / "adam_spec"
+
+
+def spec_frames() -> dict:
+    import polars as pl
+
+    def read(name: str) -> pl.DataFrame:
+        return pl.read_csv(SPEC / f"adam_{name}.csv", infer_schema_length=0)  # all text, as written
+
+    return {name: read(name) for name in ("datasets", "variables", "value_level", "codelists")}
+
+
+def written(tmp_path, **overrides) -> Path:
+    from submission.define_xml import DefineStudy, write_define_xml
+
+    spec = {**spec_frames(), **overrides}
+    study = DefineStudy(study_id="NCT02917941", creation_datetime="2019-10-18T00:00:00")
+    return write_define_xml(tmp_path / "define.xml", **spec, study=study)
+
+
+def test_written_define_is_valid_and_reads_back_as_the_spec(tmp_path):
+    import csv
+
+    path = written(tmp_path)
+    with (SPEC / "adam_variables.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if any(len(r["VARIABLE"]) > 8 for r in rows):  # the XSD's SASFieldName: at most 8 characters
+        assert any("SASFieldName" in m for m in validate_define_xml(path))
+        return
+    assert validate_define_xml(path) == []
+    order = [line.split(",")[0] for line in (SPEC / "adam_datasets.csv").read_text().splitlines()[1:]]
+    rows.sort(key=lambda r: (order.index(r["DATASET"]), int(r["VARNUM"])))
+    assert [
+        (
+            i.dataset,
+            i.variable,
+            i.label,
+            i.data_type,
+            i.length,
+            i.display_format,
+            i.key_sequence,
+            i.order_number,
+        )
+        for i in define_item_defs(path)
+    ] == [
+        (
+            r["DATASET"].upper(),
+            r["VARIABLE"],
+            r["LABEL"],
+            r["DATA_TYPE"],
+            int(r["LENGTH"]) if r["DATA_TYPE"] in ("text", "integer") else None,
+            r["DISPLAY_FORMAT"] or None,
+            int(r["KEY_SEQUENCE"]) if r["KEY_SEQUENCE"] else None,
+            int(r["VARNUM"]),
+        )
+        for r in rows
+    ]
+
+
+def test_written_define_is_byte_identical_and_names_its_stylesheet(tmp_path):
+    first = written(tmp_path).read_bytes()
+    (tmp_path / "again").mkdir()
+    assert written(tmp_path / "again").read_bytes() == first
+    assert first.splitlines()[1] == b'<?xml-stylesheet type="text/xsl" href="define2-1.xsl"?>'
+    assert b'CreationDateTime="2019-10-18T00:00:00"' in first
+
+
+def test_a_codelist_without_terms_is_refused_with_dataset_and_variable(tmp_path):
+    import polars as pl
+    import pytest
+
+    from submission.define_xml import DefineXMLError
+
+    spec = spec_frames()
+    first = spec["variables"].filter(pl.col("CODELIST").is_not_null()).row(0, named=True)
+    codelists = spec["codelists"].filter(pl.col("CODELIST") != first["CODELIST"])
+    with pytest.raises(DefineXMLError) as error:
+        written(tmp_path, codelists=codelists)
+    assert str(error.value).startswith(
+        f"dataset {first['DATASET']}, variable {first['VARIABLE']}: CODELIST {first['CODELIST']} has no terms"
+    )
+
+
+def test_a_ct_version_is_claimed_only_when_given(tmp_path):
+    from lxml import etree
+
+    from submission.define_xml import DefineStudy, define_xml_bytes
+
+    def standards(study) -> list[dict]:
+        root = etree.fromstring(define_xml_bytes(**spec_frames(), study=study))
+        return [dict(s.attrib) for s in root.iterfind(f".//{{{DEF_NS}}}Standard")]
+
+    without = standards(DefineStudy("NCT02917941", "2019-10-18T00:00:00"))
+    assert [(s["Name"], s["Type"], s["Version"]) for s in without] == [("ADaMIG", "IG", "1.3")]
+    with_ct = standards(DefineStudy("NCT02917941", "2019-10-18T00:00:00", ct_version="2019-09-27"))
+    assert [(s["Name"], s["Type"], s.get("PublishingSet"), s["Version"]) for s in with_ct] == [
+        ("ADaMIG", "IG", None, "1.3"),
+        ("CDISC/NCI", "CT", "ADaM", "2019-09-27"),
+    ]
+    path = tmp_path / "define.xml"
+    path.write_bytes(
+        define_xml_bytes(
+            **spec_frames(), study=DefineStudy("NCT02917941", "2019-10-18T00:00:00", ct_version="2019-09-27")
+        )
+    )
+    # valid apart from names longer than 8 (before the ADaM names conform; see above)
+    assert [m for m in validate_define_xml(path) if "SASFieldName" not in m] == []

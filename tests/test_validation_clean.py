@@ -228,3 +228,20 @@ def test_last_good_results_stay_and_are_marked_stale(adam_failure, monkeypatch):
         if "." not in table:
             assert adam_failure["statuses"][f"model.ixrd_warehouse.{table}"] == "skipped"
     assert adam_failure["statuses"]["model.ixrd_warehouse.publish"] == "skipped"
+
+
+def test_a_failed_adam_check_skips_the_submission_exports(adam_failure):
+    """Like the results: no XPT/Dataset-JSON/define.xml of a build whose ADaM checks failed,
+    and no folder at all (docs/DESIGN.md "Submission exports")."""
+    from conftest import submission_root
+
+    assert adam_failure["statuses"]["model.ixrd_warehouse.submission_exports"] == "skipped"
+    assert (
+        "model.ixrd_warehouse.publication_gate"
+        in (
+            adam_failure["manifest"]["nodes"]["model.ixrd_warehouse.submission_exports"]["depends_on"][
+                "nodes"
+            ]
+        )
+    )
+    assert not submission_root(adam_failure["db"].parent / "dbt").exists()

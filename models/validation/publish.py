@@ -66,6 +66,8 @@ def model(dbt, session):
         dbt.ref("km_curves"),
         dbt.ref("km_at_risk"),
         dbt.ref("published_comparison"),
+        # the submission folder's manifest (the files this build wrote, CTWH_SUBMISSION_DIR)
+        dbt.ref("submission_exports"),
         # validation report of this build (publication_gate: its test skips this model)
         dbt.ref("build_info"),
         dbt.ref("delivery_checks"),
