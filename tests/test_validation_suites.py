@@ -704,7 +704,17 @@ def test_each_adam_rule_has_one_home():
                 dbt.add((model["name"], column["name"], kind))
     assert gx.isdisjoint(dbt), sorted(gx & dbt)
     assert not any(kind == "unique" for _, _, kind in gx)
-    assert ("adsl", "USUBJID", "unique") in dbt and ("adae", "USUBJID", "relationships") in dbt
+    # the KEYS of seeds/adam_spec/adam_datasets.csv are unique_keys of validation.adam_conformance
+    # (GX), not dbt tests: no unique test on a key, no combination test of the whole key
+    keys = {r.DATASET: r.KEYS.split(", ") for r in seed("adam_datasets").itertuples()}
+    assert not any(kind == "unique" for _, _, kind in dbt)
+    for model in spec["models"]:
+        for test in model.get("data_tests", []):
+            _name, body = next(iter(test.items()))
+            where = ((body or {}).get("config") or {}).get("where")
+            combination = (body.get("arguments") or {}).get("combination_of_columns")
+            assert where or combination != keys[model["name"]], (model["name"], combination)
+    assert ("adsl", "USUBJID", "not_null") in dbt and ("adae", "USUBJID", "relationships") in dbt
     assert ("adsl", "AGE", "between") in gx and ("adrs", "AVALC", "in_set") in gx
 
 
