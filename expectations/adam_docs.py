@@ -157,7 +157,9 @@ def render_models_yml(text: str, spec: adam_spec.Spec) -> str:
     blocks = []
     for model in parsed.get("models") or []:
         if model["name"] not in known:
-            raise SpecDocsError(f"{MODELS_YML}: model {model['name']} is not a dataset of seeds/adam_spec/adam_datasets.csv")
+            raise SpecDocsError(
+                f"{MODELS_YML}: model {model['name']} is not a dataset of seeds/adam_spec/adam_datasets.csv"
+            )
         blocks.append("\n".join(model_block(model, spec)))
     out = head + "\nmodels:\n" + "\n\n".join(blocks) + "\n"
     if sep_u:
@@ -219,7 +221,9 @@ def generate(root: Path, spec_dir: Path | None = None, write: bool = True) -> li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=adam_spec.REPO, help="project folder (default: this repo)")
+    parser.add_argument(
+        "--root", type=Path, default=adam_spec.REPO, help="project folder (default: this repo)"
+    )
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file drifts")
     args = parser.parse_args(argv)
     try:

@@ -122,7 +122,8 @@ def measure(con, table: str, dataset: str, variables: pd.DataFrame, keys: list[s
                 "DATA_TYPE": data_type,
                 "DUCKDB_TYPE": actual,
                 "TYPE_KEY": f"{type_} {data_type}: {family}" if actual else None,
-                "EXPECTED_TYPES": ", ".join(adam_spec.duckdb_types(type_, data_type)) or "(none: unknown pair)",
+                "EXPECTED_TYPES": ", ".join(adam_spec.duckdb_types(type_, data_type))
+                or "(none: unknown pair)",
                 "CHAR_LENGTH": length if type_ == "Char" else None,
                 "MAX_BYTES": longest if name in measured else None,
                 "OVER_LENGTH_ROWS": over,
@@ -132,7 +133,9 @@ def measure(con, table: str, dataset: str, variables: pd.DataFrame, keys: list[s
     listed = set(spec["VARIABLE"].astype(str)) if len(spec) else set()
     for name in columns:
         if name not in listed:
-            rows.append({"ITEM": "variable", "DATASET": dataset, "VARIABLE": name, "DUCKDB_TYPE": types[name]})
+            rows.append(
+                {"ITEM": "variable", "DATASET": dataset, "VARIABLE": name, "DUCKDB_TYPE": types[name]}
+            )
 
     missing = [k for k in keys if k not in present]
     key_row = {"ITEM": "key", "DATASET": dataset, "KEYS": ", ".join(keys) or "(none)"}
@@ -202,7 +205,9 @@ def spec_frame(datasets: pd.DataFrame, variables: pd.DataFrame, rules: pd.DataFr
     return pd.DataFrame(rows, columns=columns)
 
 
-def _columns_units(suite: str, dataset: str, validation, columns: list[str], expected: list[str]) -> list[dict]:
+def _columns_units(
+    suite: str, dataset: str, validation, columns: list[str], expected: list[str]
+) -> list[dict]:
     """The one unit of ``adam_<ds>_columns``: what is missing, extra or out of VARNUM order."""
     (er,) = validation.results
     if er.success:
@@ -211,7 +216,11 @@ def _columns_units(suite: str, dataset: str, validation, columns: list[str], exp
     extra = [c for c in columns if c not in expected]
     shared_actual = [c for c in columns if c in expected]
     shared_spec = [v for v in expected if v in columns]
-    moved = [(i + 1, a, shared_spec.index(a) + 1) for i, (a, b) in enumerate(zip(shared_actual, shared_spec)) if a != b]
+    moved = [
+        (i + 1, a, shared_spec.index(a) + 1)
+        for i, (a, b) in enumerate(zip(shared_actual, shared_spec))
+        if a != b
+    ]
     parts = []
     if missing:
         parts.append(f"{len(missing)} variable(s) of the spec missing: {', '.join(missing)}")
@@ -225,7 +234,9 @@ def _columns_units(suite: str, dataset: str, validation, columns: list[str], exp
         )
     first = (missing + extra + [m[1] for m in moved] + [None])[0]
     detail = "; ".join(parts) or "columns are not the spec's variables in VARNUM order"
-    return [_unit(suite, "variables", dataset, first, False, None, len(missing) + len(extra) + len(moved), detail)]
+    return [
+        _unit(suite, "variables", dataset, first, False, None, len(missing) + len(extra) + len(moved), detail)
+    ]
 
 
 def _unit(suite, check, dataset, variable, passed, key, count, detail) -> dict:
@@ -257,7 +268,9 @@ def _row_units(suite: str, validation, frame: pd.DataFrame) -> list[dict]:
         if raised or not set(columns) <= set(frame.columns):
             reason = clean_text((er.exception_info or {}).get("exception_message")) or "a column is missing"
             dataset = str(frame["DATASET"].iloc[0]) if len(frame) else "?"
-            out.append(_unit(suite, check, dataset, None, False, None, 1, f"the check could not run: {reason}"))
+            out.append(
+                _unit(suite, check, dataset, None, False, None, 1, f"the check could not run: {reason}")
+            )
             continue
         looked = frame.index[frame[columns].notna().all(axis=1)]
         bad = set((er.result or {}).get("unexpected_index_list") or [])
@@ -270,7 +283,11 @@ def _row_units(suite: str, validation, frame: pd.DataFrame) -> list[dict]:
             key = row.get(meta["key"]) if meta.get("key") else None
             key = None if key is None or (not isinstance(key, str) and pd.isna(key)) else str(key)
             detail = None if passed else format_message(meta.get("message", check), row)
-            out.append(_unit(suite, check, str(row["DATASET"]), variable, passed, key, 0 if passed else count, detail))
+            out.append(
+                _unit(
+                    suite, check, str(row["DATASET"]), variable, passed, key, 0 if passed else count, detail
+                )
+            )
     return out
 
 
@@ -311,7 +328,9 @@ def run_adam_conformance(
                 table, temp = _adam_table(con, dataset, datasets[dataset])
                 temps += [temp] if temp else []
                 keys = adam_spec.keys_of(spec_datasets, dataset)
-                measured[dataset] = measure(con, table, dataset, variables[variables["DATASET"] == dataset], keys)
+                measured[dataset] = measure(
+                    con, table, dataset, variables[variables["DATASET"] == dataset], keys
+                )
         finally:
             for temp in temps:
                 con.execute(f"drop table if exists {temp}")
@@ -335,7 +354,9 @@ def run_adam_conformance(
         report["BLOCKING"] = ~report["PASSED"] & ~report["CHECK_ID"].isin(list(warn_checks))
         return report
     except Exception as err:  # never a traceback in the build
-        row = _error_row("adam_conformance", err, gx_root, ["SUITE", "CHECK_ID", "MESSAGE", "UNEXPECTED_COUNT"])
+        row = _error_row(
+            "adam_conformance", err, gx_root, ["SUITE", "CHECK_ID", "MESSAGE", "UNEXPECTED_COUNT"]
+        )
         return pd.DataFrame(
             [row.iloc[0].to_dict() | {"DATASET": None, "VARIABLE": None, "PASSED": False, "BLOCKING": True}],
             columns=CONFORMANCE_COLUMNS,

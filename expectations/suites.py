@@ -27,7 +27,9 @@ Suites
 ``delivery_dates``   per file and date column: dates vs the transfer date and informed consent
                      (own precision).
 (expectations.delivery_rows says how DuckDB reduces the rows to these frames.)
-``adam_<dataset>``   ADaM conformance (seeds/adam_spec/, seeds/adam_rules.csv).
+``adam_<dataset>``   ADaM content rules (seeds/adam_spec/, seeds/adam_rules.csv).
+``adam_<dataset>_columns``, ``adam_<dataset>_conformance``, ``adam_spec``
+                     ADaM conformance to the spec (expectations.conformance).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
 
@@ -806,7 +808,7 @@ def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.Ex
     ``count_column`` names the frame column with the dataset rows each frame row stands for.
 
     ``variables`` must all be present (a set: the frame adds helper columns; their order and
-    no extra column are the dbt test assert_adam_columns_follow_adam_variables)."""
+    no extra column are suite adam_<dataset>_columns of validation.adam_conformance)."""
     E = [
         gxe.ExpectTableColumnsToMatchSet(
             column_set=list(variables),
@@ -936,7 +938,10 @@ def adam_conformance_suite(dataset: str) -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeInSet(
             column="KEYS_PRESENT",
             value_set=[True],
-            meta=_meta("key_variables", "key variable(s) {KEYS_MISSING} of KEYS ({KEYS}) missing: the key cannot be checked"),
+            meta=_meta(
+                "key_variables",
+                "key variable(s) {KEYS_MISSING} of KEYS ({KEYS}) missing: the key cannot be checked",
+            ),
         ),
         gxe.ExpectColumnValuesToBeInSet(
             column="DUPLICATE_KEY_ROWS",
@@ -984,12 +989,18 @@ def adam_spec_suite() -> gx.ExpectationSuite:
             column="LABEL",
             min_value=1,
             max_value=MAX_LABEL,
-            meta=_meta("label_length", f"label {{LABEL!r}} is not 1..{MAX_LABEL} characters", variable="VARIABLE"),
+            meta=_meta(
+                "label_length", f"label {{LABEL!r}} is not 1..{MAX_LABEL} characters", variable="VARIABLE"
+            ),
         ),
         gxe.ExpectColumnValuesToMatchRegex(
             column="LABEL",
             regex=full_match(r"[\x20-\x7E]*"),
-            meta=_meta("label_ascii", "label {LABEL!r} has a character that is not printable ASCII", variable="VARIABLE"),
+            meta=_meta(
+                "label_ascii",
+                "label {LABEL!r} has a character that is not printable ASCII",
+                variable="VARIABLE",
+            ),
         ),
         gxe.ExpectColumnValuesToBeInSet(
             column="IN_SET_RULES",

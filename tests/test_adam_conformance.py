@@ -139,8 +139,9 @@ def test_each_edit_fails_its_check_with_dataset_variable_and_key(gx_root):
     assert row.loc[("adex", "unique_keys"), "FIRST_KEY"] == ", ".join(
         f"{k}={frames['adex'].loc[0, k]}" for k in adex_keys
     )
-    assert "column type BIGINT, but the spec says Char (text): expected VARCHAR" in (
-        row.loc[("adrs", "type"), "MESSAGE"]
+    assert (
+        "column type BIGINT, but the spec says Char (text): expected VARCHAR"
+        in (row.loc[("adrs", "type"), "MESSAGE"])
     )
 
 
@@ -189,7 +190,9 @@ def test_edited_adam_tables_stop_publication(demo_warehouse, demo_delivery, tmp_
         )
         con.execute("insert into adam.adex select * from adam.adex where rowid = 0")
         first_key = con.sql(
-            "select concat_ws(', ', " + ", ".join(f"'{k}=' || \"{k}\"" for k in keys) + ") from adam.adex limit 1"
+            "select concat_ws(', ', "
+            + ", ".join(f"'{k}=' || coalesce(cast(\"{k}\" as varchar), '(null)')" for k in keys)
+            + ") from adam.adex where rowid = 0"
         ).fetchall()[0][0]
     proc = run_dbt(
         ["build", "--select", "adam_conformance", "publication_gate"],
@@ -209,11 +212,14 @@ def test_edited_adam_tables_stop_publication(demo_warehouse, demo_delivery, tmp_
         ("adtte", "variables"),
     ]
     row = report.set_index("CHECK_ID")
-    assert row.loc["unique_keys", "FIRST_KEY"] == first_key and row.loc["unique_keys", "UNEXPECTED_COUNT"] == 2
+    assert (
+        row.loc["unique_keys", "FIRST_KEY"] == first_key and row.loc["unique_keys", "UNEXPECTED_COUNT"] == 2
+    )
     assert row.loc["variables", "VARIABLE"] == dropped
     assert row.loc["length", "VARIABLE"] == long["VARIABLE"]
-    assert f"longer than LENGTH {long['LENGTH']} bytes (longest {2 * int(long['LENGTH'])} bytes" in (
-        row.loc["length", "MESSAGE"]
+    assert (
+        f"longer than LENGTH {long['LENGTH']} bytes (longest {2 * int(long['LENGTH'])} bytes"
+        in (row.loc["length", "MESSAGE"])
     )
     gate = query(work_db(db), "select * from validation.publication_gate").iloc[0]
     assert not gate.ADAM_CHECKS_PASSED and gate.N_FAILED_CONFORMANCE == 3

@@ -74,14 +74,23 @@ def test_an_edited_label_reaches_yml_design_and_the_gx_spec_suite(project, tmp_p
     report = run_adam_conformance(frames, spec.datasets, spec.variables, rules, "t", gx_root=tmp_path / "gx")
     label = report[(report.CHECK_ID == "label_length") & ~report.PASSED]
     assert label[["DATASET", "VARIABLE"]].values.tolist() == [[dataset, variable]]
-    assert label.MESSAGE.iloc[0] == f"dataset adam.{dataset}, variable {variable}: label {new!r} is not 1..40 characters"
+    assert (
+        label.MESSAGE.iloc[0]
+        == f"dataset adam.{dataset}, variable {variable}: label {new!r} is not 1..40 characters"
+    )
 
 
 def test_a_test_on_a_column_outside_the_spec_is_refused(project, capsys):
     path = project / adam_docs.MODELS_YML
     text = path.read_text()
-    path.write_text(text.replace("    columns:\n", "    columns:\n      - name: NOTINSPEC\n        data_tests: [not_null]\n", 1))
+    path.write_text(
+        text.replace(
+            "    columns:\n", "    columns:\n      - name: NOTINSPEC\n        data_tests: [not_null]\n", 1
+        )
+    )
     assert adam_docs.main(["--root", str(project)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith("column NOTINSPEC: has data_tests but is not a variable of seeds/adam_spec/adam_variables.csv")
+    assert err.endswith(
+        "column NOTINSPEC: has data_tests but is not a variable of seeds/adam_spec/adam_variables.csv"
+    )
     assert "\n" not in err

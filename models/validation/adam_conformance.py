@@ -37,7 +37,14 @@ def model(dbt, session):
     warn = [c.strip() for c in str(warn_checks or "").split(",") if c.strip()]
 
     report = run_adam_conformance(
-        datasets, spec_datasets, variables, rules, build_id, gx_root=gx_dir(), con=session, warn_checks=tuple(warn)
+        datasets,
+        spec_datasets,
+        variables,
+        rules,
+        build_id,
+        gx_root=gx_dir(),
+        con=session,
+        warn_checks=tuple(warn),
     )
     report["BUILD_ID"] = build_id
     return as_polars(report)
