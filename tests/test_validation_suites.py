@@ -687,7 +687,7 @@ def test_adam_missing_variable_and_value_outside_its_list_still_fail(gx_root):
 
 def test_each_adam_rule_has_one_home():
     """A content rule of the ADaM datasets is a GX rule (seed adam_rules) or a dbt test
-    (models/adam/_adam__models.yml), never both: dbt keeps keys (not null, unique), links to
+    (models/adam/_adam__models.yml), never both: dbt keeps key variables not null, links to
     adsl and the rules on a subset of rows (``where``), which adam_rules cannot express."""
     spec = yaml.safe_load((REPO / "models" / "adam" / "_adam__models.yml").read_text())
     rules = seed("adam_rules")
