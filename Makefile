@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1   # patient-level pages: bind to this machine unless asked otherwise
 
-.PHONY: run test install system-deps demo-data build serve clean bench
+.PHONY: run test install system-deps demo-data build serve clean bench adam-docs
 
 ## make run: install, render the demo extracts, build the warehouse, serve the page
 run: demo-data build serve
@@ -38,6 +38,11 @@ demo-data: install
 
 build: install
 	$(DBT) build
+
+## make adam-docs: rewrite the ADaM model columns (models/adam/_adam__models.yml) and the variables
+## table of docs/DESIGN.md from the spec seeds/adam_spec/ (expectations/adam_docs.py; idempotent)
+adam-docs: install
+	$(PY) -m expectations.adam_docs
 
 serve: install
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true

@@ -82,6 +82,11 @@ RESULTS_TABLES = ("results.analysis_results", "results.km_curves", "results.km_a
 COMPARISON_TABLES = ("results.published_comparison",)
 AUDIT_TABLES = ("intermediate.int_edc__site_summary",)
 
+#: ADaM conformance to the spec (validation.adam_conformance) and the submission exports'
+#: manifest (written by the submission step when it exists).
+CONFORMANCE = "validation.adam_conformance"
+SUBMISSION_EXPORTS = "submission.submission_exports"
+
 #: One row in the published file: the build it holds (written by validation.publish).
 PUBLICATION = "results.publication"
 #: The work file dbt builds into: CTWH_DB with ``.duckdb`` replaced by this (profiles.yml).
@@ -612,6 +617,27 @@ def site_transfers() -> pl.DataFrame:
         "select SITEID, LATEST_TRANSFER_ID, FIRST_TRANSFER_ID, N_TRANSFERS, N_FORMS, "
         "N_SUBJECTS, CURRENT_RECORDS, DELETED_RECORDS, CORRECTIONS "
         "from intermediate.int_edc__site_summary order by SITEID"
+    )
+
+
+def adam_conformance() -> pl.DataFrame:
+    """``validation.adam_conformance``: one row per conformance check and unit (passed or not)."""
+    return query(
+        "select DATASET, SUITE, CHECK_ID, VARIABLE, PASSED, BLOCKING, FIRST_KEY, UNEXPECTED_COUNT, MESSAGE "
+        "from validation.adam_conformance order by DATASET, SUITE, CHECK_ID, VARIABLE"
+    )
+
+
+def adam_datasets() -> list[str]:
+    """The ADaM datasets of the spec (seed ``ref.adam_datasets``), in its order."""
+    return query("select DATASET from ref.adam_datasets order by rowid")["DATASET"].to_list()
+
+
+def submission_exports() -> pl.DataFrame:
+    """``submission.submission_exports``: the files the submission step exported."""
+    return query(
+        "select DATASET, FILE, FORMAT, RECORDS, BYTES, SHA256 from submission.submission_exports "
+        "order by FORMAT, DATASET, FILE"
     )
 
 

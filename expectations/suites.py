@@ -27,7 +27,9 @@ Suites
 ``delivery_dates``   per file and date column: dates vs the transfer date and informed consent
                      (own precision).
 (expectations.delivery_rows says how DuckDB reduces the rows to these frames.)
-``adam_<dataset>``   ADaM conformance (seeds/adam_spec/, seeds/adam_rules.csv).
+``adam_<dataset>``   ADaM content rules (seeds/adam_spec/, seeds/adam_rules.csv).
+``adam_<dataset>_columns``, ``adam_<dataset>_conformance``, ``adam_spec``
+                     ADaM conformance to the spec (expectations.conformance).
 ``study_rules``      protocol rules a data manager queries a site about (warnings).
 """
 
@@ -806,7 +808,7 @@ def adam_suite(dataset: str, variables: list[str], rules: pd.DataFrame) -> gx.Ex
     ``count_column`` names the frame column with the dataset rows each frame row stands for.
 
     ``variables`` must all be present (a set: the frame adds helper columns; their order and
-    no extra column are the dbt test assert_adam_columns_follow_adam_variables)."""
+    no extra column are suite adam_<dataset>_columns of validation.adam_conformance)."""
     E = [
         gxe.ExpectTableColumnsToMatchSet(
             column_set=list(variables),
@@ -869,5 +871,151 @@ def study_rules_suite(frame_name: str, rules: pd.DataFrame) -> gx.ExpectationSui
         f"study_rules_{frame_name}",
         f"Study rules ({frame_name}) a data manager "
         "queries a site about (seeds/study_rules.csv); warnings, not blockers.",
+        E,
+    )
+
+
+# ============================================================================ ADaM conformance
+# Generated from the ADaM specification (seeds/adam_spec/; expectations.adam_spec), validated on
+# the frames expectations.conformance.measure builds in DuckDB. Meta ``count``: the frame column
+# holding the offending rows of the dataset; ``key``: the one holding the first offending row's
+# key (docs/VALIDATION.md "ADaM conformance").
+def adam_columns_suite(dataset: str, variables: list[str]) -> gx.ExpectationSuite:
+    """The dataset's columns are ``variables`` (adam_variables, VARNUM order), only those."""
+    return _suite(
+        f"adam_{dataset}_columns",
+        f"Columns of adam.{dataset}: the variables of seeds/adam_spec/adam_variables.csv, only "
+        "those, in VARNUM order. Every failure blocks publication.",
+        [
+            gxe.ExpectTableColumnsToMatchOrderedList(
+                column_list=list(variables),
+                meta=_meta("variables", "columns are not the spec's variables in VARNUM order"),
+            )
+        ],
+    )
+
+
+def adam_conformance_suite(dataset: str) -> gx.ExpectationSuite:
+    """Types, lengths and the key of one dataset, on its frame of measures (one row per
+    variable, one key row; columns of expectations.conformance.FRAME_COLUMNS)."""
+    from expectations.adam_spec import DUCKDB_TYPES, MAX_CHAR_LENGTH
+
+    allowed = sorted(f"{t} {d}: {family}" for (t, d), families in DUCKDB_TYPES.items() for family in families)
+    E = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column="TYPE_KEY",
+            value_set=allowed,
+            meta=_meta(
+                "type",
+                "column type {DUCKDB_TYPE}, but the spec says {TYPE} ({DATA_TYPE}): expected {EXPECTED_TYPES}",
+                variable="VARIABLE",
+            ),
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="CHAR_LENGTH",
+            column_B="MAX_BYTES",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta(
+                "length",
+                "{OVER_LENGTH_ROWS} value(s) longer than LENGTH {CHAR_LENGTH} bytes (longest {MAX_BYTES} "
+                "bytes, UTF-8); first at {FIRST_KEY}",
+                variable="VARIABLE",
+                count="OVER_LENGTH_ROWS",
+                key="FIRST_KEY",
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="CHAR_LENGTH",
+            min_value=1,
+            max_value=MAX_CHAR_LENGTH,
+            meta=_meta(
+                "length_max",
+                f"LENGTH {{CHAR_LENGTH}} is not 1..{MAX_CHAR_LENGTH} bytes (XPT v5 character limit)",
+                variable="VARIABLE",
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="KEYS_PRESENT",
+            value_set=[True],
+            meta=_meta(
+                "key_variables",
+                "key variable(s) {KEYS_MISSING} of KEYS ({KEYS}) missing: the key cannot be checked",
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="DUPLICATE_KEY_ROWS",
+            value_set=[0],
+            meta=_meta(
+                "unique_keys",
+                "{DUPLICATE_KEY_ROWS} rows share their KEYS ({KEYS}) with another row; first duplicated key {FIRST_KEY}",
+                count="DUPLICATE_KEY_ROWS",
+                key="FIRST_KEY",
+            ),
+        ),
+    ]
+    return _suite(
+        f"adam_{dataset}_conformance",
+        f"Conformance of adam.{dataset} to seeds/adam_spec/: column types (TYPE / DATA_TYPE), "
+        "character lengths in UTF-8 bytes (LENGTH, at most 200), the dataset's KEYS unique "
+        "(adam_datasets.csv); measured over whole columns in DuckDB. Every failure blocks publication.",
+        E,
+    )
+
+
+def adam_spec_suite() -> gx.ExpectationSuite:
+    """The specification itself (expectations.conformance.spec_frame: a row per dataset and
+    per variable)."""
+    from expectations.conformance import DATASET_NAME, MAX_LABEL, VARIABLE_NAME
+
+    E = [
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="DATASET_NAME",
+            regex=full_match(DATASET_NAME),
+            meta=_meta("dataset_name", "dataset name {DATASET_NAME!r} is not 1-8 letters or digits"),
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="VARIABLE_NAME",
+            regex=full_match(VARIABLE_NAME),
+            meta=_meta(
+                "variable_name",
+                "variable name {VARIABLE_NAME!r} does not match ^"
+                + VARIABLE_NAME.replace("{", "{{").replace("}", "}}")
+                + "$ (at most 8 characters, letters and digits)",
+                variable="VARIABLE",
+            ),
+        ),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="LABEL",
+            min_value=1,
+            max_value=MAX_LABEL,
+            meta=_meta(
+                "label_length", f"label {{LABEL!r}} is not 1..{MAX_LABEL} characters", variable="VARIABLE"
+            ),
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="LABEL",
+            regex=full_match(r"[\x20-\x7E]*"),
+            meta=_meta(
+                "label_ascii",
+                "label {LABEL!r} has a character that is not printable ASCII",
+                variable="VARIABLE",
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="IN_SET_RULES",
+            value_set=[1],
+            meta=_meta(
+                "codelist_covered",
+                "has CODELIST {CODELIST} but {IN_SET_RULES} in_set rule(s) in seeds/adam_rules.csv (one expected: "
+                "validation.adam_checks compares its values with the codelist's terms)",
+                variable="VARIABLE",
+            ),
+        ),
+    ]
+    return _suite(
+        "adam_spec",
+        "The ADaM specification seeds/adam_spec/: dataset and variable names, labels at most 40 "
+        "printable ASCII characters, every variable with a codelist checked by one in_set rule.",
         E,
     )

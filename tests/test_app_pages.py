@@ -252,6 +252,62 @@ def test_data_quality_page(warehouse):
         assert not any("stale" in str(w.value) for w in at.warning)
 
 
+def _frame_with(at: AppTest, columns: list[str]):
+    (frame,) = [d.value for d in at.dataframe if list(d.value.columns) == columns]
+    return frame
+
+
+def test_data_quality_page_shows_adam_conformance(warehouse):
+    at = _open("data_quality")
+    assert "ADaM conformance" in [h.value for h in at.subheader]
+    summary = _frame_with(at, ["DATASET", "CHECKS", "FAILED", "BLOCKING", "STATUS"])
+    expected = _sql(
+        warehouse,
+        "select DATASET, count(*), count(*) filter (where not PASSED), count(*) filter (where BLOCKING) "
+        "from validation.adam_conformance group by DATASET",
+    )
+    order = [d for (d,) in _sql(warehouse, "select DATASET from ref.adam_datasets order by rowid")]
+    assert summary["DATASET"].tolist() == order
+    assert sorted(zip(summary.DATASET, summary.CHECKS, summary.FAILED, summary.BLOCKING)) == sorted(expected)
+    failed = _sql(warehouse, "select count(*) from validation.adam_conformance where not PASSED")[0][0]
+    if failed:
+        listing = _frame_with(
+            at, ["DATASET", "CHECK_ID", "VARIABLE", "FIRST_KEY", "UNEXPECTED_COUNT", "BLOCKS", "MESSAGE"]
+        )
+        assert len(listing) == failed
+    else:
+        assert "Every ADaM conformance check passed." in _texts(at)
+    exports = _sql(
+        warehouse, "select count(*) from information_schema.tables where table_schema = 'submission'"
+    )[0][0]
+    if not exports:
+        assert "No exports in this build." in [str(i.value) for i in at.info]
+
+
+def test_data_quality_page_lists_the_submission_exports(demo_warehouse, tmp_path, monkeypatch):
+    """A published file with a submission.submission_exports manifest: its files are listed."""
+    import shutil
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema submission")
+        con.execute(
+            "create table submission.submission_exports as select * from (values "
+            "('adsl', 'xpt/adsl.xpt', 'XPT', 34, 48000, repeat('a', 64)), "
+            "('adsl', 'json/adsl.json', 'DATASET-JSON', 34, 2100000, repeat('b', 64))) "
+            "as t(DATASET, FILE, FORMAT, RECORDS, BYTES, SHA256)"
+        )
+    monkeypatch.setenv("CTWH_DB", str(db))
+    at = _open("data_quality")
+    files = _frame_with(at, ["DATASET", "FORMAT", "FILE", "RECORDS", "SIZE", "SHA256"])
+    assert files[["FILE", "SIZE"]].values.tolist() == [
+        ["json/adsl.json", "2.1 MB"],
+        ["xpt/adsl.xpt", "48.0 kB"],
+    ]
+    assert "No exports in this build." not in [str(i.value) for i in at.info]
+
+
 # --------------------------------------------------------------------------- subjects
 def test_subjects_behind_the_primary_endpoint(warehouse):
     at = _open("subjects")

@@ -504,3 +504,103 @@ def test_summary_cards_without_figures_show_a_dash():
     cards = summary_views.summary_cards(summary_views.summary_from_results(empty))
     assert [c.value for c in cards] == [common.MISSING] * 4
     assert cards[0].caption == "–/– · 95% CI –"
+
+
+# --------------------------------------------------------------------------- ADaM conformance
+@pytest.fixture(scope="module")
+def conformance_report(tmp_path_factory) -> pl.DataFrame:
+    """A real validation.adam_conformance: the conformance run (expectations.conformance) on
+    datasets made from the spec (tests/test_adam_conformance.py), adex's first row twice."""
+    import pandas as pd
+    from test_adam_conformance import RULES, SPEC, WARN, spec_datasets
+
+    from expectations.conformance import as_polars, run_adam_conformance
+
+    frames = spec_datasets()
+    frames["adex"] = pd.concat([frames["adex"], frames["adex"].iloc[[0]]], ignore_index=True)
+    report = run_adam_conformance(
+        frames,
+        SPEC.datasets,
+        SPEC.variables,
+        RULES,
+        "views",
+        gx_root=tmp_path_factory.mktemp("gx"),
+        warn_checks=WARN,
+    )
+    return as_polars(report)
+
+
+def test_conformance_summary_counts_checks_run_and_failed_per_dataset(conformance_report):
+    from test_adam_conformance import SPEC
+
+    from expectations import adam_spec
+
+    order = adam_spec.dataset_names(SPEC.datasets)
+    out = data_quality_views.conformance_summary(conformance_report, order)
+    assert out.columns == ["DATASET", "CHECKS", "FAILED", "BLOCKING", "STATUS"]
+    assert out["DATASET"].to_list() == order == ["adsl", "adrs", "adtte", "adae", "adex"]
+    variables = SPEC.variables
+    for row in out.iter_rows(named=True):
+        spec = variables[row["DATASET"] == variables.DATASET]
+        n, n_char, n_coded = len(spec), int((spec.TYPE == "Char").sum()), int(spec.CODELIST.notna().sum())
+        # 3 per dataset (columns, key variables, unique keys) + type and name per variable +
+        # 2 lengths per Char variable + 2 label checks per variable and for the dataset +
+        # codelist per coded variable + the dataset's name
+        assert row["CHECKS"] == 3 + 2 * n + 2 * n_char + 2 * (n + 1) + n_coded + 1, row
+    too_long = {
+        d: int((~variables[d == variables.DATASET].VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9]{0,7}")).sum())
+        for d in order
+    }
+    status = dict(zip(out["DATASET"], zip(out["FAILED"], out["BLOCKING"], out["STATUS"])))
+    assert status["adex"] == (too_long["adex"] + 1, 1, "1 failed")  # the duplicated key
+    for dataset in ("adsl", "adrs", "adtte", "adae"):  # names over 8 characters: listed only
+        listed = too_long[dataset]
+        assert status[dataset] == (listed, 0, f"{listed} listed (not blocking)" if listed else "passed")
+
+
+def test_conformance_failures_list_blocking_first(conformance_report):
+    out = data_quality_views.conformance_failures(conformance_report)
+    assert out.columns == [
+        "DATASET",
+        "CHECK_ID",
+        "VARIABLE",
+        "FIRST_KEY",
+        "UNEXPECTED_COUNT",
+        "BLOCKS",
+        "MESSAGE",
+    ]
+    from test_adam_conformance import SPEC
+
+    variables = SPEC.variables
+    names = int((~variables.VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9]{0,7}")).sum())
+    assert out.height == int((~conformance_report["PASSED"]).sum()) == names + 1  # + the key
+    first = out.row(0, named=True)
+    assert (first["DATASET"], first["CHECK_ID"], first["BLOCKS"], first["UNEXPECTED_COUNT"]) == (
+        "adex",
+        "unique_keys",
+        "yes",
+        2,
+    )
+    assert first["FIRST_KEY"] == "USUBJID=AAA, PARAMCD=AAA, EXTRT=AAA"  # the spec-made first row
+    assert set(out["BLOCKS"][1:]) == {"no"}
+
+
+def test_export_files_or_none():
+    assert data_quality_views.export_files(None) is None
+    empty = pl.DataFrame(
+        schema={"DATASET": pl.String, "FILE": pl.String, "FORMAT": pl.String, "BYTES": pl.Int64}
+    )
+    assert data_quality_views.export_files(empty) is None
+    exports = pl.DataFrame(
+        {
+            "DATASET": ["adsl", "adae", "adsl"],
+            "FILE": ["adsl.json", "adae.xpt", "adsl.xpt"],
+            "FORMAT": ["DATASET-JSON", "XPT", "XPT"],
+            "RECORDS": [34, 120, 34],
+            "BYTES": [51_234, 999, 1_500_000],
+            "SHA256": ["a" * 64, "b" * 64, "c" * 64],
+        }
+    )
+    out = data_quality_views.export_files(exports)
+    assert out["FILE"].to_list() == ["adsl.json", "adae.xpt", "adsl.xpt"]
+    assert out["SIZE"].to_list() == ["51.2 kB", "999 B", "1.5 MB"]  # 51,234 / 1,000; 1,500,000 / 10^6

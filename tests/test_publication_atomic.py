@@ -191,6 +191,7 @@ def test_every_table_users_read_is_published(build_a):
             "quarantine",
             "delivery_report",
             "adam_checks",
+            "adam_conformance",
             "publication_gate",
             "study_rule_checks",
         )

@@ -35,7 +35,12 @@ SUITES = (
         f"delivery_{f}"
         for f in ("dm", "vs", "mh", "ecog", "pt", "fish", "ex", "lb", "rs", "ae", "ds", "dd", "fu", "cm")
     ]
-    + [f"adam_{d}" for d in ("adsl", "adrs", "adtte", "adae", "adex")]
+    + [
+        f"adam_{d}{part}"
+        for d in ("adsl", "adrs", "adtte", "adae", "adex")
+        for part in ("", "_columns", "_conformance")
+    ]
+    + ["adam_spec"]
     + ["study_rules_subjects", "study_rules_records"]
 )
 RESULTS = ["analysis_results", "km_curves", "km_at_risk", "published_comparison"]
@@ -60,8 +65,13 @@ def test_clean_demo_passes_every_check(demo_warehouse):
         "validation.study_rule_checks",
     ):
         assert count(demo_warehouse, table) == 0, query(demo_warehouse, f"select * from {table}")
+    conformance = query(demo_warehouse, "select * from validation.adam_conformance")
+    assert conformance.height > 0 and not conformance["BLOCKING"].any(), conformance.filter(
+        pl.col("BLOCKING")
+    )
     gate = query(demo_warehouse, "select * from validation.publication_gate").row(0, named=True)
     assert gate["ADAM_CHECKS_PASSED"] is True and gate["REASON"] is None
+    assert gate["N_FAILED_CONFORMANCE"] == 0
     build = query(demo_warehouse, "select * from validation.build_info").row(0, named=True)
     published = query(demo_warehouse, "select * from results.publication").row(0, named=True)
     assert (published["BUILD_ID"], published["DATA_CUTOFF"]) == (build["BUILD_ID"], "2019-10-18")

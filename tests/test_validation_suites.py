@@ -687,7 +687,7 @@ def test_adam_missing_variable_and_value_outside_its_list_still_fail(gx_root):
 
 def test_each_adam_rule_has_one_home():
     """A content rule of the ADaM datasets is a GX rule (seed adam_rules) or a dbt test
-    (models/adam/_adam__models.yml), never both: dbt keeps keys (not null, unique), links to
+    (models/adam/_adam__models.yml), never both: dbt keeps key variables not null, links to
     adsl and the rules on a subset of rows (``where``), which adam_rules cannot express."""
     spec = yaml.safe_load((REPO / "models" / "adam" / "_adam__models.yml").read_text())
     rules = seed("adam_rules")
@@ -704,7 +704,17 @@ def test_each_adam_rule_has_one_home():
                 dbt.add((model["name"], column["name"], kind))
     assert gx.isdisjoint(dbt), sorted(gx & dbt)
     assert not any(kind == "unique" for _, _, kind in gx)
-    assert ("adsl", "USUBJID", "unique") in dbt and ("adae", "USUBJID", "relationships") in dbt
+    # the KEYS of seeds/adam_spec/adam_datasets.csv are unique_keys of validation.adam_conformance
+    # (GX), not dbt tests: no unique test on a key, no combination test of the whole key
+    keys = {r.DATASET: r.KEYS.split(", ") for r in seed("adam_datasets").itertuples()}
+    assert not any(kind == "unique" for _, _, kind in dbt)
+    for model in spec["models"]:
+        for test in model.get("data_tests", []):
+            _name, body = next(iter(test.items()))
+            where = ((body or {}).get("config") or {}).get("where")
+            combination = (body.get("arguments") or {}).get("combination_of_columns")
+            assert where or combination != keys[model["name"]], (model["name"], combination)
+    assert ("adsl", "USUBJID", "not_null") in dbt and ("adae", "USUBJID", "relationships") in dbt
     assert ("adsl", "AGE", "between") in gx and ("adrs", "AVALC", "in_set") in gx
 
 

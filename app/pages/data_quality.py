@@ -86,6 +86,46 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
             f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)"
         )
 
+    st.subheader("ADaM conformance")
+    if status.has(data.CONFORMANCE):
+        report = data.adam_conformance()
+        datasets = data.adam_datasets() if status.has("ref.adam_datasets") else []
+        summary = views.conformance_summary(report, datasets)
+        st.caption(
+            "The ADaM datasets against their specification (seeds/adam_spec/, validation.adam_conformance): "
+            "columns in VARNUM order, column types, character lengths in UTF-8 bytes, unique keys, names "
+            "and labels of the spec. A blocking failure stops publication of new results."
+        )
+        st.dataframe(
+            summary,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "DATASET": "Dataset",
+                "CHECKS": "Checks run",
+                "FAILED": "Failed",
+                "BLOCKING": "Blocking",
+                "STATUS": "Status",
+            },
+        )
+        failures = views.conformance_failures(report)
+        if failures.height:
+            st.dataframe(common.for_display(failures), hide_index=True, width="stretch")
+        else:
+            st.success("Every ADaM conformance check passed.")
+    else:
+        st.info("No ADaM conformance results in this build (validation.adam_conformance is missing).")
+    st.markdown("**Submission exports**")
+    exports = views.export_files(data.submission_exports() if status.has(data.SUBMISSION_EXPORTS) else None)
+    if exports is None:
+        st.info(views.NO_EXPORTS)
+    else:
+        st.dataframe(
+            exports.select("DATASET", "FORMAT", "FILE", "RECORDS", "SIZE", "SHA256"),
+            hide_index=True,
+            width="stretch",
+        )
+
     st.subheader("Results publication status")
     if not status.has(data.PUBLICATION):
         st.success("Nothing is stale: the warehouse has no results publication table.")

@@ -123,3 +123,90 @@ def validation_by_site(counts: dict[str, pl.DataFrame], sites: Sequence[str] = (
         )
         .sort(pl.col("SITEID") == ALL_SITES, "SITEID")
     )
+
+
+# --------------------------------------------------------------------------- ADaM conformance
+def conformance_summary(report: pl.DataFrame, datasets: Sequence[str] = ()) -> pl.DataFrame:
+    """Checks run and failed per ADaM dataset (validation.adam_conformance).
+
+    Parameters
+    ----------
+    report : polars.DataFrame
+        One row per check and unit: ``DATASET``, ``CHECK_ID``, ``PASSED``, ``BLOCKING``.
+    datasets : sequence of str
+        Order of the datasets (e.g. the spec's); others follow in name order.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``DATASET, CHECKS, FAILED, BLOCKING, STATUS`` - STATUS ``passed``, ``N failed``
+        (blocks publication) or ``N listed (not blocking)``.
+    """
+    order = {d: i for i, d in enumerate(datasets)}
+    out = (
+        report.group_by("DATASET")
+        .agg(
+            pl.len().cast(pl.Int64).alias("CHECKS"),
+            (~pl.col("PASSED")).sum().cast(pl.Int64).alias("FAILED"),
+            pl.col("BLOCKING").sum().cast(pl.Int64).alias("BLOCKING"),
+        )
+        .with_columns(
+            pl.when(pl.col("BLOCKING") > 0)
+            .then(pl.format("{} failed", pl.col("BLOCKING")))
+            .when(pl.col("FAILED") > 0)
+            .then(pl.format("{} listed (not blocking)", pl.col("FAILED")))
+            .otherwise(pl.lit("passed"))
+            .alias("STATUS"),
+            pl.col("DATASET")
+            .replace_strict(order, default=len(order), return_dtype=pl.Int64)
+            .alias("_ORDER"),
+        )
+        .sort("_ORDER", "DATASET")
+        .drop("_ORDER")
+    )
+    return out
+
+
+def conformance_failures(report: pl.DataFrame) -> pl.DataFrame:
+    """The failed checks, blocking ones first: ``DATASET, CHECK_ID, VARIABLE, FIRST_KEY,
+    UNEXPECTED_COUNT, BLOCKS, MESSAGE`` (BLOCKS ``yes`` / ``no``)."""
+    return (
+        report.filter(~pl.col("PASSED"))
+        .sort(
+            ["BLOCKING", "DATASET", "CHECK_ID", "VARIABLE"],
+            descending=[True, False, False, False],
+            nulls_last=True,
+        )
+        .select(
+            "DATASET",
+            "CHECK_ID",
+            "VARIABLE",
+            "FIRST_KEY",
+            "UNEXPECTED_COUNT",
+            pl.when(pl.col("BLOCKING")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("BLOCKS"),
+            "MESSAGE",
+        )
+    )
+
+
+NO_EXPORTS = "No exports in this build."
+
+
+def export_files(exports: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The exported files of ``submission.submission_exports`` (manifest: DATASET, FILE,
+    FORMAT, RECORDS, BYTES, SHA256) by format and dataset, with ``SIZE`` (``12.3 kB``); None
+    when the table is absent or empty (the page then says :data:`NO_EXPORTS`)."""
+    if exports is None or exports.height == 0:
+        return None
+
+    def size(n: int | None) -> str | None:
+        if n is None:
+            return None
+        for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+            if n >= scale:
+                return f"{n / scale:.1f} {unit}"
+        return f"{n} B"
+
+    return exports.sort("FORMAT", "DATASET", "FILE").with_columns(
+        pl.col("BYTES").map_elements(size, return_dtype=pl.String).alias("SIZE")
+    )

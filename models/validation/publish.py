@@ -74,6 +74,7 @@ def model(dbt, session):
         dbt.ref("quarantine"),
         dbt.ref("delivery_report"),
         dbt.ref("adam_checks"),
+        dbt.ref("adam_conformance"),
         dbt.ref("publication_gate"),
         dbt.ref("study_rule_checks"),
         # what the page reads besides: site summary, current records (source lookup)
