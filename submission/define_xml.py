@@ -314,6 +314,20 @@ def _int(value, where: str, field: str) -> int | None:
     return int(number)
 
 
+def _method_text(row) -> str:
+    """A MethodDef's text: the derivation in words (DESCRIPTION) and where the rule book has it.
+
+    The spec's METHOD is a ``docs/derivations.md#...`` anchor or the method's own text; a
+    reviewer reading define.xml needs the words, so an anchor follows the DESCRIPTION.
+    """
+    method, description = _text(row.get("METHOD")), _text(row.get("DESCRIPTION"))
+    if not method.startswith("docs/"):
+        return method or description
+    if not description:
+        return f"Rule book: {method}."
+    return description if method in description else f"{description} Rule book: {method}."
+
+
 class _Methods:
     """One MethodDef per distinct METHOD text, OID from its first user (spec order)."""
 
@@ -473,7 +487,7 @@ def define_xml_bytes(
             for order, row in enumerate(vl_by_var[key], start=1):
                 paramcd = _text(row["PARAMCD"])
                 wc_oid = f"WC.{name.upper()}.PARAMCD.EQ.{paramcd}"
-                method_text = _text(row.get("METHOD"))
+                method_text = _method_text(row) if _text(row.get("METHOD")) else ""
                 ref = _e(
                     vld,
                     "ItemRef",
@@ -521,7 +535,7 @@ def define_xml_bytes(
         for var in by_ds[name]:
             variable = _text(var["VARIABLE"])
             where = f"dataset {name}, variable {variable}"
-            method_text = _text(var.get("METHOD")) or _text(var.get("DESCRIPTION"))
+            method_text = _method_text(var)
             derived = _text(var.get("ORIGIN")) == "Derived"
             _e(
                 group,

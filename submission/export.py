@@ -414,6 +414,25 @@ def _write_all(
     return rows
 
 
+def in_key_order(tables: Mapping[str, pl.DataFrame], datasets: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Each table's rows sorted by its dataset's KEYS (adam_datasets), as a submission dataset
+    is ordered: the files then do not depend on the order DuckDB happened to store the rows in
+    (a rebuild over an older warehouse and a fresh build store them differently). Keys missing
+    from a table are left to the writers' column checks."""
+    keys = {
+        row["DATASET"]: [k.strip() for k in (row["KEYS"] or "").split(",") if k.strip()]
+        for row in datasets.iter_rows(named=True)
+    }
+    return {
+        name: frame.sort(
+            [k for k in keys.get(name, []) if k in frame.columns], nulls_last=True, maintain_order=True
+        )
+        if any(k in frame.columns for k in keys.get(name, []))
+        else frame
+        for name, frame in tables.items()
+    }
+
+
 def export_submission(
     tables: Mapping[str, pl.DataFrame],
     *,
@@ -468,6 +487,7 @@ def export_submission(
         "codelists": _frame(codelists, "codelists"),
     }
     _check_names(spec["datasets"], spec["variables"])
+    tables = in_key_order(tables, spec["datasets"])
     created = _cutoff(data_cutoff)
     study = DefineStudy(
         study_id=study_id or _study_id(tables),

@@ -243,6 +243,35 @@ def test_codelists_carry_cdisc_c_codes():
     assert (cl["SEX"], cl["AGEU"], cl["NY"], cl["RACE"]) == ("C66731", "C66781", "C66742", "C74457")
 
 
+def test_c_codes_agree_with_the_cdisc_pilot_define_xml():
+    """Outside truth: the CDISC ADaM pilot's define.xml (standards/) carries NCI aliases for
+    the codelists it shares with ours; wherever a codelist C-code and a term are in both, the
+    term's C-code must be the pilot's. (ACN and OUT are not in the pilot: checked by hand
+    against NCI EVS, C66767 / C66768.)"""
+    from lxml import etree
+
+    odm = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    define = etree.parse(str(REPO / "standards" / "dataset-json-1.1" / "examples" / "adam" / "define.xml"))
+    pilot = {}
+    for codelist in define.iterfind(".//odm:CodeList", odm):
+        list_alias = codelist.find("odm:Alias", odm)
+        if list_alias is None:
+            continue
+        for item in codelist.xpath("odm:CodeListItem | odm:EnumeratedItem", namespaces=odm):
+            alias = item.find("odm:Alias", odm)
+            if alias is not None:
+                pilot[list_alias.get("Name"), item.get("CodedValue")] = alias.get("Name")
+    ours = seed("adam_codelists").dropna(subset=["NCI_CODE", "CODELIST_NCI_CODE"])
+    shared = [
+        (r.CODELIST, r.TERM, r.NCI_CODE, pilot[r.CODELIST_NCI_CODE, r.TERM])
+        for r in ours.itertuples()
+        if (r.CODELIST_NCI_CODE, r.TERM) in pilot
+    ]
+    assert {c for c, *_ in shared} == {"SEX", "RACE", "AGEU", "NY"}
+    assert len(shared) == 8  # M F, ASIAN WHITE BLACK OR AFRICAN AMERICAN, YEARS, Y N
+    assert [(c, t) for c, t, ours_, theirs in shared if ours_ != theirs] == []
+
+
 def test_coded_character_variables_name_their_codelist():
     """Flags, the arm and treatment, study id, units and the per-drug AE codes take a codelist."""
     variables = seed("adam_variables")

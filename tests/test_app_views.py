@@ -510,22 +510,26 @@ def test_summary_cards_without_figures_show_a_dash():
 @pytest.fixture(scope="module")
 def conformance_report(tmp_path_factory) -> pl.DataFrame:
     """A real validation.adam_conformance: the conformance run (expectations.conformance) on
-    datasets made from the spec (tests/test_adam_conformance.py), adex's first row twice."""
+    datasets made from the spec (tests/test_adam_conformance.py), adex's first row twice (a
+    blocking failure) and, in a copy of the spec, adtte's PARAM label 41 characters long with
+    `label_length` listed as not blocking (dbt var adam_conformance_warn_checks)."""
     import pandas as pd
-    from test_adam_conformance import RULES, SPEC, WARN, spec_datasets
+    from test_adam_conformance import RULES, SPEC, spec_datasets
 
     from expectations.conformance import as_polars, run_adam_conformance
 
     frames = spec_datasets()
     frames["adex"] = pd.concat([frames["adex"], frames["adex"].iloc[[0]]], ignore_index=True)
+    variables = SPEC.variables.copy()
+    variables.loc[(variables.DATASET == "adtte") & (variables.VARIABLE == "PARAM"), "LABEL"] = "L" * 41
     report = run_adam_conformance(
         frames,
         SPEC.datasets,
-        SPEC.variables,
+        variables,
         RULES,
         "views",
         gx_root=tmp_path_factory.mktemp("gx"),
-        warn_checks=WARN,
+        warn_checks=("label_length",),
     )
     return as_polars(report)
 
@@ -547,15 +551,10 @@ def test_conformance_summary_counts_checks_run_and_failed_per_dataset(conformanc
         # 2 lengths per Char variable + 2 label checks per variable and for the dataset +
         # codelist per coded variable + the dataset's name
         assert row["CHECKS"] == 3 + 2 * n + 2 * n_char + 2 * (n + 1) + n_coded + 1, row
-    too_long = {
-        d: int((~variables[d == variables.DATASET].VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9]{0,7}")).sum())
-        for d in order
-    }
     status = dict(zip(out["DATASET"], zip(out["FAILED"], out["BLOCKING"], out["STATUS"])))
-    assert status["adex"] == (too_long["adex"] + 1, 1, "1 failed")  # the duplicated key
-    for dataset in ("adsl", "adrs", "adtte", "adae"):  # names over 8 characters: listed only
-        listed = too_long[dataset]
-        assert status[dataset] == (listed, 0, f"{listed} listed (not blocking)" if listed else "passed")
+    assert status["adex"] == (1, 1, "1 failed")  # the duplicated key
+    assert status["adtte"] == (1, 0, "1 listed (not blocking)")  # the 41-character label
+    assert status["adsl"] == status["adrs"] == status["adae"] == (0, 0, "passed")
 
 
 def test_conformance_failures_list_blocking_first(conformance_report):
@@ -569,11 +568,7 @@ def test_conformance_failures_list_blocking_first(conformance_report):
         "BLOCKS",
         "MESSAGE",
     ]
-    from test_adam_conformance import SPEC
-
-    variables = SPEC.variables
-    names = int((~variables.VARIABLE.str.fullmatch(r"[A-Z][A-Z0-9]{0,7}")).sum())
-    assert out.height == int((~conformance_report["PASSED"]).sum()) == names + 1  # + the key
+    assert out.height == int((~conformance_report["PASSED"]).sum()) == 2  # the key, the label
     first = out.row(0, named=True)
     assert (first["DATASET"], first["CHECK_ID"], first["BLOCKS"], first["UNEXPECTED_COUNT"]) == (
         "adex",
@@ -582,7 +577,7 @@ def test_conformance_failures_list_blocking_first(conformance_report):
         2,
     )
     assert first["FIRST_KEY"] == "USUBJID=AAA, PARAMCD=AAA, EXTRT=AAA"  # the spec-made first row
-    assert set(out["BLOCKS"][1:]) == {"no"}
+    assert out.row(1, named=True)["DATASET"] == "adtte" and out["BLOCKS"].to_list() == ["yes", "no"]
 
 
 def test_export_files_or_none():

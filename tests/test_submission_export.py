@@ -47,8 +47,9 @@ def build(demo_warehouse):
     """The published DuckDB file's ADaM tables, spec and manifest, and the folder the build wrote."""
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
         spec = {name: con.sql(f"select * from ref.adam_{name}").pl() for name in SPEC_TABLES}
-        datasets = spec["datasets"]["DATASET"].to_list()
-        tables = {ds: con.sql(f"select * from adam.{ds}").pl() for ds in datasets}
+        # the files hold the rows in key order (adam_datasets KEYS), whatever the stored order
+        keys = dict(spec["datasets"].select("DATASET", "KEYS").iter_rows())
+        tables = {ds: con.sql(f"select * from adam.{ds} order by {keys[ds]}").pl() for ds in keys}
         manifest = con.sql("select * from submission.submission_exports").pl()
     root = submission_root(demo_warehouse.parent / "dbt")
     return {
@@ -281,6 +282,10 @@ def test_define_xml_validates_and_its_item_defs_are_the_spec_and_the_files(build
         ref = refs[f"IT.{v['DATASET'].upper()}.{v['VARIABLE']}"]
         assert ref.get("Mandatory") == ("Yes" if v["CORE"] == "Req" else "No")
         assert (ref.get("MethodOID") in methods) == (v["ORIGIN"] == "Derived")
+    # a method reads as words, with the rule book's anchor after them (spec row adsl.ACTARM)
+    actarm = build["spec"]["variables"].filter(pl.col("VARIABLE") == "ACTARM").row(0, named=True)
+    method = mdv.find(f"odm:MethodDef[@OID='{refs['IT.ADSL.ACTARM'].get('MethodOID')}']", NS)
+    assert "".join(method.itertext()).strip() == f"{actarm['DESCRIPTION']} Rule book: {actarm['METHOD']}."
     # the XPT_VALUE_FROM comment
     comment = mdv.find("def:CommentDef[@OID='COM.ADAE.AETERM.XPT']", NS)
     assert "carries the value of AEDECOD" in "".join(comment.itertext())
@@ -334,7 +339,9 @@ sys.path.insert(0, {str(REPO / "tests")!r})
 from submission.export import export_submission
 with duckdb.connect({str(build["root"].parent.parent / "warehouse.duckdb")!r}, read_only=True) as con:
     spec = {{n: con.sql(f"select * from ref.adam_{{n}}").pl() for n in {SPEC_TABLES!r}}}
-    tables = {{d: con.sql(f"select * from adam.{{d}}").pl() for d in spec["datasets"]["DATASET"]}}
+    # stored order, shuffled: the export puts the rows in key order itself
+    tables = {{d: con.sql(f"select * from adam.{{d}}").pl().sample(fraction=1.0, shuffle=True, seed=1)
+              for d in spec["datasets"]["DATASET"]}}
 export_submission(tables, **spec, data_cutoff={DATA_CUTOFF!r}, root={str(tmp_path / "tz")!r})
 """
     env = dict(os.environ, TZ="Pacific/Kiritimati")

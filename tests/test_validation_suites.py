@@ -562,6 +562,7 @@ def test_adam_reduction_counts_every_offending_row(gx_root):
                     {
                         "STUDYID": "NCT02917941",
                         "USUBJID": f"NCT02917941-{site}-{n:03d}",
+                        "TRTP": "Ixazomib + Lenalidomide + Dexamethasone",  # seeds/study_arms.csv
                         "PARAMCD": param,
                         "PARAM": param,
                         "STARTDT": dt.date(2017, 3, 1),
@@ -639,8 +640,10 @@ def test_adam_suite_reads_its_column_list_from_seed_adam_variables():
         assert required.meta["check"] == "required_variables"
         assert list(required.column_set) == listed
         sizes[dataset] = len(listed)
-    assert sizes == {"adsl": 64, "adrs": 18, "adtte": 14, "adae": 43, "adex": 6}
-    assert adam_variables_of(variables, "adex") == ["USUBJID", "PARAMCD", "PARAM", "EXTRT", "AVAL", "PARAMN"]
+    assert sizes == {"adsl": 68, "adrs": 17, "adtte": 15, "adae": 41, "adex": 8}
+    assert adam_variables_of(variables, "adex") == [
+        "STUDYID", "USUBJID", "TRTA", "PARAMCD", "PARAM", "EXTRT", "AVAL", "PARAMN"
+    ]  # fmt: skip
     assert variables.LABEL.str.len().max() <= 40 and set(variables.TYPE) == {"Char", "Num"}
 
 
