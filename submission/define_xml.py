@@ -328,6 +328,20 @@ def _method_text(row) -> str:
     return description if method in description else f"{description} Rule book: {method}."
 
 
+def define_data_type(sas_type: str, data_type: str) -> str:
+    """The ItemDef DataType of a spec variable.
+
+    A SAS numeric date (TYPE ``Num``, DATA_TYPE ``date``/``datetime``/``time``, e.g. DATE9.)
+    is stored as a number of days (seconds) since 1960-01-01: Define-XML types it by that
+    storage, ``integer``, with the display format beside it - as the CDISC ADaM pilot's
+    define.xml does (standards/). DataType ``date`` means an ISO 8601 *character* value.
+    Dataset-JSON keeps ``date`` with targetDataType ``integer`` (submission.export).
+    """
+    if sas_type == "Num" and data_type in ("date", "datetime", "time"):
+        return "integer"
+    return data_type
+
+
 class _Methods:
     """One MethodDef per distinct METHOD text, OID from its first user (spec order)."""
 
@@ -602,7 +616,7 @@ def define_xml_bytes(
         for var in by_ds[name]:
             variable = _text(var["VARIABLE"])
             where = f"dataset {name}, variable {variable}"
-            data_type = _text(var.get("DATA_TYPE"))
+            data_type = define_data_type(_text(var.get("TYPE")), _text(var.get("DATA_TYPE")))
             attrs = item_attrs(item_oid(name, variable), variable, data_type, var, where)
             xpt_from = _text(var.get("XPT_VALUE_FROM"))
             if xpt_from:
@@ -624,7 +638,9 @@ def define_xml_bytes(
     for row, parent in vl_items:
         name, variable, paramcd = _text(row["DATASET"]), _text(row["VARIABLE"]), _text(row["PARAMCD"])
         where = f"dataset {name}, variable {variable}, PARAMCD {paramcd}"
-        data_type = _text(row.get("DATA_TYPE")) or _text(parent.get("DATA_TYPE"))
+        data_type = define_data_type(
+            _text(parent.get("TYPE")), _text(row.get("DATA_TYPE")) or _text(parent.get("DATA_TYPE"))
+        )
         attrs = item_attrs(f"{item_oid(name, variable)}.{paramcd}", variable, data_type, parent, where)
         attrs[_d("DisplayFormat")] = _text(parent.get("DISPLAY_FORMAT")) or None
         item = _e(mdv, "ItemDef", attrs)

@@ -198,8 +198,10 @@ def test_written_define_is_valid_and_reads_back_as_the_spec(tmp_path):
             r["DATASET"].upper(),
             r["VARIABLE"],
             r["LABEL"],
-            r["DATA_TYPE"],
-            int(r["LENGTH"]) if r["DATA_TYPE"] in ("text", "integer") else None,
+            # a SAS numeric date is an integer day count in Define-XML, as in the CDISC pilot
+            # (test_adsl_item_defs_agree_with_cdisc_adsl_json: TRTSDT integer, Length 8)
+            "integer" if r["TYPE"] == "Num" and r["DATA_TYPE"] == "date" else r["DATA_TYPE"],
+            int(r["LENGTH"]) if r["DATA_TYPE"] in ("text", "integer", "date") else None,
             r["DISPLAY_FORMAT"] or None,
             int(r["KEY_SEQUENCE"]) if r["KEY_SEQUENCE"] else None,
             int(r["VARNUM"]),

@@ -244,8 +244,9 @@ def test_define_xml_validates_and_its_item_defs_are_the_spec_and_the_files(build
             v["DATASET"].upper(),
             v["VARIABLE"],
             v["LABEL"],
-            v["DATA_TYPE"],
-            v["LENGTH"] if v["DATA_TYPE"] in ("text", "integer") else None,
+            # a SAS numeric date: integer (day count), Length 8, DATE9. - as the CDISC pilot types it
+            "integer" if v["TYPE"] == "Num" and v["DATA_TYPE"] == "date" else v["DATA_TYPE"],
+            v["LENGTH"] if v["DATA_TYPE"] in ("text", "integer", "date") else None,
             v["DISPLAY_FORMAT"],
             v["KEY_SEQUENCE"],
             v["VARNUM"],
