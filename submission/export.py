@@ -423,14 +423,11 @@ def in_key_order(tables: Mapping[str, pl.DataFrame], datasets: pl.DataFrame) -> 
         row["DATASET"]: [k.strip() for k in (row["KEYS"] or "").split(",") if k.strip()]
         for row in datasets.iter_rows(named=True)
     }
-    return {
-        name: frame.sort(
-            [k for k in keys.get(name, []) if k in frame.columns], nulls_last=True, maintain_order=True
-        )
-        if any(k in frame.columns for k in keys.get(name, []))
-        else frame
-        for name, frame in tables.items()
-    }
+    ordered = {}
+    for name, frame in tables.items():
+        present = [k for k in keys.get(name, []) if k in frame.columns]
+        ordered[name] = frame.sort(present, nulls_last=True, maintain_order=True) if present else frame
+    return ordered
 
 
 def export_submission(
