@@ -36,10 +36,12 @@ __all__ = [
     "ARM_NS",
     "DEF_NS",
     "ODM_NS",
+    "OUTPUT_FORMATS",
     "DatasetDef",
     "DefineStudy",
     "DefineXMLError",
     "ItemDefRow",
+    "arm_conditions",
     "define_datasets",
     "define_item_defs",
     "define_schema_path",
@@ -47,6 +49,7 @@ __all__ = [
     "item_group_oid",
     "item_oid",
     "validate_define_xml",
+    "where_clause_oid",
     "write_define_xml",
 ]
 
@@ -365,6 +368,9 @@ def define_xml_bytes(
     study: DefineStudy,
     archive_ext: str = "xpt",
     stylesheet: str = STYLESHEET,
+    analysis_results=None,
+    ard=None,
+    tlf_href: str = "",
 ) -> bytes:
     """Define-XML 2.1 document of the ADaM specification, as UTF-8 bytes.
 
@@ -382,18 +388,30 @@ def define_xml_bytes(
         Extension of the dataset files def:leaf points at (``adsl.xpt``).
     stylesheet : str
         href of the ``<?xml-stylesheet?>`` processing instruction.
+    analysis_results : polars or pandas DataFrame, optional
+        seeds/adam_spec/adam_analysis_results (one row per displayed analysis result and
+        analysis dataset). Given and not empty: the document carries Analysis Results Metadata
+        (``arm:AnalysisResultDisplays``, [2]_) and needs ``ard``.
+    ard : polars or pandas DataFrame, optional
+        results.ard (columns ANALYSIS_ID, RESULT_ID, METHOD_ID, METHOD at least): the result
+        ids and the method text of each analysis come from its rows.
+    tlf_href : str
+        Folder of the output files (``<stem>.pdf``, ``<stem>.rtf``) relative to the
+        define.xml's folder, ``/``-separated; empty: beside it.
 
     Returns
     -------
     bytes
         The document; a function of the arguments only (sorted as the spec orders: datasets
-        in adam_datasets order, variables by VARNUM, codelists and methods by first use).
+        in adam_datasets order, variables by VARNUM, codelists and methods by first use,
+        result displays and analysis results in adam_analysis_results order).
 
     Raises
     ------
     DefineXMLError
         A reference the document could not resolve (a CODELIST without terms, a value-level
-        row for an unknown variable), naming dataset and variable.
+        row for an unknown variable, an analysis result without ARD rows or naming an unknown
+        dataset or variable), naming dataset and variable.
     """
     ds_rows = _records(datasets)
     var_rows = _records(variables)
@@ -423,10 +441,11 @@ def define_xml_bytes(
         (_text(ds["DATASET"]) for ds in ds_rows if _text(ds.get("CLASS")) == _SUBJECT_LEVEL), ""
     )
 
-    root = etree.Element(
-        f"{{{ODM_NS}}}ODM",
-        nsmap={None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS},
-    )
+    arm_rows = _records(analysis_results) if analysis_results is not None else []
+    nsmap = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
+    if arm_rows:
+        nsmap["arm"] = ARM_NS  # declared only when used: a define.xml without ARM is unchanged
+    root = etree.Element(f"{{{ODM_NS}}}ODM", nsmap=nsmap)
     for key, value in (
         ("ODMVersion", "1.3.2"),
         ("FileType", "Snapshot"),
@@ -685,10 +704,230 @@ def define_xml_bytes(
     for oid, text in comments.items():
         comment = _e(mdv, "CommentDef", {"OID": oid}, ns=DEF_NS)
         _translated(comment, "Description", text)
+    if arm_rows:
+        if ard is None:
+            raise DefineXMLError("analysis results metadata: no ARD (results.ard) given")
+        _analysis_result_displays(mdv, arm_rows, _records(ard), by_ds, tlf_href)
 
     tree = etree.ElementTree(root)
     root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{stylesheet}"'))
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Analysis Results Metadata (ARM 1.0 for Define-XML 2.1, [2]_): docs/DESIGN.md
+# "Analysis Results Metadata"
+# --------------------------------------------------------------------------------------------
+
+_COMPARATORS = ("EQ", "NE", "LT", "LE", "GT", "GE", "IN", "NOTIN")
+_DISPLAY_FIELDS = ("DISPLAY_NAME", "DISPLAY_DESCRIPTION", "OUTPUT_STEM")
+_RESULT_FIELDS = (
+    "DISPLAY_ID",
+    "RESULT_NAME",
+    "REASON",
+    "PURPOSE",
+    "DOCUMENTATION",
+    "PROGRAM",
+    "PROGRAM_CONTEXT",
+)
+OUTPUT_FORMATS = ("pdf", "rtf")
+"""Files of one display that def:leaf points at: ``<OUTPUT_STEM>.pdf`` and ``.rtf``."""
+
+
+def arm_conditions(
+    dataset: str, paramcd: str, where: str, known: set[str]
+) -> list[tuple[str, str, list[str]]]:
+    """Selection criteria of one analysis dataset as (variable, comparator, values).
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset (names the error).
+    paramcd : str
+        The parameter (``PARAMCD EQ <paramcd>`` comes first), or empty.
+    where : str
+        adam_analysis_results.WHERE_CLAUSE: ``VARIABLE COMPARATOR VALUE`` conditions joined by
+        `` AND ``; the values of IN / NOTIN separated by ``|``; comparators as Define-XML's
+        RangeCheck (EQ, NE, LT, LE, GT, GE, IN, NOTIN).
+    known : set of str
+        The dataset's variables.
+
+    Returns
+    -------
+    list of tuple
+        One per condition, in the order written.
+
+    Raises
+    ------
+    DefineXMLError
+        A condition that does not parse or names a variable the dataset lacks.
+
+    Examples
+    --------
+    >>> arm_conditions("adae", "", "TRTEMFL EQ Y AND AETOXGR GE 3", {"TRTEMFL", "AETOXGR"})
+    [('TRTEMFL', 'EQ', ['Y']), ('AETOXGR', 'GE', ['3'])]
+    """
+    conditions = [("PARAMCD", "EQ", [paramcd])] if paramcd else []
+    for part in where.split(" AND ") if where else []:
+        tokens = part.strip().split(" ", 2)
+        if len(tokens) != 3 or tokens[1] not in _COMPARATORS:
+            raise DefineXMLError(
+                f"dataset {dataset}: WHERE_CLAUSE condition {part.strip()!r} is not "
+                f"'VARIABLE COMPARATOR VALUE' with a comparator of {', '.join(_COMPARATORS)}"
+            )
+        variable, comparator, value = tokens
+        values = value.split("|") if comparator in ("IN", "NOTIN") else [value]
+        conditions.append((variable, comparator, values))
+    for variable, _, _ in conditions:
+        if variable not in known:
+            raise DefineXMLError(
+                f"dataset {dataset}, variable {variable}: selection criterion on a variable not in adam_variables"
+            )
+    return conditions
+
+
+def where_clause_oid(dataset: str, conditions: list[tuple[str, str, list[str]]]) -> str:
+    """WhereClauseDef OID of conditions, ``WC.ADRS.PARAMCD.EQ.BOR`` - the value-level form, so
+    one condition on PARAMCD shares the value-level metadata's WhereClauseDef."""
+    parts = [
+        f"{dataset.upper()}.{variable}.{comparator}.{'.'.join(values)}"
+        for variable, comparator, values in conditions
+    ]
+    return "WC." + ".".join(parts).replace(" ", "_")
+
+
+def _same(rows: list[dict], fields: tuple[str, ...], what: str) -> dict:
+    first = rows[0]
+    for row in rows[1:]:
+        for field in fields:
+            if _text(row.get(field)) != _text(first.get(field)):
+                raise DefineXMLError(
+                    f"{what}: {field} differs between its rows of adam_analysis_results "
+                    f"({_text(first.get(field))!r} vs {_text(row.get(field))!r})"
+                )
+    return first
+
+
+def _analysis_result_displays(
+    mdv, arm_rows: list[dict], ard_rows: list[dict], by_ds: dict, tlf_href: str
+) -> None:
+    """Append the output files' def:leaf and arm:AnalysisResultDisplays to MetaDataVersion, and
+    the WhereClauseDefs they use before its first ItemGroupDef (the schema's order)."""
+    by_analysis: dict[str, list[dict]] = {}
+    for row in ard_rows:
+        by_analysis.setdefault(_text(row["ANALYSIS_ID"]), []).append(row)
+    displays: dict[str, dict[str, list[dict]]] = {}  # display -> analysis -> dataset rows
+    for row in arm_rows:
+        displays.setdefault(_text(row["DISPLAY_ID"]), {}).setdefault(_text(row["ANALYSIS_ID"]), []).append(
+            row
+        )
+
+    existing = {wc.get("OID") for wc in mdv.xpath("def:WhereClauseDef", namespaces=_NS)}
+    first_group = mdv.find(f"{{{ODM_NS}}}ItemGroupDef")
+    href = f"{tlf_href.rstrip('/')}/" if tlf_href else ""
+    arm_root = etree.Element(f"{{{ARM_NS}}}AnalysisResultDisplays")
+    for display_id, analyses in displays.items():
+        display = _same(
+            [r for rows in analyses.values() for r in rows], _DISPLAY_FIELDS, f"display {display_id}"
+        )
+        stem = _text(display["OUTPUT_STEM"])
+        leaf_ids = [f"LF.{stem}.{ext}" for ext in OUTPUT_FORMATS]
+        for leaf_id, ext in zip(leaf_ids, OUTPUT_FORMATS, strict=True):
+            leaf = _e(mdv, "leaf", {"ID": leaf_id, f"{{{XLINK_NS}}}href": f"{href}{stem}.{ext}"}, ns=DEF_NS)
+            _e(leaf, "title", ns=DEF_NS).text = f"{_text(display['DISPLAY_NAME'])} ({stem}.{ext})"
+        rd = _e(
+            arm_root,
+            "ResultDisplay",
+            {"OID": f"RD.{display_id}", "Name": _text(display["DISPLAY_NAME"])},
+            ns=ARM_NS,
+        )
+        _translated(rd, "Description", _text(display["DISPLAY_DESCRIPTION"]))
+        for leaf_id in leaf_ids:
+            _e(rd, "DocumentRef", {"leafID": leaf_id}, ns=DEF_NS)
+        for analysis_id, rows in analyses.items():
+            what = f"analysis result {analysis_id}"
+            result = _same(rows, _RESULT_FIELDS, what)
+            ard = by_analysis.get(analysis_id)
+            if not ard:
+                raise DefineXMLError(f"{what}: no rows with this ANALYSIS_ID in results.ard")
+            conditions = []
+            for row in rows:
+                name = _text(row["DATASET"]).lower()
+                if name not in by_ds:
+                    raise DefineXMLError(f"{what}: dataset {name} is not in adam_datasets")
+                known = {_text(v["VARIABLE"]) for v in by_ds[name]}
+                conditions.append(
+                    (
+                        name,
+                        arm_conditions(
+                            name, _text(row.get("PARAMCD")), _text(row.get("WHERE_CLAUSE")), known
+                        ),
+                    )
+                )
+                for variable in _text(row.get("VARIABLES")).split():
+                    if variable not in known:
+                        raise DefineXMLError(
+                            f"{what}: dataset {name}, variable {variable}: not in adam_variables"
+                        )
+            parameter = [
+                name for (name, _), row in zip(conditions, rows, strict=True) if _text(row.get("PARAMCD"))
+            ]
+            ar = _e(
+                rd,
+                "AnalysisResult",
+                {
+                    "OID": f"AR.{analysis_id}",
+                    "ParameterOID": item_oid(parameter[0], "PARAMCD") if parameter else None,
+                    "AnalysisReason": _text(result["REASON"]),
+                    "AnalysisPurpose": _text(result["PURPOSE"]),
+                },
+                ns=ARM_NS,
+            )
+            _translated(ar, "Description", _text(result["RESULT_NAME"]))
+            datasets_el = _e(ar, "AnalysisDatasets", ns=ARM_NS)
+            for (name, conds), row in zip(conditions, rows, strict=True):
+                ads = _e(datasets_el, "AnalysisDataset", {"ItemGroupOID": item_group_oid(name)}, ns=ARM_NS)
+                if conds:
+                    wc_oid = where_clause_oid(name, conds)
+                    _e(ads, "WhereClauseRef", {"WhereClauseOID": wc_oid}, ns=DEF_NS)
+                    if wc_oid not in existing:
+                        existing.add(wc_oid)
+                        wc = etree.Element(f"{{{DEF_NS}}}WhereClauseDef", {"OID": wc_oid})
+                        for variable, comparator, values in conds:
+                            check = _e(
+                                wc,
+                                "RangeCheck",
+                                {
+                                    "SoftHard": "Soft",
+                                    _d("ItemOID"): item_oid(name, variable),
+                                    "Comparator": comparator,
+                                },
+                            )
+                            for value in values:
+                                _e(check, "CheckValue").text = value
+                        first_group.addprevious(wc)
+                for variable in _text(row.get("VARIABLES")).split():
+                    _e(ads, "AnalysisVariable", {"ItemOID": item_oid(name, variable)}, ns=ARM_NS)
+            # one home for the method text and the result ids: the ARD rows of this analysis
+            methods = dict.fromkeys((_text(r["METHOD_ID"]), _text(r["METHOD"])) for r in ard)
+            lines = [_text(result["DOCUMENTATION"])] if _text(result["DOCUMENTATION"]) else []
+            lines += [f"Method {method_id}: {text}" for method_id, text in methods]
+            lines.append(
+                f"Results (results.ard RESULT_ID, shown in {stem}.pdf and {stem}.rtf): "
+                + ", ".join(_text(r["RESULT_ID"]) for r in ard)
+            )
+            doc = _e(ar, "Documentation", ns=ARM_NS)
+            _translated(doc, "Description", "\n".join(lines))
+            for leaf_id in leaf_ids:
+                _e(doc, "DocumentRef", {"leafID": leaf_id}, ns=DEF_NS)
+            code = _e(ar, "ProgrammingCode", {"Context": _text(result["PROGRAM_CONTEXT"]) or None}, ns=ARM_NS)
+            _e(code, "Code", ns=ARM_NS).text = "\n".join(
+                [
+                    "# programs computing these results (paths in the warehouse repository)",
+                    *_text(result["PROGRAM"]).split(),
+                ]
+            )
+    mdv.append(arm_root)
 
 
 def write_define_xml(path: str | Path, **kwargs) -> Path:

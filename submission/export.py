@@ -59,11 +59,15 @@ __all__ = [
     "adam_folder",
     "export_submission",
     "submission_dir",
+    "tlf_folder",
 ]
 
 SUBMISSION_DIR_ENV = "CTWH_SUBMISSION_DIR"
 DEFAULT_SUBMISSION_DIR = "build/submission"
 """Root of the exports when CTWH_SUBMISSION_DIR is not set (under the dbt project folder)."""
+TLF_DIR_ENV = "CTWH_TLF_DIR"
+DEFAULT_TLF_DIR = "build/tlf"
+"""TLF outputs' folder when CTWH_TLF_DIR is not set, next to the exports (dbt project folder)."""
 STUDY_ID_VARIABLE = "STUDYID"
 """ADaMIG 1.3 study identifier: its single value names the eCTD study folder."""
 STYLESHEET_SOURCE = (
@@ -86,6 +90,24 @@ _SPEC_COLUMNS = {
     "variables": ("DATASET", "VARIABLE", "VARNUM", "LABEL", "TYPE", "DATA_TYPE", "LENGTH"),
     "value_level": ("DATASET", "PARAMCD", "VARIABLE", "DATA_TYPE"),
     "codelists": ("CODELIST", "TERM"),
+    "analysis_results": (
+        "DISPLAY_ID",
+        "DISPLAY_NAME",
+        "DISPLAY_DESCRIPTION",
+        "OUTPUT_STEM",
+        "ANALYSIS_ID",
+        "RESULT_NAME",
+        "REASON",
+        "PURPOSE",
+        "DATASET",
+        "PARAMCD",
+        "WHERE_CLAUSE",
+        "VARIABLES",
+        "DOCUMENTATION",
+        "PROGRAM",
+        "PROGRAM_CONTEXT",
+    ),
+    "ard": ("ANALYSIS_ID", "RESULT_ID", "METHOD_ID", "METHOD"),
 }
 
 
@@ -103,6 +125,25 @@ def submission_dir(project_dir: str | os.PathLike[str] | None = None) -> Path:
     if not path.is_absolute():
         path = project_root(project_dir) / path
     return path.resolve()
+
+
+def tlf_folder(project_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of the TLF outputs define.xml's ARM points at: env var CTWH_TLF_DIR, default
+    `DEFAULT_TLF_DIR`, a relative path relative to the dbt project folder - the contract of
+    the TLF writer's folder (docs/DESIGN.md "Analysis Results Metadata"), resolved as
+    `submission_dir` resolves CTWH_SUBMISSION_DIR."""
+    from expectations.gx_location import project_root
+
+    path = Path(os.environ.get(TLF_DIR_ENV) or DEFAULT_TLF_DIR).expanduser()
+    if not path.is_absolute():
+        path = project_root(project_dir) / path
+    return path.resolve()
+
+
+def _tlf_href(tlf_root, define_folder: Path) -> str:
+    """The TLF folder relative to the define.xml's folder, ``/``-separated (a def:leaf href)."""
+    folder = Path(tlf_root) if tlf_root is not None else tlf_folder()
+    return Path(os.path.relpath(folder.resolve(), define_folder.resolve())).as_posix()
 
 
 def adam_folder(root: str | os.PathLike[str], study_id: str) -> Path:
@@ -353,6 +394,7 @@ def _write_all(
     spec: dict[str, pl.DataFrame],
     study: DefineStudy,
     created: dt.datetime,
+    tlf_href: str = "",
 ) -> list[dict]:
     datasets, variables = spec["datasets"], spec["variables"]
     written: dict[str, list[VariableMeta]] = {}
@@ -406,6 +448,9 @@ def _write_all(
         value_level=spec["value_level"],
         codelists=spec["codelists"],
         study=study,
+        analysis_results=spec.get("analysis_results"),
+        ard=spec.get("ard"),
+        tlf_href=tlf_href,
     )
     _verify_define(folder / "define.xml", written, metas)
     shutil.copyfile(STYLESHEET_SOURCE, folder / STYLESHEET)
@@ -441,6 +486,9 @@ def export_submission(
     root: str | os.PathLike[str] | None = None,
     study_id: str | None = None,
     ct_version: str | None = None,
+    analysis_results=None,
+    ard=None,
+    tlf_root: str | os.PathLike[str] | None = None,
 ) -> pl.DataFrame:
     """Write, verify and atomically publish the ADaM submission folder.
 
@@ -461,6 +509,13 @@ def export_submission(
     ct_version : str, optional
         CDISC/NCI Controlled Terminology package (e.g. ``"2024-09-27"``) the spec's codelists
         follow: a def:Standard of Type CT in define.xml. None or empty: none is claimed.
+    analysis_results, ard : polars or pandas DataFrame, optional
+        seeds/adam_spec/adam_analysis_results and results.ard: define.xml then carries
+        Analysis Results Metadata (docs/DESIGN.md "Analysis Results Metadata"). The ARD is
+        taken in RESULT_ID order, so its storage order does not reach the file.
+    tlf_root : path-like, optional
+        Folder of the TLF outputs the ARM def:leaf elements point at (relative href from the
+        define.xml's folder); default `tlf_folder` (CTWH_TLF_DIR).
 
     Returns
     -------
@@ -483,6 +538,13 @@ def export_submission(
         "value_level": _frame(value_level, "value_level"),
         "codelists": _frame(codelists, "codelists"),
     }
+    if analysis_results is not None:
+        if ard is None:
+            raise SubmissionExportError(
+                "analysis results metadata: adam_analysis_results given without the ARD"
+            )
+        spec["analysis_results"] = _frame(analysis_results, "analysis_results")
+        spec["ard"] = _frame(ard, "ard").sort("RESULT_ID")
     _check_names(spec["datasets"], spec["variables"])
     tables = in_key_order(tables, spec["datasets"])
     created = _cutoff(data_cutoff)
@@ -498,7 +560,7 @@ def export_submission(
     staging = Path(tempfile.mkdtemp(prefix=_WRITING, dir=target.parent))
     try:
         try:
-            files = _write_all(staging, tables, spec, study, created)
+            files = _write_all(staging, tables, spec, study, created, _tlf_href(tlf_root, target))
         except (XptError, DatasetJSONError, DefineXMLError) as error:
             raise SubmissionExportError(str(error)) from None
         _fsync_tree(staging)

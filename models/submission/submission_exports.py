@@ -1,6 +1,7 @@
 """submission.submission_exports -- the ADaM submission folder, written by the nightly build.
 
-Refs the five ADaM models, the ADaM specification seeds and validation.publication_gate:
+Refs the five ADaM models, the ADaM specification seeds (adam_analysis_results and results.ard
+for the Analysis Results Metadata of define.xml) and validation.publication_gate:
 when an ADaM check fails, publication_gate's test fails and dbt SKIPS this model, exactly as
 it skips the analysis results - no export of a build that may not publish. It writes
 ``$CTWH_SUBMISSION_DIR/m5/datasets/<STUDYID>/analysis/adam/datasets/`` (XPT v5, Dataset-JSON
@@ -37,6 +38,8 @@ def model(dbt, session):
         variables=dbt.ref("adam_variables").pl(),
         value_level=dbt.ref("adam_value_level").pl(),
         codelists=dbt.ref("adam_codelists").pl(),
+        analysis_results=dbt.ref("adam_analysis_results").pl(),
+        ard=dbt.ref("ard").pl(),
         data_cutoff=dbt.config.get("data_cutoff"),
         ct_version=dbt.config.get("ct_version"),
         root=submission_dir(),
