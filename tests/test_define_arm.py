@@ -13,11 +13,11 @@ import duckdb
 import polars as pl
 import pytest
 import yaml
-from conftest import REPO, submission_root, work_db
+from conftest import REPO, submission_root, tlf_root, work_db
 from lxml import etree
 
 from submission.define_xml import ARM_NS, DEF_NS, ODM_NS, define_schema_path, validate_define_xml
-from submission.export import SubmissionExportError, adam_folder, export_submission, tlf_folder
+from submission.export import SubmissionExportError, adam_folder, export_submission
 
 STUDY = "NCT02917941"  # seeds/extract_codelists.csv STUDYID
 DATA_CUTOFF = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]["data_cutoff"]
@@ -47,6 +47,7 @@ def build(demo_warehouse):
         spec["analysis_results"] = con.sql("select * from ref.adam_analysis_results").pl()
     folder = adam_folder(submission_root(demo_warehouse.parent / "dbt"), STUDY)
     return {
+        "tlf": tlf_root(demo_warehouse.parent / "dbt"),
         "folder": folder,
         "define": folder / "define.xml",
         "tree": etree.parse(str(folder / "define.xml")),
@@ -69,7 +70,10 @@ def export(build: dict, root: Path, **overrides) -> Path:
     spec = {**build["spec"], **overrides}
     arm = {"analysis_results": spec.pop("analysis_results"), "ard": overrides.get("ard", build["ard"])}
     spec.pop("ard", None)
-    export_submission(build["tables"], **spec, **arm, data_cutoff=DATA_CUTOFF, root=root)
+    # the TLF folder beside root, as the build's beside its submission folder (conftest.tlf_root)
+    export_submission(
+        build["tables"], **spec, **arm, data_cutoff=DATA_CUTOFF, root=root, tlf_root=tlf_root(root.parent)
+    )
     return adam_folder(root, STUDY) / "define.xml"
 
 
@@ -220,7 +224,7 @@ def test_each_display_points_at_its_output_files_in_the_tlf_folder(build):
         leaf.get("ID"): leaf
         for leaf in tree.xpath("/odm:ODM/odm:Study/odm:MetaDataVersion/def:leaf", namespaces=NS)
     }
-    expected_dir = tlf_folder(REPO)  # the dbt run of the fixture: cwd REPO, same environment
+    expected_dir = build["tlf"]  # CTWH_TLF_DIR of the fixture's dbt run
     by_result = {}
     for rd in tree.xpath("//arm:ResultDisplay", namespaces=NS):
         hrefs = [
@@ -266,12 +270,10 @@ def test_an_edited_seed_row_reaches_define_xml_and_output_is_byte_identical(buil
         == oid
     )
     assert tree.xpath(f"count(//def:WhereClauseDef[@OID='{oid}']/odm:RangeCheck)", namespaces=NS) == 3
-    # identical input, the ARD in another row order: the same bytes (roots at the same depth, so
-    # the relative href to the TLF folder is the same too)
+    # identical input, the ARD in another row order: the build's own bytes
     shuffled = build["ard"].sample(fraction=1.0, shuffle=True, seed=random.randrange(1000))
-    first = export(build, tmp_path / "b").read_bytes()
-    assert export(build, tmp_path / "c", ard=shuffled).read_bytes() == first
-    assert b"arm:AnalysisResultDisplays" in first
+    again = export(build, tmp_path / "b" / "submission", ard=shuffled)
+    assert again.read_bytes() == build["define"].read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import polars as pl
 import pyreadstat
 import pytest
 import yaml
-from conftest import REPO, submission_root
+from conftest import REPO, submission_root, tlf_root, work_db
 from lxml import etree
 from test_submission_xpt import RSCRIPT, haven_read, namestr_lengths
 
@@ -51,6 +51,10 @@ def build(demo_warehouse):
         keys = dict(spec["datasets"].select("DATASET", "KEYS").iter_rows())
         tables = {ds: con.sql(f"select * from adam.{ds} order by {keys[ds]}").pl() for ds in keys}
         manifest = con.sql("select * from submission.submission_exports").pl()
+        ard = con.sql("select * from results.ard").pl()
+    # Analysis Results Metadata inputs as the build had them (the seed is in the work file)
+    with duckdb.connect(str(work_db(demo_warehouse)), read_only=True) as con:
+        arm = {"analysis_results": con.sql("select * from ref.adam_analysis_results").pl(), "ard": ard}
     root = submission_root(demo_warehouse.parent / "dbt")
     return {
         "root": root,
@@ -58,6 +62,7 @@ def build(demo_warehouse):
         "spec": spec,
         "tables": tables,
         "manifest": manifest,
+        "arm": arm,
     }
 
 
@@ -76,8 +81,12 @@ def xpt_expected(build: dict, dataset: str) -> pl.DataFrame:
 
 
 def export(build: dict, root: Path, **spec_overrides) -> pl.DataFrame:
-    spec = {**build["spec"], **spec_overrides}
-    return export_submission(build["tables"], **spec, data_cutoff=DATA_CUTOFF, root=root)
+    """Export as the build did; the TLF folder beside ``root`` as the build's (tlf_root), so
+    define.xml's relative hrefs to the outputs are the build's."""
+    spec = {**build["spec"], **build["arm"], **spec_overrides}
+    return export_submission(
+        build["tables"], **spec, data_cutoff=DATA_CUTOFF, root=root, tlf_root=tlf_root(Path(root).parent)
+    )
 
 
 def sha256s(folder: Path) -> dict[str, str]:
@@ -343,7 +352,11 @@ with duckdb.connect({str(build["root"].parent.parent / "warehouse.duckdb")!r}, r
     # stored order, shuffled: the export puts the rows in key order itself
     tables = {{d: con.sql(f"select * from adam.{{d}}").pl().sample(fraction=1.0, shuffle=True, seed=1)
               for d in spec["datasets"]["DATASET"]}}
-export_submission(tables, **spec, data_cutoff={DATA_CUTOFF!r}, root={str(tmp_path / "tz")!r})
+    ard = con.sql("select * from results.ard").pl()
+with duckdb.connect({str(work_db(build["root"].parent.parent / "warehouse.duckdb"))!r}, read_only=True) as con:
+    arm = con.sql("select * from ref.adam_analysis_results").pl()
+export_submission(tables, **spec, analysis_results=arm, ard=ard, data_cutoff={DATA_CUTOFF!r},
+                  root={str(tmp_path / "tz")!r}, tlf_root={str(tmp_path / "tlf")!r})
 """
     env = dict(os.environ, TZ="Pacific/Kiritimati")
     subprocess.run(
