@@ -817,10 +817,16 @@ def _analysis_result_displays(
     for row in ard_rows:
         by_analysis.setdefault(_text(row["ANALYSIS_ID"]), []).append(row)
     displays: dict[str, dict[str, list[dict]]] = {}  # display -> analysis -> dataset rows
+    shown_in: dict[str, str] = {}
     for row in arm_rows:
-        displays.setdefault(_text(row["DISPLAY_ID"]), {}).setdefault(_text(row["ANALYSIS_ID"]), []).append(
-            row
-        )
+        display_id, analysis_id = _text(row["DISPLAY_ID"]), _text(row["ANALYSIS_ID"])
+        # one AnalysisResult OID per analysis: a second display of it would duplicate the OID
+        if shown_in.setdefault(analysis_id, display_id) != display_id:
+            raise DefineXMLError(
+                f"analysis result {analysis_id}: in displays {shown_in[analysis_id]} and {display_id} "
+                "of adam_analysis_results (one display each)"
+            )
+        displays.setdefault(display_id, {}).setdefault(analysis_id, []).append(row)
 
     existing = {wc.get("OID") for wc in mdv.xpath("def:WhereClauseDef", namespaces=_NS)}
     first_group = mdv.find(f"{{{ODM_NS}}}ItemGroupDef")

@@ -293,18 +293,16 @@ def test_an_edited_seed_row_reaches_define_xml_and_output_is_byte_identical(buil
         ),
         ("WHERE_CLAUSE", "T4.SERIOUS", "AESER = Y", "is not 'VARIABLE COMPARATOR VALUE'"),
         ("REASON", "T3.ORR", "DATA DRIVEN", "analysis result T3.ORR: REASON differs between its rows"),
+        ("DISPLAY_ID", "T4.SERIOUS", "T3", "analysis result T4.SERIOUS: in displays T4 and T3"),
     ],
 )
 def test_a_bad_seed_row_is_refused_with_a_message(build, tmp_path, column, analysis_id, value, message):
     seed = build["spec"]["analysis_results"]
-    first = pl.int_range(pl.len()) == (pl.col("ANALYSIS_ID") == analysis_id).arg_max()
-    target = (
-        first
-        if column == "REASON"
-        else (pl.col("ANALYSIS_ID") == analysis_id) & (pl.col("DATASET") != "adsl")
-    )
-    if column == "ANALYSIS_ID":
-        target = pl.col("ANALYSIS_ID") == analysis_id
+    rows = pl.col("ANALYSIS_ID") == analysis_id
+    target = {
+        "ANALYSIS_ID": rows,  # every row of the analysis
+        "WHERE_CLAUSE": rows & (pl.col("DATASET") != "adsl"),  # its ADAE row
+    }.get(column, rows & (pl.col("DATASET") != "adsl"))  # one of its rows: the others disagree
     edited = seed.with_columns(pl.when(target).then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
     with pytest.raises(SubmissionExportError) as error:
         export(build, tmp_path, analysis_results=edited)
