@@ -50,9 +50,9 @@ def _rows(ard: pl.DataFrame, table_id: str, prefix: str) -> pl.DataFrame:
     return ard.filter((pl.col("TABLE_ID") == table_id) & pl.col("ITEM").str.starts_with(prefix))
 
 
-def _level(item: str) -> float:
-    # ITEM is `PFS|TIME=<days, %g>` / `PFS|MONTH=<months, %g>` (the ARD contract)
-    return float(item.rsplit("=", 1)[1])
+def _level(level: str) -> float:
+    # VARIABLE_LEVEL of `PFS|TIME=<days, %g>` / `PFS|MONTH=<months, %g>` (the ARD contract)
+    return float(level)
 
 
 def _steps(ard: pl.DataFrame) -> pl.DataFrame:
@@ -61,9 +61,9 @@ def _steps(ard: pl.DataFrame) -> pl.DataFrame:
     if rows.is_empty():
         raise FigureError("results.ard has no F1 rows 'PFS|TIME=...': Figure 1 cannot be drawn")
     wide = (
-        rows.select("ITEM", "STAT_NAME", "STAT")
-        .pivot(on="STAT_NAME", index="ITEM", values="STAT")
-        .with_columns(pl.col("ITEM").map_elements(_level, return_dtype=pl.Float64).alias("TIME"))
+        rows.select("VARIABLE_LEVEL", "STAT_NAME", "STAT")
+        .pivot(on="STAT_NAME", index="VARIABLE_LEVEL", values="STAT")
+        .with_columns(pl.col("VARIABLE_LEVEL").cast(pl.Float64).alias("TIME"))
         .sort("TIME")
     )
     missing = [s for s in _CURVE_STATS if s not in wide.columns]
@@ -76,7 +76,7 @@ def _at_risk(ard: pl.DataFrame) -> list[tuple[float, str]]:
     rows = _rows(ard, "F1", "PFS|MONTH=").filter(pl.col("STAT_NAME") == "n_risk")
     if rows.is_empty():
         raise FigureError("results.ard has no F1 rows 'PFS|MONTH=...' n_risk: no numbers at risk")
-    return sorted((_level(r["ITEM"]), r["STAT_FMT"]) for r in rows.iter_rows(named=True))
+    return sorted((_level(r["VARIABLE_LEVEL"]), r["STAT_FMT"]) for r in rows.iter_rows(named=True))
 
 
 def _fmt(ard: pl.DataFrame, table_id: str, item: str, stat: str) -> str:
@@ -115,7 +115,9 @@ def data_cutoff(ard: pl.DataFrame) -> str:
     """The one DATA_CUTOFF of the ARD as ISO text (YYYY-MM-DD)."""
     values = ard["DATA_CUTOFF"].drop_nulls().unique().to_list()
     if len(values) != 1:
-        raise FigureError(f"results.ard holds {len(values)} data cutoffs {sorted(map(str, values))}: one expected")
+        raise FigureError(
+            f"results.ard holds {len(values)} data cutoffs {sorted(map(str, values))}: one expected"
+        )
     return str(values[0])[:10]
 
 
@@ -218,10 +220,12 @@ def page_header_text(study_id: str, cutoff: str) -> str:
     -------
     str
         RTF header text (rtflite does not convert header text, so the fields stay fields).
+        The NUMPAGES field carries its font size in its result: LibreOffice draws a field's
+        result in the result's own size, not the header's.
     """
     return (
         f"Study {study_id}    Data cutoff {cutoff}    "
-        "Page \\chpgn  of {\\fs18{\\field{\\*\\fldinst NUMPAGES }}}"
+        "Page \\chpgn  of {\\field{\\*\\fldinst {\\fs18 NUMPAGES }}{\\fldrslt {\\fs18 1}}}"
     )
 
 
@@ -276,7 +280,9 @@ def figure_rtf(ard: pl.DataFrame, *, study_id: str) -> str:
             rtf_page=rtf.RTFPage(orientation="landscape", margin=[1.0, 1.0, 1.5, 1.0, 1.0, 0.75]),
             rtf_page_header=rtf.RTFPageHeader(text=page_header_text(study_id, cutoff), text_font_size=9),
             rtf_title=rtf.RTFTitle(text=[FIGURE_TITLE]),
-            rtf_figure=rtf.RTFFigure(figures=[path], fig_width=7.6, fig_height=7.6 * _SIZE_IN[1] / _SIZE_IN[0]),
+            rtf_figure=rtf.RTFFigure(
+                figures=[path], fig_width=7.6, fig_height=7.6 * _SIZE_IN[1] / _SIZE_IN[0]
+            ),
             rtf_footnote=rtf.RTFFootnote(text=footnotes, text_font_size=8, as_table=False),
         )
         return doc.rtf_encode()
