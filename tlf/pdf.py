@@ -68,7 +68,9 @@ def page_count(path: str | os.PathLike[str]) -> int:
     return len(PdfReader(path).pages)
 
 
-def normalise_pdf(path: str | os.PathLike[str], *, data_cutoff: dt.date | str, title: str | None = None) -> None:
+def normalise_pdf(
+    path: str | os.PathLike[str], *, data_cutoff: dt.date | str, title: str | None = None
+) -> None:
     """Rewrite the PDF at ``path`` with reproducible metadata (in place).
 
     Parameters
@@ -167,7 +169,9 @@ def rtf_to_pdf(
         ]
         env = dict(os.environ, HOME=profile)
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+            proc = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+            )
         except subprocess.TimeoutExpired:
             raise PdfError(
                 f"LibreOffice did not finish converting {len(rtf_paths)} RTF file(s) within {timeout:g} s"
@@ -176,7 +180,9 @@ def rtf_to_pdf(
     for index, rtf_path in enumerate(rtf_paths):
         pdf = out_dir / f"{rtf_path.stem}.pdf"
         if not pdf.is_file() or pdf.stat().st_size == 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [
+                f"exit status {proc.returncode}"
+            ]
             raise PdfError(f"LibreOffice wrote no PDF for {rtf_path.name} ({detail[0]})")
         normalise_pdf(pdf, data_cutoff=data_cutoff, title=titles[index] if titles else None)
         pdfs.append(pdf)
@@ -258,7 +264,9 @@ def combine(
         for count in counts:
             starts.append(page)
             page += count
-        rtf_path.write_text(_contents_rtf(list(zip(titles, starts, strict=True)), header=header), encoding="utf-8")
+        rtf_path.write_text(
+            _contents_rtf(list(zip(titles, starts, strict=True)), header=header), encoding="utf-8"
+        )
         (contents,) = rtf_to_pdf([rtf_path], Path(tmp), data_cutoff=data_cutoff, timeout=timeout)
         if page_count(contents) != lead:
             raise PdfError("the contents page changed length with its page numbers")
