@@ -279,8 +279,24 @@ def test_table5_appends_terms_the_paper_lacks_by_frequency(results, order):
     assert labels[-2:] == ["Alpha", "Zeta"]
 
 
+def _with_t7_pct(results: pl.DataFrame) -> pl.DataFrame:
+    """The ARD's Table 7 percentages (``<stat>_pct`` = 100 n / 34, 0 decimals, rounded half
+    away from zero): the published frame has the counts only."""
+    from analysis.rounding import format_value
+
+    t7 = results.filter(pl.col("TABLE_ID") == "T7")
+    pct = t7.with_columns(
+        (pl.col("STAT") + "_pct").alias("STAT"),
+        (100.0 * pl.col("VALUE") / 34).alias("VALUE"),
+        pl.col("VALUE")
+        .map_elements(lambda n: format_value(100.0 * n / 34, 0), return_dtype=pl.String)
+        .alias("VALUE_TEXT"),
+    )
+    return pl.concat([results, pct])
+
+
 def test_table7_groups_and_percentages(results, order):
-    t7 = tables_views.paper_tables(results, order)[6]
+    t7 = tables_views.paper_tables(_with_t7_pct(results), order)[6]
     assert t7.frame.columns[0] == "N = 34, n (%)" and len(t7.frame.columns) == 9
     rows = _rows(t7)
     assert rows["Neutropenia"] == (
