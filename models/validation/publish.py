@@ -63,6 +63,7 @@ def model(dbt, session):
         dbt.ref("adae_lineage"),
         # analysis results
         dbt.ref("analysis_results"),
+        dbt.ref("ard"),
         dbt.ref("km_curves"),
         dbt.ref("km_at_risk"),
         dbt.ref("published_comparison"),
