@@ -24,6 +24,11 @@ def submission_root(target: Path) -> Path:
     return target / "submission"
 
 
+def tlf_root(target: Path) -> Path:
+    """CTWH_TLF_DIR of a test dbt run with target folder ``target`` (as :func:`submission_root`)."""
+    return target / "tlf"
+
+
 def dbt_env(*, db: Path, extracts: Path, target: Path, gx: Path | None = None) -> dict[str, str]:
     """Environment of a dbt run: CTWH_DB is the published file (dbt writes the work file
     beside it, profiles.yml), its own target and log folders, its own submission folder
@@ -35,6 +40,7 @@ def dbt_env(*, db: Path, extracts: Path, target: Path, gx: Path | None = None) -
         CTWH_DB=str(db),
         CTWH_EXTRACT_ROOT=str(extracts),
         CTWH_SUBMISSION_DIR=str(submission_root(target)),
+        CTWH_TLF_DIR=str(tlf_root(target)),
         CTWH_GX_DIR=str(gx or target / "gx"),
         DBT_PROFILES_DIR=str(REPO),
         DBT_TARGET_PATH=str(target / "target"),
