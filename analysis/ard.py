@@ -6,7 +6,7 @@ level, the statistic's name and label, the unrounded value and the value as prin
 method, and stable ids. The TLF renderer (package ``tlf``), the define.xml's Analysis Results
 Metadata and ``results.published_comparison`` read it; nothing downstream recomputes a
 statistic. Columns and their mapping to pharmaverse ``cards`` and to the CDISC Analysis Results
-Standard: docs/DESIGN.md "Analysis-results dataset (ARD)".
+Standard: docs/DESIGN.md "Analysis-results dataset (ARD)"; the rules: docs/derivations.md#ard.
 
 Rows come from
 

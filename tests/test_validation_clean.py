@@ -43,7 +43,7 @@ SUITES = (
     + ["adam_spec"]
     + ["study_rules_subjects", "study_rules_records"]
 )
-RESULTS = ["analysis_results", "km_curves", "km_at_risk", "published_comparison"]
+RESULTS = ["analysis_results", "ard", "km_curves", "km_at_risk", "published_comparison"]
 
 
 def query(db: Path, sql: str, params: list | None = None) -> pl.DataFrame:
