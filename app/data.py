@@ -387,6 +387,59 @@ def published_order() -> pl.DataFrame:
     )
 
 
+#: Columns of ``results.ard`` (docs/DESIGN.md "Analysis results dataset"), in its order.
+ARD_COLUMNS = (
+    "RESULT_ID, ANALYSIS_ID, TABLE_ID, ITEM, ANALYSIS_SET, GROUP1, GROUP1_LEVEL, VARIABLE, "
+    "VARIABLE_LEVEL, CONTEXT, STAT_NAME, STAT_LABEL, STAT, STAT_FMT, FMT_DECIMALS, DENOMINATOR, "
+    "METHOD_ID, METHOD, DATA_CUTOFF"
+)
+#: The TLF step's manifest of the RTF/PDF files it wrote (or why not), in the published file.
+TLF_OUTPUTS = "submission.tlf_outputs"
+_TLF_SCHEMA = {
+    "OUTPUT_ID": pl.String,
+    "TABLE_ID": pl.String,
+    "TITLE": pl.String,
+    "FILE": pl.String,
+    "FORMAT": pl.String,
+    "PAGES": pl.Int64,
+    "BYTES": pl.Int64,
+    "SHA256": pl.String,
+    "NOTE": pl.String,
+}
+
+
+def ard() -> pl.DataFrame:
+    """``results.ard`` without Figure 1's curve points (the tables' statistics, one row each)."""
+    return query(f"select {ARD_COLUMNS} from results.ard where TABLE_ID <> 'F1' order by rowid")
+
+
+def known_inconsistencies() -> pl.DataFrame:
+    """``TABLE_ID, ITEM, STAT, EXPLANATION, PUBLISHED``: ``ref.known_inconsistencies`` with
+    the published figure of ``ref.published_results`` (empty when the seeds are absent)."""
+    status = warehouse_status()
+    if not (status.has("ref.known_inconsistencies") and status.has("ref.published_results")):
+        return pl.DataFrame(
+            schema={n: pl.String for n in ("TABLE_ID", "ITEM", "STAT", "EXPLANATION", "PUBLISHED")}
+        )
+    return query(
+        "select k.TABLE_ID, k.ITEM, k.STAT, k.EXPLANATION, cast(p.value as varchar) as PUBLISHED "
+        "from ref.known_inconsistencies as k left join ref.published_results as p "
+        'on p."table" = k.TABLE_ID and p.item = k.ITEM and p.stat = k.STAT order by k.rowid'
+    )
+
+
+def tlf_outputs() -> pl.DataFrame:
+    """``submission.tlf_outputs``: per table and format the RTF/PDF file the build wrote
+    (``FILE`` relative to ``$CTWH_TLF_DIR``, ``SHA256``) or why not (``NOTE``); empty
+    when the published build has no such manifest."""
+    if not warehouse_status().has(TLF_OUTPUTS):
+        return pl.DataFrame(schema=_TLF_SCHEMA)
+    return query(
+        "select OUTPUT_ID, TABLE_ID, TITLE, FILE, FORMAT, PAGES, BYTES, SHA256, NOTE "
+        f"from {TLF_OUTPUTS} order by OUTPUT_ID, FORMAT"
+    ).cast(_TLF_SCHEMA)
+
+
 # --------------------------------------------------------------------------- ADaM frames
 def subjects() -> pl.DataFrame:
     """``adam.adsl`` columns the filters and populations need."""

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, if missing: chromium for the
 # real-browser page test; R (r-base-core) with haven (r-cran-haven) as the independent
-# SAS XPORT reader of the submission tests. Uses the distribution's packages only
-# (no browser or CRAN download).
+# SAS XPORT reader of the submission tests; LibreOffice Writer (libreoffice-writer-nogui,
+# soffice: the PDFs of the TLF outputs) and poppler-utils (pdftotext, pdftoppm: the TLF tests
+# read the PDFs back). Uses the distribution's packages only (no browser or CRAN download).
 set -euo pipefail
 browser=()
 command -v chromium >/dev/null 2>&1 || browser+=(chromium)
@@ -11,7 +12,10 @@ command -v Rscript >/dev/null 2>&1 || r+=(r-base-core)
 if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'quit(status = !requireNamespace("haven", quietly = TRUE))' >/dev/null 2>&1; then
   r+=(r-cran-haven)
 fi
-need=("${browser[@]}" "${r[@]}")
+office=()   # recommends (fonts beyond the defaults, Java) are not needed to write PDFs
+command -v soffice >/dev/null 2>&1 || office+=(libreoffice-writer-nogui)
+command -v pdftotext >/dev/null 2>&1 || office+=(poppler-utils)
+need=("${browser[@]}" "${r[@]}" "${office[@]}")
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
@@ -21,3 +25,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 if [ ${#browser[@]} -gt 0 ]; then apt-get install -y -qq "${browser[@]}" >/dev/null; fi
 if [ ${#r[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${r[@]}" >/dev/null; fi
+if [ ${#office[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${office[@]}" >/dev/null; fi

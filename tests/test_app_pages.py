@@ -148,8 +148,16 @@ def test_tables_page_lays_out_tables_1_to_7(warehouse):
     assert rows3["Overall response (≥ PR)"] == ("27 (84.4)", "(67.2, 94.7)")
     rows7 = {str(r.iloc[0]).strip("\u2003"): tuple(r.iloc[1:]) for _, r in t7.iterrows()}
     assert rows7["Neutropenia"][:2] == ("14 (41)", "13 (38)")
-    downloads = at.get("download_button")
-    assert len(downloads) == 7
+    # Table 7's percentages are the ARD's <stat>_pct rows; its footnote names the paper's 8
+    assert rows7["Dermatologic disorders"][3] == "9 (26)"
+    assert "published n = 8, warehouse n = 9" in _texts(at)
+    assert "Data cutoff: 2019-10-18" in _texts(at)
+    # per table a CSV button, and for RTF and PDF a button or a caption saying why not
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert [x for x in labels if x.endswith("(CSV)")] == [f"Download Table {i} (CSV)" for i in range(1, 8)]
+    for i in range(1, 8):
+        for fmt in ("RTF", "PDF"):
+            assert f"Download Table {i} ({fmt})" in labels or f"Table {i} {fmt}" in _texts(at), (i, fmt)
 
 
 # --------------------------------------------------------------------------- published

@@ -279,8 +279,24 @@ def test_table5_appends_terms_the_paper_lacks_by_frequency(results, order):
     assert labels[-2:] == ["Alpha", "Zeta"]
 
 
+def _with_t7_pct(results: pl.DataFrame) -> pl.DataFrame:
+    """The ARD's Table 7 percentages (``<stat>_pct`` = 100 n / 34, 0 decimals, rounded half
+    away from zero): the published frame has the counts only."""
+    from analysis.rounding import format_value
+
+    t7 = results.filter(pl.col("TABLE_ID") == "T7")
+    pct = t7.with_columns(
+        (pl.col("STAT") + "_pct").alias("STAT"),
+        (100.0 * pl.col("VALUE") / 34).alias("VALUE"),
+        pl.col("VALUE")
+        .map_elements(lambda n: format_value(100.0 * n / 34, 0), return_dtype=pl.String)
+        .alias("VALUE_TEXT"),
+    )
+    return pl.concat([results, pct])
+
+
 def test_table7_groups_and_percentages(results, order):
-    t7 = tables_views.paper_tables(results, order)[6]
+    t7 = tables_views.paper_tables(_with_t7_pct(results), order)[6]
     assert t7.frame.columns[0] == "N = 34, n (%)" and len(t7.frame.columns) == 9
     rows = _rows(t7)
     assert rows["Neutropenia"] == (
@@ -599,3 +615,90 @@ def test_export_files_or_none():
     out = data_quality_views.export_files(exports)
     assert out["FILE"].to_list() == ["adsl.json", "adae.xpt", "adsl.xpt"]
     assert out["SIZE"].to_list() == ["51.2 kB", "999 B", "1.5 MB"]  # 51,234 / 1,000; 1,500,000 / 10^6
+
+
+# --------------------------------------------------------------------------- RTF/PDF downloads
+def _manifest(**rows: tuple) -> pl.DataFrame:
+    """``submission.tlf_outputs`` rows: OUTPUT_ID -> (TABLE_ID, FORMAT, FILE, SHA256, NOTE)."""
+    return pl.DataFrame(
+        [(k, *v) for k, v in rows.items()],
+        schema=["OUTPUT_ID", "TABLE_ID", "FORMAT", "FILE", "SHA256", "NOTE"],
+        orient="row",
+    )
+
+
+def test_output_download_offers_the_file_of_the_manifest_only(tmp_path):
+    import hashlib
+
+    body = b"{\\rtf1 Table 3}"
+    (tmp_path / "t03_response.rtf").write_bytes(body)
+    sha = hashlib.sha256(body).hexdigest()
+    outputs = _manifest(
+        a=("T3", "RTF", "t03_response.rtf", sha, None),
+        b=("T3", "PDF", None, None, "LibreOffice (soffice) is not installed"),
+        c=("T1", "RTF", "t01_demographics.rtf", sha, None),
+        d=("T4", "RTF", "t03_response.rtf", "0" * 64, None),
+        e=("T5", "RTF", "../outside.rtf", sha, None),
+    )
+    ok = tables_views.output_download(outputs, "T3", "RTF", tmp_path)
+    assert (ok.data, ok.file_name, ok.mime, ok.label) == (
+        body,
+        "t03_response.rtf",
+        "application/rtf",
+        "Download Table 3 (RTF)",
+    )
+    assert ok.caption is None
+    not_written = tables_views.output_download(outputs, "T3", "PDF", tmp_path)
+    assert not_written.data is None
+    assert not_written.caption == "Table 3 PDF was not written: LibreOffice (soffice) is not installed."
+    missing = tables_views.output_download(outputs, "T1", "RTF", tmp_path)
+    assert missing.data is None and "is not in the TLF folder" in missing.caption
+    changed = tables_views.output_download(outputs, "T4", "RTF", tmp_path)
+    assert changed.data is None and "SHA-256 differs" in changed.caption
+    (tmp_path.parent / "outside.rtf").write_bytes(body)  # right bytes, outside the folder
+    outside = tables_views.output_download(outputs, "T5", "RTF", tmp_path)
+    assert outside.data is None and "is not in the TLF folder" in outside.caption
+    unlisted = tables_views.output_download(outputs, "T6", "PDF", tmp_path)
+    assert (
+        unlisted.data is None and unlisted.caption == "Table 6 PDF: the published build lists no such file."
+    )
+
+
+def test_paper_tables_trace_cells_to_result_ids(results, order):
+    t3 = tables_views.paper_tables(results, order)[2]
+    row = t3.frame[t3.frame.columns[0]].to_list().index("VGPR or better (CR + VGPR)")
+    assert t3.sources[row] == (
+        ("T3|VGPR_OR_BETTER|n", "T3|VGPR_OR_BETTER|pct"),
+        ("T3|VGPR_OR_BETTER|ci_lo", "T3|VGPR_OR_BETTER|ci_hi"),
+    )
+    t2 = tables_views.paper_tables(results, order)[1]
+    assert t2.sources[5][3] == ()  # the combination's RDI: a dash the paper prints, no figure
+    assert len(t3.sources) == t3.frame.height and len(t3.levels) == t3.frame.height
+
+
+def test_table7_footnotes_a_known_inconsistency_with_both_figures(results, order):
+    known = pl.DataFrame(
+        {
+            "TABLE_ID": ["T7", "T7"],
+            "ITEM": ["GROUP=Dermatologic disorders", "GROUP=Nausea"],
+            "STAT": ["related_grade3plus", "related"],
+            "EXPLANATION": ["Source inconsistency: 9 vs 8.", "Table 7 wins."],
+            "PUBLISHED": ["8", "9"],
+        }
+    )
+    # the warehouse's figure: 9 (the published frame has the paper's 8)
+    nine = results.with_columns(
+        pl.when((pl.col("ITEM") == "GROUP=Dermatologic disorders") & (pl.col("STAT") == "related_grade3plus"))
+        .then(pl.lit("9"))
+        .otherwise(pl.col("VALUE_TEXT"))
+        .alias("VALUE_TEXT")
+    )
+    notes = tables_views.paper_tables(nine, order, known)[6].footnotes
+    flagged = [n for n in notes if n.startswith("Known inconsistency")]
+    assert flagged == [
+        "Known inconsistency of the paper: Dermatologic disorders, ≥ Grade 3: drug related: "
+        "published n = 8, warehouse n = 9. Source inconsistency: 9 vs 8."
+    ]  # Nausea's published 9 is what the warehouse prints: no footnote
+    assert (
+        notes[-1] == "Data cutoff: 2019-10-18" and "Analysis set: safety analysis set (SAF), N = 34" in notes
+    )

@@ -1,4 +1,4 @@
-"""Tables 1-7 of the paper, laid out as published, each downloadable as CSV."""
+"""Tables 1-7 of the paper, laid out as published, each downloadable as CSV, RTF and PDF."""
 
 import streamlit as st
 
@@ -6,25 +6,49 @@ from app import data
 from app.pages import _ui
 from app.views import common
 from app.views import tables as views
+from tlf.layout import ResultLookup
+from tlf.paths import tlf_dir
 
-with _ui.page("Tables 1–7 as published", ("results.analysis_results",)):
+with _ui.page("Tables 1–7 as published", ("results.ard",)):
     st.caption(
-        "Figures from results.analysis_results, printed as the paper prints them "
-        "(rounded half away from zero; – where the warehouse holds no such figure)."
+        "Figures from results.ard (the analysis-results dataset), printed as the paper prints them "
+        "(rounded half away from zero; – where the warehouse holds no such figure). The RTF and "
+        'PDF are the files the build on show wrote (docs/DESIGN.md "Tables and figures").'
     )
-    tables = views.paper_tables(data.analysis_results(), data.published_order())
+    tables = views.paper_tables(
+        ResultLookup.from_ard(data.ard()), data.published_order(), data.known_inconsistencies()
+    )
+    outputs = data.tlf_outputs()
+    root = tlf_dir(data.REPO)
     for tab, table in zip(st.tabs([f"Table {t.key[1:]}" for t in tables]), tables):
         with tab:
             st.markdown(f"**{table.title}**")
-            st.download_button(
-                f"Download Table {table.key[1:]} (CSV)",
-                common.csv_bytes(table.frame),
-                file_name=f"table{table.key[1:]}.csv",
-                mime="text/csv",
-                key=f"download_{table.key}",
-                on_click="ignore",
-                icon=":material/download:",
-            )
+            buttons = st.columns(3)
+            with buttons[0]:
+                st.download_button(
+                    f"Download Table {table.key[1:]} (CSV)",
+                    common.csv_bytes(table.frame),
+                    file_name=f"table{table.key[1:]}.csv",
+                    mime="text/csv",
+                    key=f"download_{table.key}",
+                    on_click="ignore",
+                    icon=":material/download:",
+                )
+            for column, fmt in zip(buttons[1:], ("RTF", "PDF")):
+                out = views.output_download(outputs, table.key, fmt, root)
+                with column:
+                    if out.data is None:
+                        st.caption(out.caption)
+                    else:
+                        st.download_button(
+                            out.label,
+                            out.data,
+                            file_name=out.file_name,
+                            mime=out.mime,
+                            key=f"download_{table.key}_{fmt}",
+                            on_click="ignore",
+                            icon=":material/download:",
+                        )
             st.table(table.frame, hide_index=True)
             for note in table.footnotes:
                 st.caption(note)

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 import polars as pl
 
-#: Shown for a figure the warehouse does not (yet) hold.
-MISSING = "–"
-EN_DASH = "–"
+# the lookup and the dashes live with the table layout (tlf.layout); re-exported for the views
+from tlf.layout import EN_DASH as EN_DASH
+from tlf.layout import MISSING as MISSING
+from tlf.layout import ResultLookup as ResultLookup
 
 #: Best overall response categories counted by each Table 3 row (AVAL order of ADRS).
 RESPONSE_ROWS: dict[str, tuple[str, ...]] = {
@@ -31,49 +32,6 @@ RESPONSE_ROWS: dict[str, tuple[str, ...]] = {
 
 
 # --------------------------------------------------------------------------- lookups
-class ResultLookup:
-    """``(TABLE_ID, ITEM, STAT)`` -> value, printed text and denominator of ``analysis_results``."""
-
-    def __init__(self, results: pl.DataFrame):
-        self._rows = {
-            (r["TABLE_ID"], r["ITEM"], r["STAT"]): r
-            for r in results.select(
-                "TABLE_ID",
-                "ITEM",
-                "STAT",
-                "VALUE",
-                "VALUE_TEXT",
-                *(c for c in ("DENOMINATOR", "DATA_CUTOFF") if c in results.columns),
-            ).iter_rows(named=True)
-        }
-
-    def has(self, table: str, item: str, stat: str) -> bool:
-        return (table, item, stat) in self._rows
-
-    def text(self, table: str, item: str, stat: str) -> str:
-        """The printed value, :data:`MISSING` when the figure is absent."""
-        row = self._rows.get((table, item, stat))
-        return MISSING if row is None or row["VALUE_TEXT"] is None else str(row["VALUE_TEXT"])
-
-    def value(self, table: str, item: str, stat: str) -> float | None:
-        row = self._rows.get((table, item, stat))
-        return None if row is None else row["VALUE"]
-
-    def denominator(self, table: str, item: str, stat: str) -> int | None:
-        row = self._rows.get((table, item, stat))
-        return None if row is None or row.get("DENOMINATOR") is None else int(row["DENOMINATOR"])
-
-    def items(self, table: str, stat: str, prefix: str = "") -> list[str]:
-        """Items of a table that carry ``stat``, in stored order."""
-        return [k[1] for k in self._rows if k[0] == table and k[2] == stat and k[1].startswith(prefix)]
-
-    def data_cutoff(self) -> str | None:
-        for row in self._rows.values():
-            if row.get("DATA_CUTOFF") is not None:
-                return str(row["DATA_CUTOFF"])
-        return None
-
-
 def int_or_none(x: float | None) -> int | None:
     """A stored count (a float in ``VALUE``) as an int, ``None`` when absent."""
     return None if x is None else int(round(x))
