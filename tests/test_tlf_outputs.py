@@ -156,9 +156,8 @@ def test_figure_png_is_deterministic_and_moves_with_the_ard(tlf):
 
 
 def test_every_table_pdf_prints_every_cell_value_of_its_ard_rows(tlf):
-    from tlf.layout import paper_table
-
     from app.views.common import ResultLookup
+    from tlf.layout import paper_table
 
     ard = tlf["ard"]
     lookup = ResultLookup.from_ard(ard)
