@@ -156,8 +156,7 @@ def test_figure_png_is_deterministic_and_moves_with_the_ard(tlf):
 
 
 def test_every_table_pdf_prints_every_cell_value_of_its_ard_rows(tlf):
-    from app.views.common import ResultLookup
-    from tlf.layout import paper_table
+    from tlf.layout import ResultLookup, paper_table
 
     ard = tlf["ard"]
     lookup = ResultLookup.from_ard(ard)
@@ -255,3 +254,23 @@ def test_without_libreoffice_the_rtfs_are_written_and_the_pdf_rows_say_why(tlf, 
     assert pdf.height == 9
     assert pdf["FILE"].null_count() == 9 and pdf["SHA256"].null_count() == 9
     assert set(pdf["NOTE"].to_list()) == {f"not written: {SOFFICE_MISSING}"}
+
+
+def test_an_ard_without_figure_rows_is_refused_and_the_previous_folder_stays(tlf, tmp_path):
+    from tlf.outputs import TlfError
+
+    root = tmp_path / "tlf"
+    shutil.copytree(tlf["root"], root)
+    before = sha256s(root)
+    no_figure = tlf["ard"].filter(pl.col("TABLE_ID") != "F1")
+    with pytest.raises(TlfError, match=r"no F1 rows 'PFS\|TIME=\.\.\.'"):
+        write_tlf(
+            no_figure,
+            order=tlf["order"],
+            known=tlf["known"],
+            study_id=STUDY,
+            data_cutoff=DATA_CUTOFF,
+            root=root,
+        )
+    assert sha256s(root) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tlf"]  # no half-written folder beside it

@@ -284,5 +284,12 @@ def figure_rtf(ard: pl.DataFrame, *, study_id: str) -> str:
                 figures=[path], fig_width=7.6, fig_height=7.6 * _SIZE_IN[1] / _SIZE_IN[0]
             ),
             rtf_footnote=rtf.RTFFootnote(text=footnotes, text_font_size=8, as_table=False),
+            # the same source line as the tables (tlf.rtf_tables)
+            rtf_source=rtf.RTFSource(
+                text=[
+                    f"Source: results.ard (analysis results dataset), study {study_id}, data cutoff {cutoff}"
+                ],
+                text_font_size=8,
+            ),
         )
         return doc.rtf_encode()

@@ -104,27 +104,26 @@ def paper_order(published: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFr
 
 def _outputs(ard, order, known, study_id: str) -> list[dict]:
     """(OUTPUT_ID, TABLE_ID, TITLE, RTF text) of every output, in the paper's order."""
-    from tlf.figure import figure_rtf
-    from tlf.rtf_tables import TABLE_FILES, table_rtf, table_title
+    from tlf.figure import FigureError, figure_rtf
+    from tlf.layout import ResultLookup, paper_table
+    from tlf.rtf_tables import TABLE_FILES, TableRenderError, table_rtf
 
+    lookup = ResultLookup.from_ard(ard)
     outputs = []
-    for table_id, stem in TABLE_FILES.items():
-        outputs.append(
-            {
-                "OUTPUT_ID": stem,
-                "TABLE_ID": table_id,
-                "TITLE": table_title(table_id, ard, order, known),
-                "RTF": table_rtf(table_id, ard, order, known, study_id=study_id),
-            }
-        )
-    outputs.append(
-        {
-            "OUTPUT_ID": FIGURE_FILE,
-            "TABLE_ID": "F1",
-            "TITLE": FIGURE_TITLE,
-            "RTF": figure_rtf(ard, study_id=study_id),
-        }
-    )
+    try:
+        for table_id, stem in TABLE_FILES.items():
+            outputs.append(
+                {
+                    "OUTPUT_ID": stem,
+                    "TABLE_ID": table_id,
+                    "TITLE": paper_table(table_id, lookup, order, known).title,
+                    "RTF": table_rtf(table_id, ard, order, known, study_id=study_id),
+                }
+            )
+        figure = figure_rtf(ard, study_id=study_id)
+    except (TableRenderError, FigureError) as error:
+        raise TlfError(f"TLF folder not written: {error}") from None
+    outputs.append({"OUTPUT_ID": FIGURE_FILE, "TABLE_ID": "F1", "TITLE": FIGURE_TITLE, "RTF": figure})
     return outputs
 
 

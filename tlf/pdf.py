@@ -274,7 +274,7 @@ def combine(
         writer.append(PdfReader(contents))
         for pdf, name, start in zip(pdfs, titles, starts, strict=True):
             writer.append(PdfReader(pdf), import_outline=False)
-            writer.add_outline_item(name, start - 1)
+            writer.add_outline_item(title=name, page_number=start - 1)
         buffer = io.BytesIO()
         writer.write(buffer)
     out.write_bytes(buffer.getvalue())
