@@ -387,7 +387,7 @@ def published_order() -> pl.DataFrame:
     )
 
 
-#: Columns of ``results.ard`` (docs/DESIGN.md "Analysis results dataset"), in its order.
+#: Columns of ``results.ard`` (docs/DESIGN.md "Analysis-results dataset (ARD)"), in its order.
 ARD_COLUMNS = (
     "RESULT_ID, ANALYSIS_ID, TABLE_ID, ITEM, ANALYSIS_SET, GROUP1, GROUP1_LEVEL, VARIABLE, "
     "VARIABLE_LEVEL, CONTEXT, STAT_NAME, STAT_LABEL, STAT, STAT_FMT, FMT_DECIMALS, DENOMINATOR, "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, work_db
+from conftest import REPO, tlf_root, work_db
 from streamlit.testing.v1 import AppTest
 
 from expectations.gx_location import data_docs_index
@@ -158,6 +158,32 @@ def test_tables_page_lays_out_tables_1_to_7(warehouse):
     for i in range(1, 8):
         for fmt in ("RTF", "PDF"):
             assert f"Download Table {i} ({fmt})" in labels or f"Table {i} {fmt}" in _texts(at), (i, fmt)
+
+
+def test_tables_page_offers_the_rtf_and_pdf_of_the_build_on_show(warehouse, monkeypatch, tmp_path):
+    import shutil
+
+    folder = tlf_root(warehouse.parent / "dbt")  # CTWH_TLF_DIR of the session's build (conftest)
+    monkeypatch.setenv("CTWH_TLF_DIR", str(folder))
+    at = _open("tables")
+    labels = [b.proto.label for b in at.get("download_button")]
+    for i in range(1, 8):
+        assert [x for x in labels if x.startswith(f"Download Table {i} ")] == [
+            f"Download Table {i} (CSV)",
+            f"Download Table {i} (RTF)",
+            f"Download Table {i} (PDF)",
+        ]
+    # a newer build rewrote the folder: the page offers no file that is not the manifest's
+    copy = shutil.copytree(folder, tmp_path / "tlf")
+    (copy / "t03_response.rtf").write_bytes(b"{\\rtf1 another build}")
+    (copy / "t07_teae_clinical_importance.pdf").unlink()
+    monkeypatch.setenv("CTWH_TLF_DIR", str(copy))
+    at = _open("tables")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download Table 3 (RTF)" not in labels and "Download Table 7 (PDF)" not in labels
+    assert "Download Table 3 (PDF)" in labels and len(labels) == 7 * 3 - 2
+    assert "Table 3 RTF: `t03_response.rtf`" in _texts(at) and "SHA-256 differs" in _texts(at)
+    assert "Table 7 PDF: `t07_teae_clinical_importance.pdf` is not in the TLF folder" in _texts(at)
 
 
 # --------------------------------------------------------------------------- published

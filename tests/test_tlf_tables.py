@@ -254,3 +254,15 @@ def test_rtf_of_an_unknown_table_or_an_empty_ard_says_why(inputs):
         table_rtf("T8", inputs["ard"], study_id=STUDY)
     with pytest.raises(TableRenderError, match="no figure of table T1"):
         table_rtf("T1", inputs["ard"].filter(pl.col("TABLE_ID") != "T1"), study_id=STUDY)
+
+
+def test_tlf_dir_follows_ctwh_tlf_dir(monkeypatch, tmp_path):
+    from tlf.paths import tlf_dir
+
+    (tmp_path / "dbt_project.yml").write_text("name: x\n", encoding="utf-8")
+    monkeypatch.delenv("CTWH_TLF_DIR", raising=False)
+    assert tlf_dir(tmp_path) == (tmp_path / "build" / "tlf").resolve()
+    monkeypatch.setenv("CTWH_TLF_DIR", "out/tables")  # relative to the dbt project folder
+    assert tlf_dir(tmp_path / "sub") == (tmp_path / "out" / "tables").resolve()
+    monkeypatch.setenv("CTWH_TLF_DIR", str(tmp_path / "abs"))
+    assert tlf_dir(tmp_path) == (tmp_path / "abs").resolve()

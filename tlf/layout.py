@@ -62,7 +62,7 @@ class ResultLookup:
     @classmethod
     def from_ard(cls, ard: pl.DataFrame) -> ResultLookup:
         """The lookup over ``results.ard`` (``STAT_NAME`` -> ``STAT``, ``STAT`` -> ``VALUE``,
-        ``STAT_FMT`` -> ``VALUE_TEXT``; docs/DESIGN.md "Analysis results dataset")."""
+        ``STAT_FMT`` -> ``VALUE_TEXT``; docs/DESIGN.md "Analysis-results dataset (ARD)")."""
         return cls(ard.rename({"STAT": "VALUE", "STAT_FMT": "VALUE_TEXT"}).rename({"STAT_NAME": "STAT"}))
 
     def has(self, table: str, item: str, stat: str) -> bool:
@@ -450,9 +450,9 @@ def _pt_items(r: ResultLookup, table: str, order: pl.DataFrame | None) -> list[s
         for item in order.filter((pl.col("TABLE_ID") == table) & (pl.col("STAT") == "n")).sort("ORD")["ITEM"]:
             if item in present and item not in ordered:
                 ordered.append(item)
-    rest = sorted(
-        (i for i in present if i not in ordered), key=lambda i: (-(r.value(table, i, "n") or 0), i.lower())
-    )
+    # by name, then (stable) by n descending: the most frequent first, ties alphabetical
+    rest = sorted((i for i in present if i not in ordered), key=str.lower)
+    rest.sort(key=lambda i: r.value(table, i, "n") or 0, reverse=True)
     return ordered + rest
 
 
