@@ -50,6 +50,7 @@ from submission.define_xml import (
     write_define_xml,
 )
 from submission.xpt import NAME_PATTERN, VariableMeta, XptError, read_xpt, write_xpt
+from tlf.paths import tlf_dir
 
 __all__ = [
     "DEFAULT_SUBMISSION_DIR",
@@ -59,15 +60,11 @@ __all__ = [
     "adam_folder",
     "export_submission",
     "submission_dir",
-    "tlf_folder",
 ]
 
 SUBMISSION_DIR_ENV = "CTWH_SUBMISSION_DIR"
 DEFAULT_SUBMISSION_DIR = "build/submission"
 """Root of the exports when CTWH_SUBMISSION_DIR is not set (under the dbt project folder)."""
-TLF_DIR_ENV = "CTWH_TLF_DIR"
-DEFAULT_TLF_DIR = "build/tlf"
-"""TLF outputs' folder when CTWH_TLF_DIR is not set, next to the exports (dbt project folder)."""
 STUDY_ID_VARIABLE = "STUDYID"
 """ADaMIG 1.3 study identifier: its single value names the eCTD study folder."""
 STYLESHEET_SOURCE = (
@@ -127,22 +124,9 @@ def submission_dir(project_dir: str | os.PathLike[str] | None = None) -> Path:
     return path.resolve()
 
 
-def tlf_folder(project_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Folder of the TLF outputs define.xml's ARM points at: env var CTWH_TLF_DIR, default
-    `DEFAULT_TLF_DIR`, a relative path relative to the dbt project folder - the contract of
-    the TLF writer's folder (docs/DESIGN.md "Analysis Results Metadata"), resolved as
-    `submission_dir` resolves CTWH_SUBMISSION_DIR."""
-    from expectations.gx_location import project_root
-
-    path = Path(os.environ.get(TLF_DIR_ENV) or DEFAULT_TLF_DIR).expanduser()
-    if not path.is_absolute():
-        path = project_root(project_dir) / path
-    return path.resolve()
-
-
 def _tlf_href(tlf_root, define_folder: Path) -> str:
     """The TLF folder relative to the define.xml's folder, ``/``-separated (a def:leaf href)."""
-    folder = Path(tlf_root) if tlf_root is not None else tlf_folder()
+    folder = Path(tlf_root) if tlf_root is not None else tlf_dir()
     return Path(os.path.relpath(folder.resolve(), define_folder.resolve())).as_posix()
 
 
@@ -515,7 +499,7 @@ def export_submission(
         taken in RESULT_ID order, so its storage order does not reach the file.
     tlf_root : path-like, optional
         Folder of the TLF outputs the ARM def:leaf elements point at (relative href from the
-        define.xml's folder); default `tlf_folder` (CTWH_TLF_DIR).
+        define.xml's folder); default `tlf.paths.tlf_dir` (CTWH_TLF_DIR).
 
     Returns
     -------
