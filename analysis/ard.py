@@ -35,7 +35,9 @@ from datetime import date
 
 import polars as pl
 
+from analysis.results import RESULT_COLUMNS
 from analysis.rounding import format_value
+from analysis.safety import T7_STATS
 
 #: Figure 1 draws PFS (the paper's only figure).
 FIGURE1_PARAMCD = "PFS"
@@ -63,18 +65,6 @@ ARD_SCHEMA: dict[str, pl.DataType] = {
     "METHOD": pl.String,
     "DATA_CUTOFF": pl.Date,
 }
-
-#: Table 7 counts that get a percentage row.
-T7_COUNT_STATS = (
-    "any",
-    "related",
-    "grade3plus",
-    "related_grade3plus",
-    "drug_withdrawn",
-    "dose_reduced",
-    "drug_interrupted",
-    "next_cycle_delayed",
-)
 
 #: Statistic columns of ``results.km_curves`` -> ARD STAT_NAME for Figure 1.
 _KM_STATS = {
@@ -163,7 +153,7 @@ def t7_percentages(results: pl.DataFrame) -> pl.DataFrame:
     """
     counts = results.filter(
         (pl.col("TABLE_ID") == "T7")
-        & pl.col("STAT").is_in(T7_COUNT_STATS)
+        & pl.col("STAT").is_in(T7_STATS)
         & (pl.col("DENOMINATOR").fill_null(0) > 0)
     )
     return counts.with_columns(
@@ -314,17 +304,7 @@ def build_ard(
     cutoff = cutoffs[0] if cutoffs.len() else None
     fas = results.filter((pl.col("TABLE_ID") == "POP") & (pl.col("ITEM") == "FAS") & (pl.col("STAT") == "n"))
     n_fas = int(round(fas["VALUE"][0])) if fas.height and fas["VALUE"][0] is not None else None
-    base = results.select(
-        "TABLE_ID",
-        "ITEM",
-        "STAT",
-        "VALUE",
-        "VALUE_TEXT",
-        "DECIMALS",
-        "POPULATION",
-        "DENOMINATOR",
-        "DATA_CUTOFF",
-    )
+    base = results.select(RESULT_COLUMNS)
     rows = (
         pl.concat(
             [

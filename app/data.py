@@ -52,7 +52,9 @@ import polars as pl
 import streamlit as st
 
 import warehouse_file
+from analysis.ard import ARD_SCHEMA
 from expectations.gx_location import data_docs_index
+from tlf.outputs import MANIFEST_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]  # app/data.py -> the repository root
 DB_ENV = "CTWH_DB"
@@ -388,24 +390,10 @@ def published_order() -> pl.DataFrame:
 
 
 #: Columns of ``results.ard`` (docs/DESIGN.md "Analysis-results dataset (ARD)"), in its order.
-ARD_COLUMNS = (
-    "RESULT_ID, ANALYSIS_ID, TABLE_ID, ITEM, ANALYSIS_SET, GROUP1, GROUP1_LEVEL, VARIABLE, "
-    "VARIABLE_LEVEL, CONTEXT, STAT_NAME, STAT_LABEL, STAT, STAT_FMT, FMT_DECIMALS, DENOMINATOR, "
-    "METHOD_ID, METHOD, DATA_CUTOFF"
-)
+ARD_COLUMNS = ", ".join(ARD_SCHEMA)
 #: The TLF step's manifest of the RTF/PDF files it wrote (or why not), in the published file.
 TLF_OUTPUTS = "submission.tlf_outputs"
-_TLF_SCHEMA = {
-    "OUTPUT_ID": pl.String,
-    "TABLE_ID": pl.String,
-    "TITLE": pl.String,
-    "FILE": pl.String,
-    "FORMAT": pl.String,
-    "PAGES": pl.Int64,
-    "BYTES": pl.Int64,
-    "SHA256": pl.String,
-    "NOTE": pl.String,
-}
+_TLF_SCHEMA = MANIFEST_SCHEMA
 
 
 def ard() -> pl.DataFrame:
