@@ -770,7 +770,8 @@ def table_text(r: ResultLookup, order: pl.DataFrame | None = None) -> PaperTable
         shown = f"{heading} ({analysis_set})" if analysis_set else heading
         rows.append((0, shown, (_BLANK, _BLANK)))
         rows.extend(body)
-    header = ("", "Ixazomib + LenDex n (%), n/N (%) or median", "95% CI")
+    # the arm heads the label column, as in Table 3: the figure columns' headings stay one line
+    header = ("Ixazomib + LenDex", "n (%) or median", "95% CI")
     frame = pl.DataFrame(
         [(_label(lvl, text), *(c[0] for c in cells)) for lvl, text, cells in rows],
         schema={h: pl.String for h in header},

@@ -41,6 +41,9 @@ TABLE_FILES = {
 
 #: Body lines a page holds under the header, title and column header (9 pt rows, US letter).
 LINES_PER_PAGE = {"portrait": 44, "landscape": 22}
+#: Tables whose page holds fewer body lines: Table 8 filled to 44 lines overflows LibreOffice's
+#: letter page by one row (rendered and measured), so it keeps a margin.
+LINES_PER_PAGE_OF = {TEXT_TABLE_ID: 42}
 #: Characters of a label column line before it wraps (a longer label takes two lines).
 LABEL_CHARS = {"portrait": 60, "landscape": 40}
 #: Characters of a footnote line (the table's width at 9 pt).
@@ -84,7 +87,7 @@ def pages(table: PaperTable) -> list[range]:
     """Row ranges of the pages: whole categories fill a page while they fit; the
     footnotes take their lines on the last page; a category longer than a page gets a
     page of its own (cut where the page is full)."""
-    budget = LINES_PER_PAGE[table.orientation]
+    budget = LINES_PER_PAGE_OF.get(table.key, LINES_PER_PAGE[table.orientation])
     chars = LABEL_CHARS[table.orientation]
     labels = table.frame[table.frame.columns[0]].to_list()
     height = [_lines(label, chars) for label in labels]
