@@ -14,7 +14,8 @@ with _ui.page("Tables 1–7 as published", ("results.ard",)):
     st.caption(
         "Figures from results.ard (the analysis-results dataset), printed as the paper prints them "
         "(rounded half away from zero; – where the warehouse holds no such figure). The RTF and "
-        'PDF are the files the build on show wrote (docs/DESIGN.md "Tables and figures").'
+        'PDF are the files the build on show wrote (docs/DESIGN.md "Tables and figures"). The tab '
+        '"Text figures" (Table 8) prints the figures the paper reports in its text.'
     )
     tables = views.page_tables(
         ResultLookup.from_ard(data.ard()), data.published_order(), data.known_inconsistencies()
