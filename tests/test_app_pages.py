@@ -134,11 +134,12 @@ def test_summary_filter_by_site(warehouse):
 
 
 # --------------------------------------------------------------------------- tables
-def test_tables_page_lays_out_tables_1_to_7(warehouse):
+def test_tables_page_lays_out_tables_1_to_7_and_the_text_figures(warehouse):
     at = _open("tables")
-    assert len(at.tabs) == 7 and [t.label for t in at.tabs] == [f"Table {i}" for i in range(1, 8)]
+    labels = [t.label for t in at.tabs]
+    assert labels == [*(f"Table {i}" for i in range(1, 8)), "Text figures"]
     tables = [t.value for t in at.table]
-    assert len(tables) == 7
+    assert len(tables) == 8
     t1, t3, t7 = tables[0], tables[2], tables[6]
     rows1 = {str(r.iloc[0]).strip("\u2003"): r.iloc[1] for _, r in t1.iterrows()}
     assert rows1["Male"] == "19 (56)" and rows1["Female"] == "15 (44)"
@@ -154,10 +155,16 @@ def test_tables_page_lays_out_tables_1_to_7(warehouse):
     assert "Data cutoff: 2019-10-18" in _texts(at)
     # per table a CSV button, and for RTF and PDF a button or a caption saying why not
     labels = [b.proto.label for b in at.get("download_button")]
-    assert [x for x in labels if x.endswith("(CSV)")] == [f"Download Table {i} (CSV)" for i in range(1, 8)]
-    for i in range(1, 8):
+    assert [x for x in labels if x.endswith("(CSV)")] == [f"Download Table {i} (CSV)" for i in range(1, 9)]
+    for i in range(1, 9):
         for fmt in ("RTF", "PDF"):
             assert f"Download Table {i} ({fmt})" in labels or f"Table {i} {fmt}" in _texts(at), (i, fmt)
+    # Table 8: the figures of the text, e.g. PFS median 22.0 (17.3, NE), no PD 7/9 (78) after CR
+    rows8: dict[str, tuple] = {}  # the first row of a label: PFS's median before OS's
+    for _, r in tables[7].iterrows():
+        rows8.setdefault(str(r.iloc[0]).strip("\u2003"), (r.iloc[1], r.iloc[2]))
+    assert rows8["Median (months)"] == ("22.0", "(17.3, NE)") and rows8["CR"] == ("7/9 (78)", "")
+    assert rows8["High risk"] == ("8 (72.7)", "") and rows8["Full analysis set (FAS)"] == ("34", "")
 
 
 def test_tables_page_offers_the_rtf_and_pdf_of_the_build_on_show(warehouse, monkeypatch, tmp_path):
@@ -167,7 +174,7 @@ def test_tables_page_offers_the_rtf_and_pdf_of_the_build_on_show(warehouse, monk
     monkeypatch.setenv("CTWH_TLF_DIR", str(folder))
     at = _open("tables")
     labels = [b.proto.label for b in at.get("download_button")]
-    for i in range(1, 8):
+    for i in range(1, 9):  # Table 8: the figures of the text
         assert [x for x in labels if x.startswith(f"Download Table {i} ")] == [
             f"Download Table {i} (CSV)",
             f"Download Table {i} (RTF)",
@@ -181,7 +188,7 @@ def test_tables_page_offers_the_rtf_and_pdf_of_the_build_on_show(warehouse, monk
     at = _open("tables")
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download Table 3 (RTF)" not in labels and "Download Table 7 (PDF)" not in labels
-    assert "Download Table 3 (PDF)" in labels and len(labels) == 7 * 3 - 2
+    assert "Download Table 3 (PDF)" in labels and len(labels) == 8 * 3 - 2
     assert "Table 3 RTF: `t03_response.rtf`" in _texts(at) and "SHA-256 differs" in _texts(at)
     assert "Table 7 PDF: `t07_teae_clinical_importance.pdf` is not in the TLF folder" in _texts(at)
 

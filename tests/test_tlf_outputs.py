@@ -33,6 +33,7 @@ STEMS = {
     "T5": "t05_common_teae",
     "T6": "t06_grade3_teae",
     "T7": "t07_teae_clinical_importance",
+    "TX": "t08_text_figures",  # Table 8: the figures the paper reports in its text
     "F1": "f01_pfs_km",
 }
 
@@ -87,7 +88,7 @@ def sha256s(folder: Path) -> dict[str, str]:
 # --- the folder and its manifest ------------------------------------------------------------
 
 
-def test_folder_holds_eight_rtfs_eight_pdfs_and_the_combined_pdf_as_the_manifest_says(tlf):
+def test_folder_holds_nine_rtfs_nine_pdfs_and_the_combined_pdf_as_the_manifest_says(tlf):
     manifest, root = tlf["manifest"], tlf["root"]
     expected = {f"{s}.rtf" for s in STEMS.values()} | {f"{s}.pdf" for s in STEMS.values()} | {COMBINED_PDF}
     assert {p.name for p in root.iterdir()} == expected
@@ -246,13 +247,13 @@ def test_without_libreoffice_the_rtfs_are_written_and_the_pdf_rows_say_why(tlf, 
     )
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(f"{s}.rtf" for s in STEMS.values())
     rtf = manifest.filter(pl.col("FORMAT") == "RTF")
-    assert rtf.height == 8 and rtf["NOTE"].null_count() == 8
+    assert rtf.height == 9 and rtf["NOTE"].null_count() == 9  # Tables 1-8 and Figure 1
     # the RTFs are the build's RTFs, byte for byte
     built = tlf["manifest"].filter(pl.col("FORMAT") == "RTF").select("FILE", "SHA256")
     assert rtf.select("FILE", "SHA256").equals(built)
     pdf = manifest.filter(pl.col("FORMAT") == "PDF")
-    assert pdf.height == 9
-    assert pdf["FILE"].null_count() == 9 and pdf["SHA256"].null_count() == 9
+    assert pdf.height == 10  # and tlf_all.pdf
+    assert pdf["FILE"].null_count() == 10 and pdf["SHA256"].null_count() == 10
     assert set(pdf["NOTE"].to_list()) == {f"not written: {SOFFICE_MISSING}"}
 
 

@@ -1,6 +1,7 @@
-"""Tables 1-7 as RTF (tlf.rtf_tables) from the ARD of a real `dbt build` of the demo delivery.
+"""Tables 1-8 as RTF (tlf.rtf_tables) from the ARD of a real `dbt build` of the demo delivery.
 
-Every table is rendered from ``results.ard``, turned into text by LibreOffice (RTF -> text,
+Tables 1-7 are the paper's; Table 8 (``TX``, t08_text_figures) prints the figures its text
+reports. Every table is rendered from ``results.ard``, turned into text by LibreOffice (RTF -> text,
 RTF -> PDF -> pdftotext), and every printed number is read back: it must be the
 ``STAT_FMT`` of the ARD rows the cell names (``PaperTable.sources``) and, where the paper
 printed it, the figure of seeds/published_results.csv - all but the one known
@@ -136,11 +137,12 @@ def _published() -> dict[tuple[str, str, str], str]:
     return {(t, i, s): v for t, i, s, v in frame.select("table", "item", "stat", "value").iter_rows()}
 
 
-def _published_in_tables() -> set[tuple[str, str, str]]:
-    """Published keys of Tables 1-7 the paper prints in the tables: all but those its text
-    gives (note ``text; ...``: the median months since the last ASCT)."""
+def _published_of_the_text() -> set[tuple[str, str, str]]:
+    """Published keys the paper reports in its text, not in a table: tables POP, EFF,
+    SAFETY_TEXT and Table 1's rows noted ``text; ...`` (the median months since the last ASCT)."""
     frame = pl.read_csv(PUBLISHED_CSV, schema_overrides={"value": pl.String}).filter(
-        pl.col("table").is_in(list(TABLE_FILES)) & ~pl.col("note").fill_null("").str.starts_with("text")
+        pl.col("table").is_in(["POP", "EFF", "SAFETY_TEXT"])
+        | pl.col("note").fill_null("").str.starts_with("text")
     )
     return set(frame.select("table", "item", "stat").iter_rows())
 
@@ -149,6 +151,7 @@ def test_every_number_read_back_is_its_ard_row_and_the_published_figure(rendered
     ard = {r["RESULT_ID"]: r for r in inputs["ard"].iter_rows(named=True)}
     published = _published()
     checked, matches, mismatches = 0, set(), set()
+    in_table: dict[str, set] = {t: set() for t in rendered}
     for table_id, out in rendered.items():
         table = out["table"]
         read = _cells_from_text(table, out["txt"])
@@ -164,13 +167,17 @@ def test_every_number_read_back_is_its_ard_row_and_the_published_figure(rendered
                     key = (ard[rid]["TABLE_ID"], ard[rid]["ITEM"], ard[rid]["STAT_NAME"])
                     if key in published:
                         (matches if published[key] == number else mismatches).add(key)
+                        in_table[table_id].add(key)
     assert mismatches == {KNOWN_MISMATCH}
-    # every published figure of the tables is printed: T1 82 - 1 (text) + T2 20 + T3 32 + T4 20
-    # + T5 62 + T6 74 + T7 120 = 409 distinct keys, 408 of them equal, the known one not
-    assert matches | mismatches == _published_in_tables()
-    assert (len(matches), len(mismatches)) == (408, 1)
+    # every published figure is printed: T1 82 - 1 (text) + T2 20 + T3 32 + T4 20 + T5 62
+    # + T6 74 + T7 120 = 409 in Tables 1-7, and the 72 of the text (POP 3 + EFF 29 +
+    # SAFETY_TEXT 39 + T1 1) in Table 8: 481 distinct keys, 480 equal, the known one not
+    assert matches | mismatches == set(published)
+    assert (len(published), len(matches), len(mismatches)) == (481, 480, 1)
+    assert in_table["TX"] == _published_of_the_text() and len(in_table["TX"]) == 72
+    assert len(set().union(*(keys for t, keys in in_table.items() if t != "TX"))) == 409
     # numbers read back: every distinct figure at least once (Table 2's cycles four times)
-    assert checked > 409
+    assert checked > 481
 
 
 def test_table7_footnotes_the_known_inconsistency(rendered):
@@ -251,7 +258,13 @@ def test_same_inputs_give_identical_rtf_bytes(rendered, inputs):
 
 def test_rtf_of_an_unknown_table_or_an_empty_ard_says_why(inputs):
     with pytest.raises(TableRenderError, match="unknown table 'T8'"):
-        table_rtf("T8", inputs["ard"], study_id=STUDY)
+        table_rtf("T8", inputs["ard"], study_id=STUDY)  # Table 8's key is TX
+    with pytest.raises(TableRenderError, match="no figure of table TX"):
+        table_rtf(
+            "TX",
+            inputs["ard"].filter(~pl.col("TABLE_ID").is_in(["POP", "EFF", "SAFETY_TEXT"])),
+            study_id=STUDY,
+        )
     with pytest.raises(TableRenderError, match="no figure of table T1"):
         table_rtf("T1", inputs["ard"].filter(pl.col("TABLE_ID") != "T1"), study_id=STUDY)
 

@@ -1,4 +1,4 @@
-"""The paper's table layout: Tables 1-7 as rows of printed cells, each cell tracing to the
+"""The paper's table layout: Tables 1-7 (and Table 8, the figures of its text) as rows of printed cells, each cell tracing to the
 analysis-results rows it prints (docs/DESIGN.md "Tables and figures").
 
 One layout serves the page (CSV, grid) and the RTF outputs (:mod:`tlf.rtf_tables`). It
@@ -113,7 +113,7 @@ class PaperTable:
     Attributes
     ----------
     key : str
-        ``T1`` ... ``T7``.
+        ``T1`` ... ``T7``, or ``TX`` (Table 8, the figures of the text).
     title : str
         The paper's title.
     frame : polars.DataFrame
@@ -129,7 +129,7 @@ class PaperTable:
         ``portrait`` or ``landscape`` (wide tables) for the RTF page.
     """
 
-    key: str  # T1 ... T7
+    key: str  # T1 ... T7, TX
     title: str
     frame: pl.DataFrame
     footnotes: tuple[str, ...] = ()
@@ -588,14 +588,226 @@ def table7(r: ResultLookup, known: pl.DataFrame | None = None) -> PaperTable:
     )
 
 
+# --------------------------------------------------------------------------- Table 8
+#: Key and file stem of the eighth output: the figures the paper reports in its text.
+TEXT_TABLE_ID = "TX"
+#: ARD tables whose figures the text reports (plus Table 1's median months since the last ASCT).
+TEXT_SOURCE_TABLES = ("POP", "EFF", "SAFETY_TEXT")
+
+# (heading, rows); a row is (label, kind, table, item); kind "pt" lists every
+# ``<item>|PT=`` term the ARD holds (the paper's order first, as Tables 5 and 6)
+_TX_SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    (
+        "Analysis sets, N",
+        (
+            ("Full analysis set (FAS)", "value_n", "POP", "FAS"),
+            ("Safety analysis set (SAF)", "value_n", "POP", "SAF"),
+            ("Response-evaluable analysis set (RE)", "value_n", "POP", "RE"),
+        ),
+    ),
+    (
+        "Efficacy: response (≥ PR) by cytogenetic risk (a)",
+        (
+            ("High risk", "npct", "EFF", "ORR_CYTO=HIGH"),
+            ("Standard risk", "npct", "EFF", "ORR_CYTO=STANDARD"),
+        ),
+    ),
+    (
+        "Efficacy: no PD at the last assessment (b)",
+        (
+            ("CR", "nnpct", "EFF", "NO_PD_AT_LAST_ASSESSMENT|CR"),
+            ("VGPR or better (CR + VGPR)", "nnpct", "EFF", "NO_PD_AT_LAST_ASSESSMENT|VGPR_OR_BETTER"),
+            ("Overall response (≥ PR)", "nnpct", "EFF", "NO_PD_AT_LAST_ASSESSMENT|ORR"),
+        ),
+    ),
+    (
+        "Efficacy: time to response, months",
+        (
+            ("VGPR or better (CR + VGPR)", "median_ci", "EFF", "TTR|VGPR_OR_BETTER"),
+            ("Overall response (≥ PR)", "median_ci", "EFF", "TTR|ORR"),
+        ),
+    ),
+    (
+        "Efficacy: duration of response, months",
+        (("VGPR or better (CR + VGPR)", "median_ci", "EFF", "DOR|VGPR_OR_BETTER"),),
+    ),
+    (
+        "Efficacy: progression-free survival",
+        (
+            ("Median (months)", "median_ci", "EFF", "PFS"),
+            ("Events (progression or death), n (%)", "events", "EFF", "PFS"),
+            ("Deaths among the events, n", "deaths_among_events", "EFF", "PFS"),
+        ),
+    ),
+    (
+        "Efficacy: follow-up",
+        (("Median follow-up (months), reverse Kaplan-Meier", "median_ci", "EFF", "FOLLOW_UP"),),
+    ),
+    (
+        "Efficacy: overall survival",
+        (
+            ("Median (months)", "median_ci", "EFF", "OS"),
+            ("Deaths, n", "deaths", "EFF", "OS"),
+        ),
+    ),
+    ("Safety: drug-related TEAEs, ≥ 20%", (("", "pt", "SAFETY_TEXT", "RELATED"),)),
+    (
+        "Safety: drug-related grade ≥ 3 TEAEs, ≥ 10%",
+        (("", "pt", "SAFETY_TEXT", "RELATED_GRADE3PLUS"),),
+    ),
+    ("Safety: serious TEAEs, > 1 patient", (("", "pt", "SAFETY_TEXT", "SERIOUS"),)),
+    (
+        "Safety: drug-related serious TEAEs, > 1 patient",
+        (("", "pt", "SAFETY_TEXT", "RELATED_SERIOUS"),),
+    ),
+    (
+        "Safety: TEAE leading to dose reduction (d)",
+        (("", "pt", "SAFETY_TEXT", "LEADING_TO_DOSE_REDUCTION"),),
+    ),
+    (
+        "Safety: TEAE leading to drug discontinuation (d)",
+        (("", "pt", "SAFETY_TEXT", "LEADING_TO_DRUG_DISCONTINUATION"),),
+    ),
+    ("Safety: deaths", (("Deaths during the study and follow-up, n", "value_n", "SAFETY_TEXT", "DEATHS"),)),
+    (
+        "Baseline: time since the last ASCT, months",
+        (("Median, patients with ASCT", "median", "T1", "MONTHS_SINCE_LAST_ASCT"),),
+    ),
+)
+
+_TX_FOOTNOTES = (
+    "Figures the publication reports in its text, not in Tables 1–7; each cell prints the "
+    "figures of results.ard as they are formatted there. ASCT autologous stem cell "
+    "transplantation, CR complete response, VGPR very good partial response, PR partial "
+    "response, TEAE treatment-emergent adverse event, NE not estimable",
+    "(a) Percentages of the response-evaluable patients of that cytogenetic risk; high risk: "
+    "t(4;14), t(14;16) or del(17p)",
+    "(b) n/N (%): among the N responders of that category, the n without progressive disease (PD) "
+    "at their last response assessment",
+    "(c) The text says 8 (24%) for drug-related nausea; Table 7 gives 9 (26%), which is printed "
+    "(docs/derivations.md#known-inconsistencies-of-the-paper)",
+    "(d) The most common preferred term, n",
+)
+
+#: Preferred terms footnoted: (item prefix, term) -> footnote mark.
+_TX_TERM_NOTES = {("RELATED", "Nausea"): " (c)"}
+
+
+def _tx_cells(r: ResultLookup, kind: str, table: str, item: str) -> tuple[Cell, Cell]:
+    """(value, 95% CI) cells of a Table 8 row."""
+    if kind == "value_n":
+        return _text(r, table, item, "n"), _BLANK
+    if kind == "npct":
+        return _n_pct(r, table, item), _BLANK
+    if kind == "nnpct":
+        n, big_n, pct = (r.text(table, item, s) for s in ("n", "N", "pct"))
+        if n == MISSING:
+            return (MISSING, ()), _BLANK
+        return (f"{n}/{big_n} ({pct})", _ids(r, table, item, "n", "N", "pct")), _BLANK
+    if kind == "median":
+        return _text(r, table, item, "median"), _BLANK
+    if kind == "median_ci":
+        ci = _ci(r, table, item) if r.has(table, item, "ci_lo") or r.has(table, item, "ci_hi") else _BLANK
+        return _text(r, table, item, "median_months"), ci
+    if kind == "events":
+        return _n_pct(r, table, item, pct_stat="events_pct", n_stat="events"), _BLANK
+    # deaths, deaths_among_events: a count of its own name
+    return _text(r, table, item, kind), _BLANK
+
+
+def _tx_pt_items(r: ResultLookup, prefix: str, order: pl.DataFrame | None) -> list[str]:
+    """``<prefix>|PT=`` items the ARD holds: the paper's order first, then by n (desc), name."""
+    present = r.items("SAFETY_TEXT", "n", prefix=f"{prefix}|PT=")
+    ordered: list[str] = []
+    if order is not None and order.height:
+        mine = order.filter((pl.col("TABLE_ID") == "SAFETY_TEXT") & (pl.col("STAT") == "n")).sort("ORD")
+        ordered = [i for i in dict.fromkeys(mine["ITEM"]) if i in present]
+    rest = sorted((i for i in present if i not in ordered), key=str.lower)
+    rest.sort(key=lambda i: r.value("SAFETY_TEXT", i, "n") or 0, reverse=True)
+    return ordered + rest
+
+
+def _section_set(r: ResultLookup, ids: Iterable[str]) -> str | None:
+    """The one analysis set of a section's printed figures, ``None`` when mixed or unknown."""
+    sets = {(r.row(i) or {}).get("ANALYSIS_SET") for i in ids}
+    return sets.pop() if len(sets) == 1 else None
+
+
+def table_text(r: ResultLookup, order: pl.DataFrame | None = None) -> PaperTable:
+    """Table 8: the figures the paper reports in its text (analysis sets, efficacy, safety,
+    months since the last ASCT), each an ARD row (docs/DESIGN.md "Tables and figures").
+
+    Parameters
+    ----------
+    r : ResultLookup
+        The ARD's lookup.
+    order : polars.DataFrame, optional
+        ``ORD, TABLE_ID, ITEM, STAT`` of ``ref.published_results``: the paper's order of
+        the preferred terms of the safety sections.
+
+    Returns
+    -------
+    PaperTable
+        A heading row per section (its analysis set in brackets) and the rows under it;
+        ``–`` for a figure the ARD lacks, "none reported" for a term list it has no term of.
+    """
+    rows: list[tuple[int, str, Sequence[Cell]]] = []
+    for heading, specs in _TX_SECTIONS:
+        body: list[tuple[int, str, Sequence[Cell]]] = []
+        for label, kind, table, item in specs:
+            if kind != "pt":
+                body.append((1, label, _tx_cells(r, kind, table, item)))
+                continue
+            items = _tx_pt_items(r, item, order)
+            for pt in items:
+                term = pt.split("|PT=", 1)[1]
+                value = _n_pct(r, table, pt) if r.has(table, pt, "pct") else _text(r, table, pt, "n")
+                body.append((1, term + _TX_TERM_NOTES.get((item, term), ""), (value, _BLANK)))
+            if not items:
+                body.append((1, "None reported", ((MISSING, ()), _BLANK)))
+        ids = [i for _, _, cells in body for c in cells for i in c[1]]
+        analysis_set = _section_set(r, ids) if heading != "Analysis sets, N" else None
+        shown = f"{heading} ({analysis_set})" if analysis_set else heading
+        rows.append((0, shown, (_BLANK, _BLANK)))
+        rows.extend(body)
+    # the arm heads the label column, as in Table 3: the figure columns' headings stay one line
+    header = ("Ixazomib + LenDex", "n (%) or median", "95% CI")
+    frame = pl.DataFrame(
+        [(_label(lvl, text), *(c[0] for c in cells)) for lvl, text, cells in rows],
+        schema={h: pl.String for h in header},
+        orient="row",
+    )
+    sources = tuple(tuple(c[1] for c in cells) for _, _, cells in rows)
+    notes = list(_TX_FOOTNOTES)
+    notes.append(
+        "Analysis sets: "
+        + "; ".join(f"{words} ({code}), N = {_set_n(r, code)}" for code, words in ANALYSIS_SETS.items())
+    )
+    methods = _methods(r, sources)
+    if methods:
+        notes.append("Methods: " + "; ".join(methods))
+    notes.append(f"Data cutoff: {r.data_cutoff() or MISSING}")
+    return PaperTable(
+        TEXT_TABLE_ID,
+        "Table 8  Figures reported in the text of the publication (analysis sets, efficacy, safety)",
+        frame,
+        tuple(notes),
+        sources,
+        tuple(lvl for lvl, _, _ in rows),
+    )
+
+
 # --------------------------------------------------------------------------- all
 TABLE_IDS = ("T1", "T2", "T3", "T4", "T5", "T6", "T7")
+#: Tables 1-7 and Table 8 (the figures of the text): the tables of the TLF folder.
+OUTPUT_TABLE_IDS = (*TABLE_IDS, TEXT_TABLE_ID)
 
 
 def paper_table(
     table_id: str, r: ResultLookup, order: pl.DataFrame | None = None, known: pl.DataFrame | None = None
 ) -> PaperTable:
-    """One table of the paper (``T1`` ... ``T7``) over a lookup."""
+    """One table of the paper (``T1`` ... ``T7``, or ``TX``: Table 8, the figures of the text)
+    over a lookup."""
     builders: dict[str, Callable[[], PaperTable]] = {
         "T1": lambda: table1(r),
         "T2": lambda: table2(r),
@@ -604,9 +816,10 @@ def paper_table(
         "T5": lambda: table5(r, order),
         "T6": lambda: table6(r, order),
         "T7": lambda: table7(r, known),
+        TEXT_TABLE_ID: lambda: table_text(r, order),
     }
     if table_id not in builders:
-        raise ValueError(f"unknown table {table_id!r}: expected one of {', '.join(TABLE_IDS)}")
+        raise ValueError(f"unknown table {table_id!r}: expected one of {', '.join(OUTPUT_TABLE_IDS)}")
     return builders[table_id]()
 
 

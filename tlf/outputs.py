@@ -1,7 +1,8 @@
-"""The TLF folder of a build: Tables 1-7 and Figure 1 as RTF and PDF and one combined PDF.
+"""The TLF folder of a build: Tables 1-8 and Figure 1 as RTF and PDF and one combined PDF.
 
-`write_tlf` writes ``t01_demographics.rtf`` ... ``t07_teae_clinical_importance.rtf`` (the
-tables of `tlf.rtf_tables.table_rtf`), ``f01_pfs_km.rtf`` (`tlf.figure.figure_rtf`), a PDF of
+`write_tlf` writes ``t01_demographics.rtf`` ... ``t07_teae_clinical_importance.rtf`` and
+``t08_text_figures.rtf`` (the figures the paper reports in its text; the tables of
+`tlf.rtf_tables.table_rtf`, one per `tlf.rtf_tables.TABLE_FILES` entry), ``f01_pfs_km.rtf`` (`tlf.figure.figure_rtf`), a PDF of
 each through LibreOffice and ``tlf_all.pdf`` (contents page, then every output; `tlf.pdf`), all
 from the ARD (``results.ard``) alone. Atomic as the submission folder
 (submission.export.export_submission): everything is written into a temporary sibling folder,
@@ -29,7 +30,7 @@ __all__ = ["COMBINED_PDF", "FIGURE_FILE", "MANIFEST_SCHEMA", "TlfError", "paper_
 
 FIGURE_FILE = "f01_pfs_km"
 COMBINED_PDF = "tlf_all.pdf"
-COMBINED_TITLE = "Tables 1\u20137 and Figure 1"
+COMBINED_TITLE = "Tables 1\u20138 and Figure 1"
 MANIFEST_SCHEMA = {
     "OUTPUT_ID": pl.String,
     "TABLE_ID": pl.String,
@@ -170,7 +171,7 @@ def write_tlf(
     root : path-like, optional
         The folder; default `tlf.paths.tlf_dir` (CTWH_TLF_DIR, default build/tlf).
     outputs : list of mapping, optional
-        The outputs to write (OUTPUT_ID, TABLE_ID, TITLE, RTF); default Tables 1-7
+        The outputs to write (OUTPUT_ID, TABLE_ID, TITLE, RTF); default Tables 1-8
         (`tlf.rtf_tables`) and Figure 1 (`tlf.figure`). For tests of the folder mechanics.
 
     Returns

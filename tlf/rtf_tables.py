@@ -1,4 +1,4 @@
-"""Tables 1-7 of the paper as RTF documents (rtflite), from the analysis-results dataset
+"""Tables 1-7 of the paper and Table 8 (the figures of its text) as RTF documents (rtflite), from the analysis-results dataset
 ``results.ard`` alone (docs/DESIGN.md "Tables and figures", "Tables").
 
 The layout is :mod:`tlf.layout`, the one the page shows; this module only typesets it:
@@ -16,9 +16,17 @@ from collections.abc import Sequence
 import polars as pl
 import rtflite as rtf
 
-from tlf.layout import INDENT, TABLE_IDS, PaperTable, ResultLookup, paper_table
+from tlf.layout import (
+    INDENT,
+    OUTPUT_TABLE_IDS,
+    TEXT_SOURCE_TABLES,
+    TEXT_TABLE_ID,
+    PaperTable,
+    ResultLookup,
+    paper_table,
+)
 
-#: Output file stems of Tables 1-7 (the TLF contract, docs/DESIGN.md "Tables and figures").
+#: Output file stems of Tables 1-8 (the TLF contract, docs/DESIGN.md "Tables and figures").
 TABLE_FILES = {
     "T1": "t01_demographics",
     "T2": "t02_exposure",
@@ -27,17 +35,22 @@ TABLE_FILES = {
     "T5": "t05_common_teae",
     "T6": "t06_grade3_teae",
     "T7": "t07_teae_clinical_importance",
+    # Table 8: the published figures of the text, so each of them is read back from an output
+    TEXT_TABLE_ID: "t08_text_figures",
 }
 
 #: Body lines a page holds under the header, title and column header (9 pt rows, US letter).
 LINES_PER_PAGE = {"portrait": 44, "landscape": 22}
+#: Tables whose page holds fewer body lines: Table 8 filled to 44 lines overflows LibreOffice's
+#: letter page by one row (rendered and measured), so it keeps a margin.
+LINES_PER_PAGE_OF = {TEXT_TABLE_ID: 42}
 #: Characters of a label column line before it wraps (a longer label takes two lines).
 LABEL_CHARS = {"portrait": 60, "landscape": 40}
 #: Characters of a footnote line (the table's width at 9 pt).
 NOTE_CHARS = {"portrait": 110, "landscape": 150}
 
 #: Relative column widths: the label column, then each figure column.
-_WIDTHS = {"T2": (3, 2, 2, 2, 2), "T3": (3, 2, 2)}
+_WIDTHS = {"T2": (3, 2, 2, 2, 2), "T3": (3, 2, 2), TEXT_TABLE_ID: (6, 2, 2)}
 _WIDE_LABEL = 2.4  # label column against one figure column (Table 7: eight narrow columns)
 
 #: RTF field of the total page count (rtflite's default page header uses the same).
@@ -74,7 +87,7 @@ def pages(table: PaperTable) -> list[range]:
     """Row ranges of the pages: whole categories fill a page while they fit; the
     footnotes take their lines on the last page; a category longer than a page gets a
     page of its own (cut where the page is full)."""
-    budget = LINES_PER_PAGE[table.orientation]
+    budget = LINES_PER_PAGE_OF.get(table.key, LINES_PER_PAGE[table.orientation])
     chars = LABEL_CHARS[table.orientation]
     labels = table.frame[table.frame.columns[0]].to_list()
     height = [_lines(label, chars) for label in labels]
@@ -219,7 +232,8 @@ def table_rtf(
     Parameters
     ----------
     table_id : str
-        ``T1`` ... ``T7`` (file stem: :data:`TABLE_FILES`).
+        ``T1`` ... ``T7``, or ``TX`` (Table 8: the figures of the text; file stem:
+        :data:`TABLE_FILES`).
     ard : polars.DataFrame
         ``results.ard`` (``RESULT_ID, TABLE_ID, ITEM, STAT_NAME, STAT, STAT_FMT, METHOD,
         DENOMINATOR, DATA_CUTOFF``, ...).
@@ -241,12 +255,14 @@ def table_rtf(
     TableRenderError
         Unknown ``table_id``, or the ARD holds no figure of the table.
     """
-    if table_id not in TABLE_IDS:
-        raise TableRenderError(f"unknown table {table_id!r}: expected one of {', '.join(TABLE_IDS)}")
+    if table_id not in OUTPUT_TABLE_IDS:
+        raise TableRenderError(f"unknown table {table_id!r}: expected one of {', '.join(OUTPUT_TABLE_IDS)}")
     missing = [c for c in ("TABLE_ID", "ITEM", "STAT_NAME", "STAT", "STAT_FMT") if c not in ard.columns]
     if missing:
         raise TableRenderError(f"the ARD lacks the columns {', '.join(missing)}")
-    if not ard.filter(pl.col("TABLE_ID") == table_id).height:
+    # Table 8 prints the figures of the text: ARD tables POP, EFF, SAFETY_TEXT
+    sources = TEXT_SOURCE_TABLES if table_id == TEXT_TABLE_ID else (table_id,)
+    if not ard.filter(pl.col("TABLE_ID").is_in(sources)).height:
         raise TableRenderError(f"the ARD holds no figure of table {table_id}")
     r = ResultLookup.from_ard(ard)
     table = paper_table(table_id, r, order, known)

@@ -1,4 +1,5 @@
-"""Tables 1-7 of the paper, laid out as published, each downloadable as CSV, RTF and PDF."""
+"""Tables 1-7 of the paper, laid out as published, and Table 8 (the figures of its text), each
+downloadable as CSV, RTF and PDF."""
 
 import streamlit as st
 
@@ -13,22 +14,23 @@ with _ui.page("Tables 1–7 as published", ("results.ard",)):
     st.caption(
         "Figures from results.ard (the analysis-results dataset), printed as the paper prints them "
         "(rounded half away from zero; – where the warehouse holds no such figure). The RTF and "
-        'PDF are the files the build on show wrote (docs/DESIGN.md "Tables and figures").'
+        'PDF are the files the build on show wrote (docs/DESIGN.md "Tables and figures"). The tab '
+        '"Text figures" (Table 8) prints the figures the paper reports in its text.'
     )
-    tables = views.paper_tables(
+    tables = views.page_tables(
         ResultLookup.from_ard(data.ard()), data.published_order(), data.known_inconsistencies()
     )
     outputs = data.tlf_outputs()
     root = tlf_dir(data.REPO)
-    for tab, table in zip(st.tabs([f"Table {t.key[1:]}" for t in tables]), tables):
+    for tab, table in zip(st.tabs([views.tab_label(t.key) for t in tables]), tables):
         with tab:
             st.markdown(f"**{table.title}**")
             buttons = st.columns(3)
             with buttons[0]:
                 st.download_button(
-                    f"Download Table {table.key[1:]} (CSV)",
+                    f"Download Table {views.table_number(table.key)} (CSV)",
                     common.csv_bytes(table.frame),
-                    file_name=f"table{table.key[1:]}.csv",
+                    file_name=f"table{views.table_number(table.key)}.csv",
                     mime="text/csv",
                     key=f"download_{table.key}",
                     on_click="ignore",

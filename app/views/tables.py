@@ -1,4 +1,5 @@
-"""Tables 1-7 page: the results laid out as the paper prints them.
+"""Tables page: Tables 1-7 laid out as the paper prints them, and Table 8, the figures the
+paper reports in its text.
 
 The layout itself is :mod:`tlf.layout` (shared with the RTF outputs, docs/DESIGN.md
 "Tables and figures"); this module keeps the names the page and the other views use.
@@ -17,6 +18,7 @@ from tlf.layout import (
     INDENT,
     T7_COLUMNS,
     TABLE_IDS,
+    TEXT_TABLE_ID,
     PaperTable,
     _pt_items,
     paper_table,
@@ -28,6 +30,7 @@ from tlf.layout import (
     table5,
     table6,
     table7,
+    table_text,
 )
 
 __all__ = [
@@ -35,13 +38,16 @@ __all__ = [
     "MIME",
     "T7_COLUMNS",
     "TABLE_IDS",
+    "TEXT_TABLE_ID",
     "_T3_ROWS",
     "OutputDownload",
     "PaperTable",
     "_pt_items",
     "output_download",
+    "page_tables",
     "paper_table",
     "paper_tables",
+    "tab_label",
     "table1",
     "table2",
     "table3",
@@ -49,7 +55,41 @@ __all__ = [
     "table5",
     "table6",
     "table7",
+    "table_number",
+    "table_text",
 ]
+
+
+def table_number(key: str) -> str:
+    """The printed number of a table key: ``T3`` -> ``3``, ``TX`` (the figures of the text) -> ``8``."""
+    return "8" if key == TEXT_TABLE_ID else key.removeprefix("T")
+
+
+def tab_label(key: str) -> str:
+    """The page's tab of a table: ``Table 3``, or ``Text figures`` for Table 8."""
+    return "Text figures" if key == TEXT_TABLE_ID else f"Table {table_number(key)}"
+
+
+def page_tables(
+    lookup, order: pl.DataFrame | None = None, known: pl.DataFrame | None = None
+) -> list[PaperTable]:
+    """The tables of the page: Tables 1-7, then Table 8 (the figures of the text), as the
+    TLF folder writes them (docs/DESIGN.md "Tables and figures").
+
+    Parameters
+    ----------
+    lookup : tlf.layout.ResultLookup
+        The ARD's lookup.
+    order, known : polars.DataFrame, optional
+        As :func:`tlf.layout.paper_tables`.
+
+    Returns
+    -------
+    list of PaperTable
+        Eight tables, ``T1`` ... ``T7`` and ``TX``.
+    """
+    return [*paper_tables(lookup, order, known), table_text(lookup, order)]
+
 
 #: MIME type of each output format.
 MIME = {"RTF": "application/rtf", "PDF": "application/pdf"}
@@ -78,7 +118,7 @@ def output_download(outputs: pl.DataFrame, table_id: str, fmt: str, root: Path) 
     outputs : polars.DataFrame
         ``submission.tlf_outputs`` (``TABLE_ID, FORMAT, FILE, SHA256, NOTE``).
     table_id : str
-        ``T1`` ... ``T7``.
+        ``T1`` ... ``T7``, or ``TX`` (Table 8).
     fmt : str
         ``RTF`` or ``PDF``.
     root : pathlib.Path
@@ -91,7 +131,7 @@ def output_download(outputs: pl.DataFrame, table_id: str, fmt: str, root: Path) 
         file is missing, or it differs from the manifest's SHA-256 (a newer build rewrote
         the folder; the page offers only the files of the build on show).
     """
-    number = table_id.removeprefix("T")
+    number = table_number(table_id)
     label = f"Download Table {number} ({fmt})"
     rows = outputs.filter((pl.col("TABLE_ID") == table_id) & (pl.col("FORMAT") == fmt))
     if not rows.height:
