@@ -7,7 +7,7 @@ st.set_page_config(page_title="NCT02917941 warehouse", page_icon=":material/moni
 st.navigation(
     [
         st.Page("app/pages/summary.py", title="Summary", icon=":material/monitoring:", default=True),
-        st.Page("app/pages/tables.py", title="Tables 1–7", icon=":material/table:"),
+        st.Page("app/pages/tables.py", title="Tables 1–8", icon=":material/table:"),
         st.Page("app/pages/published.py", title="Published vs warehouse", icon=":material/fact_check:"),
         st.Page("app/pages/data_quality.py", title="Data quality", icon=":material/verified:"),
         st.Page("app/pages/subjects.py", title="Subjects behind a number", icon=":material/person_search:"),

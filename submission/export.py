@@ -25,12 +25,12 @@ import datetime as dt
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
+from submission import atomic
 from submission.dataset_json import (
     Column,
     DatasetJSONError,
@@ -354,24 +354,6 @@ def _fsync_tree(folder: Path) -> None:
         os.close(fd)
 
 
-_WRITING = ".datasets.writing-"
-_PREVIOUS = ".datasets.previous-"
-
-
-def _recover(target: Path) -> None:
-    """Tidy what a killed export left beside ``target``: a folder being written is removed; a
-    previous folder moved aside but not yet replaced (killed between the two renames) is put
-    back. Exports of one root take turns (one dbt build at a time per checkout)."""
-    parent = target.parent
-    for stale in sorted(parent.glob(f"{_WRITING}*")):
-        shutil.rmtree(stale)
-    previous = sorted(parent.glob(f"{_PREVIOUS}*"))
-    if previous and not target.exists():
-        os.replace(previous.pop(), target)
-    for stale in previous:
-        shutil.rmtree(stale)
-
-
 def _write_all(
     folder: Path,
     tables: Mapping[str, pl.DataFrame],
@@ -540,8 +522,8 @@ def export_submission(
     base = Path(root) if root is not None else submission_dir()
     target = adam_folder(base, study.study_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _recover(target)
-    staging = Path(tempfile.mkdtemp(prefix=_WRITING, dir=target.parent))
+    atomic.recover(target)
+    staging = atomic.staging_folder(target)
     try:
         try:
             files = _write_all(staging, tables, spec, study, created, _tlf_href(tlf_root, target))
@@ -569,15 +551,7 @@ def export_submission(
                 "SHA256": pl.String,
             },
         )
-        staging.chmod(0o755)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=_PREVIOUS, dir=target.parent))
-            os.rmdir(old)
-            os.replace(target, old)
-        os.replace(staging, target)  # the new folder appears whole
-        if old is not None:
-            shutil.rmtree(old)
+        atomic.replace(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -4,7 +4,7 @@
 ``t08_text_figures.rtf`` (the figures the paper reports in its text; the tables of
 `tlf.rtf_tables.table_rtf`, one per `tlf.rtf_tables.TABLE_FILES` entry), ``f01_pfs_km.rtf`` (`tlf.figure.figure_rtf`), a PDF of
 each through LibreOffice and ``tlf_all.pdf`` (contents page, then every output; `tlf.pdf`), all
-from the ARD (``results.ard``) alone. Atomic as the submission folder
+from the ARD (``results.ard``) alone. Atomic as the submission folder (submission.atomic)
 (submission.export.export_submission): everything is written into a temporary sibling folder,
 then renamed into place, so the folder holds one complete set of one build or the previous one.
 Without LibreOffice the RTFs are still written and the PDF rows of the manifest say why there is
@@ -17,12 +17,12 @@ import datetime as dt
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
+from submission import atomic
 from tlf.figure import FIGURE_TITLE, page_header_text
 from tlf.pdf import SOFFICE_MISSING, PdfError, combine, page_count, rtf_to_pdf, soffice_available
 
@@ -42,8 +42,6 @@ MANIFEST_SCHEMA = {
     "SHA256": pl.String,
     "NOTE": pl.String,
 }
-_WRITING = ".tlf.writing-"
-_PREVIOUS = ".tlf.previous-"
 
 
 class TlfError(RuntimeError):
@@ -52,30 +50,6 @@ class TlfError(RuntimeError):
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _recover(target: Path) -> None:
-    """Tidy what a killed write left beside ``target`` (as submission.export does)."""
-    parent = target.parent
-    for stale in sorted(parent.glob(f"{_WRITING}*")):
-        shutil.rmtree(stale)
-    previous = sorted(parent.glob(f"{_PREVIOUS}*"))
-    if previous and not target.exists():
-        os.replace(previous.pop(), target)
-    for stale in previous:
-        shutil.rmtree(stale)
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Rename ``staging`` over ``target``; the old folder is moved aside first, then removed."""
-    aside = None
-    if target.exists():
-        aside = Path(tempfile.mkdtemp(prefix=_PREVIOUS, dir=target.parent))
-        aside.rmdir()
-        os.replace(target, aside)
-    os.replace(staging, target)
-    if aside is not None:
-        shutil.rmtree(aside)
 
 
 def paper_order(published: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -192,10 +166,9 @@ def write_tlf(
     target = Path(root) if root is not None else tlf_dir()
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    _recover(target)
+    atomic.recover(target)
     items = list(outputs) if outputs is not None else _outputs(ard, order, known, study_id)
-    staging = Path(tempfile.mkdtemp(prefix=_WRITING, dir=target.parent))
-    os.chmod(staging, 0o755)  # mkdtemp makes it private; the page and readers list the folder
+    staging = atomic.staging_folder(target)
     try:
         rtfs = []
         for item in items:
@@ -233,7 +206,7 @@ def write_tlf(
         pages = page_count(staging / COMBINED_PDF) if note is None else None
         rows.append(_row(staging, "tlf_all", None, COMBINED_TITLE, COMBINED_PDF, "PDF", note, pages))
         manifest = pl.DataFrame(rows, schema=MANIFEST_SCHEMA)
-        _publish(staging, target)
+        atomic.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -10,7 +10,7 @@ from app.views import tables as views
 from tlf.layout import ResultLookup
 from tlf.paths import tlf_dir
 
-with _ui.page("Tables 1–7 as published", ("results.ard",)):
+with _ui.page("Tables 1–8: the paper's tables and the figures of its text", ("results.ard",)):
     st.caption(
         "Figures from results.ard (the analysis-results dataset), printed as the paper prints them "
         "(rounded half away from zero; – where the warehouse holds no such figure). The RTF and "

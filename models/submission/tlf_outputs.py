@@ -1,10 +1,10 @@
-"""submission.tlf_outputs -- Tables 1-7 and Figure 1 as RTF and PDF, written by the nightly build.
+"""submission.tlf_outputs -- Tables 1-8 and Figure 1 as RTF and PDF, written by the nightly build.
 
 Refs results.ard (every printed number), ref published_results (the paper's row order of
 Tables 5 and 6), ref known_inconsistencies (Table 7's notes) and validation.publication_gate:
 when an ADaM check fails, the gate's test fails and dbt SKIPS this model, as it skips the
 analysis results and the submission exports. It writes ``$CTWH_TLF_DIR`` (default build/tlf,
-next to the submission folder; tlf.outputs.write_tlf) atomically: t01..t07 and f01 as RTF, a PDF
+next to the submission folder; tlf.outputs.write_tlf) atomically: t01..t08 and f01 as RTF, a PDF
 of each through LibreOffice and tlf_all.pdf with a contents page; every PDF date is the data
 cutoff (dbt var data_cutoff). Returns the manifest: OUTPUT_ID, TABLE_ID, TITLE, FILE, FORMAT,
 PAGES, BYTES, SHA256, NOTE (docs/DESIGN.md "Tables and figures").

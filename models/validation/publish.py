@@ -69,7 +69,7 @@ def model(dbt, session):
         dbt.ref("published_comparison"),
         # the submission folder's manifest (the files this build wrote, CTWH_SUBMISSION_DIR)
         dbt.ref("submission_exports"),
-        # the TLF folder's manifest (Tables 1-7, Figure 1 as RTF/PDF, CTWH_TLF_DIR)
+        # the TLF folder's manifest (Tables 1-8, Figure 1 as RTF/PDF, CTWH_TLF_DIR)
         dbt.ref("tlf_outputs"),
         # validation report of this build (publication_gate: its test skips this model)
         dbt.ref("build_info"),
