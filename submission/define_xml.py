@@ -519,7 +519,7 @@ def define_xml_bytes(
             vld = _e(mdv, "ValueListDef", {"OID": f"VL.{name.upper()}.{key[1]}"}, ns=DEF_NS)
             for order, row in enumerate(vl_by_var[key], start=1):
                 paramcd = _text(row["PARAMCD"])
-                wc_oid = f"WC.{name.upper()}.PARAMCD.EQ.{paramcd}"
+                wc_oid = where_clause_oid(name, _paramcd_is(paramcd))
                 method_text = _method_text(row) if _text(row.get("METHOD")) else ""
                 ref = _e(
                     vld,
@@ -538,13 +538,7 @@ def define_xml_bytes(
                     where_clauses.append((name, paramcd, wc_oid))
                 vl_items.append((row, var_index[key]))
     for name, paramcd, wc_oid in where_clauses:
-        wc = _e(mdv, "WhereClauseDef", {"OID": wc_oid}, ns=DEF_NS)
-        check = _e(
-            wc,
-            "RangeCheck",
-            {"SoftHard": "Soft", _d("ItemOID"): item_oid(name, "PARAMCD"), "Comparator": "EQ"},
-        )
-        _e(check, "CheckValue").text = paramcd
+        _range_checks(_e(mdv, "WhereClauseDef", {"OID": wc_oid}, ns=DEF_NS), name, _paramcd_is(paramcd))
 
     # datasets
     for ds in ds_rows:
@@ -796,6 +790,24 @@ def where_clause_oid(dataset: str, conditions: list[tuple[str, str, list[str]]])
     return "WC." + ".".join(parts).replace(" ", "_")
 
 
+def _paramcd_is(paramcd: str) -> list[tuple[str, str, list[str]]]:
+    """The value-level condition ``PARAMCD EQ <paramcd>`` in the form of `arm_conditions`."""
+    return [("PARAMCD", "EQ", [paramcd])]
+
+
+def _range_checks(where_clause: etree._Element, dataset: str, conditions) -> None:
+    """One soft RangeCheck per condition in a WhereClauseDef: the value-level metadata's and the
+    ARM's selection criteria are written by this one piece, so a shared OID means one clause."""
+    for variable, comparator, values in conditions:
+        check = _e(
+            where_clause,
+            "RangeCheck",
+            {"SoftHard": "Soft", _d("ItemOID"): item_oid(dataset, variable), "Comparator": comparator},
+        )
+        for value in values:
+            _e(check, "CheckValue").text = value
+
+
 def _same(rows: list[dict], fields: tuple[str, ...], what: str) -> dict:
     first = rows[0]
     for row in rows[1:]:
@@ -899,18 +911,7 @@ def _analysis_result_displays(
                     if wc_oid not in existing:
                         existing.add(wc_oid)
                         wc = etree.Element(f"{{{DEF_NS}}}WhereClauseDef", {"OID": wc_oid})
-                        for variable, comparator, values in conds:
-                            check = _e(
-                                wc,
-                                "RangeCheck",
-                                {
-                                    "SoftHard": "Soft",
-                                    _d("ItemOID"): item_oid(name, variable),
-                                    "Comparator": comparator,
-                                },
-                            )
-                            for value in values:
-                                _e(check, "CheckValue").text = value
+                        _range_checks(wc, name, conds)
                         first_group.addprevious(wc)
                 for variable in _text(row.get("VARIABLES")).split():
                     _e(ads, "AnalysisVariable", {"ItemOID": item_oid(name, variable)}, ns=ARM_NS)

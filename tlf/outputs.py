@@ -80,19 +80,22 @@ def paper_order(published: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFr
 def _outputs(ard, order, known, study_id: str) -> list[dict]:
     """(OUTPUT_ID, TABLE_ID, TITLE, RTF text) of every output, in the paper's order."""
     from tlf.figure import FigureError, figure_rtf
-    from tlf.layout import ResultLookup, paper_table
-    from tlf.rtf_tables import TABLE_FILES, TableRenderError, table_rtf
+    from tlf.layout import ResultLookup
+    from tlf.rtf_tables import TABLE_FILES, TableRenderError, checked_table, render_table
 
+    # one lookup and one layout per table: its title and its RTF come from the same PaperTable
     lookup = ResultLookup.from_ard(ard)
+    cutoff = lookup.data_cutoff() or "–"
     outputs = []
     try:
         for table_id, stem in TABLE_FILES.items():
+            table = checked_table(table_id, ard, lookup, order, known)
             outputs.append(
                 {
                     "OUTPUT_ID": stem,
                     "TABLE_ID": table_id,
-                    "TITLE": paper_table(table_id, lookup, order, known).title,
-                    "RTF": table_rtf(table_id, ard, order, known, study_id=study_id),
+                    "TITLE": table.title,
+                    "RTF": render_table(table, study_id=study_id, cutoff=cutoff),
                 }
             )
         figure = figure_rtf(ard, study_id=study_id)

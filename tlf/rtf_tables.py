@@ -255,6 +255,27 @@ def table_rtf(
     TableRenderError
         Unknown ``table_id``, or the ARD holds no figure of the table.
     """
+    r = ResultLookup.from_ard(ard)
+    table = checked_table(table_id, ard, r, order, known)
+    return render_table(table, study_id=study_id, cutoff=r.data_cutoff() or "–")
+
+
+def checked_table(
+    table_id: str,
+    ard: pl.DataFrame,
+    lookup: ResultLookup,
+    order: pl.DataFrame | None = None,
+    known: pl.DataFrame | None = None,
+) -> PaperTable:
+    """The laid-out table of :func:`table_rtf`, after its checks; ``lookup`` is
+    ``ResultLookup.from_ard(ard)``, built once by a caller that renders several tables.
+
+    Raises
+    ------
+    TableRenderError
+        Unknown ``table_id``, an ARD without the columns the layout reads, or no figure of
+        the table in the ARD.
+    """
     if table_id not in OUTPUT_TABLE_IDS:
         raise TableRenderError(f"unknown table {table_id!r}: expected one of {', '.join(OUTPUT_TABLE_IDS)}")
     missing = [c for c in ("TABLE_ID", "ITEM", "STAT_NAME", "STAT", "STAT_FMT") if c not in ard.columns]
@@ -264,6 +285,4 @@ def table_rtf(
     sources = TEXT_SOURCE_TABLES if table_id == TEXT_TABLE_ID else (table_id,)
     if not ard.filter(pl.col("TABLE_ID").is_in(sources)).height:
         raise TableRenderError(f"the ARD holds no figure of table {table_id}")
-    r = ResultLookup.from_ard(ard)
-    table = paper_table(table_id, r, order, known)
-    return render_table(table, study_id=study_id, cutoff=r.data_cutoff() or "–")
+    return paper_table(table_id, lookup, order, known)
