@@ -216,6 +216,24 @@ def test_every_where_clause_selects_records_that_occur_in_the_data(build):
     assert adsl.filter(pl.col("RSEVFL") == "Y").height == denominators["T3.VGPR_OR_BETTER"] == 32
     assert adsl.filter(pl.col("SAFFL") == "Y").height == denominators["T4.ANY_TEAE"] == 34
     assert adtte.filter(pl.col("PARAMCD") == "PFS").height == adsl.filter(pl.col("FASFL") == "Y").height == 34
+    # the seed's comparators reach the file (`TRTEMFL EQ Y AND AETOXGR GE 3`), and the grade >= 3
+    # clause selects exactly the subjects the ARD counts in Table 4
+    ar = results(tree)["T4.GRADE3PLUS"]
+    (oid,) = ar.xpath(
+        "arm:AnalysisDatasets/arm:AnalysisDataset[@ItemGroupOID='IG.ADAE']"
+        "/def:WhereClauseRef/@WhereClauseOID",
+        namespaces=NS,
+    )
+    checks = [
+        (c.get(f"{{{DEF_NS}}}ItemOID"), c.get("Comparator"), c.xpath("odm:CheckValue/text()", namespaces=NS))
+        for c in clauses[oid].xpath("odm:RangeCheck", namespaces=NS)
+    ]
+    assert checks == [("IT.ADAE.TRTEMFL", "EQ", ["Y"]), ("IT.ADAE.AETOXGR", "GE", ["3"])]
+    adae = build["tables"]["adae"]
+    selected = _selected(_selected(adae, "TRTEMFL", "EQ", ["Y"]), "AETOXGR", "GE", ["3"])
+    saf = adsl.filter(pl.col("SAFFL") == "Y").select("USUBJID")
+    n = build["ard"].filter(pl.col("RESULT_ID") == "T4|GRADE3PLUS|n")["STAT"][0]
+    assert selected.join(saf, on="USUBJID", how="semi")["USUBJID"].n_unique() == n
 
 
 def test_each_display_points_at_its_output_files_in_the_tlf_folder(build):
