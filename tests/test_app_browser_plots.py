@@ -39,7 +39,7 @@ def browser():
 
 @pytest.fixture
 def page(browser) -> Page:
-    context = browser.new_context(viewport={"width": 1440, "height": 1400})
+    context = browser.new_context(viewport={"width": 1440, "height": 2000})
     try:
         yield context.new_page()
     finally:

@@ -319,4 +319,8 @@ def drawn_subjects(lanes: pl.DataFrame) -> pl.DataFrame:
     frame = lanes.select(columns).sort("USUBJID")
     if "BOR" in frame.columns:
         frame = frame.with_columns(pl.col("BOR").map_elements(bor_label, return_dtype=pl.String))
+    # dates as YYYY-MM-DD text, an empty cell (not "None") when there is none
+    frame = frame.with_columns(
+        *(pl.col(c).dt.strftime("%Y-%m-%d").fill_null("") for c, t in frame.schema.items() if t == pl.Date)
+    )
     return links.with_profile_links(frame)
