@@ -103,6 +103,8 @@ def model(dbt, session):
         dbt.ref("review_swimmer_events"),
         dbt.ref("review_response_change"),
         dbt.ref("review_best_response_change"),
+        dbt.ref("plot_parameters"),  # seeds (schema ref): the parameter hierarchy, the swimmer markers
+        dbt.ref("swimmer_events"),
         # seeds (schema ref): lookups and rules the results were made with
         dbt.ref("adam_datasets"),
         dbt.ref("adam_variables"),
