@@ -96,6 +96,9 @@ def model(dbt, session):
         dbt.ref("int_pt__current"),
         dbt.ref("int_rs__current"),
         dbt.ref("int_vs__current"),
+        # subject profile (schema review; app/pages/subject_profile.py): every mark on a
+        # subject's time axis with its source record
+        dbt.ref("review_subject_events"),
         # seeds (schema ref): lookups and rules the results were made with
         dbt.ref("adam_datasets"),
         dbt.ref("adam_variables"),
