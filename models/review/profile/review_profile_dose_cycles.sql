@@ -32,7 +32,7 @@ ex as (
         ex.RECID,
         ex.SOURCE_FILE,
         ex.SOURCE_ROW,
-        cast(null as varchar) as CHGTYPE,  -- int_ex__current CHGTYPE once it lands on main
+        ex.CHGTYPE,
         case
             when ex.EXTRT = 'LENALIDOMIDE' then coalesce(s.LENSTDOS, pd.START_DOSE_MG)
             else pd.START_DOSE_MG

@@ -229,7 +229,7 @@ sources as (
             SOURCE_ROW,
             cast(RECID as varchar) as RECID,
             TRANSFER_ID,
-            cast(null as varchar) as CHGTYPE  -- int_<form>__current CHGTYPE once it lands on main
+            CHGTYPE
         from {{ ref('int_' ~ form ~ '__current') }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
