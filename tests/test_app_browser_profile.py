@@ -41,7 +41,7 @@ def browser():
 
 @pytest.fixture
 def context(browser):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1600})
+    ctx = browser.new_context(viewport={"width": 1440, "height": 3200})
     try:
         yield ctx
     finally:
@@ -99,7 +99,11 @@ def test_subjects_page_link_opens_the_profile(server, context):
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
     assert box is not None
-    # the first column is the link column ("open profile"); click its first row (header ~35 px)
+    # the first column is the link column ("open profile"); its first row (header ~35 px): the
+    # grid's first click selects the cell, a click on the selected link opens it in a new tab
+    page.mouse.click(box["x"] + 45, box["y"] + 35 + 17)
+    page.wait_for_timeout(1000)
+    _shot(page, "subjects_profile_links")
     with context.expect_page(timeout=RENDER_TIMEOUT_MS) as opened:
         page.mouse.click(box["x"] + 45, box["y"] + 35 + 17)
     profile = opened.value

@@ -19,7 +19,7 @@ EVENTS = "review.review_subject_events"
 
 def _frame(db: Path, sql: str, params=None) -> pl.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).pl()
+        return con.sql(sql, params=params).pl()
 
 
 @pytest.fixture(scope="module")

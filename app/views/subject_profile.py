@@ -11,7 +11,6 @@ latest transfer (CHGTYPE) gets a thick black outline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -287,87 +286,93 @@ def source_of(point: dict[str, Any]) -> tuple[str, int] | None:
 
 
 # --------------------------------------------------------------------------- figure
-def _outline(frame: pl.DataFrame, default: str = "rgba(0,0,0,0.35)") -> dict[str, list]:
-    changed = frame["CHGTYPE"].is_not_null().to_list()
+Mark = dict[str, Any]
+
+
+class _Traces:
+    """Traces of the figure collected first, added in one call (plotly validates each call)."""
+
+    def __init__(self) -> None:
+        self.traces: list[dict[str, Any]] = []
+        self.rows: list[int] = []
+        self.shown: set[str] = set()
+
+    def _legend(self, name: str, group: str) -> dict[str, Any]:
+        first_of_group = group not in self.shown
+        first = name not in self.shown
+        self.shown.update((name, group))
+        legend = {"name": name, "legendgroup": group, "showlegend": first}
+        if first_of_group:
+            legend["legendgrouptitle"] = {"text": group}
+        return legend
+
+    def bars(self, marks: list[Mark], lanes: list[str], colour: str, name: str, group: str, row: int) -> None:
+        """Horizontal bars from STARTDY to ENDDY (a one-day mark is one day wide)."""
+        self.traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "base": [m["STARTDY"] - 0.5 for m in marks],
+                "x": [max(m["ENDDY"] - m["STARTDY"] + 1, 1) for m in marks],
+                "y": lanes,
+                "width": 0.7,
+                "marker": {"color": colour, "line": _outline(marks, "rgba(0,0,0,0.35)", 0.5)},
+                "hovertext": [m["HOVER"] for m in marks],
+                "hoverinfo": "text",
+                "customdata": _custom(marks),
+                **self._legend(name, group),
+            }
+        )
+        self.rows.append(row)
+
+    def points(
+        self,
+        marks: list[Mark],
+        y: list[Any],
+        colour: str,
+        symbol: str,
+        name: str,
+        group: str,
+        row: int,
+        size: int = 11,
+        x: list[Any] | None = None,
+    ) -> None:
+        """Markers at STARTDY (or ``x``)."""
+        self.traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": x if x is not None else [m["STARTDY"] for m in marks],
+                "y": y,
+                "marker": {
+                    "color": colour,
+                    "symbol": symbol,
+                    "size": size,
+                    "line": _outline(marks, "rgba(255,255,255,0.9)", 1),
+                },
+                "hovertext": [m["HOVER"] for m in marks],
+                "hoverinfo": "text",
+                "customdata": _custom(marks),
+                **self._legend(name, group),
+            }
+        )
+        self.rows.append(row)
+
+    def plain(self, trace: dict[str, Any], row: int) -> None:
+        self.traces.append(trace)
+        self.rows.append(row)
+
+
+def _outline(marks: list[Mark], default: str, width: float) -> dict[str, list]:
+    changed = [m["CHGTYPE"] is not None for m in marks]
     return {
         "color": [CHANGED_LINE[0] if c else default for c in changed],
-        "width": [CHANGED_LINE[1] if c else 0.5 for c in changed],
+        "width": [CHANGED_LINE[1] if c else width for c in changed],
     }
 
 
-def _custom(frame: pl.DataFrame) -> list[list[Any]]:
-    return [list(r) for r in zip(frame["SOURCE_FILE"].to_list(), frame["SOURCE_ROW"].to_list())]
-
-
-def _bars(
-    fig: go.Figure,
-    frame: pl.DataFrame,
-    y: Sequence[str],
-    colour: str,
-    name: str,
-    group: str,
-    row: int,
-    shown: set[str],
-) -> None:
-    start = frame["STARTDY"].to_list()
-    end = frame["ENDDY"].to_list()
-    fig.add_trace(
-        go.Bar(
-            orientation="h",
-            base=[s - 0.5 for s in start],
-            x=[max(e - s + 1, 1) for s, e in zip(start, end)],
-            y=list(y),
-            marker={"color": colour, "line": _outline(frame)},
-            name=name,
-            legendgroup=group,
-            legendgrouptitle_text=group if group not in shown else None,
-            showlegend=name not in shown,
-            hovertext=frame["HOVER"].to_list(),
-            hoverinfo="text",
-            customdata=_custom(frame),
-            width=0.7,
-        ),
-        row=row,
-        col=1,
-    )
-    shown.add(name)
-
-
-def _points(
-    fig: go.Figure,
-    frame: pl.DataFrame,
-    y: Sequence[Any],
-    colour: str,
-    symbol: str,
-    name: str,
-    group: str,
-    row: int,
-    shown: set[str],
-    size: int = 11,
-) -> None:
-    fig.add_trace(
-        go.Scatter(
-            x=frame["STARTDY"].to_list(),
-            y=list(y),
-            mode="markers",
-            marker={
-                "color": colour,
-                "symbol": symbol,
-                "size": size,
-                "line": _outline(frame, "rgba(255,255,255,0.9)"),
-            },
-            name=name,
-            legendgroup=group,
-            legendgrouptitle_text=group if group not in shown else None,
-            showlegend=name not in shown,
-            hovertext=frame["HOVER"].to_list(),
-            hoverinfo="text",
-            customdata=_custom(frame),
-        ),
-        row=row,
-        col=1,
-    )
-    shown.add(name)
+def _custom(marks: list[Mark]) -> list[list[Any]]:
+    return [[m["SOURCE_FILE"], m["SOURCE_ROW"]] for m in marks]
 
 
 def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
@@ -384,20 +389,28 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        Every trace carries ``customdata = [SOURCE_FILE, SOURCE_ROW]`` per mark, so a click leads
-        to the source record; marks new or changed in the site's latest transfer have a thick
-        black outline.
+        Every mark's trace carries ``customdata = [SOURCE_FILE, SOURCE_ROW]`` per mark, so a click
+        leads to the source record; marks new or changed in the site's latest transfer have a
+        thick black outline.
     """
-    events = with_hover(events.filter(pl.col("STARTDY").is_not_null()))
+    drawn = with_hover(events.filter(pl.col("STARTDY").is_not_null())).sort("STARTDY", maintain_order=True)
+    by_track: dict[str, list[Mark]] = {}
+    for mark in drawn.iter_rows(named=True):
+        by_track.setdefault(mark["TRACK"], []).append(mark)
+
+    def of(track: str, **where: Any) -> list[Mark]:
+        return [m for m in by_track.get(track, []) if all(m[k] == v for k, v in where.items())]
+
     lanes = [label for _, label in EVENT_LANES]
-    aes = ae_lanes(events)
-    n_ae = max(len(aes), 1)
-    heights = [1.2, 1.2, 1.2, 0.45 * len(lanes), 0.32 * n_ae + 0.3]
+    lane_of = dict(EVENT_LANES)
+    ae_marks = by_track.get("AE", [])
+    aes = [f"{i + 1}. {m['MARK'] or '?'}" for i, m in enumerate(ae_marks)]
+    heights = [1.2, 1.2, 1.2, 0.45 * len(lanes), 0.32 * max(len(aes), 1) + 0.3]
     fig = make_subplots(
         rows=5,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.025,
+        vertical_spacing=0.045,
         row_heights=heights,
         subplot_titles=(
             "Serum M-protein (SPEP)",
@@ -407,14 +420,14 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
             "Adverse events (bar from start to end; ongoing: to the data cutoff)",
         ),
     )
-    shown: set[str] = set()
+    out = _Traces()
     imwg = "IMWG category"
 
     # measurements: grey line, markers coloured by the assessment's category
     for row, (track, axis_title) in enumerate(MEASUREMENTS, start=1):
-        frame = events.filter(pl.col("TRACK") == track).sort("STARTDY")
+        marks = by_track.get(track, [])
         fig.update_yaxes(title_text=axis_title, row=row, col=1, rangemode="tozero")
-        if frame.is_empty():
+        if not marks:
             fig.add_annotation(
                 text="no result",
                 xref="x domain",
@@ -426,107 +439,88 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
                 col=1,
             )
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=frame["STARTDY"].to_list(),
-                y=frame["VALUE"].to_list(),
-                mode="lines",
-                line={"color": "#8c959f", "width": 1.5},
-                hoverinfo="skip",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
+        out.plain(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [m["STARTDY"] for m in marks],
+                "y": [m["VALUE"] for m in marks],
+                "line": {"color": "#8c959f", "width": 1.5},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            },
+            row,
         )
         for category, colour in IMWG_COLOURS.items():
-            part = frame.filter(pl.col("CATEGORY") == category)
-            if part.height:
-                _points(
-                    fig, part, part["VALUE"].to_list(), colour, "circle", category, imwg, row, shown, size=10
-                )
+            part = [m for m in marks if m["CATEGORY"] == category]
+            if part:
+                out.points(part, [m["VALUE"] for m in part], colour, "circle", category, imwg, row, size=10)
 
     # treatment and event lanes
-    lane_of = dict(EVENT_LANES)
     for track in DOSE_TRACKS:
-        frame = events.filter(pl.col("TRACK") == track)
         for category, colour in DOSE_COLOURS.items():
-            part = frame.filter(pl.col("CATEGORY") == category)
-            if part.height:
-                _bars(
-                    fig, part, [lane_of[track]] * part.height, colour, category, "Dosing per cycle", 4, shown
-                )
-        stopped = frame.filter(pl.col("FLAG") == "DISCONTINUED")
-        if stopped.height:
-            _points(
-                fig,
-                stopped.with_columns(STARTDY=pl.col("ENDDY")),
-                [lane_of[track]] * stopped.height,
+            part = of(track, CATEGORY=category)
+            if part:
+                out.bars(part, [lane_of[track]] * len(part), colour, category, "Dosing per cycle", 4)
+        stopped = of(track, FLAG="DISCONTINUED")
+        if stopped:
+            out.points(
+                stopped,
+                [lane_of[track]] * len(stopped),
                 "#24292f",
                 "line-ns-open",
                 "drug discontinued",
                 "Dosing per cycle",
                 4,
-                shown,
                 size=16,
+                x=[m["ENDDY"] + 0.5 for m in stopped],
             )
     for track in ("RESPONSE", "CONFIRMED"):
-        frame = events.filter(pl.col("TRACK") == track)
         for category, colour in IMWG_COLOURS.items():
-            part = frame.filter((pl.col("CATEGORY") == category) & pl.col("FLAG").is_null())
-            if part.height:
-                _points(
-                    fig,
-                    part,
-                    [lane_of[track]] * part.height,
-                    colour,
-                    "diamond" if track == "CONFIRMED" else "circle",
-                    category,
-                    imwg,
-                    4,
-                    shown,
-                )
-        pd_confirmed = frame.filter(pl.col("FLAG") == "CONFIRMED PD")
-        if pd_confirmed.height:
-            _points(
-                fig,
+            part = of(track, CATEGORY=category, FLAG=None)
+            if part:
+                symbol = "diamond" if track == "CONFIRMED" else "circle"
+                out.points(part, [lane_of[track]] * len(part), colour, symbol, category, imwg, 4)
+        pd_confirmed = of(track, FLAG="CONFIRMED PD")
+        if pd_confirmed:
+            out.points(
                 pd_confirmed,
-                [lane_of[track]] * pd_confirmed.height,
+                [lane_of[track]] * len(pd_confirmed),
                 IMWG_COLOURS["PD"],
                 "star",
                 "confirmed PD (PDCNF)",
                 "Events",
                 4,
-                shown,
                 size=16,
             )
     for track, (symbol, colour) in OTHER_POINTS.items():
-        frame = events.filter(pl.col("TRACK") == track)
-        if frame.height:
-            _points(
-                fig,
-                frame,
-                [lane_of[track]] * frame.height,
+        part = by_track.get(track, [])
+        if part:
+            out.points(
+                part,
+                [lane_of[track]] * len(part),
                 colour,
                 symbol,
                 lane_of[track].lower(),
                 "Events",
                 4,
-                shown,
                 size=14,
             )
-    fig.update_yaxes(
-        categoryorder="array", categoryarray=lanes[::-1], range=[-0.5, len(lanes) - 0.5], row=4, col=1
-    )
-    # keep every lane on the axis, also the empty ones
-    fig.add_trace(
-        go.Scatter(x=[None] * len(lanes), y=lanes, mode="markers", showlegend=False, hoverinfo="skip"),
-        row=4,
-        col=1,
+    # every lane on the axis, also the empty ones
+    out.plain(
+        {
+            "type": "scatter",
+            "x": [None] * len(lanes),
+            "y": lanes,
+            "mode": "markers",
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        4,
     )
 
-    # adverse events: one lane each, coloured by grade; serious ones outlined in red dashes
-    frame = events.filter(pl.col("TRACK") == "AE").with_columns(LANE=pl.Series(aes, dtype=pl.String))
-    if frame.is_empty():
+    # adverse events: one lane each, coloured by grade; serious ones get a red marker at the start
+    if not ae_marks:
         fig.add_annotation(
             text="no adverse event",
             xref="x domain",
@@ -537,47 +531,51 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
             row=5,
             col=1,
         )
+    lane_of_ae = {id(m): lane for m, lane in zip(ae_marks, aes)}
     for category, colour in GRADE_COLOURS.items():
-        part = frame.filter(pl.col("CATEGORY") == category)
-        if part.height:
-            _bars(fig, part, part["LANE"].to_list(), colour, category.lower(), "AE grade", 5, shown)
-    serious = frame.filter(pl.col("FLAG").str.contains("SERIOUS"))
-    if serious.height:
-        _points(
-            fig,
+        part = [m for m in ae_marks if m["CATEGORY"] == category]
+        if part:
+            out.bars(part, [lane_of_ae[id(m)] for m in part], colour, category.lower(), "AE grade", 5)
+    serious = [m for m in ae_marks if "SERIOUS" in (m["FLAG"] or "")]
+    if serious:
+        out.points(
             serious,
-            serious["LANE"].to_list(),
+            [lane_of_ae[id(m)] for m in serious],
             "#cf222e",
             "diamond-tall",
             "serious (AESER)",
             "AE grade",
             5,
-            shown,
             size=12,
         )
-    if aes:
-        fig.update_yaxes(categoryorder="array", categoryarray=aes[::-1], row=5, col=1)
 
-    # one marker in the legend for the outline of new/changed records
-    fig.add_trace(
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            name="new/changed in the latest transfer",
-            marker={
+    # the outline of new/changed records, explained once in the legend
+    out.plain(
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "name": "new/changed in the latest transfer",
+            "marker": {
                 "color": "white",
                 "size": 12,
                 "line": {"color": CHANGED_LINE[0], "width": CHANGED_LINE[1]},
             },
-            legendgroup="Source",
-            legendgrouptitle_text="Source",
-        ),
-        row=4,
-        col=1,
+            "legendgroup": "Source",
+            "legendgrouptitle": {"text": "Source"},
+        },
+        4,
     )
-    fig.update_xaxes(title_text="Study day (day 1 = first dose, TRTSDT)", row=5, col=1, showticklabels=True)
-    fig.update_xaxes(zeroline=False, showgrid=True, gridcolor="#eaeef2")
+    fig.add_traces(out.traces, rows=out.rows, cols=[1] * len(out.rows))
+
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=lanes[::-1], range=[-0.5, len(lanes) - 0.5], row=4, col=1
+    )
+    if aes:
+        fig.update_yaxes(categoryorder="array", categoryarray=aes[::-1], row=5, col=1)
+    fig.update_xaxes(title_text="Study day (day 1 = first dose, TRTSDT)", row=5, col=1)
+    fig.update_xaxes(zeroline=False, showgrid=True, gridcolor="#eaeef2", showticklabels=True)
     for row in range(1, 6):
         fig.add_vline(x=1, line={"color": "#57606a", "width": 1, "dash": "dot"}, row=row, col=1)
     fig.update_layout(
