@@ -88,6 +88,18 @@ def test_profile_of_a_subject_with_sae_and_confirmed_pd(server, context, demo_wa
     _shot(page, "subject_profile")
     # the selectbox shows the subject of the address
     expect(page.get_by_role("combobox", name="Subject")).to_have_value(usubjid)
+    # hovering a mark names its source; clicking it shows the raw record under the table
+    point = chart.locator("g.points path.point").nth(3)
+    point.hover(force=True)
+    expect(
+        chart.locator(".hoverlayer").get_by_text(f"source: site {usubjid.split('-')[1]}", exact=False)
+    ).to_be_visible()
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the marks only
+    point.click(force=True)
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2, timeout=RENDER_TIMEOUT_MS)
+    _settle(page)
+    expect(page.get_by_text("Click a mark of the figure", exact=False)).to_have_count(0)
+    _shot(page, "subject_profile_clicked")
     assert elapsed < 60, elapsed  # first render of a fresh server on a 2-core machine
 
 
