@@ -17,5 +17,11 @@ st.navigation(
             icon=":material/stacked_line_chart:",
             url_path="response_plots",
         ),
+        st.Page(
+            "app/pages/subject_profile.py",
+            title="Subject profile",
+            icon=":material/person:",
+            url_path="subject_profile",
+        ),
     ]
 ).run()

@@ -974,4 +974,50 @@ def spider_lines(
             "where c.PCHG is not null order by c.USUBJID, c.ASMSEQ",
             [*_filter_params(sites, risks, bors), int(cap)],
         )
+
+# ------------------------------------------------------------------ subject profile
+#: Tables the subject-profile page reads (app/pages/subject_profile.py).
+PROFILE_TABLES = ("adam.adsl", "adam.adrs", "review.review_subject_events")
+
+#: Columns of one mark of the profile (review.review_subject_events).
+PROFILE_EVENT_COLUMNS = (
+    "USUBJID, SITEID, TRACK, MARK, CATEGORY, VALUE, UNIT, FLAG, DETAIL, STARTDT, ENDDT, "
+    "STARTDY, ENDDY, FORM, RECID, TRANSFER_ID, SOURCE_FILE, SOURCE_ROW, CHGTYPE"
+)
+
+
+def profile_sites() -> pl.DataFrame:
+    """``SITEID, N_SUBJECTS`` of ``adam.adsl``: the first choice of the subject picker (a few
+    hundred sites at most, where a list of every subject would be 100,000 options)."""
+    return query("select SITEID, count(*) as N_SUBJECTS from adam.adsl group by SITEID order by SITEID")
+
+
+def site_subjects(siteid: str) -> pl.DataFrame:
+    """``USUBJID`` of the subjects of one site, in order: the second choice of the picker."""
+    return query("select USUBJID from adam.adsl where SITEID = ? order by USUBJID", [siteid])
+
+
+def subject_header(usubjid: str) -> pl.DataFrame:
+    """One ``adam.adsl`` row (baseline and derived values the profile shows beside its plot)
+    with the subject's best overall response ``BOR`` (``adam.adrs``); no row for an unknown
+    USUBJID."""
+    return query(
+        "select s.USUBJID, s.SITEID, s.AGE, s.SEX, s.RACE, s.ARM, s.FASFL, s.SAFFL, s.RSEVFL, "
+        "s.MEASFL, s.ISS, s.CYTORISK, s.ECOGBL, s.MMTYPE, s.LCTYPE, s.PRLINES, s.PRRELREF, "
+        "s.PRASCTFL, s.CRCLBL, s.LENSTDOS, s.ENRLDT, s.TRTSDT, s.TRTEDT, s.EOTSTT, s.EOTDT, "
+        "s.DCTREAS, s.DTHFL, s.DTHDT, s.DTHCAUS, s.LSTALVDT, s.SUBSQDT, bor.AVALC as BOR "
+        "from adam.adsl as s "
+        "left join adam.adrs as bor on bor.USUBJID = s.USUBJID and bor.PARAMCD = 'BOR' "
+        "where s.USUBJID = ?",
+        [usubjid],
+    )
+
+
+def subject_profile_events(usubjid: str) -> pl.DataFrame:
+    """Every mark of one subject's profile (``review.review_subject_events``, sorted by
+    USUBJID in the file, so the filter reads few row groups), in lane and date order."""
+    return query(
+        f"select {PROFILE_EVENT_COLUMNS} from review.review_subject_events where USUBJID = ? "
+        "order by TRACK, STARTDT, MARK, SOURCE_FILE, SOURCE_ROW",
+        [usubjid],
     )
