@@ -974,6 +974,8 @@ def spider_lines(
             "where c.PCHG is not null order by c.USUBJID, c.ASMSEQ",
             [*_filter_params(sites, risks, bors), int(cap)],
         )
+    )
+
 
 # ------------------------------------------------------------------ subject profile
 #: Tables the subject-profile page reads (app/pages/subject_profile.py).
