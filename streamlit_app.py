@@ -11,5 +11,11 @@ st.navigation(
         st.Page("app/pages/published.py", title="Published vs warehouse", icon=":material/fact_check:"),
         st.Page("app/pages/data_quality.py", title="Data quality", icon=":material/verified:"),
         st.Page("app/pages/subjects.py", title="Subjects behind a number", icon=":material/person_search:"),
+        st.Page(
+            "app/pages/adverse_events.py",
+            title="Adverse events",
+            icon=":material/sick:",
+            url_path="adverse_events",
+        ),
     ]
 ).run()
