@@ -6,6 +6,7 @@ values and ``tests/test_benchmark_report.py`` checks it with hand-written inputs
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -238,13 +239,16 @@ def registered_url_paths(app_source: str) -> set[str]:
     else the script's file name without ``.py`` (Streamlit's default); the default page is
     also reachable as ``summary`` here, the name the benchmark gives it."""
     paths = set()
-    for call in re.findall(r"st\.Page\((.*?)\)\s*,?\s*$", app_source, flags=re.MULTILINE):
-        explicit = re.search(r"url_path\s*=\s*[\"']([^\"']*)[\"']", call)
-        script = re.match(r"\s*[\"']([^\"']+)[\"']", call)
+    for node in ast.walk(ast.parse(app_source)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"):
+            continue
+        explicit = [
+            k.value for k in node.keywords if k.arg == "url_path" and isinstance(k.value, ast.Constant)
+        ]
         if explicit:
-            paths.add(explicit.group(1))
-        elif script:
-            paths.add(Path(script.group(1)).stem)
+            paths.add(str(explicit[0].value))
+        elif node.args and isinstance(node.args[0], ast.Constant):
+            paths.add(Path(str(node.args[0].value)).stem)
     return paths
 
 
