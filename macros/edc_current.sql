@@ -12,13 +12,33 @@
        main date, a DATE) is after the cutoff are dropped. Rows with an unknown date are kept
        (validation reports them); baseline forms pass cutoff_date=none.
   Every staging column is kept, lineage included (it points at the row of the latest
-  transfer that holds the current version).
+  transfer that holds the current version), and two more say what the latest transfer changed
+  (docs/derivations.md#new-since-the-last-transfer):
+    PREVIOUS_TRANSFER_ID  the site's accepted transfer of the form before the latest one;
+    CHGTYPE               'NEW'     the record (site, RECID) was not in that transfer (or there
+                                    is none: everything of a site's first transfer is new),
+                          'CHANGED' it was, with another RECVER (its highest there),
+                          NULL      it was, with the same RECVER.
 #}
 {% macro edc_current(form, cutoff_date=none) -%}
 with latest_transfer as (
-    select SITEID as SITE_FOLDER, LATEST_TRANSFER_ID
+    select SITEID as SITE_FOLDER, LATEST_TRANSFER_ID, PREVIOUS_TRANSFER_ID
     from {{ ref('int_edc__site_latest_transfer') }}
     where FORM = '{{ form }}'
+),
+
+previous_versions as (
+    -- each record's highest RECVER in the site's previous accepted transfer: one pass over that
+    -- transfer's key columns only (no rows at all when every site is on its first transfer)
+    select
+        rows_.SITE_FOLDER as _PREV_SITE_FOLDER,
+        rows_.RECID as _PREV_RECID,
+        max(rows_.RECVER) as _PREV_RECVER
+    from {{ ref('stg_edc__' ~ form) }} as rows_
+    inner join latest_transfer
+        on rows_.SITE_FOLDER = latest_transfer.SITE_FOLDER
+        and rows_.TRANSFER_ID = latest_transfer.PREVIOUS_TRANSFER_ID
+    group by 1, 2
 ),
 
 repeated_records as (
@@ -70,9 +90,20 @@ current_version as (
     select * exclude (_VERSION_RANK) from versions_ranked where _VERSION_RANK = 1
 )
 
-select *
+select
+    current_version.*,
+    latest_transfer.PREVIOUS_TRANSFER_ID,
+    case
+        when previous_versions._PREV_RECID is null then 'NEW'
+        when current_version.RECVER is distinct from previous_versions._PREV_RECVER then 'CHANGED'
+    end as CHGTYPE
 from current_version
-where coalesce(RECSTAT, '') <> 'DELETED'
+inner join latest_transfer
+    on current_version.SITE_FOLDER = latest_transfer.SITE_FOLDER
+left join previous_versions
+    on current_version.SITE_FOLDER = previous_versions._PREV_SITE_FOLDER
+        and current_version.RECID = previous_versions._PREV_RECID
+where coalesce(current_version.RECSTAT, '') <> 'DELETED'
     {%- if cutoff_date is not none %}
     and ({{ cutoff_date }} is null or {{ cutoff_date }} <= {{ data_cutoff() }})
     {%- endif %}

@@ -82,6 +82,8 @@ def model(dbt, session):
         dbt.ref("study_rule_checks"),
         # what the page reads besides: site summary, current records (source lookup)
         dbt.ref("int_edc__site_summary"),
+        # what each site's latest transfer changed, per form (Data quality page)
+        dbt.ref("int_edc__changes_by_form"),
         dbt.ref("int_ae__current"),
         dbt.ref("int_cm__current"),
         dbt.ref("int_dd__current"),
