@@ -130,7 +130,7 @@ def test_new_or_changed_toggle_counts_ae_records_with_chgtype(page, warehouse):
     assert _matching(page) == expected
     listing = _listing(page)
     assert len(listing) == expected
-    assert set(listing["SINCE_LAST"]) <= {"🆕 new", "✏️ changed"}
+    assert set(listing["SINCE_LAST"]) <= {"● NEW", "● CHANGED"}
 
 
 def test_csv_download_holds_every_filtered_record(warehouse):

@@ -162,8 +162,9 @@ def test_demo_changes_equal_a_comparison_of_the_last_two_transfers(demo_warehous
     actual_counts, actual_chgtype = warehouse_changes(demo_warehouse)
     _assert_same(counts, actual_counts, "int_edc__changes_by_form")
     _assert_same(chgtype, actual_chgtype, "CHGTYPE of int_<form>__current")
-    # the demo's transfers do correct and add records, so the comparison is not vacuous
-    assert sum(c[3] for c in counts.values()) > 0 and sum(c[4] for c in counts.values()) > 0
+    # the demo's last transfers add records (so the comparison is not vacuous); they correct
+    # none, which the edited delivery below does
+    assert sum(c[3] for c in counts.values()) > 0
 
 
 # --------------------------------------------------------------------------- one added, corrected, deleted
@@ -216,7 +217,11 @@ def edited(demo_delivery, tmp_path_factory):
     assert len(steady) >= 3, "site 101 needs three unchanged ae records in its latest transfer"
     template, corrected, deleted = steady[0], steady[1], steady[2]
     new = dict(template)
-    new["RECID"] = f"{template['RECID']}-N"  # (RECID: any text, one subject and form for life)
+    # a RECID of the same form (AE-<site>-<subject>-<5 digits>; adae.RECID is 16 bytes long)
+    # that no transfer of the site ever used
+    used = {recid for t in transfers for recid in _highest_versions(root / t / f"site_{SITE}" / "ae.csv")}
+    prefix = template["RECID"][:-5]
+    new["RECID"] = next(f"{prefix}{n:05d}" for n in range(99_999, 0, -1) if f"{prefix}{n:05d}" not in used)
     new["RECVER"] = "1"
     new["AESPID"] = str(max(int(r["AESPID"]) for r in rows if r["SUBJID"] == template["SUBJID"]) + 1)
     assert new["RECID"] not in {r["RECID"] for r in rows}

@@ -11,7 +11,7 @@ with _ui.page("Adverse events", data.AE_TABLES, shows_results=False) as status:
     has_changes = data.has_column(data.AE_CURRENT, "CHGTYPE")
     st.caption(
         "Every adverse event of adam.adae with the change status of its current ae record: "
-        "🆕 new = not in the site's previous accepted transfer, ✏️ changed = there with another "
+        "● NEW = not in the site's previous accepted transfer, ● CHANGED = there with another "
         "version (docs/derivations.md). Filters apply to the whole dataset; the profile link opens "
         "the subject's profile."
     )
@@ -47,7 +47,7 @@ with _ui.page("Adverse events", data.AE_TABLES, shows_results=False) as status:
         f"{counts['N_CHANGED']:,}" if has_changes else "–",
         border=True,
     )
-    m3.metric("Subjects shown", f"{listing['USUBJID'].n_unique():,}", border=True)
+    m3.metric("Subjects in the rows shown", f"{listing['USUBJID'].n_unique():,}", border=True)
     st.caption(views.shown_sentence(listing.height, counts["N"], counts["N_CHANGED"], has_changes))
     shown = views.for_display(listing)
     st.dataframe(

@@ -20,7 +20,7 @@ SERIOUS_CHOICES: dict[str, str | None] = {ANY: None, "serious": "Y", "not seriou
 #: Related to study drug: label -> AREL.
 RELATED_CHOICES: dict[str, str | None] = {ANY: None, "related": "RELATED", "not related": "NOT RELATED"}
 #: The leading marker of a record new or changed since the site's previous transfer.
-MARKERS = {"NEW": "🆕 new", "CHANGED": "✏️ changed"}
+MARKERS = {"NEW": "● NEW", "CHANGED": "● CHANGED"}
 MARKER_COLUMN = "SINCE_LAST"
 
 #: Column labels of the listing (adae names, as a monitor reads them).
@@ -88,11 +88,11 @@ def csv_sentence(total: int, cap: int) -> str:
 
 
 def for_display(listing: pl.DataFrame) -> pl.DataFrame:
-    """The listing as shown: a leading marker column (``🆕 new`` / ``✏️ changed`` / empty),
+    """The listing as shown: a leading marker column (``● NEW`` / ``● CHANGED`` / empty),
     then the profile link (``links.PROFILE_COLUMN``), then the adae columns; CHGTYPE, RECID
     and RECVER dropped (the marker says it)."""
     marked = listing.with_columns(
-        pl.col("CHGTYPE").replace_strict(MARKERS, default=None, return_dtype=pl.String).alias(MARKER_COLUMN)
+        pl.col("CHGTYPE").replace_strict(MARKERS, default="", return_dtype=pl.String).alias(MARKER_COLUMN)
     ).drop("CHGTYPE", "RECID", "RECVER", strict=False)
     linked = links.with_profile_links(marked)
     first = [MARKER_COLUMN, links.PROFILE_COLUMN]

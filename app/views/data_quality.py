@@ -215,6 +215,8 @@ def export_files(exports: pl.DataFrame | None) -> pl.DataFrame | None:
 # --------------------------------------------------------------------------- new since the last transfer
 CHANGE_COUNTS = ("N_NEW", "N_CHANGED", "N_DELETED")
 TOTAL = "Total"
+#: Shown as the previous transfer of a site whose latest transfer is its first.
+FIRST_TRANSFER = "none (first transfer)"
 NO_CHANGES_TABLE = (
     "This build has no change counts (intermediate.int_edc__changes_by_form is missing): "
     "rebuild with the current models to see what is new since each site's last transfer."
@@ -237,7 +239,8 @@ def changes_per_site(changes: pl.DataFrame) -> pl.DataFrame:
     polars.DataFrame
         ``SITEID, LATEST_TRANSFER_ID, PREVIOUS_TRANSFER_ID, N_CURRENT, N_NEW, N_CHANGED,
         N_DELETED`` (the site's latest/previous transfer: the newest over its forms; the
-        previous is null when the site sent one transfer only).
+        previous is :data:`FIRST_TRANSFER` when the site sent one transfer only; empty on the
+        total row).
     """
     counts = ("N_CURRENT", *CHANGE_COUNTS)
     per_site = (
@@ -247,13 +250,16 @@ def changes_per_site(changes: pl.DataFrame) -> pl.DataFrame:
             pl.col("PREVIOUS_TRANSFER_ID").max(),
             *[pl.col(c).sum().cast(pl.Int64) for c in counts],
         )
-        .with_columns(pl.col("SITEID").cast(pl.String))
+        .with_columns(
+            pl.col("SITEID").cast(pl.String),
+            pl.col("PREVIOUS_TRANSFER_ID").fill_null(FIRST_TRANSFER),
+        )
         .sort("SITEID")
     )
     total = per_site.select(
         pl.lit(TOTAL).alias("SITEID"),
-        pl.lit(None, dtype=pl.String).alias("LATEST_TRANSFER_ID"),
-        pl.lit(None, dtype=pl.String).alias("PREVIOUS_TRANSFER_ID"),
+        pl.lit("", dtype=pl.String).alias("LATEST_TRANSFER_ID"),
+        pl.lit("", dtype=pl.String).alias("PREVIOUS_TRANSFER_ID"),
         *[pl.col(c).sum().cast(pl.Int64) for c in counts],
     )
     return pl.concat([per_site, total.cast(per_site.schema)])
