@@ -878,14 +878,15 @@ def has_column(table: str, column: str) -> bool:
     return bool(listed.height) and column.upper() in listed["COLUMNS"][0]
 
 
-def _ae_from(has_changes: bool) -> str:
-    # the (few) new/changed current ae records, matched to adae by site and RECID
+def _ae_from(has_changes: bool, source: str = "adam.adae") -> str:
+    """``from <source> as a`` with ``c.CHGTYPE``: the new/changed current ae records, matched
+    to adae rows by site and RECID (null for the others, and in a build without CHGTYPE)."""
     if has_changes:
         return (
-            "from adam.adae as a left join (select SITEID, RECID, CHGTYPE from "
+            f"from {source} as a left join (select SITEID, RECID, CHGTYPE from "
             f"{AE_CURRENT} where CHGTYPE is not null) as c on c.SITEID = a.SITEID and c.RECID = a.RECID"
         )
-    return "from adam.adae as a cross join (select cast(null as varchar) as CHGTYPE) as c"
+    return f"from {source} as a cross join (select cast(null as varchar) as CHGTYPE) as c"
 
 
 def _ae_where(
@@ -939,8 +940,16 @@ def adverse_events(limit: int = AE_SHOW_ROWS, **filters) -> pl.DataFrame:
     actions taken with ixazomib, lenalidomide and dexamethasone)."""
     has_changes = has_column(AE_CURRENT, "CHGTYPE")
     where, params = _ae_where(**filters)
+    if filters.get("new_only"):
+        return query(
+            f"select {_AE_COLUMNS} {_ae_from(has_changes)} {where} order by a.USUBJID, a.AESEQ limit ?",
+            [*params, int(limit)],
+        )
+    # no filter on CHGTYPE: the first rows of adae first, then their change status (the join
+    # then sees `limit` rows, not the 1.4 M of a 100,000-subject build)
+    first = f"(select * from adam.adae as a {where} order by a.USUBJID, a.AESEQ limit ?)"
     return query(
-        f"select {_AE_COLUMNS} {_ae_from(has_changes)} {where} order by a.USUBJID, a.AESEQ limit ?",
+        f"select {_AE_COLUMNS} {_ae_from(has_changes, first)} order by a.USUBJID, a.AESEQ",
         [*params, int(limit)],
     )
 

@@ -93,12 +93,16 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
         if not forms.height:
             st.info(f"Site {site}: no new or changed record in its latest transfer.")
         else:
+            # no form until one is chosen: a form's listing reads its whole current table
             form = right.selectbox(
                 "Form",
                 forms["FORM"].to_list(),
-                key="dq_changes_form",
+                index=None,
+                placeholder="choose a form to list its new and changed records",
+                key=f"dq_changes_form_{site}",
                 format_func=lambda f: f"{f} ({views.form_change_label(forms, f)})",
             )
+        if forms.height and form is not None:
             records = data.changed_records(form, site)
             row = forms.filter(pl.col("FORM") == form).row(0, named=True)
             st.caption(views.changed_caption(records.height, row["N_NEW"] + row["N_CHANGED"], site, form))
