@@ -286,3 +286,30 @@ def test_the_page_lists_the_three_edits(edited, monkeypatch):
     records = data.changed_records("ae", SITE)
     assert {recids["NEW"], recids["CHANGED"]} <= set(records["RECID"].to_list())
     assert recids["DELETED"] not in set(records["RECID"].to_list())
+
+
+def test_data_quality_page_shows_the_csv_counts(edited, monkeypatch):
+    """The Data quality page on the edited delivery: its totals and site 101's ae listing
+    equal the CSV comparison."""
+    from conftest import REPO
+    from streamlit.testing.v1 import AppTest
+
+    db, root, recids = edited
+    _require_change_columns(db)
+    monkeypatch.setenv("CTWH_DB", str(db))
+    counts, _ = expected_changes(root)
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app/pages/data_quality.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["New records (all sites)"] == f"{sum(c[3] for c in counts.values()):,}"
+    assert metrics["Changed records"] == f"{sum(c[4] for c in counts.values()):,}"
+    assert metrics["Deleted records"] == f"{sum(c[5] for c in counts.values()):,}"
+    at.selectbox(key="dq_changes_site").set_value(SITE).run()
+    at.selectbox(key=f"dq_changes_form_{SITE}").set_value("ae").run()
+    n = counts[(SITE, "ae")][3] + counts[(SITE, "ae")][4]
+    assert any(f"All {n} new or changed ae records of site {SITE}." == c.value for c in at.caption)
+    listed = at.dataframe[-1].value
+    assert len(listed) == n and {recids["NEW"], recids["CHANGED"]} <= set(listed["RECID"])

@@ -1,4 +1,5 @@
-"""Data quality: latest transfer and freshness per site, validation results, stale results."""
+"""Data quality: latest transfer and freshness per site, validation results, what the latest
+transfers changed (new since the last transfer), ADaM conformance, stale results."""
 
 import polars as pl
 import streamlit as st
@@ -48,6 +49,44 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
             "DELETED_RECORDS": "Deleted records",
         },
     )
+
+    st.subheader("Validation results per site")
+    if "validation" in status.schemas():
+        catalogue = data.schema_tables("validation")
+        checks = views.check_tables(catalogue)
+        per_site = views.validation_by_site(
+            {name: data.rows_per_site("validation", name) for name in checks}, sites["SITEID"].to_list()
+        )
+        st.caption(
+            "Rows per site in each table of check results: failed delivery and ADaM checks, "
+            "quarantined site transfers, study-rule queries (schema validation)."
+        )
+        st.dataframe(per_site, hide_index=True, width="stretch", height=36 * (per_site.height + 1) + 4)
+        if per_site["TOTAL"].sum() == 0:
+            st.success("No failed check in the validation results.")
+        for name in checks:
+            frame = data.read_table("validation", name)
+            total = int(per_site[name].sum())
+            with st.expander(f"validation.{name} ({total} rows)"):
+                if total > frame.height:
+                    st.caption(f"First {frame.height} rows.")
+                st.dataframe(common.for_display(frame), hide_index=True, width="stretch")
+        others = sorted(set(catalogue["TABLE_NAME"].to_list()) - set(checks))
+        if others:
+            st.caption(
+                "Other validation tables (inputs and logs of the checks): "
+                + ", ".join(f"`{name}`" for name in others)
+            )
+    else:
+        st.info(
+            "No validation results yet: the warehouse has no `validation` schema "
+            "(the Great Expectations step of the build writes it)."
+        )
+    docs = data.gx_data_docs()
+    if docs is not None:
+        st.markdown(
+            f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)"
+        )
 
     st.subheader("New since the last transfer")
     if status.has(data.CHANGES_BY_FORM):
@@ -117,44 +156,6 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
             )
     else:
         st.info(views.NO_CHANGES_TABLE)
-
-    st.subheader("Validation results per site")
-    if "validation" in status.schemas():
-        catalogue = data.schema_tables("validation")
-        checks = views.check_tables(catalogue)
-        per_site = views.validation_by_site(
-            {name: data.rows_per_site("validation", name) for name in checks}, sites["SITEID"].to_list()
-        )
-        st.caption(
-            "Rows per site in each table of check results: failed delivery and ADaM checks, "
-            "quarantined site transfers, study-rule queries (schema validation)."
-        )
-        st.dataframe(per_site, hide_index=True, width="stretch", height=36 * (per_site.height + 1) + 4)
-        if per_site["TOTAL"].sum() == 0:
-            st.success("No failed check in the validation results.")
-        for name in checks:
-            frame = data.read_table("validation", name)
-            total = int(per_site[name].sum())
-            with st.expander(f"validation.{name} ({total} rows)"):
-                if total > frame.height:
-                    st.caption(f"First {frame.height} rows.")
-                st.dataframe(common.for_display(frame), hide_index=True, width="stretch")
-        others = sorted(set(catalogue["TABLE_NAME"].to_list()) - set(checks))
-        if others:
-            st.caption(
-                "Other validation tables (inputs and logs of the checks): "
-                + ", ".join(f"`{name}`" for name in others)
-            )
-    else:
-        st.info(
-            "No validation results yet: the warehouse has no `validation` schema "
-            "(the Great Expectations step of the build writes it)."
-        )
-    docs = data.gx_data_docs()
-    if docs is not None:
-        st.markdown(
-            f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)"
-        )
 
     st.subheader("ADaM conformance")
     if status.has(data.CONFORMANCE):
