@@ -84,10 +84,10 @@ def _settle(page: Page) -> None:
     ).first.inner_text()
 
 
-def _shot(page: Page, name: str) -> Path:
+def _shot(page: Page, name: str, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"scale_{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000
     return path
 
@@ -140,6 +140,10 @@ def test_data_quality_new_since_last_transfer_at_scale(server, page, scale_db):
         expect(page.get_by_text("This build has no change counts")).to_be_visible()
     _settle(page)
     _shot(page, "data_quality")
+    # the section itself (below the transfers and validation tables): scrolled into view
+    page.get_by_role("heading", name="New since the last transfer").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    _shot(page, "data_quality_new_since_last_transfer", full_page=False)
 
 
 def test_subject_profile_at_scale(server, page, scale_db):
