@@ -12,6 +12,18 @@ st.navigation(
         st.Page("app/pages/data_quality.py", title="Data quality", icon=":material/verified:"),
         st.Page("app/pages/subjects.py", title="Subjects behind a number", icon=":material/person_search:"),
         st.Page(
+            "app/pages/response_plots.py",
+            title="Swimmer, waterfall, spider",
+            icon=":material/stacked_line_chart:",
+            url_path="response_plots",
+        ),
+        st.Page(
+            "app/pages/subject_profile.py",
+            title="Subject profile",
+            icon=":material/person:",
+            url_path="subject_profile",
+        ),
+        st.Page(
             "app/pages/adverse_events.py",
             title="Adverse events",
             icon=":material/sick:",

@@ -836,6 +836,195 @@ def gx_data_docs() -> Path | None:
     return path if path.is_file() else None
 
 
+# ------------------------------------------------------------------ response plots
+# Swimmer, waterfall and spider plots (app/pages/response_plots.py) read the review models
+# of models/review/plots. The filters (site, cytogenetic risk, best response) are applied in
+# SQL; an empty list means "all". Each plot draws at most a cap of subjects: the first
+# subjects by USUBJID among those matching (deterministic, and a fair sample of the study
+# rather than one end of the distribution), and says how many matched.
+
+#: Tables the response-plots page needs.
+RESPONSE_PLOT_TABLES = (
+    "review.review_swimmer",
+    "review.review_swimmer_events",
+    "review.review_response_change",
+    "review.review_best_response_change",
+)
+#: Most subjects drawn per plot (lanes, bars, lines).
+SWIMMER_CAP = 200
+WATERFALL_CAP = 500
+SPIDER_CAP = 100
+
+# the shared filter: ? = sites, sites, risks, risks, best responses, best responses
+_PLOT_FILTER = (
+    "(len(?::VARCHAR[]) = 0 or list_contains(?::VARCHAR[], SITEID)) "
+    "and (len(?::VARCHAR[]) = 0 or list_contains(?::VARCHAR[], CYTORISK)) "
+    "and (len(?::VARCHAR[]) = 0 or list_contains(?::VARCHAR[], BOR))"
+)
+
+
+class CappedFrame(NamedTuple):
+    """Rows of the subjects drawn and how many subjects matched the filters."""
+
+    frame: pl.DataFrame
+    n_matched: int
+    n_drawn: int
+
+
+def _filter_params(sites: Sequence[str], risks: Sequence[str], bors: Sequence[str]) -> list:
+    sites, risks, bors = list(sites), list(risks), list(bors)
+    return [sites, sites, risks, risks, bors, bors]
+
+
+def _capped(frame: pl.DataFrame) -> CappedFrame:
+    """Split the window count ``N_MATCHED`` off a frame (0 when nothing matched)."""
+    matched = int(frame["N_MATCHED"][0]) if frame.height else 0
+    frame = frame.drop("N_MATCHED")
+    drawn = frame["USUBJID"].n_unique() if frame.height else 0
+    return CappedFrame(frame, matched, drawn)
+
+
+def response_plot_choices() -> dict[str, list[str]]:
+    """Filter choices of the response plots: ``SITEID``, ``CYTORISK`` and ``BOR`` values of
+    the treated subjects (review_swimmer); sites and risks sorted, responses best first."""
+    frame = query(
+        "select 'SITEID' as K, SITEID as V, 0 as ORD from review.review_swimmer group by SITEID "
+        "union all select 'CYTORISK', CYTORISK, 0 from review.review_swimmer "
+        "where CYTORISK is not null group by CYTORISK "
+        "union all select 'BOR', BOR, min(BORN) from review.review_swimmer group by BOR "
+        "order by K, ORD, V"
+    )
+    return {key: frame.filter(pl.col("K") == key)["V"].to_list() for key in ("SITEID", "CYTORISK", "BOR")}
+
+
+def swimmer_lanes(
+    sites: Sequence[str] = (), risks: Sequence[str] = (), bors: Sequence[str] = (), cap: int = SWIMMER_CAP
+) -> CappedFrame:
+    """Swimmer lanes of the first ``cap`` matching treated subjects by USUBJID.
+
+    Returns
+    -------
+    CappedFrame
+        ``USUBJID, SITEID, CYTORISK, BOR, BORN, TRTSDT, TRTEDT, TRTDURD, TRTDURM, ONGOING,
+        EOTDT, DCTREAS, DTHDT, DTHDY, LSTALVDY`` ordered by USUBJID, and the number matched.
+    """
+    return _capped(
+        query(
+            "select USUBJID, SITEID, CYTORISK, BOR, BORN, TRTSDT, TRTEDT, TRTDURD, TRTDURM, ONGOING, "
+            "EOTDT, DCTREAS, DTHDT, DTHDY, LSTALVDY, count(*) over () as N_MATCHED "
+            f"from review.review_swimmer where {_PLOT_FILTER} order by USUBJID limit ?",
+            [*_filter_params(sites, risks, bors), int(cap)],
+        )
+    )
+
+
+def swimmer_events(
+    sites: Sequence[str] = (), risks: Sequence[str] = (), bors: Sequence[str] = (), cap: int = SWIMMER_CAP
+) -> pl.DataFrame:
+    """Markers of the lanes :func:`swimmer_lanes` draws (same filters and cap):
+    ``USUBJID, EVENT, EVENTN, LABEL, ADT, ADY, AVALC``, by subject and day."""
+    return query(
+        "with lanes as (select USUBJID from review.review_swimmer "
+        f"where {_PLOT_FILTER} order by USUBJID limit ?) "
+        "select e.USUBJID, e.EVENT, e.EVENTN, e.LABEL, e.ADT, e.ADY, e.AVALC "
+        "from review.review_swimmer_events as e inner join lanes on e.USUBJID = lanes.USUBJID "
+        "order by e.USUBJID, e.ADY, e.EVENTN",
+        [*_filter_params(sites, risks, bors), int(cap)],
+    )
+
+
+def waterfall_bars(
+    sites: Sequence[str] = (), risks: Sequence[str] = (), bors: Sequence[str] = (), cap: int = WATERFALL_CAP
+) -> CappedFrame:
+    """Best percent change of the first ``cap`` matching subjects (by USUBJID) that have one.
+
+    Returns
+    -------
+    CappedFrame
+        ``USUBJID, SITEID, CYTORISK, BOR, BORN, PARAMCD, PARAM, BESTPCHG, BESTADY, NPOST``
+        ordered by USUBJID, and the number of matching subjects with a best change.
+    """
+    return _capped(
+        query(
+            "select USUBJID, SITEID, CYTORISK, BOR, BORN, PARAMCD, PARAM, BESTPCHG, BESTADY, NPOST, "
+            "count(*) over () as N_MATCHED "
+            f"from review.review_best_response_change where {_PLOT_FILTER} order by USUBJID limit ?",
+            [*_filter_params(sites, risks, bors), int(cap)],
+        )
+    )
+
+
+def spider_lines(
+    sites: Sequence[str] = (), risks: Sequence[str] = (), bors: Sequence[str] = (), cap: int = SPIDER_CAP
+) -> CappedFrame:
+    """Percent change over time of the first ``cap`` matching subjects (by USUBJID) that have one.
+
+    Returns
+    -------
+    CappedFrame
+        ``USUBJID, BOR, BORN, PARAMCD, ASMSEQ, ADY, PCHG, OVRLRESP`` ordered by subject and
+        assessment, and the number of matching subjects with a percent change.
+    """
+    return _capped(
+        query(
+            "with subjects as (select USUBJID, BOR, BORN, count(*) over () as N_MATCHED "
+            f"from review.review_best_response_change where {_PLOT_FILTER} order by USUBJID limit ?) "
+            "select c.USUBJID, s.BOR, s.BORN, c.PARAMCD, c.ASMSEQ, c.ADY, c.PCHG, c.OVRLRESP, s.N_MATCHED "
+            "from review.review_response_change as c inner join subjects as s on c.USUBJID = s.USUBJID "
+            "where c.PCHG is not null order by c.USUBJID, c.ASMSEQ",
+            [*_filter_params(sites, risks, bors), int(cap)],
+        )
+    )
+
+
+# ------------------------------------------------------------------ subject profile
+#: Tables the subject-profile page reads (app/pages/subject_profile.py).
+PROFILE_TABLES = ("adam.adsl", "adam.adrs", "review.review_subject_events")
+
+#: Columns of one mark of the profile (review.review_subject_events).
+PROFILE_EVENT_COLUMNS = (
+    "USUBJID, SITEID, TRACK, MARK, CATEGORY, VALUE, UNIT, FLAG, DETAIL, STARTDT, ENDDT, "
+    "STARTDY, ENDDY, FORM, RECID, TRANSFER_ID, SOURCE_FILE, SOURCE_ROW, CHGTYPE"
+)
+
+
+def profile_sites() -> pl.DataFrame:
+    """``SITEID, N_SUBJECTS`` of ``adam.adsl``: the first choice of the subject picker (a few
+    hundred sites at most, where a list of every subject would be 100,000 options)."""
+    return query("select SITEID, count(*) as N_SUBJECTS from adam.adsl group by SITEID order by SITEID")
+
+
+def site_subjects(siteid: str) -> pl.DataFrame:
+    """``USUBJID`` of the subjects of one site, in order: the second choice of the picker."""
+    return query("select USUBJID from adam.adsl where SITEID = ? order by USUBJID", [siteid])
+
+
+def subject_header(usubjid: str) -> pl.DataFrame:
+    """One ``adam.adsl`` row (baseline and derived values the profile shows beside its plot)
+    with the subject's best overall response ``BOR`` (``adam.adrs``); no row for an unknown
+    USUBJID."""
+    return query(
+        "select s.USUBJID, s.SITEID, s.AGE, s.SEX, s.RACE, s.ARM, s.FASFL, s.SAFFL, s.RSEVFL, "
+        "s.MEASFL, s.ISS, s.CYTORISK, s.ECOGBL, s.MMTYPE, s.LCTYPE, s.PRLINES, s.PRRELREF, "
+        "s.PRASCTFL, s.CRCLBL, s.LENSTDOS, s.ENRLDT, s.TRTSDT, s.TRTEDT, s.EOTSTT, s.EOTDT, "
+        "s.DCTREAS, s.DTHFL, s.DTHDT, s.DTHCAUS, s.LSTALVDT, s.SUBSQDT, bor.AVALC as BOR "
+        "from adam.adsl as s "
+        "left join adam.adrs as bor on bor.USUBJID = s.USUBJID and bor.PARAMCD = 'BOR' "
+        "where s.USUBJID = ?",
+        [usubjid],
+    )
+
+
+def subject_profile_events(usubjid: str) -> pl.DataFrame:
+    """Every mark of one subject's profile (``review.review_subject_events``, sorted by
+    USUBJID in the file, so the filter reads few row groups), in lane and date order."""
+    return query(
+        f"select {PROFILE_EVENT_COLUMNS} from review.review_subject_events where USUBJID = ? "
+        "order by TRACK, STARTDT, MARK, SOURCE_FILE, SOURCE_ROW",
+        [usubjid],
+    )
+
+
 # ------------------------------------------------------------------ adverse events, new since the last transfer
 # Change columns (docs/derivations.md, the lead's contract): every published
 # intermediate.int_<form>__current has CHGTYPE ('NEW', 'CHANGED', NULL = as in the site's

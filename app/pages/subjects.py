@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common
+from app.views import common, links
 from app.views import subjects as views
 
 with _ui.page(
@@ -29,7 +29,16 @@ with _ui.page(
     st.caption(cell.description)
 
     st.subheader("Subjects")
-    st.dataframe(common.for_display(people), hide_index=True, width="stretch")
+    st.dataframe(
+        common.for_display(links.with_profile_links(people)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            links.PROFILE_COLUMN: st.column_config.LinkColumn(
+                "Profile", display_text="open profile", help="The subject's profile page"
+            )
+        },
+    )
     st.subheader("Source records")
     st.caption(
         "STEP 0 is the analysis record; higher steps follow its source references. "

@@ -98,6 +98,16 @@ def model(dbt, session):
         dbt.ref("int_pt__current"),
         dbt.ref("int_rs__current"),
         dbt.ref("int_vs__current"),
+        # review: swimmer, waterfall and spider plots (app/pages/response_plots.py)
+        dbt.ref("review_swimmer"),
+        dbt.ref("review_swimmer_events"),
+        dbt.ref("review_response_change"),
+        dbt.ref("review_best_response_change"),
+        dbt.ref("plot_parameters"),  # seeds (schema ref): the parameter hierarchy, the swimmer markers
+        dbt.ref("swimmer_events"),
+        # subject profile (schema review; app/pages/subject_profile.py): every mark on a
+        # subject's time axis with its source record
+        dbt.ref("review_subject_events"),
         # seeds (schema ref): lookups and rules the results were made with
         dbt.ref("adam_datasets"),
         dbt.ref("adam_variables"),
