@@ -49,16 +49,15 @@ class PageSpec:
     needs_subject: bool = False  # opened with ?usubjid=<first subject of adsl>
 
 
-#: Every page and its main content. H1's and H2's pages (subject_profile, response_plots)
-#: are timed once streamlit_app.py registers them; their selectors are the content their
-#: briefs describe (profile: metric cards and a table; response plots: a drawn chart).
+#: Every page and its main content (a page streamlit_app.py does not register is reported
+#: as such).
 PAGES = (
     PageSpec("summary", (METRIC, PLOT)),  # headline cards + Kaplan-Meier chart
     PageSpec("tables", (TABLE,)),  # Tables 1-8 (st.table)
     PageSpec("published", (METRIC, GRID)),  # match counts + the comparison listing
     PageSpec("data_quality", (METRIC, GRID)),  # freshness cards + transfers per site
     PageSpec("subjects", (METRIC, GRID)),  # figure vs subjects found + subjects
-    PageSpec("subject_profile", (GRID,), needs_subject=True),  # the subject's listings
+    PageSpec("subject_profile", (PLOT, GRID), needs_subject=True),  # timeline chart + its records
     PageSpec("response_plots", (PLOT,)),  # a drawn response chart
     PageSpec("adverse_events", (METRIC, GRID)),  # counts + the AE listing
 )
