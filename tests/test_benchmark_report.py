@@ -310,4 +310,7 @@ def test_demo_verdict_includes_the_pages_when_timed():
     pages = _timings({"summary": 2.0, "adverse_events": 1.0})
     demo = R.Measurement("demo (partial parse)", "demo", ratio=1.5, pages=pages)
     assert R.evaluate_targets(demo) == ("<= 2x empty ok, every page < 1.5 s MISSED", False)
-    assert R.evaluate_targets(R.Measurement("demo (full parse)", "demo", ratio=1.5)) == ("<= 2x empty ok", True)
+    assert R.evaluate_targets(R.Measurement("demo (full parse)", "demo", ratio=1.5)) == (
+        "<= 2x empty ok",
+        True,
+    )
