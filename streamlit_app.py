@@ -23,5 +23,11 @@ st.navigation(
             icon=":material/person:",
             url_path="subject_profile",
         ),
+        st.Page(
+            "app/pages/adverse_events.py",
+            title="Adverse events",
+            icon=":material/sick:",
+            url_path="adverse_events",
+        ),
     ]
 ).run()

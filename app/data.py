@@ -1023,3 +1023,149 @@ def subject_profile_events(usubjid: str) -> pl.DataFrame:
         "order by TRACK, STARTDT, MARK, SOURCE_FILE, SOURCE_ROW",
         [usubjid],
     )
+
+
+# ------------------------------------------------------------------ adverse events, new since the last transfer
+# Change columns (docs/derivations.md, the lead's contract): every published
+# intermediate.int_<form>__current has CHGTYPE ('NEW', 'CHANGED', NULL = as in the site's
+# previous accepted transfer) and PREVIOUS_TRANSFER_ID; intermediate.int_edc__changes_by_form
+# counts them per site and form. A build from before the change columns has neither: the
+# pages then say so (CHGTYPE reads as NULL).
+CHANGES_BY_FORM = "intermediate.int_edc__changes_by_form"
+AE_CURRENT = "intermediate.int_ae__current"
+#: Tables the Adverse events page needs (CHGTYPE of int_ae__current is optional).
+AE_TABLES = ("adam.adae", AE_CURRENT)
+#: Rows the AE listing shows, and the most rows its CSV download holds.
+AE_SHOW_ROWS = 1000
+AE_CSV_MAX_ROWS = 200_000
+#: Records a "new since the last transfer" listing shows.
+CHANGED_SHOW_ROWS = 1000
+
+# the listing's columns, adae's names; action = the three drugs' actions in one text
+_AE_COLUMNS = (
+    "a.USUBJID, a.SITEID, a.AESEQ, c.CHGTYPE, a.AEDECOD, a.AEBODSYS, a.AETERM, a.ASTDT, a.AENDT, "
+    "a.AETOXGR, a.AESER, a.AREL, a.TRTEMFL, a.AEOUT, "
+    "concat_ws('; ', 'IXA ' || a.AEACNIXA, 'LEN ' || a.AEACNLEN, 'DEX ' || a.AEACNDEX) as AEACN, "
+    "a.RECID, a.RECVER"
+)
+# one fixed text per filter: the page's choices pick which of them apply, values are ? params
+_AE_FILTERS = {
+    "sites": "list_contains(?::VARCHAR[], a.SITEID)",
+    "subject": "contains(upper(a.USUBJID), upper(?))",
+    "min_grade": "coalesce(a.AETOXGR, 0) >= ?",
+    "serious": "a.AESER = ?",
+    "related": "a.AREL = ?",
+    "term": "(contains(lower(a.AEDECOD), lower(?)) or contains(lower(a.AETERM), lower(?)))",
+    "new_only": "c.CHGTYPE is not null",
+}
+
+
+def has_column(table: str, column: str) -> bool:
+    """Does the published ``schema.table`` have ``column`` (upper-case name)?"""
+    schema, name = table.split(".", 1)
+    listed = schema_tables(schema).filter(pl.col("TABLE_NAME") == name)
+    return bool(listed.height) and column.upper() in listed["COLUMNS"][0]
+
+
+def _ae_from(has_changes: bool, source: str = "adam.adae") -> str:
+    """``from <source> as a`` with ``c.CHGTYPE``: the new/changed current ae records, matched
+    to adae rows by site and RECID (null for the others, and in a build without CHGTYPE)."""
+    if has_changes:
+        return (
+            f"from {source} as a left join (select SITEID, RECID, CHGTYPE from "
+            f"{AE_CURRENT} where CHGTYPE is not null) as c on c.SITEID = a.SITEID and c.RECID = a.RECID"
+        )
+    return f"from {source} as a cross join (select cast(null as varchar) as CHGTYPE) as c"
+
+
+def _ae_where(
+    sites: Sequence[str] = (),
+    subject: str = "",
+    min_grade: int | None = None,
+    serious: str | None = None,
+    related: str | None = None,
+    term: str = "",
+    new_only: bool = False,
+) -> tuple[str, list]:
+    """``where ...`` of the chosen filters (fixed texts of :data:`_AE_FILTERS`) and its params."""
+    clauses, params = [], []
+    if sites:
+        clauses.append(_AE_FILTERS["sites"])
+        params.append([str(s) for s in sites])
+    if subject.strip():
+        clauses.append(_AE_FILTERS["subject"])
+        params.append(subject.strip())
+    if min_grade is not None:
+        clauses.append(_AE_FILTERS["min_grade"])
+        params.append(int(min_grade))
+    if serious:
+        clauses.append(_AE_FILTERS["serious"])
+        params.append(serious)
+    if related:
+        clauses.append(_AE_FILTERS["related"])
+        params.append(related)
+    if term.strip():
+        clauses.append(_AE_FILTERS["term"])
+        params += [term.strip(), term.strip()]
+    if new_only:
+        clauses.append(_AE_FILTERS["new_only"])
+    return ("where " + " and ".join(clauses)) if clauses else "", params
+
+
+def adverse_event_counts(**filters) -> dict[str, int]:
+    """``N`` adae records matching the filters (see :func:`_ae_where`) and ``N_CHANGED``, those
+    of them whose current ae record is new or changed since the site's previous transfer."""
+    has_changes = has_column(AE_CURRENT, "CHGTYPE")
+    where, params = _ae_where(**filters)
+    frame = query(
+        f"select count(*) as N, count(c.CHGTYPE) as N_CHANGED {_ae_from(has_changes)} {where}", params
+    )
+    return {"N": int(frame["N"][0]), "N_CHANGED": int(frame["N_CHANGED"][0])}
+
+
+def adverse_events(limit: int = AE_SHOW_ROWS, **filters) -> pl.DataFrame:
+    """The first ``limit`` adae records matching the filters, by USUBJID and AESEQ, with the
+    CHGTYPE of their current ae record (``NEW`` / ``CHANGED`` / null) and ``AEACN`` (the
+    actions taken with ixazomib, lenalidomide and dexamethasone)."""
+    has_changes = has_column(AE_CURRENT, "CHGTYPE")
+    where, params = _ae_where(**filters)
+    if filters.get("new_only"):
+        return query(
+            f"select {_AE_COLUMNS} {_ae_from(has_changes)} {where} order by a.USUBJID, a.AESEQ limit ?",
+            [*params, int(limit)],
+        )
+    # no filter on CHGTYPE: the first rows of adae first, then their change status (the join
+    # then sees `limit` rows, not the 1.4 M of a 100,000-subject build)
+    first = f"(select * from adam.adae as a {where} order by a.USUBJID, a.AESEQ limit ?)"
+    return query(
+        f"select {_AE_COLUMNS} {_ae_from(has_changes, first)} order by a.USUBJID, a.AESEQ",
+        [*params, int(limit)],
+    )
+
+
+def ae_filter_choices() -> pl.DataFrame:
+    """``SITEID`` of adam.adsl (the site filter's choices; one row per site)."""
+    return query("select distinct SITEID from adam.adsl order by SITEID")
+
+
+def changes_by_form() -> pl.DataFrame:
+    """``intermediate.int_edc__changes_by_form``: per site and form the latest and previous
+    accepted transfer and the records new, changed and deleted between them."""
+    return query(
+        "select SITEID, FORM, LATEST_TRANSFER_ID, PREVIOUS_TRANSFER_ID, N_CURRENT, N_NEW, N_CHANGED, "
+        f"N_DELETED from {CHANGES_BY_FORM} order by SITEID, FORM"
+    )
+
+
+def changed_records(form: str, site: str, limit: int = CHANGED_SHOW_ROWS) -> pl.DataFrame:
+    """New and changed current records of one form at one site (``CHGTYPE`` not null), first
+    ``limit`` by USUBJID and RECID; the table ``int_<form>__current`` must be listed."""
+    table = f"int_{form.lower()}__current"
+    _check_listed("intermediate", table)
+    return query(
+        "select cast(RECID as varchar) as RECID, USUBJID, CHGTYPE, cast(RECVER as bigint) as RECVER, "
+        "TRANSFER_ID, SOURCE_FILE, cast(SOURCE_ROW as bigint) as SOURCE_ROW "
+        f"from intermediate.{_quote_ident(table)} where CHGTYPE is not null and SITEID = ? "
+        "order by USUBJID, RECID limit ?",
+        [str(site), int(limit)],
+    )

@@ -282,6 +282,11 @@ def measure_page(m: R.Measurement, db: Path, run_dir: Path) -> None:
     result = page_timing.measure(db, run_dir / "streamlit.log")
     m.page_first_s, m.page_warm_s, m.page_note = result.first_s, result.warm_s, result.note
     m.page_first_metrics_s = result.first_metrics_s
+    m.pages = result.pages
+    for t in result.pages:
+        if t.kind != R.WARM:
+            seconds = "–" if t.seconds is None else f"{t.seconds:.2f} s"
+            print(f"    {t.page} ({t.kind}): {seconds}{' - ' + t.note if t.note else ''}", flush=True)
 
 
 def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.Measurement:
@@ -465,6 +470,8 @@ def write_results(
     main = results_dir / f"bench_{stamp}.csv"
     stages = results_dir / f"bench_{stamp}_stages.csv"
     write_csv(main, R.CSV_COLUMNS, [m.as_csv_row() for m in rows])
+    pages = results_dir / f"bench_{stamp}_pages.csv"
+    write_csv(pages, R.PAGE_CSV_COLUMNS, [row for m in rows for row in R.page_csv_rows(m.label, m.pages)])
     write_csv(
         stages,
         STAGE_COLUMNS,
@@ -482,8 +489,9 @@ def write_results(
     (results_dir / f"bench_{stamp}.md").write_text(text)
     shutil.copyfile(main, results_dir / "latest.csv")
     shutil.copyfile(stages, results_dir / "latest_stages.csv")
+    shutil.copyfile(pages, results_dir / "latest_pages.csv")
     shutil.copyfile(results_dir / f"bench_{stamp}.md", results_dir / "latest.md")
-    return [main, stages]
+    return [main, stages, pages]
 
 
 def render_text(rows: list[R.Measurement], shares: dict, slowest: dict, header: str) -> str:
@@ -492,6 +500,9 @@ def render_text(rows: list[R.Measurement], shares: dict, slowest: dict, header: 
     failed = [f"- {m.label}: failed nodes: {', '.join(m.failed)}" for m in rows if m.failed]
     if notes or failed:
         parts += ["", "Notes:", *notes, *failed]
+    for m in rows:
+        if m.pages:
+            parts += ["", R.pages_table(m.label, m.pages)]
     for label, items in shares.items():
         parts += ["", R.stages_table(label, items)]
         if label in slowest:

@@ -161,3 +161,43 @@ def demo_warehouse(demo_delivery, tmp_path_factory) -> Path:
     # its Data Docs in the repository's GX folder, where the page links them (app.data)
     run_dbt(["build"], db=db, extracts=demo_delivery, target=work / "dbt", gx=gx_dir(REPO))
     return db
+
+
+#: Subjects and transfers of the scale delivery (``trialgen scale``, seed 7).
+SCALE_SUBJECTS = 300
+SCALE_TRANSFERS = 3
+
+
+@pytest.fixture(scope="session")
+def scale_build(tmp_path_factory) -> tuple[Path, Path]:
+    """A real `dbt build` of an uncalibrated scale delivery (``trialgen scale``: a random
+    300-subject cohort in 3 transfers, seed 7): the published DuckDB file and the folder of
+    the generator's truth (``--cohort-out``). Built once per session: the scale tests and
+    the scale browser test (tests/test_app_browser_scale.py) share it."""
+    work = tmp_path_factory.mktemp("scale")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trialgen",
+            "scale",
+            "--subjects",
+            str(SCALE_SUBJECTS),
+            "--out",
+            str(work / "extracts"),
+            "--transfers",
+            str(SCALE_TRANSFERS),
+            "--seed",
+            "7",
+            "--cohort-out",
+            str(work / "cohort"),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    db = work / "warehouse.duckdb"
+    proc = run_dbt(["build"], db=db, extracts=work / "extracts", target=work / "dbt")
+    assert "ERROR=0" in proc.stdout
+    return db, work / "cohort"

@@ -10,47 +10,12 @@ own positive CNSR, the generator uses 1 for all; so event vs censored is compare
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
-from conftest import REPO, run_dbt
-
-N_SUBJECTS = 300
-
-
-@pytest.fixture(scope="module")
-def scale_build(tmp_path_factory) -> tuple[Path, Path]:
-    work = tmp_path_factory.mktemp("scale")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trialgen",
-            "scale",
-            "--subjects",
-            str(N_SUBJECTS),
-            "--out",
-            str(work / "extracts"),
-            "--transfers",
-            "3",
-            "--seed",
-            "7",
-            "--cohort-out",
-            str(work / "cohort"),
-        ],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    db = work / "warehouse.duckdb"
-    proc = run_dbt(["build"], db=db, extracts=work / "extracts", target=work / "dbt")
-    assert "ERROR=0" in proc.stdout
-    return db, work / "cohort"
+from conftest import SCALE_SUBJECTS as N_SUBJECTS  # scale_build: the session fixture of conftest.py
 
 
 def _query(db: Path, sql: str) -> pl.DataFrame:

@@ -1,10 +1,12 @@
-"""Data quality: latest transfer and freshness per site, validation results, stale results."""
+"""Data quality: latest transfer and freshness per site, validation results, what the latest
+transfers changed (new since the last transfer), ADaM conformance, stale results."""
 
+import polars as pl
 import streamlit as st
 
 from app import data
 from app.pages import _ui
-from app.views import common
+from app.views import common, links
 from app.views import data_quality as views
 
 with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
@@ -85,6 +87,75 @@ with _ui.page("Data quality", data.AUDIT_TABLES, shows_results=False) as status:
         st.markdown(
             f"Great Expectations Data Docs: [open]({docs.as_uri()}) (file `{docs}`; a browser on this machine opens it)"
         )
+
+    st.subheader("New since the last transfer")
+    if status.has(data.CHANGES_BY_FORM):
+        changes = data.changes_by_form()
+        st.caption(
+            "Per site its latest and previous accepted transfer, and the records of the latest that "
+            "are new (not in the previous transfer), changed (a new version) or deleted "
+            "(intermediate.int_edc__changes_by_form)."
+        )
+        per_site = views.changes_per_site(changes)
+        totals = per_site.filter(pl.col("SITEID") == views.TOTAL).row(0, named=True)
+        n1, n2, n3 = st.columns(3)
+        n1.metric("New records (all sites)", f"{totals['N_NEW']:,}", border=True)
+        n2.metric("Changed records", f"{totals['N_CHANGED']:,}", border=True)
+        n3.metric("Deleted records", f"{totals['N_DELETED']:,}", border=True)
+        counts_config = {
+            "N_CURRENT": "Current records",
+            "N_NEW": "New",
+            "N_CHANGED": "Changed",
+            "N_DELETED": "Deleted",
+        }
+        st.dataframe(
+            per_site,
+            hide_index=True,
+            width="stretch",
+            height=36 * (per_site.height + 1) + 4,
+            column_config={
+                "SITEID": "Site",
+                "LATEST_TRANSFER_ID": "Latest transfer",
+                "PREVIOUS_TRANSFER_ID": "Previous transfer",
+                **counts_config,
+            },
+        )
+        with st.expander("Per form, all sites"):
+            per_form = views.changes_per_form(changes)
+            st.dataframe(
+                per_form, hide_index=True, width="stretch", column_config={"FORM": "Form", **counts_config}
+            )
+        site_ids = per_site.filter(pl.col("SITEID") != views.TOTAL)["SITEID"].to_list()
+        left, right = st.columns(2)
+        site = left.selectbox("Site", site_ids, key="dq_changes_site")
+        forms = views.forms_with_changes(changes, site) if site else views.forms_with_changes(changes, "")
+        if not forms.height:
+            st.info(f"Site {site}: no new or changed record in its latest transfer.")
+        else:
+            # no form until one is chosen: a form's listing reads its whole current table
+            form = right.selectbox(
+                "Form",
+                forms["FORM"].to_list(),
+                index=None,
+                placeholder="choose a form to list its new and changed records",
+                key=f"dq_changes_form_{site}",
+                format_func=lambda f: f"{f} ({views.form_change_label(forms, f)})",
+            )
+        if forms.height and form is not None:
+            records = data.changed_records(form, site)
+            row = forms.filter(pl.col("FORM") == form).row(0, named=True)
+            st.caption(views.changed_caption(records.height, row["N_NEW"] + row["N_CHANGED"], site, form))
+            st.dataframe(
+                links.with_profile_links(records),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    links.PROFILE_COLUMN: st.column_config.LinkColumn("Profile", display_text="open"),
+                    "SOURCE_FILE": st.column_config.TextColumn(width="large"),
+                },
+            )
+    else:
+        st.info(views.NO_CHANGES_TABLE)
 
     st.subheader("ADaM conformance")
     if status.has(data.CONFORMANCE):

@@ -210,3 +210,94 @@ def export_files(exports: pl.DataFrame | None) -> pl.DataFrame | None:
     return exports.sort("FORMAT", "DATASET", "FILE").with_columns(
         pl.col("BYTES").map_elements(size, return_dtype=pl.String).alias("SIZE")
     )
+
+
+# --------------------------------------------------------------------------- new since the last transfer
+CHANGE_COUNTS = ("N_NEW", "N_CHANGED", "N_DELETED")
+TOTAL = "Total"
+#: Shown as the previous transfer of a site whose latest transfer is its first.
+FIRST_TRANSFER = "none (first transfer)"
+NO_CHANGES_TABLE = (
+    "This build has no change counts (intermediate.int_edc__changes_by_form is missing): "
+    "rebuild with the current models to see what is new since each site's last transfer."
+)
+
+
+def changes_per_site(changes: pl.DataFrame) -> pl.DataFrame:
+    """Per site its latest and previous accepted transfer and the records new, changed and
+    deleted between them over every form, with a :data:`TOTAL` row last.
+
+    Parameters
+    ----------
+    changes : polars.DataFrame
+        ``intermediate.int_edc__changes_by_form``: one row per site and form (``SITEID,
+        FORM, LATEST_TRANSFER_ID, PREVIOUS_TRANSFER_ID, N_CURRENT, N_NEW, N_CHANGED,
+        N_DELETED``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``SITEID, LATEST_TRANSFER_ID, PREVIOUS_TRANSFER_ID, N_CURRENT, N_NEW, N_CHANGED,
+        N_DELETED`` (the site's latest/previous transfer: the newest over its forms; the
+        previous is :data:`FIRST_TRANSFER` when the site sent one transfer only; empty on the
+        total row).
+    """
+    counts = ("N_CURRENT", *CHANGE_COUNTS)
+    per_site = (
+        changes.group_by("SITEID")
+        .agg(
+            pl.col("LATEST_TRANSFER_ID").max(),
+            pl.col("PREVIOUS_TRANSFER_ID").max(),
+            *[pl.col(c).sum().cast(pl.Int64) for c in counts],
+        )
+        .with_columns(
+            pl.col("SITEID").cast(pl.String),
+            pl.col("PREVIOUS_TRANSFER_ID").fill_null(FIRST_TRANSFER),
+        )
+        .sort("SITEID")
+    )
+    total = per_site.select(
+        pl.lit(TOTAL).alias("SITEID"),
+        pl.lit("", dtype=pl.String).alias("LATEST_TRANSFER_ID"),
+        pl.lit("", dtype=pl.String).alias("PREVIOUS_TRANSFER_ID"),
+        *[pl.col(c).sum().cast(pl.Int64) for c in counts],
+    )
+    return pl.concat([per_site, total.cast(per_site.schema)])
+
+
+def changes_per_form(changes: pl.DataFrame) -> pl.DataFrame:
+    """Per form (all sites) the records new, changed and deleted since each site's previous
+    transfer, and current records, with a :data:`TOTAL` row last."""
+    counts = ("N_CURRENT", *CHANGE_COUNTS)
+    per_form = changes.group_by("FORM").agg(*[pl.col(c).sum().cast(pl.Int64) for c in counts]).sort("FORM")
+    total = per_form.select(pl.lit(TOTAL).alias("FORM"), *[pl.col(c).sum().cast(pl.Int64) for c in counts])
+    return pl.concat([per_form, total])
+
+
+def forms_with_changes(changes: pl.DataFrame, site: str) -> pl.DataFrame:
+    """One site's forms with new or changed records (``FORM, N_NEW, N_CHANGED, N_DELETED``),
+    most new/changed first, then by form."""
+    return (
+        changes.filter(
+            (pl.col("SITEID").cast(pl.String) == str(site)) & ((pl.col("N_NEW") + pl.col("N_CHANGED")) > 0)
+        )
+        .select("FORM", *CHANGE_COUNTS)
+        .sort(pl.col("N_NEW") + pl.col("N_CHANGED"), "FORM", descending=[True, False])
+    )
+
+
+def changed_caption(shown: int, total: int, site: str, form: str) -> str:
+    """``All 12 new or changed ae records of site 101.`` or ``Showing the first 1,000 of
+    4,321 ...; they are sorted by subject and record id.``"""
+    if shown < total:
+        return (
+            f"Showing the first {shown:,} of {total:,} new or changed {form} records of site {site} "
+            "(sorted by subject and record id)."
+        )
+    return f"All {total:,} new or changed {form} records of site {site}."
+
+
+def form_change_label(forms: pl.DataFrame, form: str) -> str:
+    """``3 new, 1 changed`` for one row of :func:`forms_with_changes`."""
+    row = forms.filter(pl.col("FORM") == form).row(0, named=True)
+    return f"{row['N_NEW']} new, {row['N_CHANGED']} changed"
