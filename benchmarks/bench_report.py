@@ -23,7 +23,7 @@ OVERHEAD = "start-up/overhead"
 RATIO_TARGET = 4.0  # build wall <= 4 x floor wall (100k)
 RSS_TARGET_GIB = 6.0  # build peak RSS < 6 GiB (100k)
 DEMO_TARGET = 2.0  # demo build <= 2 x the build of an empty dbt project
-PAGE_TARGET_S = 1.5  # every page's first render (cold server) < 1.5 s (issue 15)
+PAGE_TARGET_S = 1.5  # every page's first render in a new session on a warm server < 1.5 s (issue 15)
 PROFILE_WARM_TARGET_S = 1.0  # a subject profile on a warm server < 1 s (issue 15)
 TARGET_SUBJECTS = 100_000  # the size the ratio/RSS target applies to
 
@@ -218,8 +218,10 @@ class PageTiming:
 
     @property
     def target_s(self) -> float | None:
-        """The cold first render of every page < 1.5 s; a warm subject profile < 1 s."""
-        if self.kind == COLD:
+        """Every page's render in a new session on a warm server < 1.5 s; a warm subject profile
+        of a second subject < 1 s. The cold render (a freshly started server: imports, first
+        queries) is reported without a target: the issue sets the targets on a warm server."""
+        if self.kind == WARM:
             return PAGE_TARGET_S
         if self.kind == WARM_OTHER:
             return PROFILE_WARM_TARGET_S
@@ -253,13 +255,13 @@ def registered_url_paths(app_source: str) -> set[str]:
 
 
 def page_checks(pages: Sequence[PageTiming]) -> list[tuple[str, bool | None]]:
-    """Target checks of the page timings: every registered page's cold render < 1.5 s (None
-    when one was not measured), the warm subject profile < 1 s (when the page exists).
-    Pages not registered yet are left out (the page table says so)."""
-    cold = [p for p in pages if p.kind == COLD and p.note != NOT_REGISTERED]
+    """Target checks of the page timings: every registered page's warm render < 1.5 s (None
+    when one was not measured), the warm subject profile of a second subject < 1 s (when the
+    page exists). Pages not registered yet are left out (the page table says so)."""
+    warm = [p for p in pages if p.kind == WARM and p.note != NOT_REGISTERED]
     checks: list[tuple[str, bool | None]] = []
-    if cold:
-        verdicts = [p.met for p in cold]
+    if warm:
+        verdicts = [p.met for p in warm]
         ok = False if False in verdicts else (None if None in verdicts else True)
         checks.append((f"every page < {PAGE_TARGET_S:g} s", ok))
     profile = [p for p in pages if p.kind == WARM_OTHER and p.note != NOT_REGISTERED]
@@ -297,7 +299,7 @@ def pages_table(label: str, pages: Sequence[PageTiming]) -> str:
     for name, kinds in by_page.items():
         cold, warm, other = kinds.get(COLD), kinds.get(WARM), kinds.get(WARM_OTHER)
         notes = "; ".join(dict.fromkeys(k.note for k in kinds.values() if k.note))
-        targets = [k for k in (cold, other) if k is not None and k.target_s is not None]
+        targets = [k for k in (warm, other) if k is not None and k.target_s is not None]
         verdicts = [k.met for k in targets]
         verdict = (
             "–"
