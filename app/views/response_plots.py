@@ -164,7 +164,14 @@ def swimmer_figure(lanes: pl.DataFrame, events: pl.DataFrame) -> go.Figure:
         height=max(360, 120 + 18 * len(order)),
         margin={"l": 10, "r": 10, "t": 30, "b": 50},
         xaxis_title="Months since the first dose",
-        yaxis={"categoryorder": "array", "categoryarray": order, "title": None, "tickfont": {"size": 10}},
+        # the range pinned to the lanes: autorange left an empty band above them at 200 lanes
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": order,
+            "range": [-0.5, len(order) - 0.5],
+            "title": None,
+            "tickfont": {"size": 10},
+        },
         legend={"orientation": "v", "groupclick": "toggleitem"},
         clickmode="event+select",
     )

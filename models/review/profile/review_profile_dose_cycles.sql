@@ -64,6 +64,7 @@ cycles as (
         -- the cycle's first record (date, then file row) is its source
         arg_min(SOURCE_FILE, (EXSTDT, SOURCE_ROW)) as SOURCE_FILE,
         arg_min(SOURCE_ROW, (EXSTDT, SOURCE_ROW)) as SOURCE_ROW,
+        arg_min(RECID, (EXSTDT, SOURCE_ROW)) as RECID,
         case
             when bool_or(CHGTYPE = 'NEW') then 'NEW'
             when bool_or(CHGTYPE = 'CHANGED') then 'CHANGED'
@@ -112,6 +113,7 @@ final as (
         c.ENDDT,
         c.SOURCE_FILE,
         c.SOURCE_ROW,
+        c.RECID,
         c.CHGTYPE
     from cycles as c
     inner join subjects as s on c.USUBJID = s.USUBJID
@@ -136,6 +138,7 @@ select
     ENDDT,
     SOURCE_FILE,
     SOURCE_ROW,
+    RECID,
     CHGTYPE
 from final
 order by USUBJID, TRACK, CYCLE

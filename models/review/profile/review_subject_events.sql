@@ -44,6 +44,7 @@ dosing as (
         ENDDT,
         SOURCE_FILE,
         SOURCE_ROW,
+        RECID,
         CHGTYPE
     from {{ ref('review_profile_dose_cycles') }}
 ),
@@ -63,7 +64,8 @@ assessments as (
         bl.UPEPBL,
         bl.DFLCBL,
         a.SOURCE_FILE,
-        a.SOURCE_ROW
+        a.SOURCE_ROW,
+        a.SRCRECID
     from {{ ref('int_response__assessments') }} as a
     left join {{ ref('int_response__baseline_disease') }} as bl on a.USUBJID = bl.USUBJID
 ),
@@ -83,6 +85,7 @@ measurements as (
             ADT as ENDDT,
             SOURCE_FILE,
             SOURCE_ROW,
+            SRCRECID as RECID,
             cast(null as varchar) as CHGTYPE
         from assessments
         where {{ param }} is not null
@@ -101,6 +104,7 @@ adrs as (
         r.ADT,
         r.SRCDOM,
         r.SRCSEQ,
+        r.RECID,
         lin.SOURCE_FILE,
         lin.SOURCE_ROW
     from {{ ref('adrs') }} as r
@@ -124,6 +128,11 @@ responses as (
         -- ASEQ), up to two steps (PDCNF -> CNFRESP -> OVRLRESP); the raw record is that row's
         coalesce(r.SOURCE_FILE, one.SOURCE_FILE, two.SOURCE_FILE) as SOURCE_FILE,
         coalesce(r.SOURCE_ROW, one.SOURCE_ROW, two.SOURCE_ROW) as SOURCE_ROW,
+        case
+            when r.SOURCE_FILE is not null then r.RECID
+            when one.SOURCE_FILE is not null then one.RECID
+            else two.RECID
+        end as RECID,
         cast(null as varchar) as CHGTYPE
     from adrs as r
     left join adrs as one
@@ -152,6 +161,7 @@ adverse_events as (
         coalesce(ae.AENDT, greatest(ae.ASTDT, {{ data_cutoff() }})) as ENDDT,
         lin.SOURCE_FILE,
         lin.SOURCE_ROW,
+        ae.RECID,
         cast(null as varchar) as CHGTYPE
     from {{ ref('adae') }} as ae
     left join {{ ref('adae_lineage') }} as lin on ae.USUBJID = lin.USUBJID and ae.AESEQ = lin.AESEQ
@@ -172,7 +182,8 @@ others as (
         CMSTDT as ENDDT,
         SOURCE_FILE,
         SOURCE_ROW,
-        cast(null as varchar) as CHGTYPE
+        cast(RECID as varchar) as RECID,
+        CHGTYPE
     from {{ ref('int_cm__current') }}
     union all
     select
@@ -188,7 +199,8 @@ others as (
         DSSTDT as ENDDT,
         SOURCE_FILE,
         SOURCE_ROW,
-        cast(null as varchar) as CHGTYPE
+        cast(RECID as varchar) as RECID,
+        CHGTYPE
     from {{ ref('int_ds__current') }}
     union all
     select
@@ -204,7 +216,8 @@ others as (
         DTHDT as ENDDT,
         SOURCE_FILE,
         SOURCE_ROW,
-        cast(null as varchar) as CHGTYPE
+        cast(RECID as varchar) as RECID,
+        CHGTYPE
     from {{ ref('int_dd__current') }}
 ),
 
@@ -220,19 +233,40 @@ marks as (
     select * from others
 ),
 
--- the current record at each SOURCE_FILE/SOURCE_ROW (every form a mark can come from)
-sources as (
-    {% for form in ['ex', 'lb', 'rs', 'ae', 'cm', 'ds', 'dd'] %}
+-- Where each mark's source sits: its lineage path is <TRANSFER_ID>/site_<folder>/<form>.csv
+-- (docs/DESIGN.md "Lineage"), so form, transfer and site folder are read from it; every mark
+-- brings its source RECID along. No lookup of all current records: at 100,000 subjects that
+-- was a hash join over 66 M ex and lb rows and ran out of memory.
+located as (
+    select
+        *,
+        regexp_extract(SOURCE_FILE, '([a-z]+)\.csv$', 1) as FORM,
+        split_part(SOURCE_FILE, '/', 1) as TRANSFER_ID,
+        regexp_extract(SOURCE_FILE, '/site_([^/]+)/', 1) as SITE_FOLDER
+    from marks
+),
+
+-- CHGTYPE of the marks whose own input does not carry it (lb, rs, ae sources): records a
+-- site's latest transfer added or changed against a previous transfer (the night's data, few)...
+changed_sources as (
+    {% for form in ['lb', 'rs', 'ae'] %}
         select
-            '{{ form }}' as FORM,
             SOURCE_FILE,
             SOURCE_ROW,
-            cast(RECID as varchar) as RECID,
-            TRANSFER_ID,
             CHGTYPE
         from {{ ref('int_' ~ form ~ '__current') }}
+        where CHGTYPE is not null and PREVIOUS_TRANSFER_ID is not null
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+-- ... and every record of a site and form whose latest transfer is its first is NEW
+first_transfers as (
+    select
+        SITEID as SITE_FOLDER,
+        FORM
+    from {{ ref('int_edc__site_latest_transfer') }}
+    where PREVIOUS_TRANSFER_ID is null
 )
 
 select
@@ -251,13 +285,14 @@ select
         as STARTDY,
     cast(case when m.ENDDT >= s.TRTSDT then m.ENDDT - s.TRTSDT + 1 else m.ENDDT - s.TRTSDT end as integer)
         as ENDDY,
-    src.FORM,
-    src.RECID,
-    src.TRANSFER_ID,
+    case when m.SOURCE_FILE is not null then m.FORM end as FORM,
+    cast(m.RECID as varchar) as RECID,
+    case when m.SOURCE_FILE is not null then m.TRANSFER_ID end as TRANSFER_ID,
     m.SOURCE_FILE,
     cast(m.SOURCE_ROW as integer) as SOURCE_ROW,
-    coalesce(m.CHGTYPE, src.CHGTYPE) as CHGTYPE
-from marks as m
+    coalesce(m.CHGTYPE, ch.CHGTYPE, case when ft.FORM is not null then 'NEW' end) as CHGTYPE
+from located as m
 inner join subjects as s on m.USUBJID = s.USUBJID
-left join sources as src on m.SOURCE_FILE = src.SOURCE_FILE and m.SOURCE_ROW = src.SOURCE_ROW
+left join changed_sources as ch on m.SOURCE_FILE = ch.SOURCE_FILE and m.SOURCE_ROW = ch.SOURCE_ROW
+left join first_transfers as ft on m.SITE_FOLDER = ft.SITE_FOLDER and m.FORM = ft.FORM
 order by m.USUBJID, m.TRACK, m.STARTDT, m.MARK, m.SOURCE_FILE, m.SOURCE_ROW
