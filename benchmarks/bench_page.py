@@ -11,6 +11,11 @@ opened with the first subject of ``adam.adsl`` and, warm, with the second one (a
 whose own queries are not cached yet: what a monitor clicking through the listing sees).
 A page that ``streamlit_app.py`` does not register is reported as such, not opened.
 
+Before the pages, the page floor (:data:`FLOOR_SPECS`, ``benchmarks/page_floor_app.py``: a
+metric card and a table, or a chart, no data) is timed the same way, so that each page's warm
+render is also quoted as a ratio to what Streamlit and this browser cost on this machine in
+this run.
+
 The home page (Summary) keeps its own row in the main table: ``first_s`` (metric cards and
 the Kaplan-Meier chart's SVG), ``first_metrics_s`` (the cards alone) and ``warm_s``.
 """
@@ -47,6 +52,14 @@ class PageSpec:
     name: str  # url path (summary = the default page, opened as "/")
     selectors: tuple[str, ...]
     needs_subject: bool = False  # opened with ?usubjid=<first subject of adsl>
+    path: str | None = None  # the address when it is not /<name> (the floor pages)
+
+    @property
+    def floor(self) -> str:
+        """The floor page it is compared with: the chart floor when it waits for a chart."""
+        if self.name in R.FLOOR_PAGES:
+            return ""
+        return R.FLOOR_CHART if PLOT in self.selectors else R.FLOOR_TABLE
 
 
 #: Every page and its main content (a page streamlit_app.py does not register is reported
@@ -60,6 +73,14 @@ PAGES = (
     PageSpec("subject_profile", (PLOT, GRID), needs_subject=True),  # timeline chart + its records
     PageSpec("response_plots", (PLOT,)),  # a drawn response chart
     PageSpec("adverse_events", (METRIC, GRID)),  # counts + the AE listing
+)
+
+#: The page floor (benchmarks/page_floor_app.py on its own fresh server): Streamlit's front end
+#: with a metric card and a table, or with a chart - no data read.
+FLOOR_APP = "benchmarks/page_floor_app.py"
+FLOOR_SPECS = (
+    PageSpec(R.FLOOR_TABLE, (METRIC, TABLE), path="/"),
+    PageSpec(R.FLOOR_CHART, (METRIC, PLOT), path="/?chart=1"),
 )
 
 #: Polled in the page: true once every selector is drawn, or a text saying why it never will be.
@@ -124,6 +145,8 @@ def first_subjects(db: Path, n: int = 2) -> list[str]:
 
 def address(spec: PageSpec, subject: str | None = None) -> str:
     """The page's path and query (``/``, ``/tables``, ``/subject_profile?usubjid=...``)."""
+    if spec.path is not None:
+        return spec.path
     path = "/" if spec.name == "summary" else f"/{spec.name}"
     if spec.needs_subject and subject:
         from app.views.links import SUBJECT_PARAM
@@ -141,25 +164,28 @@ def _time_page(browser, url: str, spec: PageSpec, subjects: list[str], result: P
         result.first_metrics_s, result.first_s = metrics_s, first_s
     else:
         (first_s,) = _load(browser, url + where, (spec.selectors,))
-    result.pages.append(R.PageTiming(spec.name, R.COLD, first_s, address=where))
+    result.pages.append(R.PageTiming(spec.name, R.COLD, first_s, address=where, floor=spec.floor))
     (warm_s,) = _load(browser, url + where, (spec.selectors,))
     if spec.name == "summary":
         result.warm_s = warm_s
-    result.pages.append(R.PageTiming(spec.name, R.WARM, warm_s, address=where))
+    result.pages.append(R.PageTiming(spec.name, R.WARM, warm_s, address=where, floor=spec.floor))
     if spec.needs_subject and len(subjects) > 1:
         other = address(spec, subjects[1])
         (other_s,) = _load(browser, url + other, (spec.selectors,))
-        result.pages.append(R.PageTiming(spec.name, R.WARM_OTHER, other_s, address=other))
+        result.pages.append(R.PageTiming(spec.name, R.WARM_OTHER, other_s, address=other, floor=spec.floor))
 
 
 def _not_measured(spec: PageSpec, note: str, subjects: list[str]) -> list[R.PageTiming]:
     kinds = [R.COLD, R.WARM] + ([R.WARM_OTHER] if spec.needs_subject else [])
     where = address(spec, subjects[0] if subjects else None)
-    return [R.PageTiming(spec.name, kind, None, note=note, address=where) for kind in kinds]
+    return [R.PageTiming(spec.name, kind, None, note=note, address=where, floor=spec.floor) for kind in kinds]
 
 
-def measure(db: Path, log: Path, pages: tuple[PageSpec, ...] = PAGES) -> PageResult:
-    """Cold (own fresh server) and warm render of every page on ``db``; errors go in notes."""
+def measure(
+    db: Path, log: Path, pages: tuple[PageSpec, ...] = PAGES, floors: tuple[PageSpec, ...] = FLOOR_SPECS
+) -> PageResult:
+    """Cold (own fresh server) and warm render of the floor pages, then of every page on ``db``;
+    errors go in notes."""
     if not CHROMIUM.exists():
         return PageResult(note=f"chromium missing ({CHROMIUM}; scripts/install_system_deps.sh)")
     try:
@@ -176,13 +202,15 @@ def measure(db: Path, log: Path, pages: tuple[PageSpec, ...] = PAGES) -> PageRes
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            for spec in pages:
-                if spec.name not in registered:
+            for spec in floors + pages:
+                is_floor = spec in floors
+                if not is_floor and spec.name not in registered:
                     result.pages += _not_measured(spec, R.NOT_REGISTERED, subjects)
                     continue
+                server_log = log.with_name(f"{log.stem}_{spec.name.replace(': ', '_')}.log")
                 try:  # a fresh server per page: its first render is a cold one
                     proc, url = start_server(
-                        db, log.with_name(f"{log.stem}_{spec.name}.log"), HEALTH_TIMEOUT_S
+                        db, server_log, HEALTH_TIMEOUT_S, script=FLOOR_APP if is_floor else "streamlit_app.py"
                     )
                 except ServerError as exc:
                     result.pages += _not_measured(spec, str(exc).splitlines()[0], subjects)

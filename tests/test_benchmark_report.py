@@ -285,13 +285,13 @@ def test_page_targets_every_page_and_warm_profile():
 def test_pages_table_and_csv():
     pages = _timings({"summary": 1.234, "subject_profile": 0.9}, profile_warm=0.456)
     table = R.pages_table("s100000", pages).splitlines()
-    assert table[2] == "| page | cold s | warm s | warm, 2nd subject s | target | verdict | note |"
-    assert table[4] == "| summary | 2.47 | 1.23 | – | warm < 1.5 s | met |  |"  # cold 2 x 1.234
+    assert table[2] == "| page | cold s | warm s | warm / floor | warm, 2nd subject s | target | verdict | note |"
+    assert table[4] == "| summary | 2.47 | 1.23 | – | – | warm < 1.5 s | met |  |"  # cold 2 x 1.234
     assert (
         table[5]
-        == "| subject_profile | 1.80 | 0.90 | 0.46 | warm < 1.5 s, warm, 2nd subject < 1 s | met |  |"
+        == "| subject_profile | 1.80 | 0.90 | – | 0.46 | warm < 1.5 s, warm, 2nd subject < 1 s | met |  |"
     )
-    assert table[6] == f"| response_plots | – | – | – | warm < 1.5 s | – | {R.NOT_REGISTERED} |"
+    assert table[6] == f"| response_plots | – | – | – | – | warm < 1.5 s | – | {R.NOT_REGISTERED} |"
     rows = R.page_csv_rows("s100000", pages)
     assert rows[0] == {  # the cold render: reported without a target
         "label": "s100000",
@@ -299,6 +299,8 @@ def test_pages_table_and_csv():
         "kind": "cold",
         "address": "",
         "seconds": 2.468,
+        "floor_page": "",
+        "ratio_to_floor": "",
         "target_s": "",
         "met": "",
         "note": "",
@@ -316,3 +318,29 @@ def test_demo_verdict_includes_the_pages_when_timed():
         "<= 2x empty ok",
         True,
     )
+
+
+def test_floor_pages_give_ratios_and_no_target():
+    # the floor pages (benchmarks/page_floor_app.py) are timed in the same run; a page's warm
+    # render is divided by the warm render of its floor: 4.2 / 3.5 = 1.2, 2.7 / 1.8 = 1.5
+    pages = [
+        R.PageTiming(R.FLOOR_TABLE, R.COLD, 2.4),
+        R.PageTiming(R.FLOOR_TABLE, R.WARM, 1.8),
+        R.PageTiming(R.FLOOR_CHART, R.WARM, 3.5),
+        R.PageTiming("summary", R.WARM, 4.2, floor=R.FLOOR_CHART),
+        R.PageTiming("adverse_events", R.WARM, 2.7, floor=R.FLOOR_TABLE),
+        R.PageTiming("tables", R.WARM, None, floor=R.FLOOR_TABLE, note="shows 'not built'"),
+    ]
+    assert R.floor_ratio(pages[3], pages) == pytest.approx(1.2)
+    assert R.floor_ratio(pages[4], pages) == pytest.approx(1.5)
+    assert R.floor_ratio(pages[5], pages) is None  # not measured: no ratio
+    # the floors are the reference, never a target, and not part of "every page"
+    assert pages[1].target_s is None and pages[2].met is None
+    assert R.page_checks(pages[1:3]) == []
+    assert R.page_checks(pages) == [("every page < 1.5 s", False)]  # 4.2 s and 2.7 s
+    table = R.pages_table("demo", pages).splitlines()
+    assert table[4] == "| floor: table | 2.40 | 1.80 | floor | – | – | – |  |"
+    assert table[6] == "| summary | – | 4.20 | 1.20 × chart | – | warm < 1.5 s | not met |  |"
+    assert table[7] == "| adverse_events | – | 2.70 | 1.50 × table | – | warm < 1.5 s | not met |  |"
+    rows = R.page_csv_rows("demo", pages)
+    assert rows[3]["floor_page"] == R.FLOOR_CHART and rows[3]["ratio_to_floor"] == 1.2

@@ -38,16 +38,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, log: Path, timeout_s: float = 90) -> tuple[subprocess.Popen, str]:
-    """`streamlit run streamlit_app.py` on a free local port, reading ``db`` (CTWH_DB);
-    waits until ``/_stcore/health`` answers. Returns the process and its URL."""
+def start_server(
+    db: Path, log: Path, timeout_s: float = 90, script: str = "streamlit_app.py"
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run <script>` (default the app, a path from the repository root) on a free
+    local port, reading ``db`` (CTWH_DB); waits until ``/_stcore/health`` answers. Returns the
+    process and its URL."""
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "streamlit_app.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",
