@@ -201,3 +201,60 @@ def scale_build(tmp_path_factory) -> tuple[Path, Path]:
     proc = run_dbt(["build"], db=db, extracts=work / "extracts", target=work / "dbt")
     assert "ERROR=0" in proc.stdout
     return db, work / "cohort"
+
+
+# --------------------------------------------------------------------------- browser tests
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium (tests/support/page_server.py CHROMIUM), one for the session."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_warehouse, tmp_path_factory):
+    """A fresh `streamlit run streamlit_app.py` on the demo warehouse for each test module (its
+    first request is a cold one); a module overrides it to serve another file."""
+    from tests.support.page_server import start_server, stop_server
+
+    proc, url = start_server(demo_warehouse, tmp_path_factory.mktemp("streamlit") / "server.log")
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture
+def page(browser, request):
+    """A page in a new browser context (a new Streamlit session), 1440 px wide and as tall as
+    the module's ``VIEWPORT_HEIGHT`` (default 2200 px)."""
+    height = getattr(request.module, "VIEWPORT_HEIGHT", 2200)
+    context = browser.new_context(viewport={"width": 1440, "height": height})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sql_rows(db: Path, sql: str, params=None) -> list[tuple]:
+    """Rows of ``sql`` on the DuckDB file ``db``, opened read-only (what the tests compare the
+    pages with)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def warehouse(demo_warehouse, monkeypatch) -> Path:
+    """The demo warehouse as the file the app reads (CTWH_DB) for one AppTest."""
+    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
+    return demo_warehouse

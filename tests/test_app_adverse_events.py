@@ -9,38 +9,26 @@ import io
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import REPO
+from conftest import REPO, sql_rows
 from streamlit.testing.v1 import AppTest
 
 APP = str(REPO / "streamlit_app.py")
 TIMEOUT = 180
 
 
-def _sql(db: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def _count(db: Path, where: str = "true", params=None) -> int:
-    return _sql(db, f"select count(*) from adam.adae where {where}", params)[0][0]
+    return sql_rows(db, f"select count(*) from adam.adae where {where}", params)[0][0]
 
 
 def _has_chgtype(db: Path) -> bool:
     return bool(
-        _sql(
+        sql_rows(
             db,
             "select count(*) from information_schema.columns where table_schema = 'intermediate' "
             "and table_name = 'int_ae__current' and upper(column_name) = 'CHGTYPE'",
         )[0][0]
     )
-
-
-@pytest.fixture
-def warehouse(demo_warehouse, monkeypatch) -> Path:
-    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
-    return demo_warehouse
 
 
 @pytest.fixture
@@ -69,7 +57,7 @@ def test_unfiltered_listing_is_every_adae_record(page, warehouse):
     listing = _listing(page)
     assert len(listing) == min(total, 1000)
     # sorted by subject and AESEQ, first row = first adae record
-    first = _sql(warehouse, "select USUBJID, AESEQ from adam.adae order by USUBJID, AESEQ limit 1")[0]
+    first = sql_rows(warehouse, "select USUBJID, AESEQ from adam.adae order by USUBJID, AESEQ limit 1")[0]
     assert (listing["USUBJID"].iloc[0], int(listing["AESEQ"].iloc[0])) == first
     assert listing["PROFILE"].iloc[0] == "subject_profile?usubjid=" + first[0]
     assert any(f"All {total} matching records" in str(c.value) for c in page.caption)
@@ -96,7 +84,7 @@ def test_each_filter_gives_the_sql_count(page, warehouse, widget, key, value, wh
 
 
 def test_term_filter_is_case_insensitive_on_preferred_and_reported_term(page, warehouse):
-    rows = _sql(warehouse, "select AEDECOD, AETERM from adam.adae")
+    rows = sql_rows(warehouse, "select AEDECOD, AETERM from adam.adae")
     # the most frequent preferred term, searched as a lower-case middle part of it
     term = Counter(r[0] for r in rows).most_common(1)[0][0]
     part = term.lower()[1:-1]
@@ -118,11 +106,11 @@ def test_new_or_changed_toggle_counts_ae_records_with_chgtype(page, warehouse):
         pytest.skip(
             "this build has no CHGTYPE column in intermediate.int_ae__current (change columns not merged)"
         )
-    expected = _sql(warehouse, "select count(*) from intermediate.int_ae__current where CHGTYPE is not null")[
-        0
-    ][0]
+    expected = sql_rows(
+        warehouse, "select count(*) from intermediate.int_ae__current where CHGTYPE is not null"
+    )[0][0]
     # every current ae record is an adae record in the demo (so the two counts can be compared)
-    assert _sql(warehouse, "select count(*) from intermediate.int_ae__current")[0][0] == _count(warehouse)
+    assert sql_rows(warehouse, "select count(*) from intermediate.int_ae__current")[0][0] == _count(warehouse)
     assert {m.label: m.value for m in page.metric}[
         "New or changed since the last transfer"
     ] == f"{expected:,}"

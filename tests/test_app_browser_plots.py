@@ -8,60 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
-from conftest import REPO
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from tests.support.browser import RENDER_TIMEOUT_MS, settle, shot
 
-SCREENSHOTS = REPO / "build" / "screenshots"
-RENDER_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def server(demo_warehouse, tmp_path_factory):
-    proc, url = start_server(demo_warehouse, tmp_path_factory.mktemp("streamlit") / "server.log")
-    try:
-        yield url
-    finally:
-        stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser) -> Page:
-    context = browser.new_context(viewport={"width": 1440, "height": 2000})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+VIEWPORT_HEIGHT = 2000
 
 
 def _settle(page: Page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_TIMEOUT_MS
-    )
-    page.wait_for_timeout(800)
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]'
-    ).first.inner_text()
-
-
-def _shot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    return path
+    settle(page, pause_ms=800)  # the plots draw after the run ends
 
 
 def _count(db: Path, sql: str) -> int:
@@ -90,7 +45,7 @@ def test_swimmer_waterfall_and_spider_are_drawn(server, page, demo_warehouse):
     # the table of drawn subjects has a link per subject
     expect(panel.get_by_text("Subjects drawn", exact=True)).to_be_visible()
     chart.scroll_into_view_if_needed()
-    _shot(page, "swimmer")
+    shot(page, "swimmer")
 
     page.get_by_role("tab", name="Waterfall").click()
     panel = page.locator('[role="tabpanel"]:visible')
@@ -101,7 +56,7 @@ def test_swimmer_waterfall_and_spider_are_drawn(server, page, demo_warehouse):
     assert chart.locator("g.barlayer path").count() == with_bar
     for label in ("+25%", "−50%", "−90%"):
         expect(chart.get_by_text(label, exact=True)).to_be_visible()
-    _shot(page, "waterfall")
+    shot(page, "waterfall")
 
     page.get_by_role("tab", name="Spider").click()
     panel = page.locator('[role="tabpanel"]:visible')
@@ -111,4 +66,4 @@ def test_swimmer_waterfall_and_spider_are_drawn(server, page, demo_warehouse):
     page.wait_for_timeout(800)
     assert chart.locator("g.scatterlayer path.js-line").count() >= 1
     expect(chart.get_by_text("Study day")).to_be_visible()
-    _shot(page, "spider")
+    shot(page, "spider")

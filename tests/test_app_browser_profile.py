@@ -6,37 +6,17 @@ build/screenshots/subject_profile.png (and subject_profile_from_subjects.png).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from app.views.links import profile_url
-from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
-
-SCREENSHOTS = REPO / "build" / "screenshots"
-RENDER_TIMEOUT_MS = 120_000
+from tests.support.browser import RENDER_TIMEOUT_MS, settle, shot
 
 
-@pytest.fixture(scope="module")
-def server(demo_warehouse, tmp_path_factory):
-    proc, url = start_server(demo_warehouse, tmp_path_factory.mktemp("streamlit") / "server.log")
-    try:
-        yield url
-    finally:
-        stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+def _settle(page: Page) -> None:
+    settle(page, pause_ms=800)  # the timeline chart draws after the run ends
 
 
 @pytest.fixture
@@ -46,24 +26,6 @@ def context(browser):
         yield ctx
     finally:
         ctx.close()
-
-
-def _settle(page: Page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_TIMEOUT_MS
-    )
-    page.wait_for_timeout(800)
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]'
-    ).first.inner_text()
-
-
-def _shot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def test_profile_of_a_subject_with_sae_and_confirmed_pd(server, context, demo_warehouse):
@@ -85,7 +47,7 @@ def test_profile_of_a_subject_with_sae_and_confirmed_pd(server, context, demo_wa
     expect(chart.get_by_text(usubjid, exact=True)).to_be_visible()
     for name in ("confirmed PD (PDCNF)", "serious (AESER)", "new/changed in the latest transfer"):
         expect(chart.get_by_text(name, exact=True)).to_be_visible()
-    _shot(page, "subject_profile")
+    shot(page, "subject_profile")
     # the selectbox shows the subject of the address
     expect(page.get_by_role("combobox", name="Subject")).to_have_value(usubjid)
     # hovering a mark names its source; clicking it shows the raw record under the table
@@ -99,7 +61,7 @@ def test_profile_of_a_subject_with_sae_and_confirmed_pd(server, context, demo_wa
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2, timeout=RENDER_TIMEOUT_MS)
     _settle(page)
     expect(page.get_by_text("Click a mark of the figure", exact=False)).to_have_count(0)
-    _shot(page, "subject_profile_clicked")
+    shot(page, "subject_profile_clicked")
     assert elapsed < 60, elapsed  # first render of a fresh server on a 2-core machine
 
 
@@ -115,7 +77,7 @@ def test_subjects_page_link_opens_the_profile(server, context):
     # grid's first click selects the cell, a click on the selected link opens it in a new tab
     page.mouse.click(box["x"] + 45, box["y"] + 35 + 17)
     page.wait_for_timeout(1000)
-    _shot(page, "subjects_profile_links")
+    shot(page, "subjects_profile_links")
     with context.expect_page(timeout=RENDER_TIMEOUT_MS) as opened:
         page.mouse.click(box["x"] + 45, box["y"] + 35 + 17)
     profile = opened.value
@@ -125,4 +87,4 @@ def test_subjects_page_link_opens_the_profile(server, context):
         timeout=RENDER_TIMEOUT_MS
     )
     _settle(profile)
-    _shot(profile, "subject_profile_from_subjects")
+    shot(profile, "subject_profile_from_subjects")

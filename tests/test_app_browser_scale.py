@@ -13,24 +13,17 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
 import pytest
-from conftest import REPO, SCALE_SUBJECTS
-from playwright.sync_api import Page, expect, sync_playwright
+from conftest import REPO, SCALE_SUBJECTS, sql_rows
+from playwright.sync_api import Page, expect
 
-from tests.support.page_server import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+from tests.support.browser import RENDER_TIMEOUT_MS, settle, shot
+from tests.support.page_server import start_server, stop_server
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import bench_report
 
-SCREENSHOTS = REPO / "build" / "screenshots"
-RENDER_TIMEOUT_MS = 120_000
 REGISTERED = bench_report.registered_url_paths((REPO / "streamlit_app.py").read_text())
-
-
-def _sql(db: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def _needs(url_path: str) -> None:
@@ -41,7 +34,7 @@ def _needs(url_path: str) -> None:
 @pytest.fixture(scope="module")
 def scale_db(scale_build) -> Path:
     db, _ = scale_build
-    assert _sql(db, "select count(*) from adam.adsl")[0][0] == SCALE_SUBJECTS
+    assert sql_rows(db, "select count(*) from adam.adsl")[0][0] == SCALE_SUBJECTS
     return db
 
 
@@ -54,44 +47,6 @@ def server(scale_db, tmp_path_factory):
         stop_server(proc)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser) -> Page:
-    context = browser.new_context(viewport={"width": 1440, "height": 2200})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def _settle(page: Page) -> None:
-    """The script run is over (no status widget) and nothing raised."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RENDER_TIMEOUT_MS
-    )
-    page.wait_for_timeout(500)
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]'
-    ).first.inner_text()
-
-
-def _shot(page: Page, name: str, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"scale_{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    assert path.stat().st_size > 10_000
-    return path
-
-
 def _metric(page: Page, label: str):
     card = page.locator('[data-testid="stMetric"]', has_text=label)
     return card.locator('[data-testid="stMetricValue"]')
@@ -99,37 +54,39 @@ def _metric(page: Page, label: str):
 
 def test_adverse_events_at_scale(server, page, scale_db):
     _needs("adverse_events")
-    total = _sql(scale_db, "select count(*) from adam.adae")[0][0]
+    total = sql_rows(scale_db, "select count(*) from adam.adae")[0][0]
     assert total > 1000  # the scale delivery has more AEs than the listing shows
     page.goto(f"{server}/adverse_events")
     expect(_metric(page, "Matching records")).to_have_text(f"{total:,}", timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_text(f"Showing the first 1,000 of {total:,} matching records")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
-    _settle(page)
-    _shot(page, "adverse_events")
+    settle(page)
+    shot(page, "scale_adverse_events")
     # a filter: grade >= 3, counted here
-    severe = _sql(scale_db, "select count(*) from adam.adae where AETOXGR >= 3")[0][0]
+    severe = sql_rows(scale_db, "select count(*) from adam.adae where AETOXGR >= 3")[0][0]
     page.get_by_label("Grade").click()  # the selectbox
     page.get_by_role("option", name="≥ 3").click()
     expect(_metric(page, "Matching records")).to_have_text(f"{severe:,}", timeout=RENDER_TIMEOUT_MS)
-    _settle(page)
-    _shot(page, "adverse_events_grade3")
+    settle(page)
+    shot(page, "scale_adverse_events_grade3")
 
 
 def test_data_quality_new_since_last_transfer_at_scale(server, page, scale_db):
     _needs("data_quality")
-    newest = _sql(scale_db, "select max(LATEST_TRANSFER_ID) from intermediate.int_edc__site_summary")[0][0]
+    newest = sql_rows(scale_db, "select max(LATEST_TRANSFER_ID) from intermediate.int_edc__site_summary")[0][
+        0
+    ]
     page.goto(f"{server}/data_quality")
     expect(_metric(page, "Newest transfer")).to_have_text(newest, timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_role("heading", name="New since the last transfer")).to_be_visible()
-    has_changes = _sql(
+    has_changes = sql_rows(
         scale_db,
         "select count(*) from information_schema.tables where table_schema = 'intermediate' "
         "and table_name = 'int_edc__changes_by_form'",
     )[0][0]
     if has_changes:
-        n_new, n_changed, n_deleted = _sql(
+        n_new, n_changed, n_deleted = sql_rows(
             scale_db,
             "select sum(N_NEW), sum(N_CHANGED), sum(N_DELETED) from intermediate.int_edc__changes_by_form",
         )[0]
@@ -138,24 +95,24 @@ def test_data_quality_new_since_last_transfer_at_scale(server, page, scale_db):
         expect(_metric(page, "Deleted records")).to_have_text(f"{int(n_deleted):,}")
     else:
         expect(page.get_by_text("This build has no change counts")).to_be_visible()
-    _settle(page)
-    _shot(page, "data_quality")
+    settle(page)
+    shot(page, "scale_data_quality")
     # the section itself (below the transfers and validation tables): scrolled into view
     page.get_by_role("heading", name="New since the last transfer").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
-    _shot(page, "data_quality_new_since_last_transfer", full_page=False)
+    shot(page, "scale_data_quality_new_since_last_transfer", full_page=False)
 
 
 def test_subject_profile_at_scale(server, page, scale_db):
     _needs("subject_profile")
     from app.views.links import SUBJECT_PARAM
 
-    subject, _site = _sql(scale_db, "select USUBJID, SITEID from adam.adsl order by USUBJID limit 1")[0]
+    subject, _site = sql_rows(scale_db, "select USUBJID, SITEID from adam.adsl order by USUBJID limit 1")[0]
     page.goto(f"{server}/subject_profile?{SUBJECT_PARAM}={quote(subject, safe='')}")
     expect(page.get_by_text(subject).first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    _settle(page)
+    settle(page)
     assert page.get_by_text("not completely built").count() == 0
-    _shot(page, "subject_profile")
+    shot(page, "scale_subject_profile")
 
 
 def test_response_plots_at_scale(server, page, scale_db):
@@ -164,6 +121,6 @@ def test_response_plots_at_scale(server, page, scale_db):
     expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible(
         timeout=RENDER_TIMEOUT_MS
     )
-    _settle(page)
+    settle(page)
     assert page.get_by_text("not completely built").count() == 0
-    _shot(page, "response_plots")
+    shot(page, "scale_response_plots")

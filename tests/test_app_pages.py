@@ -9,11 +9,10 @@ independently of the app (read-only).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, tlf_root, work_db
+from conftest import REPO, sql_rows, tlf_root, work_db
 from streamlit.testing.v1 import AppTest
 
 from expectations.gx_location import data_docs_index
@@ -21,11 +20,6 @@ from expectations.gx_location import data_docs_index
 APP = str(REPO / "streamlit_app.py")
 PAGES = ("summary", "tables", "published", "data_quality", "subjects")
 TIMEOUT = 180  # first run imports lifelines/plotly and fills the cache on a 2-core machine
-
-
-def _sql(db: Path, sql: str, params=None):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def _open(page: str) -> AppTest:
@@ -51,12 +45,6 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-@pytest.fixture
-def warehouse(demo_warehouse, monkeypatch) -> Path:
-    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
-    return demo_warehouse
-
-
 # --------------------------------------------------------------------------- summary
 def test_summary_shows_the_published_headline(warehouse):
     at = _open("summary")
@@ -77,16 +65,16 @@ def test_summary_shows_the_published_headline(warehouse):
     traces = {t.get("name"): t for t in spec["data"]}
     km = traces["Kaplan-Meier estimate"]
     assert km["line"]["shape"] == "hv" and km["y"][0] == 1.0
-    curve = _sql(
+    curve = sql_rows(
         warehouse, "select TIME_MONTHS, SURV from results.km_curves where PARAMCD = 'PFS' order by TIME"
     )
     assert km["x"] == pytest.approx([c[0] for c in curve]) and km["y"] == pytest.approx([c[1] for c in curve])
-    at_risk = _sql(
+    at_risk = sql_rows(
         warehouse, "select N_RISK from results.km_at_risk where PARAMCD = 'PFS' order by TIME_MONTHS"
     )
     assert traces["Number at risk"]["text"] == [str(n) for (n,) in at_risk]
     assert traces["Number at risk"]["text"][0] == "34"
-    n_censored = _sql(
+    n_censored = sql_rows(
         warehouse, "select count(*) from results.km_curves where PARAMCD = 'PFS' and N_CENSOR > 0"
     )
     assert len(traces["Censored"]["x"]) == n_censored[0][0] > 0
@@ -111,7 +99,7 @@ def test_summary_recomputed_on_all_subjects_equals_the_results_tables(warehouse)
     package on the ADaM frames must give the figures of the results tables."""
     at = _open("summary")
     unfiltered = (_metrics(at), _texts(at))
-    groups = [g for (g,) in _sql(warehouse, "select distinct CYTORISK from adam.adsl order by 1")]
+    groups = [g for (g,) in sql_rows(warehouse, "select distinct CYTORISK from adam.adsl order by 1")]
     at.multiselect(key="f_cyto").set_value(groups).run()
     assert not at.exception
     assert _metrics(at) == unfiltered[0]
@@ -122,7 +110,7 @@ def test_summary_recomputed_on_all_subjects_equals_the_results_tables(warehouse)
 
 
 def test_summary_filter_by_site(warehouse):
-    site, n_fas, n_re = _sql(
+    site, n_fas, n_re = sql_rows(
         warehouse,
         "select SITEID, count(*) filter (where FASFL = 'Y'), count(*) filter (where RSEVFL = 'Y') "
         "from adam.adsl group by SITEID order by count(*) desc, SITEID limit 1",
@@ -196,13 +184,13 @@ def test_tables_page_offers_the_rtf_and_pdf_of_the_build_on_show(warehouse, monk
 # --------------------------------------------------------------------------- published
 def test_published_page_lists_mismatches_first(warehouse):
     at = _open("published")
-    total, matched, explained = _sql(
+    total, matched, explained = sql_rows(
         warehouse,
         "select count(*), count(*) filter (where MATCH), "
         "count(*) filter (where not MATCH and coalesce(EXPLANATION, '') <> '') "
         "from results.published_comparison",
     )[0]
-    n_published = _sql(warehouse, "select count(*) from ref.published_results")[0][0]
+    n_published = sql_rows(warehouse, "select count(*) from ref.published_results")[0][0]
     m = _metrics(at)
     assert m["Published figures"] == str(total) == str(n_published)
     assert m["Reproduced"] == str(matched)
@@ -215,15 +203,15 @@ def test_published_page_lists_mismatches_first(warehouse):
     assert all(not s.startswith("match") for s in status[:n_mismatch])
     assert all(s.startswith("match") for s in status[n_mismatch:])
     # every mismatch is spelled out first, then every known inconsistency with its explanation
-    n_known = _sql(warehouse, "select count(*) from ref.known_inconsistencies")[0][0]
+    n_known = sql_rows(warehouse, "select count(*) from ref.known_inconsistencies")[0][0]
     assert (view["Explanation"] != "").sum() == n_known
     notes = [str(md.value) for md in at.markdown]
-    mismatched = _sql(
+    mismatched = sql_rows(
         warehouse, "select TABLE_ID, ITEM, STAT from results.published_comparison where not MATCH"
     )
     for i, (table, item, stat) in enumerate(mismatched):
         assert notes[i].startswith(f"**{table} · {item} · {stat}**")
-    explanations = _sql(
+    explanations = sql_rows(
         warehouse,
         "select EXPLANATION, count(*) from results.published_comparison "
         "where coalesce(EXPLANATION, '') <> '' group by EXPLANATION",
@@ -237,10 +225,10 @@ def test_data_quality_page(warehouse):
     at = _open("data_quality")
     # the audit trail (every version of every record, a view over the raw tables) is in the
     # work file only; the published build is the work file's latest here
-    newest = _sql(work_db(warehouse), "select max(LAST_TRANSFER_ID) from intermediate.int_edc__audit_trail")[
-        0
-    ][0]
-    n_sites = _sql(warehouse, "select count(distinct SITEID) from adam.adsl")[0][0]
+    newest = sql_rows(
+        work_db(warehouse), "select max(LAST_TRANSFER_ID) from intermediate.int_edc__audit_trail"
+    )[0][0]
+    n_sites = sql_rows(warehouse, "select count(distinct SITEID) from adam.adsl")[0][0]
     m = _metrics(at)
     assert m["Newest transfer"] == newest
     assert m["Sites up to date"].endswith(f"of {n_sites}")
@@ -251,7 +239,7 @@ def test_data_quality_page(warehouse):
     text = _texts(at)
     validation = [
         t
-        for (t,) in _sql(
+        for (t,) in sql_rows(
             warehouse,
             "select table_name from information_schema.tables where table_schema = 'validation' order by 1",
         )
@@ -260,7 +248,7 @@ def test_data_quality_page(warehouse):
         per_site = at.dataframe[1].value
         check_tables = [
             t
-            for (t,) in _sql(
+            for (t,) in sql_rows(
                 warehouse,
                 "select table_name from information_schema.columns where table_schema = 'validation' "
                 "group by table_name having bool_or(upper(column_name) = 'SITEID') and "
@@ -271,7 +259,7 @@ def test_data_quality_page(warehouse):
         assert list(per_site.columns) == ["SITEID", *check_tables, "TOTAL"]
         assert set(sites["SITEID"]) <= set(per_site["SITEID"])
         for table in check_tables:  # every row of every check table is counted once
-            n = _sql(warehouse, f"select count(*) from validation.{table}")[0][0]
+            n = sql_rows(warehouse, f"select count(*) from validation.{table}")[0][0]
             assert per_site[table].sum() == n
             assert f"validation.{table} ({n} rows)" in [e.label for e in at.expander]
         if per_site["TOTAL"].sum() == 0:
@@ -281,8 +269,8 @@ def test_data_quality_page(warehouse):
     if data_docs_index(REPO).is_file():  # the page's link (app_data.GX_DATA_DOCS)
         assert "Great Expectations Data Docs" in text
     # the build on show (results.publication) against the latest build of the work file
-    (on_show,) = _sql(warehouse, "select BUILD_ID from results.publication")[0]
-    latest, reason = _sql(
+    (on_show,) = sql_rows(warehouse, "select BUILD_ID from results.publication")[0]
+    latest, reason = sql_rows(
         work_db(warehouse),
         "select BUILD_ID, REASON from validation.build_attempts order by STARTED_AT desc limit 1",
     )[0]
@@ -302,15 +290,15 @@ def test_data_quality_page_shows_adam_conformance(warehouse):
     at = _open("data_quality")
     assert "ADaM conformance" in [h.value for h in at.subheader]
     summary = _frame_with(at, ["DATASET", "CHECKS", "FAILED", "BLOCKING", "STATUS"])
-    expected = _sql(
+    expected = sql_rows(
         warehouse,
         "select DATASET, count(*), count(*) filter (where not PASSED), count(*) filter (where BLOCKING) "
         "from validation.adam_conformance group by DATASET",
     )
-    order = [d for (d,) in _sql(warehouse, "select DATASET from ref.adam_datasets order by rowid")]
+    order = [d for (d,) in sql_rows(warehouse, "select DATASET from ref.adam_datasets order by rowid")]
     assert summary["DATASET"].tolist() == order
     assert sorted(zip(summary.DATASET, summary.CHECKS, summary.FAILED, summary.BLOCKING)) == sorted(expected)
-    failed = _sql(warehouse, "select count(*) from validation.adam_conformance where not PASSED")[0][0]
+    failed = sql_rows(warehouse, "select count(*) from validation.adam_conformance where not PASSED")[0][0]
     if failed:
         listing = _frame_with(
             at, ["DATASET", "CHECK_ID", "VARIABLE", "FIRST_KEY", "UNEXPECTED_COUNT", "BLOCKS", "MESSAGE"]
@@ -318,7 +306,7 @@ def test_data_quality_page_shows_adam_conformance(warehouse):
         assert len(listing) == failed
     else:
         assert "Every ADaM conformance check passed." in _texts(at)
-    exports = _sql(
+    exports = sql_rows(
         warehouse, "select count(*) from information_schema.tables where table_schema = 'submission'"
     )[0][0]
     if not exports:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
-from conftest import REPO
+from conftest import REPO, sql_rows
 from streamlit.testing.v1 import AppTest
 
 from app.views import links
@@ -21,17 +20,6 @@ from app.views import response_plots as views
 APP = str(REPO / "streamlit_app.py")
 PAGE = "app/pages/response_plots.py"
 TIMEOUT = 180
-
-
-def _sql(db: Path, sql: str, params=None):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-@pytest.fixture
-def warehouse(demo_warehouse, monkeypatch) -> Path:
-    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
-    return demo_warehouse
 
 
 def _open() -> AppTest:
@@ -53,7 +41,7 @@ def _multiselect(at: AppTest, label: str):
 
 def _treated(db: Path, where: str = "true", params=None) -> int:
     """Treated subjects matching ``where`` (adsl s, BOR b with non-evaluable as NE)."""
-    return _sql(
+    return sql_rows(
         db,
         "select count(*) from adam.adsl as s left join adam.adrs as b "
         "on b.USUBJID = s.USUBJID and b.PARAMCD = 'BOR' "
@@ -64,7 +52,7 @@ def _treated(db: Path, where: str = "true", params=None) -> int:
 
 def _with_change(db: Path, where: str = "true", params=None) -> int:
     """Subjects with a waterfall bar: measurable disease and a post-baseline assessment (RSEVFL)."""
-    return _sql(
+    return sql_rows(
         db,
         "select count(*) from adam.adsl as s left join adam.adrs as b "
         "on b.USUBJID = s.USUBJID and b.PARAMCD = 'BOR' "
@@ -86,7 +74,7 @@ def test_page_states_counts_and_filters_change_them(warehouse):
     assert len(at.get("plotly_chart")) == 3
 
     # one site
-    site = _sql(warehouse, "select min(SITEID) from adam.adsl where SAFFL = 'Y'")[0][0]
+    site = sql_rows(warehouse, "select min(SITEID) from adam.adsl where SAFFL = 'Y'")[0][0]
     _multiselect(at, "Site").set_value([site]).run()
     assert not at.exception
     n_site = _treated(warehouse, "s.SITEID = ?", [site])
@@ -114,7 +102,8 @@ def test_page_states_counts_and_filters_change_them(warehouse):
     swimmer = json.loads(at.get("plotly_chart")[0].proto.spec)
     lanes = {y for t in swimmer["data"] if t["type"] == "bar" for y in t["y"]}
     expected = {
-        r[0] for r in _sql(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y' and CYTORISK = 'HIGH'")
+        r[0]
+        for r in sql_rows(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y' and CYTORISK = 'HIGH'")
     }
     assert lanes == expected
 
@@ -128,7 +117,7 @@ def test_page_states_counts_and_filters_change_them(warehouse):
 def test_table_of_drawn_subjects_links_each_profile(warehouse):
     at = _open()
     table = at.dataframe[0].value
-    ids = sorted(r[0] for r in _sql(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y'"))
+    ids = sorted(r[0] for r in sql_rows(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y'"))
     assert list(table["USUBJID"]) == ids
     assert list(table[links.PROFILE_COLUMN]) == [f"subject_profile?usubjid={u}" for u in ids]
 
@@ -138,7 +127,7 @@ def test_cap_says_how_many_are_drawn(warehouse):
 
     capped = data.swimmer_lanes(cap=10)
     assert capped.n_drawn == 10 and capped.n_matched == 34
-    ids = sorted(r[0] for r in _sql(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y'"))
+    ids = sorted(r[0] for r in sql_rows(warehouse, "select USUBJID from adam.adsl where SAFFL = 'Y'"))
     assert capped.frame["USUBJID"].to_list() == ids[:10]  # the first 10 by USUBJID
     msg = views.shown_message("lanes", capped.n_drawn, capped.n_matched, 10)
     assert msg.startswith("Showing lanes of the first 10 subjects (by USUBJID) of 34 matching")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
-import pytest
-from conftest import REPO
+from conftest import REPO, sql_rows
 from streamlit.testing.v1 import AppTest
 
 from app.views.links import PROFILE_COLUMN, SUBJECT_PARAM, profile_url
@@ -19,17 +17,6 @@ from app.views.links import PROFILE_COLUMN, SUBJECT_PARAM, profile_url
 APP = str(REPO / "streamlit_app.py")
 PAGE = "app/pages/subject_profile.py"
 TIMEOUT = 180
-
-
-def _sql(db: Path, sql: str, params=None):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-@pytest.fixture
-def warehouse(demo_warehouse, monkeypatch) -> Path:
-    monkeypatch.setenv("CTWH_DB", str(demo_warehouse))
-    return demo_warehouse
 
 
 def _profile(usubjid: str | None) -> AppTest:
@@ -54,7 +41,7 @@ def _figure(at: AppTest) -> dict:
 
 
 def _subject_with_sae_and_pd(db: Path) -> str:
-    return _sql(
+    return sql_rows(
         db,
         "select min(a.USUBJID) from adam.adae as a join adam.adrs as r on a.USUBJID = r.USUBJID "
         "where a.AESER = 'Y' and r.PARAMCD = 'PDCNF'",
@@ -64,7 +51,7 @@ def _subject_with_sae_and_pd(db: Path) -> str:
 def test_profile_shows_the_adsl_values_and_the_figure(warehouse):
     usubjid = _subject_with_sae_and_pd(warehouse)
     at = _profile(usubjid)
-    age, sex, iss, risk, prlines, trtsdt, eotstt, bor = _sql(
+    age, sex, iss, risk, prlines, trtsdt, eotstt, bor = sql_rows(
         warehouse,
         "select s.AGE, s.SEX, s.ISS, s.CYTORISK, s.PRLINES, s.TRTSDT, s.EOTSTT, r.AVALC from adam.adsl as s "
         "left join adam.adrs as r on r.USUBJID = s.USUBJID and r.PARAMCD = 'BOR' where s.USUBJID = ?",
@@ -83,12 +70,12 @@ def test_profile_shows_the_adsl_values_and_the_figure(warehouse):
     spec = _figure(at)
     traces = spec["data"]
     # the AE bars of the figure are the subject's adae rows (one hover text each, with its source)
-    n_ae = _sql(
+    n_ae = sql_rows(
         warehouse, "select count(*) from adam.adae where USUBJID = ? and ASTDT is not null", [usubjid]
     )[0][0]
     ae_bars = [t for t in traces if t.get("type") == "bar" and t.get("legendgroup") == "AE grade"]
     assert sum(len(t["y"]) for t in ae_bars) == n_ae > 0
-    files = _sql(
+    files = sql_rows(
         warehouse,
         "select l.SOURCE_FILE, l.SOURCE_ROW from adam.adae as a join lineage.adae_lineage as l "
         "on a.USUBJID = l.USUBJID and a.AESEQ = l.AESEQ where a.USUBJID = ? and a.ASTDT is not null",
@@ -102,12 +89,12 @@ def test_profile_shows_the_adsl_values_and_the_figure(warehouse):
     assert {"confirmed PD (PDCNF)", "serious (AESER)", "new/changed in the latest transfer"} <= names
     # the table of marks under the figure: one row per mark, with the source columns
     table = at.dataframe[0].value
-    n_marks = _sql(
+    n_marks = sql_rows(
         warehouse, "select count(*) from review.review_subject_events where USUBJID = ?", [usubjid]
     )[0][0]
     assert len(table) == n_marks
     assert {"SOURCE_FILE", "SOURCE_ROW", "TRANSFER_ID", "CHGTYPE"} <= set(table.columns)
-    assert (table["TRACK"] == "AE").sum() == _sql(
+    assert (table["TRACK"] == "AE").sum() == sql_rows(
         warehouse, "select count(*) from adam.adae where USUBJID = ?", [usubjid]
     )[0][0]
 
@@ -126,7 +113,7 @@ def test_selecting_a_row_shows_its_raw_record(warehouse):
     assert not at.exception, [e.value for e in at.exception]
     raw = at.dataframe[-1].value
     assert list(zip(raw["SOURCE_FILE"], raw["SOURCE_ROW"])) == [(file, row)]
-    aeterm = _sql(
+    aeterm = sql_rows(
         warehouse,
         "select AETERM from intermediate.int_ae__current where SOURCE_FILE = ? and SOURCE_ROW = ?",
         [file, row],
@@ -143,8 +130,8 @@ def test_an_unknown_subject_gets_a_clear_message(warehouse):
 def test_the_picker_writes_the_subject_into_the_address(warehouse):
     at = _profile(None)
     assert any("Choose a site and a subject" in str(i.value) for i in at.info)
-    site = _sql(warehouse, "select min(SITEID) from adam.adsl")[0][0]
-    subject = _sql(warehouse, "select max(USUBJID) from adam.adsl where SITEID = ?", [site])[0][0]
+    site = sql_rows(warehouse, "select min(SITEID) from adam.adsl")[0][0]
+    subject = sql_rows(warehouse, "select max(USUBJID) from adam.adsl where SITEID = ?", [site])[0][0]
     at.selectbox(key="profile_site_None").set_value(site).run()
     at.selectbox(key=f"profile_subject_None_{site}").set_value(subject).run()
     assert not at.exception, [e.value for e in at.exception]

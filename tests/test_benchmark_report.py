@@ -285,7 +285,10 @@ def test_page_targets_every_page_and_warm_profile():
 def test_pages_table_and_csv():
     pages = _timings({"summary": 1.234, "subject_profile": 0.9}, profile_warm=0.456)
     table = R.pages_table("s100000", pages).splitlines()
-    assert table[2] == "| page | cold s | warm s | warm / floor | warm, 2nd subject s | target | verdict | note |"
+    assert (
+        table[2]
+        == "| page | cold s | warm s | warm / floor | warm, 2nd subject s | target | verdict | note |"
+    )
     assert table[4] == "| summary | 2.47 | 1.23 | – | – | warm < 1.5 s | met |  |"  # cold 2 x 1.234
     assert (
         table[5]
