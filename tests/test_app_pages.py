@@ -379,6 +379,38 @@ def test_subjects_behind_other_cells(warehouse, label, figure):
     assert len(at.dataframe[2].value) == len(located)  # every one found among the current records
 
 
+def test_subjects_listing_is_capped_and_the_csv_holds_every_subject(warehouse, monkeypatch):
+    """With at most 5 subjects drawn (the page draws 1,000 of the tens of thousands a cell holds
+    at 100,000 subjects), the 16 subjects of the primary endpoint: 5 in the listing, the trace
+    and the raw records of those 5 only, the count and the CSV buttons for all 16."""
+    from app.views import subjects as subject_views
+
+    monkeypatch.setattr(subject_views, "SHOWN_SUBJECTS", 5)
+    at = _open("subjects")
+    assert _metrics(at)["Subjects found"] == "16"
+    people, trace, records = (at.dataframe[i].value for i in range(3))
+    assert len(people) == 5
+    first_five = [
+        r[0]
+        for r in sql_rows(
+            warehouse,
+            "select s.USUBJID from adam.adrs as b inner join adam.adsl as s on b.USUBJID = s.USUBJID "
+            "where b.PARAMCD = 'BOR' and s.RSEVFL = 'Y' and b.AVALC in ('SCR', 'CR', 'VGPR') "
+            "order by s.USUBJID limit 5",
+        )
+    ]
+    assert list(people["USUBJID"]) == first_five
+    assert set(trace["USUBJID"]) == set(first_five)
+    located = trace[trace["SOURCE_FILE"] != ""][["SOURCE_FILE", "SOURCE_ROW"]].drop_duplicates()
+    assert len(records) == len(located) == 5  # one central-lab record behind each response
+    assert "Showing the first 5 of 16 subjects" in _texts(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the 16 subjects (CSV)" in labels
+    assert any(
+        label.startswith("Download their ") and label.endswith(" source records (CSV)") for label in labels
+    )
+
+
 # --------------------------------------------------------------------------- not built
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_explains_how_to_build_a_missing_warehouse(page, tmp_path, monkeypatch):

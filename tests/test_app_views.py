@@ -702,3 +702,12 @@ def test_table7_footnotes_a_known_inconsistency_with_both_figures(results, order
     assert (
         notes[-1] == "Data cutoff: 2019-10-18" and "Analysis set: safety analysis set (SAF), N = 34" in notes
     )
+
+
+def test_subjects_shown_caption_says_what_is_drawn():
+    from app.views import subjects as sv
+
+    assert sv.shown_caption(16, 16) is None
+    assert sv.shown_caption(1_000, 36_305).startswith(
+        "Showing the first 1,000 of 36,305 subjects (by USUBJID)"
+    )

@@ -27,10 +27,13 @@ with _ui.page(
     c1.metric("Figure in the table", views.figure_of(results, cell.result_key), border=True)
     c2.metric("Subjects found", people.height, border=True)
     st.caption(cell.description)
+    shown, shown_trace = views.shown_subjects(people, trace)
 
     st.subheader("Subjects")
+    if note := views.shown_caption(shown.height, people.height):
+        st.caption(note)
     st.dataframe(
-        common.for_display(links.with_profile_links(people)),
+        common.for_display(links.with_profile_links(shown)),
         hide_index=True,
         width="stretch",
         column_config={
@@ -46,12 +49,30 @@ with _ui.page(
         "site's extract."
     )
     st.dataframe(
-        common.for_display(trace),
+        common.for_display(shown_trace),
         hide_index=True,
         width="stretch",
         column_config={"SOURCE_FILE": st.column_config.TextColumn(width="large")},
     )
-    files, rows = views.unique_sources(trace)
+    if shown.height < people.height:  # the full lists, generated only when a button is clicked
+        d1, d2 = st.columns(2)
+        d1.download_button(
+            f"Download the {people.height:,} subjects (CSV)",
+            data=lambda: common.csv_bytes(people),
+            file_name="subjects.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="subjects_csv",
+        )
+        d2.download_button(
+            f"Download their {trace.height:,} source records (CSV)",
+            data=lambda: common.csv_bytes(trace),
+            file_name="source_records.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="trace_csv",
+        )
+    files, rows = views.unique_sources(shown_trace)
     if files:
         st.subheader("Raw records (current version, from the site's extract)")
         st.dataframe(

@@ -102,3 +102,27 @@ def unique_sources(trace: pl.DataFrame) -> tuple[list[str], list[int]]:
         .sort("SOURCE_FILE", "SOURCE_ROW")
     )
     return pairs["SOURCE_FILE"].to_list(), [int(x) for x in pairs["SOURCE_ROW"].to_list()]
+
+
+#: Subjects drawn in the page's listing: at 100,000 subjects a cell holds tens of thousands,
+#: which cost the browser seconds (18 MB sent per session); the CSV downloads hold them all.
+SHOWN_SUBJECTS = 1_000
+
+
+def shown_subjects(people: pl.DataFrame, trace: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first :data:`SHOWN_SUBJECTS` subjects of ``people`` (it is in USUBJID order) and the
+    trace rows of those subjects (the source records are looked up for these only)."""
+    shown = people.head(SHOWN_SUBJECTS)
+    if shown.height == people.height:
+        return people, trace
+    return shown, trace.filter(pl.col("USUBJID").is_in(shown["USUBJID"].implode()))
+
+
+def shown_caption(shown: int, total: int) -> str | None:
+    """None when every subject is shown, else what is and where the rest are."""
+    if shown >= total:
+        return None
+    return (
+        f"Showing the first {shown:,} of {total:,} subjects (by USUBJID), their source records "
+        "and raw records; the CSV downloads hold every subject and every source record."
+    )
