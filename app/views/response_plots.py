@@ -210,14 +210,8 @@ def waterfall_figure(bars: pl.DataFrame) -> go.Figure:
                 + "<extra></extra>",
             )
         )
-    for value, label in REFERENCE_LINES:
-        # labels on the left, where the bars (largest rise first) are short
-        fig.add_hline(
-            y=value,
-            line={"dash": "dash", "width": 1, "color": "#555555"},
-            annotation={"text": label, "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
-            annotation_position="top left",
-        )
+    # labels on the left, where the bars (largest rise first) are short
+    _add_reference_lines(fig, dash="dash", colour="#555555", label_position="top left")
     fig.update_layout(
         height=480,
         bargap=0.15,
@@ -274,13 +268,7 @@ def spider_figure(lines: pl.DataFrame) -> go.Figure:
                 hovertemplate="%{customdata}<br>day %{x}: %{y:.1f}%<br>BOR " + label + "<extra></extra>",
             )
         )
-    for value, label in REFERENCE_LINES:
-        fig.add_hline(
-            y=value,
-            line={"dash": "dot", "width": 1, "color": "#777777"},
-            annotation={"text": label, "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
-            annotation_position="top right",
-        )
+    _add_reference_lines(fig, dash="dot", colour="#777777", label_position="top right")
     fig.update_layout(
         height=480,
         margin={"l": 10, "r": 10, "t": 30, "b": 50},
@@ -331,3 +319,14 @@ def drawn_subjects(lanes: pl.DataFrame) -> pl.DataFrame:
         *(pl.col(c).dt.strftime("%Y-%m-%d").fill_null("") for c, t in frame.schema.items() if t == pl.Date)
     )
     return links.with_profile_links(frame)
+
+
+def _add_reference_lines(fig, *, dash: str, colour: str, label_position: str) -> None:
+    """The IMWG percent-change lines of :data:`REFERENCE_LINES`, each labelled."""
+    for value, label in REFERENCE_LINES:
+        fig.add_hline(
+            y=value,
+            line={"dash": dash, "width": 1, "color": colour},
+            annotation={"text": label, "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
+            annotation_position=label_position,
+        )

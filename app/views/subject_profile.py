@@ -428,16 +428,7 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
         marks = by_track.get(track, [])
         fig.update_yaxes(title_text=axis_title, row=row, col=1, rangemode="tozero")
         if not marks:
-            fig.add_annotation(
-                text="no result",
-                xref="x domain",
-                yref="y domain",
-                x=0.5,
-                y=0.5,
-                showarrow=False,
-                row=row,
-                col=1,
-            )
+            _say_empty(fig, "no result", row)
             continue
         out.plain(
             {
@@ -521,16 +512,7 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
 
     # adverse events: one lane each, coloured by grade; serious ones get a red marker at the start
     if not ae_marks:
-        fig.add_annotation(
-            text="no adverse event",
-            xref="x domain",
-            yref="y domain",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            row=5,
-            col=1,
-        )
+        _say_empty(fig, "no adverse event", 5)
     lane_of_ae = {id(m): lane for m, lane in zip(ae_marks, aes)}
     for category, colour in GRADE_COLOURS.items():
         part = [m for m in ae_marks if m["CATEGORY"] == category]
@@ -589,3 +571,10 @@ def profile_figure(events: pl.DataFrame, title: str = "") -> go.Figure:
     )
     fig.update_annotations(font_size=12)
     return fig
+
+
+def _say_empty(fig, text: str, row: int) -> None:
+    """``text`` in the middle of the (empty) panel ``row`` of the profile figure."""
+    fig.add_annotation(
+        text=text, xref="x domain", yref="y domain", x=0.5, y=0.5, showarrow=False, row=row, col=1
+    )
