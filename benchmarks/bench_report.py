@@ -164,6 +164,119 @@ def gib(kib: int | None) -> float | None:
     return None if kib is None else kib * 1024 / GIB
 
 
+# --------------------------------------------------------------------------- repeated runs
+#: A run further than this from the median of its runs makes a ratio noisy (issue 16: ±15 %).
+NOISE_LIMIT = 0.15
+
+
+def median(runs: Sequence[float]) -> float | None:
+    """Median of the runs' seconds (the mean of the middle two for an even count).
+
+    Parameters
+    ----------
+    runs : sequence of float
+        Wall seconds of the repeated runs of one measurement.
+
+    Returns
+    -------
+    float or None
+        None when there is no run.
+    """
+    if not runs:
+        return None
+    ordered = sorted(runs)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def spread(runs: Sequence[float]) -> float | None:
+    """Largest distance of a run from the median, as a fraction of the median.
+
+    Parameters
+    ----------
+    runs : sequence of float
+        Wall seconds of the repeated runs of one measurement.
+
+    Returns
+    -------
+    float or None
+        ``max |run - median| / median``; None with fewer than 2 runs (one run says nothing
+        about noise) or a median of 0.
+    """
+    mid = median(runs)
+    if len(runs) < 2 or not mid:
+        return None
+    return max(abs(run - mid) for run in runs) / mid
+
+
+def is_noisy(runs: Sequence[float], limit: float = NOISE_LIMIT) -> bool:
+    """True when a run lies more than ``limit`` (a fraction: 0.15 = ±15 %) from the median.
+
+    Parameters
+    ----------
+    runs : sequence of float
+        Wall seconds of the repeated runs of one measurement.
+    limit : float
+        The largest distance from the median still called quiet.
+
+    Returns
+    -------
+    bool
+        False with fewer than 2 runs: a single run cannot be judged noisy.
+    """
+    value = spread(runs)
+    return value is not None and value > limit
+
+
+@dataclass(frozen=True)
+class RatioStats:
+    """A ratio of two repeated measurements.
+
+    ``value`` is median(numerator) / median(denominator); ``low``..``high`` the range of the
+    ratio over the extreme runs, min(numerator) / max(denominator) .. max(numerator) /
+    min(denominator) (every pairing of a numerator run with a denominator run lies inside);
+    ``noisy`` when either side spreads more than :data:`NOISE_LIMIT` from its median.
+    """
+
+    value: float | None
+    low: float | None
+    high: float | None
+    noisy: bool
+
+
+def ratio_stats(numerator: Sequence[float], denominator: Sequence[float]) -> RatioStats:
+    """Median ratio, its min-max range and the noise flag of two sets of runs.
+
+    Parameters
+    ----------
+    numerator, denominator : sequence of float
+        Wall seconds of the runs (e.g. the builds and the floors, timed in alternation).
+
+    Returns
+    -------
+    RatioStats
+        Every field None (and not noisy) when a side has no run or a zero time.
+    """
+    if not numerator or not denominator or min(denominator) <= 0:
+        return RatioStats(None, None, None, False)
+    return RatioStats(
+        ratio(median(numerator), median(denominator)),
+        min(numerator) / max(denominator),
+        max(numerator) / min(denominator),
+        is_noisy(numerator) or is_noisy(denominator),
+    )
+
+
+def runs_text(runs: Sequence[float], digits: int = 1, unit: str = "") -> str:
+    """``median (min–max)`` of the runs, ``value`` for one run, ``–`` for none."""
+    if not runs:
+        return "–"
+    mid = f"{median(runs):,.{digits}f}{unit}"
+    if len(runs) < 2:
+        return mid
+    return f"{mid} ({min(runs):,.{digits}f}–{max(runs):,.{digits}f})"
+
+
 # --------------------------------------------------------------------------- delivery
 _SITE_FOLDER = re.compile(r"^site_(\d+)$")
 

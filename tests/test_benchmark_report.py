@@ -347,3 +347,41 @@ def test_floor_pages_give_ratios_and_no_target():
     assert table[7] == "| adverse_events | – | 2.70 | 1.50 × table | – | warm < 1.5 s | not met |  |"
     rows = R.page_csv_rows("demo", pages)
     assert rows[3]["floor_page"] == R.FLOOR_CHART and rows[3]["ratio_to_floor"] == 1.2
+
+
+# --------------------------------------------------------------------------- repeated runs (issue 16)
+def test_median_spread_and_noise_of_repeated_runs():
+    # [10, 11, 12]: median 11; the farthest run is 1 s away: 1 / 11 = 9.1 % -> quiet
+    assert R.median([12.0, 10.0, 11.0]) == 11.0
+    assert R.spread([10.0, 11.0, 12.0]) == pytest.approx(1 / 11)
+    assert not R.is_noisy([10.0, 11.0, 12.0])
+    # [10, 13, 12]: median 12; 10 is 2 s away: 2 / 12 = 16.7 % > 15 % -> noisy
+    assert R.spread([10.0, 13.0, 12.0]) == pytest.approx(2 / 12)
+    assert R.is_noisy([10.0, 13.0, 12.0])
+    # even count: the mean of the middle two, (10 + 12) / 2 = 11; 14 is 3 s away: 27.3 %
+    assert R.median([14.0, 10.0, 12.0, 9.0]) == 11.0
+    assert R.spread([14.0, 10.0, 12.0, 9.0]) == pytest.approx(3 / 11)
+    # exactly 15 % is still quiet: [17, 20, 23] median 20, 3 / 20 = 15 %
+    assert not R.is_noisy([17.0, 20.0, 23.0])
+    assert R.is_noisy([16.9, 20.0, 23.0])  # 3.1 / 20 = 15.5 %
+    # one run says nothing about noise; no run has no median
+    assert R.spread([5.0]) is None and not R.is_noisy([5.0])
+    assert R.median([]) is None and R.spread([]) is None
+
+
+def test_ratio_of_repeated_runs_median_range_and_noise():
+    # builds [30, 33, 36] (median 33), floors [10, 11, 12] (median 11): ratio 33 / 11 = 3.0,
+    # range min/max 30 / 12 = 2.5 .. max/min 36 / 10 = 3.6; 3 / 33 = 9.1 % and 1 / 11 = 9.1 %
+    stats = R.ratio_stats([30.0, 33.0, 36.0], [10.0, 11.0, 12.0])
+    assert stats.value == pytest.approx(3.0)
+    assert (stats.low, stats.high) == (pytest.approx(2.5), pytest.approx(3.6))
+    assert stats.noisy is False
+    # a noisy floor makes the ratio noisy: [10, 13, 12] spreads 16.7 %
+    assert R.ratio_stats([30.0, 33.0, 36.0], [10.0, 13.0, 12.0]).noisy is True
+    # so does a noisy build: [30, 40] median 35, 5 / 35 = 14.3 % quiet; [28, 40] 6 / 34 = 17.6 %
+    assert R.ratio_stats([30.0, 40.0], [10.0]).noisy is False
+    assert R.ratio_stats([28.0, 40.0], [10.0]).noisy is True
+    assert R.ratio_stats([], [10.0]) == R.RatioStats(None, None, None, False)
+    assert R.ratio_stats([1.0], [0.0]).value is None
+    assert R.runs_text([10.0, 12.0, 11.0]) == "11.0 (10.0–12.0)"
+    assert R.runs_text([2.345], digits=2, unit=" s") == "2.35 s" and R.runs_text([]) == "–"
