@@ -1,15 +1,19 @@
 """Benchmark of the nightly build against its floor, per delivery size (`make bench`).
 
 For each size: the delivery (generated once by trialgen, reused while its marker matches),
-the FLOOR (DuckDB count(*) over every raw file once, fresh process), the WHOLE nightly
-`dbt build` (fresh DuckDB file; wall time, exit code, peak RSS), each stage's share of
-dbt's node time, and the page's first render on the built file. Plus the demo reference:
-the demo build (full parse, then partial parse) against a bare `dbt build` of an empty
-project. Prints markdown tables and writes CSVs to benchmarks/results/. See
+read once untimed (warm cache), then --repeats times in alternation the FLOOR (DuckDB
+count(*) over every raw file once, fresh process) and the WHOLE nightly `dbt build` (fresh
+DuckDB file; wall time, exit code, peak RSS); each stage's share of dbt's node time, and the
+page's first render on the built file. The incremental case: a delivery of K transfers built
+whole (fresh file) against the nightly that adds the last transfer to a build of the others.
+Plus the demo reference: the demo build (full parse, then partial parse) against a bare
+`dbt build` of an empty project, in alternation. Medians, min-max, a noise flag, and a
+targets table. Prints markdown tables and writes CSVs to benchmarks/results/. See
 benchmarks/README.md.
 
-    .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--extracts-dir DIR]
-        [--no-demo] [--no-page] [--steps floor,build,page] [--db LABEL=PATH] ...
+    .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--repeats 3] [--transfers 3]
+        [--extracts-dir DIR] [--no-demo] [--no-page] [--steps floor,build,page,incremental]
+        [--db LABEL=PATH] ...
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ import bench_page as page_timing  # noqa: E402  (benchmarks/ modules beside this
 import bench_report as R  # noqa: E402
 
 DEFAULT_SIZES = "1000,10000,100000"
-STEPS = ("floor", "build", "page")
+STEPS = ("floor", "build", "page", "incremental")
 DEFAULT_TIMEOUT_S = 3 * 3600
+DEFAULT_REPEATS = 3
+DEFAULT_TRANSFERS = 3
 
 
 class BenchError(RuntimeError):
@@ -128,13 +134,16 @@ def ensure_delivery(name: str, args: list[str], work: Path, reuse: bool = True) 
     return root
 
 
-def find_existing(extracts_dir: Path, subjects: int | None) -> Path:
-    """A pre-rendered delivery in ``extracts_dir``: s<N> or s<N/1000>k, or demo."""
+def find_existing(extracts_dir: Path, subjects: int | None, transfers: int | None = None) -> Path:
+    """A pre-rendered delivery in ``extracts_dir``: s<N> or s<N/1000>k (with ``transfers``:
+    s<N>_t<K> or s<N/1000>k_t<K>), or demo."""
     names = (
         ["demo"]
         if subjects is None
         else [f"s{subjects}"] + ([f"s{subjects // 1000}k"] if subjects % 1000 == 0 else [])
     )
+    if subjects is not None and transfers is not None:
+        names = [f"{name}_t{transfers}" for name in names]
     for name in names:
         if (extracts_dir / name).is_dir():
             return extracts_dir / name
@@ -149,6 +158,45 @@ def site_folder_names(root: Path) -> set[str]:
         for site in transfer.iterdir()
         if site.is_dir()
     }
+
+
+def warm_up(root: Path) -> tuple[int, int, float]:
+    """Read every file of a delivery once, to nowhere, so that the OS page cache holds it for
+    the timed floor and build alike (untimed; caches are never dropped: that needs root).
+    Returns files, bytes and seconds."""
+    files = size = 0
+    start = time.perf_counter()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    size += len(chunk)
+            files += 1
+    return files, size, time.perf_counter() - start
+
+
+def transfer_folders(root: Path) -> list[Path]:
+    """The transfer folders of a delivery, oldest first (their names are time stamps)."""
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def link_transfers(transfers: list[Path], dest: Path) -> None:
+    """Hard-link (``os.link``: no copy; not symbolic links, the warehouse refuses those) every
+    file of ``transfers`` into ``dest/<transfer name>/...``."""
+    for transfer in transfers:
+        for src in sorted(transfer.rglob("*")):
+            target = dest / transfer.name / src.relative_to(transfer)
+            if src.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, target)
+            except OSError as exc:
+                raise BenchError(
+                    f"cannot hard-link {src} into {dest} ({exc.strerror}): the work folder must be on "
+                    "the same file system as the delivery"
+                ) from None
 
 
 # --------------------------------------------------------------------------- floor
@@ -209,10 +257,13 @@ def run_build(
     timeout_s: float,
     log_name: str = "dbt_build.log",
     fresh_target: bool = True,
+    fresh: bool = True,
 ) -> BuildResult:
-    """One `dbt build` of ``project`` on a fresh DuckDB file (``fresh_target``: no saved
-    manifest, i.e. a full parse; otherwise dbt may parse partially)."""
-    fresh_db(db)
+    """One `dbt build` of ``project``, on a fresh DuckDB file unless ``fresh`` is False (the
+    nightly: the file of the previous build). ``fresh_target``: no saved manifest, i.e. a full
+    parse; otherwise dbt may parse partially."""
+    if fresh:
+        fresh_db(db)
     target = run_dir / "target"
     if fresh_target and target.exists():
         shutil.rmtree(target)
@@ -249,14 +300,22 @@ class Context:
     dbs: dict[str, Path]
     extracts_dir: Path | None
     seed: int
+    repeats: int = DEFAULT_REPEATS
+    transfers: int = DEFAULT_TRANSFERS
 
 
 def record_build(m: R.Measurement, build: BuildResult, run_dir: Path, log_name: str) -> None:
-    m.build_s, m.build_exit = build.proc.wall_s, build.proc.exit_code
-    m.build_rss_gib = R.gib(build.proc.maxrss_kib)
+    """Add one timed build to ``m``: its wall time to the runs (``build_s`` = their median), the
+    peak RSS as the max over the runs, the exit code (a failure is kept), and dbt's elapsed
+    time, node time and failed nodes of this (the last) build."""
+    m.build_runs.append(build.proc.wall_s)
+    m.build_s = R.median(m.build_runs)
+    m.build_exit = build.proc.exit_code if m.build_exit in (None, 0) else m.build_exit
+    rss = R.gib(build.proc.maxrss_kib)
+    m.build_rss_gib = rss if m.build_rss_gib is None else max(m.build_rss_gib, rss)
     elapsed = build.run_results.get("elapsed_time")
     m.dbt_elapsed_s = None if elapsed is None else float(elapsed)
-    m.overhead_s = R.overhead_s(m.build_s, m.dbt_elapsed_s)
+    m.overhead_s = R.overhead_s(build.proc.wall_s, m.dbt_elapsed_s)
     m.node_time_s = (
         sum(R.stage_seconds(build.run_results, build.paths).values()) if build.run_results else None
     )
@@ -271,7 +330,14 @@ def record_build(m: R.Measurement, build: BuildResult, run_dir: Path, log_name: 
 
 
 def _join(*parts: str) -> str:
-    return "; ".join(p for p in parts if p)
+    return "; ".join(dict.fromkeys(p for p in parts if p))
+
+
+def _build_line(m: R.Measurement) -> str:
+    return (
+        f"{m.build_runs[-1]:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB"
+        f" (run {len(m.build_runs)})"
+    )
 
 
 def measure_page(m: R.Measurement, db: Path, run_dir: Path) -> None:
@@ -290,6 +356,8 @@ def measure_page(m: R.Measurement, db: Path, run_dir: Path) -> None:
 
 
 def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.Measurement:
+    """One size: warm-up read, then ``ctx.repeats`` x (floor, build) in alternation, then the
+    page on the last build."""
     label = f"s{subjects}"
     m = R.Measurement(label=label, kind="scale", subjects=subjects)
     run_dir = ctx.work / "runs" / label
@@ -305,23 +373,28 @@ def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.
         m.note = str(exc)
         return m
     print(f"  delivery: {root}", flush=True)
-    if "floor" in ctx.steps:
-        _floor(m, root, run_dir, ctx)
     db = ctx.dbs.get(label, run_dir / "warehouse.duckdb")
-    if "build" in ctx.steps:
-        vars_text = R.site_ids_vars(site_folder_names(root))
-        print(f"  dbt build{' --vars ' + vars_text if vars_text else ''} ...", flush=True)
-        env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
-        build = run_build(
-            project=REPO, env=env, db=db, run_dir=run_dir, vars_text=vars_text, timeout_s=ctx.timeout_s
-        )
-        record_build(m, build, run_dir, "dbt_build.log")
-        print(
-            f"  build: {m.build_s:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB", flush=True
-        )
-        if build.run_results:
-            shares[label] = R.stage_shares(build.run_results, build.paths, m.build_s)
-            slowest[label] = R.slowest_nodes(build.run_results, 5)
+    timed = [step for step in ("floor", "build") if step in ctx.steps]
+    if timed:
+        _warm_up(root)
+    vars_text = R.site_ids_vars(site_folder_names(root))
+    floor_failed = False
+    for _ in range(ctx.repeats if timed else 0):
+        if "floor" in ctx.steps and not floor_failed:
+            floor_failed = not _floor(m, root, run_dir, ctx)  # recorded; the build still runs
+        if "build" in ctx.steps:
+            print(f"  dbt build{' --vars ' + vars_text if vars_text else ''} ...", flush=True)
+            env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
+            build = run_build(
+                project=REPO, env=env, db=db, run_dir=run_dir, vars_text=vars_text, timeout_s=ctx.timeout_s
+            )
+            record_build(m, build, run_dir, "dbt_build.log")
+            print(f"  build: {_build_line(m)}", flush=True)
+            if build.run_results:
+                shares[label] = R.stage_shares(build.run_results, build.paths, build.proc.wall_s)
+                slowest[label] = R.slowest_nodes(build.run_results, 5)
+            if build.proc.exit_code != 0:
+                break  # a failed build is not repeated
     m.ratio = R.ratio(m.build_s, m.floor_s)
     m.rows_per_s = R.rows_per_second(m.raw_rows, m.build_s)
     if "page" in ctx.steps:
@@ -329,21 +402,203 @@ def measure_size(subjects: int, ctx: Context, shares: dict, slowest: dict) -> R.
     return m
 
 
-def _floor(m: R.Measurement, root: Path, run_dir: Path, ctx: Context) -> None:
+def _warm_up(root: Path) -> None:
+    files, size, seconds = warm_up(root)
+    print(f"  warm-up: read {files:,} files ({size / R.GIB:.2f} GiB) in {seconds:.1f} s, untimed", flush=True)
+
+
+def _floor(m: R.Measurement, root: Path, run_dir: Path, ctx: Context) -> bool:
+    """One timed floor added to ``m`` (``floor_s`` = the median of its runs); False when it failed."""
     print("  floor: count(*) over every raw file ...", flush=True)
     try:
         proc, counts = measure_floor(root, run_dir, ctx.timeout_s)
     except BenchError as exc:
         m.note = _join(m.note, str(exc))
-        return
-    m.floor_s, m.floor_rss_gib = proc.wall_s, R.gib(proc.maxrss_kib)
+        return False
+    m.floor_runs.append(proc.wall_s)
+    m.floor_s = R.median(m.floor_runs)
+    rss = R.gib(proc.maxrss_kib)
+    m.floor_rss_gib = rss if m.floor_rss_gib is None else max(m.floor_rss_gib, rss)
     m.raw_rows, m.floor_rows = counts.get("data_rows"), counts.get("total_rows")
     print(
-        f"  floor: {m.floor_s:.1f} s, {m.floor_rows:,} rows, peak RSS {m.floor_rss_gib:.2f} GiB", flush=True
+        f"  floor: {proc.wall_s:.1f} s, {m.floor_rows:,} rows, peak RSS {rss:.2f} GiB (run {len(m.floor_runs)})",
+        flush=True,
     )
+    return True
+
+
+# --------------------------------------------------------------------------- incremental
+def measure_incremental(subjects: int, ctx: Context, shares: dict, slowest: dict) -> list[R.Measurement]:
+    """The incremental case at one size: a delivery of ``ctx.transfers`` transfers; per repeat
+    the FULL build (all transfers, fresh file, empty target), then the FIRST build (all
+    transfers but the last, hard-linked into a root of their own; fresh file) and the NIGHTLY
+    (the last transfer linked in, `dbt build` again on the same file and target)."""
+    k = ctx.transfers
+    label = f"s{subjects}_t{k}"
+    rows = [
+        R.Measurement(label=f"{label} {kind}", kind=kind, subjects=subjects, transfers=k)
+        for kind in ("full", "first", "nightly")
+    ]
+    full, first, nightly = rows
+    print(f"\n== {label}: {subjects:,} subjects, {k} transfers (incremental case)", flush=True)
+    try:
+        root = (
+            find_existing(ctx.extracts_dir, subjects, transfers=k)
+            if ctx.extracts_dir
+            else ensure_delivery(label, R.generator_args(subjects, ctx.seed, transfers=k), ctx.work)
+        )
+        transfers = transfer_folders(root)
+        if len(transfers) < 2:
+            raise BenchError(f"{root} has {len(transfers)} transfer folder(s); the incremental case needs 2")
+    except BenchError as exc:
+        for m in rows:
+            m.note = str(exc)
+        return rows
+    print(f"  delivery: {root} ({len(transfers)} transfers, the last {transfers[-1].name})", flush=True)
+    _warm_up(root)
+    run_dir = ctx.work / "runs" / label
+    vars_text = R.site_ids_vars(site_folder_names(root))
+    nightly_root = run_dir / "extracts"
+    for _ in range(ctx.repeats):
+        db = run_dir / "full" / "warehouse.duckdb"
+        if not _incremental_build(full, ctx, root, db, run_dir / "full", vars_text, shares, slowest):
+            break
+        fresh_db(db)  # only its time is needed: free the disk (10+ GB at 100k) for the others
+        if nightly_root.exists():
+            shutil.rmtree(nightly_root)  # hard links: the delivery is untouched
+        try:
+            link_transfers(transfers[:-1], nightly_root)
+        except BenchError as exc:
+            first.note = nightly.note = str(exc)
+            break
+        db = run_dir / "nightly" / "warehouse.duckdb"
+        if not _incremental_build(
+            first, ctx, nightly_root, db, run_dir / "nightly", vars_text, shares, slowest
+        ):
+            break
+        link_transfers(transfers[-1:], nightly_root)
+        if not _incremental_build(
+            nightly, ctx, nightly_root, db, run_dir / "nightly", vars_text, shares, slowest, fresh=False
+        ):
+            break
+    nightly.base_runs = list(full.build_runs)
+    nightly.ratio = R.ratio(nightly.build_s, full.build_s)
+    return rows
+
+
+def _incremental_build(
+    m: R.Measurement,
+    ctx: Context,
+    root: Path,
+    db: Path,
+    run_dir: Path,
+    vars_text: str | None,
+    shares: dict,
+    slowest: dict,
+    fresh: bool = True,
+) -> bool:
+    """One timed build of the incremental case into ``m``; False when it failed."""
+    log_name = f"dbt_build_{m.kind}.log"
+    print(f"  {m.label}: dbt build{' --vars ' + vars_text if vars_text else ''} ...", flush=True)
+    env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
+    build = run_build(
+        project=REPO,
+        env=env,
+        db=db,
+        run_dir=run_dir,
+        vars_text=vars_text,
+        timeout_s=ctx.timeout_s,
+        log_name=log_name,
+        fresh_target=fresh,
+        fresh=fresh,
+    )
+    record_build(m, build, run_dir, log_name)
+    print(f"  {m.label}: {_build_line(m)}", flush=True)
+    if build.run_results:
+        shares[m.label] = R.stage_shares(build.run_results, build.paths, build.proc.wall_s)
+        slowest[m.label] = R.slowest_nodes(build.run_results, 5)
+    return build.proc.exit_code == 0
 
 
 # --------------------------------------------------------------------------- references
+def measure_references(ctx: Context, shares: dict, slowest: dict) -> list[R.Measurement]:
+    """The demo build against a bare `dbt build` of an empty project, in alternation: per repeat
+    the demo floor, then for each parse kind (full: empty target; partial: the saved manifest
+    of the full run before it) the empty project's build and the demo's (fresh file each).
+    The demo's page after the last build."""
+    parse_kinds = ("full", "partial")
+    demo = [R.Measurement(label=f"demo ({kind} parse)", kind="demo") for kind in parse_kinds]
+    empty = [R.Measurement(label=f"empty ({kind} parse)", kind="empty") for kind in parse_kinds]
+    run_dir = ctx.work / "runs" / "demo"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print("\n== demo delivery and an empty dbt project (bare `dbt build`), in alternation", flush=True)
+    try:
+        root = (
+            find_existing(ctx.extracts_dir, None)
+            if ctx.extracts_dir
+            else ensure_delivery("demo", ["render"], ctx.work, reuse=False)
+        )  # 1 s: always current
+    except BenchError as exc:
+        for m in demo:
+            m.note = str(exc)
+        return demo
+    db = ctx.dbs.get("demo", run_dir / "warehouse.duckdb")
+    timed = [step for step in ("floor", "build") if step in ctx.steps]
+    if timed:
+        _warm_up(root)
+    project, empty_env = _empty_project(ctx) if "build" in ctx.steps else (Path(), {})
+    env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
+    for _ in range(ctx.repeats if timed else 0):
+        if "floor" in ctx.steps:
+            _floor(demo[0], root, run_dir, ctx)
+        if "build" not in ctx.steps:
+            continue
+        for kind, e, m in zip(parse_kinds, empty, demo):
+            log_name = f"dbt_build_{kind}.log"
+            build = run_build(
+                project=project,
+                env=empty_env,
+                db=project.parent / "empty.duckdb",
+                run_dir=project.parent,
+                vars_text=None,
+                timeout_s=ctx.timeout_s,
+                log_name=log_name,
+                fresh_target=kind == "full",
+            )
+            record_build(e, build, project.parent, log_name)
+            print(f"  {e.label}: {build.proc.wall_s:.1f} s, exit {e.build_exit}", flush=True)
+            build = run_build(
+                project=REPO,
+                env=env,
+                db=db,
+                run_dir=run_dir,
+                vars_text=None,
+                timeout_s=ctx.timeout_s,
+                log_name=log_name,
+                fresh_target=kind == "full",
+            )
+            record_build(m, build, run_dir, log_name)
+            print(f"  {m.label}: {_build_line(m)}", flush=True)
+            if build.run_results:
+                shares[m.label] = R.stage_shares(build.run_results, build.paths, build.proc.wall_s)
+                slowest[m.label] = R.slowest_nodes(build.run_results, 5)
+    for m in demo[1:]:
+        m.floor_runs = list(demo[0].floor_runs)
+        m.floor_s, m.floor_rss_gib, m.raw_rows, m.floor_rows = (
+            demo[0].floor_s,
+            demo[0].floor_rss_gib,
+            demo[0].raw_rows,
+            demo[0].floor_rows,
+        )
+    for m, e in zip(demo, empty):
+        m.rows_per_s = R.rows_per_second(m.raw_rows, m.build_s)
+        m.base_runs = list(e.build_runs)
+        m.ratio = R.ratio(m.build_s, e.build_s)
+    if "page" in ctx.steps:
+        measure_page(demo[-1], db, run_dir)
+    return (empty if "build" in ctx.steps else []) + demo
+
+
 EMPTY_PROJECT = """name: bench_empty
 version: "1.0.0"
 config-version: 2
@@ -358,18 +613,8 @@ def empty_profile(db: Path) -> str:
     )
 
 
-def measure_references(ctx: Context, shares: dict, slowest: dict) -> list[R.Measurement]:
-    """The demo build (full parse, then partial parse; fresh DB each) and the empty project."""
-    if "build" not in ctx.steps:
-        return _measure_demo(ctx, shares, slowest)
-    empty = _measure_empty(ctx)
-    demo = _measure_demo(ctx, shares, slowest)
-    for m, ref in zip(demo, empty):
-        m.ratio = R.ratio(m.build_s, ref.build_s)
-    return empty + demo
-
-
-def _measure_empty(ctx: Context) -> list[R.Measurement]:
+def _empty_project(ctx: Context) -> tuple[Path, dict[str, str]]:
+    """A generated empty dbt project under ``runs/empty/project``: its folder and dbt environment."""
     run_dir = ctx.work / "runs" / "empty"
     project = run_dir / "project"
     if project.exists():
@@ -378,78 +623,7 @@ def _measure_empty(ctx: Context) -> list[R.Measurement]:
     db = run_dir / "empty.duckdb"
     (project / "dbt_project.yml").write_text(EMPTY_PROJECT)
     (project / "profiles.yml").write_text(empty_profile(db))
-    env = dbt_env(root=None, db=db, run_dir=run_dir, profiles_dir=project)
-    rows = []
-    print("\n== empty dbt project (bare `dbt build`)", flush=True)
-    for kind in ("full", "partial"):
-        m = R.Measurement(label=f"empty ({kind} parse)", kind="empty")
-        build = run_build(
-            project=project,
-            env=env,
-            db=db,
-            run_dir=run_dir,
-            vars_text=None,
-            timeout_s=ctx.timeout_s,
-            log_name=f"dbt_build_{kind}.log",
-            fresh_target=kind == "full",
-        )
-        record_build(m, build, run_dir, f"dbt_build_{kind}.log")
-        print(f"  {m.label}: {m.build_s:.1f} s, exit {m.build_exit}", flush=True)
-        rows.append(m)
-    return rows
-
-
-def _measure_demo(ctx: Context, shares: dict, slowest: dict) -> list[R.Measurement]:
-    run_dir = ctx.work / "runs" / "demo"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    print("\n== demo delivery", flush=True)
-    rows = [R.Measurement(label=f"demo ({kind} parse)", kind="demo") for kind in ("full", "partial")]
-    try:
-        root = (
-            find_existing(ctx.extracts_dir, None)
-            if ctx.extracts_dir
-            else ensure_delivery("demo", ["render"], ctx.work, reuse=False)
-        )  # 1 s: always current
-    except BenchError as exc:
-        for m in rows:
-            m.note = str(exc)
-        return rows
-    if "floor" in ctx.steps:
-        _floor(rows[0], root, run_dir, ctx)
-        for m in rows[1:]:
-            m.floor_s, m.floor_rss_gib, m.raw_rows, m.floor_rows = (
-                rows[0].floor_s,
-                rows[0].floor_rss_gib,
-                rows[0].raw_rows,
-                rows[0].floor_rows,
-            )
-    db = ctx.dbs.get("demo", run_dir / "warehouse.duckdb")
-    env = dbt_env(root=root, db=db, run_dir=run_dir, profiles_dir=REPO)
-    for kind, m in zip(("full", "partial"), rows):
-        if "build" in ctx.steps:
-            log_name = f"dbt_build_{kind}.log"
-            build = run_build(
-                project=REPO,
-                env=env,
-                db=db,
-                run_dir=run_dir,
-                vars_text=None,
-                timeout_s=ctx.timeout_s,
-                log_name=log_name,
-                fresh_target=kind == "full",
-            )
-            record_build(m, build, run_dir, log_name)
-            m.rows_per_s = R.rows_per_second(m.raw_rows, m.build_s)
-            print(
-                f"  {m.label}: {m.build_s:.1f} s, exit {m.build_exit}, peak RSS {m.build_rss_gib:.2f} GiB",
-                flush=True,
-            )
-            if build.run_results:
-                shares[m.label] = R.stage_shares(build.run_results, build.paths, m.build_s)
-                slowest[m.label] = R.slowest_nodes(build.run_results, 5)
-    if "page" in ctx.steps:
-        measure_page(rows[-1], db, run_dir)
-    return rows
+    return project, dbt_env(root=None, db=db, run_dir=run_dir, profiles_dir=project)
 
 
 # --------------------------------------------------------------------------- output
@@ -470,6 +644,8 @@ def write_results(
     main = results_dir / f"bench_{stamp}.csv"
     stages = results_dir / f"bench_{stamp}_stages.csv"
     write_csv(main, R.CSV_COLUMNS, [m.as_csv_row() for m in rows])
+    targets = results_dir / f"targets_{stamp}.csv"
+    write_csv(targets, R.TARGET_CSV_COLUMNS, R.target_csv_rows(R.target_rows(rows)))
     pages = results_dir / f"bench_{stamp}_pages.csv"
     write_csv(pages, R.PAGE_CSV_COLUMNS, [row for m in rows for row in R.page_csv_rows(m.label, m.pages)])
     write_csv(
@@ -490,8 +666,9 @@ def write_results(
     shutil.copyfile(main, results_dir / "latest.csv")
     shutil.copyfile(stages, results_dir / "latest_stages.csv")
     shutil.copyfile(pages, results_dir / "latest_pages.csv")
+    shutil.copyfile(targets, results_dir / "latest_targets.csv")
     shutil.copyfile(results_dir / f"bench_{stamp}.md", results_dir / "latest.md")
-    return [main, stages, pages]
+    return [main, stages, pages, targets]
 
 
 def render_text(rows: list[R.Measurement], shares: dict, slowest: dict, header: str) -> str:
@@ -507,10 +684,19 @@ def render_text(rows: list[R.Measurement], shares: dict, slowest: dict, header: 
         parts += ["", R.stages_table(label, items)]
         if label in slowest:
             parts += ["", R.slowest_table(label, slowest[label])]
+    parts += ["", R.targets_table(R.target_rows(rows))]
     return "\n".join(parts) + "\n"
 
 
 # --------------------------------------------------------------------------- main
+def report_order(m: R.Measurement) -> tuple[int, int, int]:
+    """Sort key of the printed rows: the sizes, then the incremental case by size (full, first,
+    nightly), then the empty project and the demo; otherwise in measured order (stable sort)."""
+    groups = {"scale": 0, "full": 1, "first": 1, "nightly": 1, "empty": 2, "demo": 2}
+    within = ("full", "first", "nightly")
+    return groups.get(m.kind, 3), m.subjects or 0, within.index(m.kind) if m.kind in within else 0
+
+
 def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
@@ -519,6 +705,21 @@ def parse_sizes(text: str) -> list[int]:
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError("--sizes must be positive")
     return sizes
+
+
+def positive_int(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"wants a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}: {text!r}")
+        return value
+
+    return parse
 
 
 def parse_db(text: str) -> tuple[str, Path]:
@@ -551,7 +752,21 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--results-dir", type=Path, default=HERE / "results")
     p.add_argument(
-        "--steps", default=",".join(STEPS), help="which measurements per size: floor,build,page (default all)"
+        "--steps",
+        default=",".join(STEPS),
+        help="which measurements per size: floor,build,page,incremental (default all)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=positive_int(1),
+        default=DEFAULT_REPEATS,
+        help=f"timed runs of each floor and build, in alternation (default {DEFAULT_REPEATS})",
+    )
+    p.add_argument(
+        "--transfers",
+        type=positive_int(2),
+        default=DEFAULT_TRANSFERS,
+        help=f"transfers of the incremental case's delivery, at least 2 (default {DEFAULT_TRANSFERS})",
     )
     p.add_argument(
         "--db",
@@ -598,12 +813,19 @@ def main(argv: list[str] | None = None) -> int:
         dbs=dict(args.db),
         extracts_dir=args.extracts_dir.resolve() if args.extracts_dir else None,
         seed=args.seed,
+        repeats=args.repeats,
+        transfers=args.transfers,
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     load = os.getloadavg()
     header = (
         f"# Benchmark {stamp}\n\nsizes {','.join(map(str, args.sizes)) or '-'}; steps {','.join(steps)}; "
-        f"{os.cpu_count()} CPUs; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"{os.cpu_count()} CPUs; load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n\n"
+        f"{args.repeats} timed run(s) each, in alternation (floor, build, floor, build ...; empty project, "
+        f"demo, ...); incremental case with {args.transfers} transfers. Warm cache: every file of a "
+        f"delivery read once, untimed, before its first timed run (the OS page cache is not dropped: "
+        f"that needs root). Times are medians (min–max); a ratio whose runs spread more than "
+        f"±{R.NOISE_LIMIT:.0%} from their median is noisy and not judged."
     )
     print(header, flush=True)
 
@@ -623,17 +845,20 @@ def main(argv: list[str] | None = None) -> int:
         for subjects in args.sizes:
             rows.append(measure_size(subjects, ctx, shares, slowest))
             save()
+            if "incremental" in steps:
+                rows += measure_incremental(subjects, ctx, shares, slowest)
+                save()
     except KeyboardInterrupt:
         print("\ninterrupted: results so far are saved", file=sys.stderr)
         save()
         return 130
-    # sizes first, then the references, in the printed report
-    rows[:] = [m for m in rows if m.kind == "scale"] + [m for m in rows if m.kind != "scale"]
+    # sizes first, then the incremental case, then the references, in the printed report
+    rows.sort(key=report_order)
     save()
     print("\n" + render_text(rows, shares, slowest, header))
     print(
-        f"results: {args.results_dir / ('bench_' + stamp + '.csv')} (also latest.csv, latest_stages.csv, "
-        f"latest.md)"
+        f"results: {args.results_dir / ('bench_' + stamp + '.csv')} (also targets_{stamp}.csv, latest.csv, "
+        f"latest_stages.csv, latest_targets.csv, latest.md)"
     )
     return 0
 
