@@ -52,19 +52,67 @@ INVENTORY_BOOLS = ("ON_DISK", "IN_MANIFEST", "KNOWN_FILE", "UTF8_OK", "HAS_BOM",
 INVENTORY_INTS = ("BAD_UTF8_ROW", "CSV_ERROR_ROW", "MANIFEST_COUNT")
 
 
+#: columns of validation.delivery_inventory beyond the files frame: what the nightly build
+#: keeps to know which transfer folders it has inspected (docs/VALIDATION.md, "Incremental nightly")
+INVENTORY_LEDGER_COLUMNS = ("TRANSFER_FINGERPRINT", "INVENTORY_BUILD_ID")
+GONE = "gone"  # TRANSFER_FINGERPRINT of a transfer folder that was inventoried and is no longer on disk
+
+
+def transfers_to_inventory(now: dict[str, str], before: dict[str, str]) -> tuple[set[str], set[str]]:
+    """(transfer folders to inventory, folders that are gone) from the fingerprints on disk
+    ``now`` and those recorded by earlier builds ``before`` (TRANSFER_ID -> fingerprint).
+
+    A folder is inventoried when it is new or its fingerprint changed; a recorded folder no
+    longer on disk is gone (once: its rows then carry the fingerprint ``GONE``)."""
+    changed = {t for t, fp in now.items() if before.get(t) != fp}
+    gone = {t for t, fp in before.items() if t not in now and fp != GONE}
+    return changed, gone
+
+
+def gone_rows(previous: pd.DataFrame, gone: set[str]) -> pd.DataFrame:
+    """The recorded rows of transfer folders no longer on disk, as files not on disk and not
+    read (the delivery checks then report every one; the ledger reports an accepted one)."""
+    rows = previous[previous["TRANSFER_ID"].isin(gone)].copy()
+    rows["ON_DISK"] = False
+    rows["READ_OK"] = False
+    rows["READ_PATH"] = None
+    rows["TRANSFER_FINGERPRINT"] = GONE
+    return rows
+
+
 def run_delivery_inventory(
-    root: Path, read_root: str, contract_frames: dict[str, pd.DataFrame], site_ids: str | None = None
+    root: Path,
+    read_root: str,
+    contract_frames: dict[str, pd.DataFrame],
+    site_ids: str | None = None,
+    *,
+    previous: pd.DataFrame | None = None,
+    build_id: str | None = None,
 ):
-    """validation.delivery_inventory: every file of every transfer, inspected from its bytes
-    before the raw read (expectations.delivery.inventory), as a polars frame with a fixed
+    """validation.delivery_inventory: the files of every transfer folder, inspected from their
+    bytes before the raw read (expectations.delivery.inventory), as a polars frame with a fixed
     schema. ``read_root``: the extract root as the dbt sources spell it (``READ_PATH`` is
-    what DuckDB is given, so lineage parses it as before)."""
+    what DuckDB is given, so lineage parses it as before).
+
+    ``previous``: the table as earlier builds left it (None: a first or full build). Then
+    only transfer folders whose fingerprint (names, sizes, modification times) is new or
+    changed are read, and folders that are gone come back as files not on disk; the rows
+    returned replace the table's rows of those folders (delete+insert on TRANSFER_ID)."""
     import polars as pl
 
-    from expectations.delivery import INVENTORY_COLUMNS, inventory
+    from expectations.delivery import INVENTORY_COLUMNS, inventory, transfer_fingerprints
 
     contract = Contract.from_frames(**contract_frames, **({"site_ids": site_ids} if site_ids else {}))
-    frame = inventory(Path(root), contract, read_root=read_root)
+    now = transfer_fingerprints(Path(root))
+    before = {}
+    if previous is not None and len(previous):
+        before = dict(zip(previous["TRANSFER_ID"], previous["TRANSFER_FINGERPRINT"]))
+    changed, gone = transfers_to_inventory(now, before)
+    frame = inventory(Path(root), contract, read_root=read_root, transfers=changed)
+    frame["TRANSFER_FINGERPRINT"] = [now.get(t) for t in frame["TRANSFER_ID"]]
+    if gone:
+        frame = pd.concat([frame, gone_rows(previous, gone)[frame.columns]], ignore_index=True)
+    frame["INVENTORY_BUILD_ID"] = build_id
 
     def typed(column: str):
         if column in INVENTORY_BOOLS:
@@ -74,7 +122,7 @@ def run_delivery_inventory(
         return pl.String, (lambda v: str(v))
 
     data, schema = {}, {}
-    for column in INVENTORY_COLUMNS:
+    for column in [*INVENTORY_COLUMNS, *INVENTORY_LEDGER_COLUMNS]:
         dtype, cast = typed(column)
         schema[column] = dtype
         data[column] = [
@@ -87,7 +135,7 @@ def run_delivery_inventory(
 def inventory_frame_from_table(frame: pd.DataFrame) -> pd.DataFrame:
     """validation.delivery_inventory read back (``dbt.ref(...).df()``) with Python values:
     None for null, bool / int where the column is one (the suites compare with True)."""
-    out = frame.astype(object)
+    out = frame.drop(columns=[c for c in INVENTORY_LEDGER_COLUMNS if c in frame.columns]).astype(object)
     out = out.where(out.notna(), None)
     for column in INVENTORY_BOOLS:
         out[column] = [None if v is None else bool(v) for v in out[column]]
@@ -107,9 +155,17 @@ def run_delivery_checks(
     files_table: str | None = None,
     site_ids: str | None = None,
     inventory_frame: pd.DataFrame | None = None,
+    to_check: set[str] | None = None,
+    settled_failures: set[tuple[str, str]] = frozenset(),
 ) -> pd.DataFrame:
     """Validate every file of every transfer under ``root``; one row per failed check and
     file (per site of the transfer for a transfer-level failure).
+
+    ``to_check``: only these transfer folders (the nightly build's new or changed ones; None:
+    all). Their files and rows are checked, and their site transfers reconciled with what was
+    accepted (the earlier transfers' rows stay in the base layer for that);
+    ``settled_failures``: (site, transfer) quarantined by earlier builds (never a predecessor).
+    Rows are returned for the checked transfers only.
 
     ``con``: the DuckDB connection holding the base layer (dbt's session); ``raw``: form ->
     ``staging.raw_edc__<form>`` (every row of every file as read, in file order);
@@ -131,10 +187,27 @@ def run_delivery_checks(
             from expectations.delivery import inventory
 
             inventory_frame = inventory(Path(root), contract)
+        if to_check is not None and not to_check:  # nothing new tonight: nothing to check
+            report = _frame([], DELIVERY_COLUMNS)
+            report.attrs["seconds"] = time.perf_counter() - started
+            return report
+        checked_inventory, checked_raw, checked_files = inventory_frame, raw, files_table
+        if to_check is not None:
+            checked_inventory = inventory_frame[inventory_frame["TRANSFER_ID"].isin(to_check)]
+            checked_raw, checked_files = restrict_base(con, raw, files_table, to_check)
         with GxProject(gx_root) as gxp:
             suites = delivery_suites(contract)  # (GX needs its context to build suites)
             run = check_delivery(
-                Path(root), contract, con, raw, files_table, gxp, suites, run_name, inventory_frame
+                Path(root),
+                contract,
+                con,
+                checked_raw,
+                checked_files,
+                gxp,
+                suites,
+                run_name,
+                checked_inventory,
+                temp_tables=to_check is not None,
             )
             rows = _expand_transfer_level(run.rows, run.files.site_transfers)
             rows += _reconcile(
@@ -147,9 +220,15 @@ def run_delivery_checks(
                 gxp,
                 suites["delivery_reconciliation"],
                 run_name,
+                earlier=_earlier_files(inventory_frame, to_check),
+                settled_failures=set(settled_failures),
             )
+            if to_check is not None:  # (a changed ledger transfer is in to_check: re-read)
+                rows = [r for r in rows if r["TRANSFER_ID"] is None or r["TRANSFER_ID"] in to_check]
             gxp.prune()
             gxp.build_docs()
+        if to_check is not None:
+            drop_restricted(con, checked_raw, checked_files)
         report = _frame(rows, DELIVERY_COLUMNS)
         report.attrs["seconds"] = time.perf_counter() - started
         report.attrs["timings"] = run.timings
@@ -158,10 +237,15 @@ def run_delivery_checks(
         return _error_row("delivery", err, gx_root, DELIVERY_COLUMNS)
 
 
-def _reconcile(con, raw, files_table, contract, files, rows, gxp, suite, run_name):
+def _reconcile(
+    con, raw, files_table, contract, files, rows, gxp, suite, run_name, earlier=None, settled_failures=()
+):
     """Report rows of the reconciliation with the accepted state (expectations.reconciliation):
     every site transfer that passed the delivery checks against the site's last accepted one,
-    and the ledger of accepted transfers of earlier builds."""
+    and the ledger of accepted transfers of earlier builds. ``earlier``: the inventory rows
+    of the transfers an earlier build checked (not checked now; they take part as
+    predecessors and in the ledger comparison); ``settled_failures``: their quarantined
+    site transfers."""
     from expectations.delivery_run import aggregate_report
     from expectations.reconciliation import as_frame, read_ledger, reconcile
 
@@ -172,8 +256,13 @@ def _reconcile(con, raw, files_table, contract, files, rows, gxp, suite, run_nam
         return {(r["SITEID"], r["TRANSFER_ID"]) for r in found}, found
 
     blocked = {(r["SITEID"], r["TRANSFER_ID"]) for r in rows if r["SITEID"] is not None}
+    blocked |= set(settled_failures)
     data = files.data_files
     known = files.files[files.files["KNOWN_FILE"].astype(bool)]
+    if earlier is not None and len(earlier):
+        old_data = earlier[earlier["READ_OK"].astype(bool) & earlier["SITE_FOLDER"].notna()]
+        data = pd.concat([data, old_data[list(data.columns)]], ignore_index=True)
+        known = pd.concat([known, earlier[earlier["KNOWN_FILE"].astype(bool)]], ignore_index=True)
     walk = reconcile(
         con,
         raw,
@@ -187,6 +276,80 @@ def _reconcile(con, raw, files_table, contract, files, rows, gxp, suite, run_nam
         set(zip(data["SITE_FOLDER"], data["TRANSFER_ID"], data["FORM"])),
     )
     return walk.rows
+
+
+def _earlier_files(inventory_frame: pd.DataFrame, to_check: set[str] | None) -> pd.DataFrame | None:
+    """The inventory rows of transfer folders an earlier build checked (None: all are checked now)."""
+    if to_check is None:
+        return None
+    return inventory_frame[~inventory_frame["TRANSFER_ID"].isin(to_check)]
+
+
+def transfers_to_check(
+    inventory_frame: pd.DataFrame,
+    accepted: set[tuple[str, str]],
+    failed: set[tuple[str, str | None]],
+    build_id: str,
+) -> set[str]:
+    """Transfer folders the nightly delivery checks must check (docs/VALIDATION.md,
+    "Incremental nightly"): those the inventory read in this build (``INVENTORY_BUILD_ID``:
+    new or changed), and every folder an earlier build did not finish deciding - one of
+    its site transfers is neither accepted (``accepted``: the ledger) nor reported failed
+    (``failed``: (site, transfer) of the report rows earlier builds kept; site None for a
+    transfer-level row), or it has no site and no report row.
+
+    A build that stopped between reading a transfer and deciding it therefore checks that
+    transfer again; its report rows replace the earlier ones (delete+insert on TRANSFER_ID)."""
+    out = set(inventory_frame.loc[inventory_frame["INVENTORY_BUILD_ID"] == build_id, "TRANSFER_ID"])
+    failed_transfers = {t for _s, t in failed}
+    sites = inventory_frame[inventory_frame["SITE_FOLDER"].notna()].groupby("TRANSFER_ID")["SITE_FOLDER"]
+    site_sets = {t: set(v) for t, v in sites}
+    for transfer in set(inventory_frame["TRANSFER_ID"]):
+        own = site_sets.get(transfer, set())
+        decided = all((s, transfer) in accepted or (s, transfer) in failed for s in own)
+        if not decided or (not own and transfer not in failed_transfers):
+            out.add(transfer)
+    return out
+
+
+def restrict_base(con, raw: dict[str, str], files_table: str, transfers: set[str]):
+    """The base layer of ``transfers`` only, as temporary tables in ``con``: ``(raw, files)``
+    like the arguments of :func:`run_delivery_checks`. Each raw table keeps the files' rows in
+    their order (``order by rowid``), so a row's place in its file is again its rowid minus
+    its file's FIRST_ROWID, recomputed here from the files' row counts."""
+    con.execute("create or replace temp table _dc_checked_transfers (TRANSFER_ID varchar)")
+    con.executemany("insert into _dc_checked_transfers values (?)", [(t,) for t in sorted(transfers)])
+    con.execute(
+        f"""create or replace temp table _dc_checked_files as
+        with chosen as (
+            select * from {files_table}
+            where TRANSFER_ID in (select TRANSFER_ID from _dc_checked_transfers)
+        )
+        select FORM, FILENAME, TRANSFER_ID, SITE_FOLDER, SOURCE_FILE,
+            coalesce(sum(N_ROWS) over before_, 0) as FIRST_ROWID,
+            coalesce(sum(N_ROWS) over before_, 0) + N_ROWS - 1 as LAST_ROWID,
+            N_ROWS
+        from chosen
+        window before_ as (partition by FORM order by FIRST_ROWID rows between unbounded preceding and 1 preceding)
+        order by FORM, FIRST_ROWID"""
+    )
+    tables = {}
+    for form, table in raw.items():
+        name = f"_dc_checked_raw_{form}"
+        con.execute(
+            f"""create or replace temp table {name} as
+            select * from {table}
+            where filename in (select FILENAME from _dc_checked_files where FORM = {_lit(form)})
+            order by rowid"""
+        )
+        tables[form] = name
+    return tables, "_dc_checked_files"
+
+
+def drop_restricted(con, raw: dict[str, str], files_table: str) -> None:
+    """Drop the temporary tables of :func:`restrict_base`."""
+    for table in [*raw.values(), files_table, "_dc_checked_transfers"]:
+        con.execute(f"drop table if exists {table}")
 
 
 def _expand_transfer_level(rows: list[dict], site_transfers: pd.DataFrame) -> list[dict]:

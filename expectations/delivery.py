@@ -420,9 +420,48 @@ def transfer_folders(root: Path) -> list[tuple[str, Path, str | None]]:
 
 
 # ---------------------------------------------------------------------------- the inventory
-def inventory(root: Path, contract: Contract, read_root: str | None = None) -> pd.DataFrame:
+def transfer_fingerprint(tdir: Path) -> str:
+    """SHA-256 over the relative name, kind, size and modification time (ns) of every path
+    under the transfer folder ``tdir`` (links listed, never followed), without reading a file.
+
+    The nightly build inventories a transfer folder again only when this changes
+    (docs/VALIDATION.md, "Incremental nightly"); a folder that cannot be listed gets a
+    fingerprint of its own error, so it is inventoried (and reported) again."""
+    digest = hashlib.sha256()
+    try:
+        for current, dirs, names in os.walk(tdir, followlinks=False):
+            dirs.sort()
+            here = Path(current)
+            for name in [*dirs, *sorted(names)]:
+                path = here / name
+                st = path.lstat()
+                kind = "l" if path.is_symlink() else ("d" if path.is_dir() else "f")
+                size, mtime = (0, 0) if kind == "d" else (st.st_size, st.st_mtime_ns)
+                rel = path.relative_to(tdir).as_posix()
+                digest.update(f"{rel}\0{kind}\0{size}\0{mtime}\n".encode())
+    except OSError as err:
+        return f"unlisted: {err.strerror}"
+    return digest.hexdigest()
+
+
+def transfer_fingerprints(root: Path) -> dict[str, str]:
+    """TRANSFER_ID -> :func:`transfer_fingerprint` of every folder under the extract root (a
+    linked transfer folder: ``"link"``, never entered)."""
+    return {
+        name: "link" if error else transfer_fingerprint(tdir)
+        for name, tdir, error in transfer_folders(Path(root))
+    }
+
+
+def inventory(
+    root: Path,
+    contract: Contract,
+    read_root: str | None = None,
+    transfers: set[str] | None = None,
+) -> pd.DataFrame:
     """Every file of every transfer under ``root`` (found on disk or listed in a manifest),
-    inspected from its bytes BEFORE the warehouse's CSV reader sees it.
+    inspected from its bytes BEFORE the warehouse's CSV reader sees it. ``transfers``: only
+    these transfer folders (the nightly build's new or changed ones); None: all.
 
     One row per file (columns :data:`INVENTORY_COLUMNS`). ``READ_OK`` says whether the raw
     read may read it: a manifest or a known data file ``site_<SITEID>/<form>.csv``, a regular
@@ -438,6 +477,8 @@ def inventory(root: Path, contract: Contract, read_root: str | None = None) -> p
     rows: list[dict] = []
     to_read: dict[str, Path] = {}
     for transfer, tdir, transfer_error in transfer_folders(root):
+        if transfers is not None and transfer not in transfers:
+            continue
         if transfer_error:
             rows.append(
                 {

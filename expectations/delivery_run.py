@@ -52,11 +52,14 @@ def check_delivery(
     suites: dict,
     run_name: str,
     inventory_frame: pd.DataFrame,
+    temp_tables: bool = False,
 ) -> DeliveryRun:
     """Validate the delivery under ``root`` whose rows DuckDB (``con``) holds in the raw
     tables ``raw`` (form -> raw_edc__<form>) with their files in ``files_table``
     (base_edc__files); ``inventory_frame``: the file inventory made before the raw read
-    (expectations.delivery.inventory); ``gxp``: an open GxProject."""
+    (expectations.delivery.inventory); ``gxp``: an open GxProject. ``temp_tables``: the raw
+    tables are ``con``'s temporary tables (the nightly's new transfers only), which another
+    connection cannot see: the order pass then runs on ``con`` after the scans."""
     run = DeliveryRun()
     clock = time.perf_counter()
     base = Base(con, raw, files_table, contract)
@@ -78,12 +81,22 @@ def check_delivery(
 
         counts = base.row_counts()  # (con is the scan worker's from here on)
         cursor = con.cursor()  # the order pass streams on one core
-        workers = [
-            threading.Thread(target=guarded(lambda: records.order_breaks(cursor)), name="delivery-order"),
-            threading.Thread(
-                target=guarded(lambda: (dates.subject_bounds(), reducer.scan())), name="delivery-scan"
-            ),
-        ]
+        if temp_tables:
+            workers = [
+                threading.Thread(
+                    target=guarded(
+                        lambda: (dates.subject_bounds(), reducer.scan(), records.order_breaks(con))
+                    ),
+                    name="delivery-scan",
+                )
+            ]
+        else:
+            workers = [
+                threading.Thread(target=guarded(lambda: records.order_breaks(cursor)), name="delivery-order"),
+                threading.Thread(
+                    target=guarded(lambda: (dates.subject_bounds(), reducer.scan())), name="delivery-scan"
+                ),
+            ]
         for worker in workers:
             worker.start()
         try:

@@ -23,11 +23,11 @@ select
     {% if form == 'manifest' -%}
     parse_path(filename)[-2] as TRANSFER_ID,
     cast(null as varchar) as SITE_FOLDER,
-    parse_path(filename)[-2] || '/' || parse_path(filename)[-1] as SOURCE_FILE,
+    {{ edc_source_file('filename', form) }} as SOURCE_FILE,
     {%- else -%}
     parse_path(filename)[-3] as TRANSFER_ID,
     regexp_replace(parse_path(filename)[-2], '^site_', '') as SITE_FOLDER,
-    parse_path(filename)[-3] || '/' || parse_path(filename)[-2] || '/' || parse_path(filename)[-1] as SOURCE_FILE,
+    {{ edc_source_file('filename', form) }} as SOURCE_FILE,
     {%- endif %}
     min(rowid) as FIRST_ROWID,
     max(rowid) as LAST_ROWID,

@@ -23,13 +23,20 @@ checks), COLUMN_NAME, MESSAGE (names site, transfer, file, row and column), UNEX
 (offending rows in that file), EXAMPLES, BUILD_ID. A failure that concerns a whole transfer
 (its manifest) is listed once per site of the transfer. Never raises: if validation itself
 cannot run, one CHECK_ID = 'validation_error' row says why (see docs/VALIDATION.md).
+
+Incremental (docs/VALIDATION.md, "Incremental nightly"): a nightly build checks the transfer
+folders the inventory read in this build (new or changed) and any an earlier build did not
+finish deciding (expectations.checks.transfers_to_check); their rows replace theirs
+(delete+insert on TRANSFER_ID), the rows of earlier transfers stay as their build wrote them.
+`dbt build --full-refresh` checks every transfer again.
 """
 
 import re
 from pathlib import Path
 
-from expectations.checks import as_polars, inventory_frame_from_table, run_delivery_checks
+from expectations.checks import as_polars, inventory_frame_from_table, run_delivery_checks, transfers_to_check
 from expectations.gx_location import gx_dir
+from expectations.reconciliation import read_ledger
 
 
 def _table(relation) -> str:
@@ -40,6 +47,8 @@ def _table(relation) -> str:
 
 
 def model(dbt, session):
+    # delete+insert per transfer folder: a transfer checked again replaces its own rows only
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="TRANSFER_ID")
     build = dbt.ref("build_info").df()
     contract = {
         "columns": dbt.ref("extract_columns").df(),
@@ -64,12 +73,22 @@ def model(dbt, session):
         "cm": dbt.ref("raw_edc__cm"),
     }
     files = dbt.ref("base_edc__files")
-    inventory = inventory_frame_from_table(dbt.ref("delivery_inventory").df())
+    inventory_table = dbt.ref("delivery_inventory").df()
+    inventory = inventory_frame_from_table(inventory_table)
 
     extract_root = Path(build["EXTRACT_ROOT"].iloc[0])
     if not extract_root.is_absolute():
         extract_root = Path.cwd() / extract_root  # as DuckDB resolves the sources
     build_id = str(build["BUILD_ID"].iloc[0])
+    to_check, settled_failures = None, set()
+    if dbt.is_incremental:
+        failed = set(session.sql(f"select distinct SITEID, TRANSFER_ID from {dbt.this}").fetchall())
+        ledger = read_ledger(session)
+        accepted = set(zip(ledger["SITEID"], ledger["TRANSFER_ID"]))
+        to_check = transfers_to_check(inventory_table, accepted, failed, build_id)
+        settled_failures = {(s, t) for s, t in failed if s is not None and t not in to_check}
+        # rows without a transfer (validation could not run) are not kept: said again if still so
+        session.execute(f"delete from {dbt.this} where TRANSFER_ID is null")
     report = run_delivery_checks(
         extract_root,
         contract,
@@ -80,6 +99,8 @@ def model(dbt, session):
         files_table=_table(files),
         site_ids=dbt.config.get("site_ids"),
         inventory_frame=inventory,
+        to_check=to_check,
+        settled_failures=settled_failures,
     )
     report["BUILD_ID"] = build_id
     return as_polars(report)

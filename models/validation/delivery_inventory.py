@@ -13,6 +13,13 @@ read (macro edc_read_csv, staging.raw_edc__<form>) reads exactly those files, so
 could not parse (an unterminated quote, a line over 2 MB, bytes that are not UTF-8) or a file
 it must not read (a link, a wrongly named folder) stops nothing: the delivery checks report
 it and quarantine only its site transfer.
+
+Incremental (docs/VALIDATION.md, "Incremental nightly"): a transfer folder is inspected when
+it first appears and again only when its fingerprint (TRANSFER_FINGERPRINT: the names, sizes
+and modification times under it) changes; the new rows replace the folder's rows
+(delete+insert on TRANSFER_ID) and carry INVENTORY_BUILD_ID, the build that read them. A
+folder that is gone keeps its rows as files not on disk. `dbt build --full-refresh` reads
+every folder again.
 """
 
 from pathlib import Path
@@ -21,6 +28,8 @@ from expectations.checks import run_delivery_inventory
 
 
 def model(dbt, session):
+    # delete+insert per transfer folder: the folders read again replace their own rows only
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="TRANSFER_ID")
     build = dbt.ref("build_info").df()
     contract = {
         "columns": dbt.ref("extract_columns").df(),
@@ -32,4 +41,12 @@ def model(dbt, session):
     root = Path(read_root)
     if not root.is_absolute():
         root = Path.cwd() / root  # as DuckDB resolves the sources
-    return run_delivery_inventory(root, read_root, contract, dbt.config.get("site_ids"))
+    previous = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
+    return run_delivery_inventory(
+        root,
+        read_root,
+        contract,
+        dbt.config.get("site_ids"),
+        previous=previous,
+        build_id=str(build["BUILD_ID"].iloc[0]),
+    )
