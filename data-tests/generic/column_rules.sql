@@ -21,42 +21,42 @@
   A rule with its own config (a `where`, severity warn) stays a test of its own.
 #}
 {% test column_rules(model, not_null=[], unique=[], accepted_values={}) %}
-{%- set checks = [] -%}
-{%- for column in not_null -%}
-    {%- do checks.append(('not_null ' ~ column, 'count(*) filter (where ' ~ column ~ ' is null)')) -%}
+    {%- set checks = [] -%}
+    {%- for column in not_null -%}
+{%- do checks.append(('not_null ' ~ column, 'count(*) filter (where ' ~ column ~ ' is null)')) -%}
 {%- endfor -%}
-{%- for column in unique -%}
-    {#- rows beyond the first of every duplicated value -#}
-    {%- do checks.append(('unique ' ~ column, 'count(' ~ column ~ ') - count(distinct ' ~ column ~ ')')) -%}
+    {%- for column in unique -%}
+{#- rows beyond the first of every duplicated value -#}
+{%- do checks.append(('unique ' ~ column, 'count(' ~ column ~ ') - count(distinct ' ~ column ~ ')')) -%}
 {%- endfor -%}
-{%- for column, values in accepted_values.items() -%}
-    {%- set listed = [] -%}
-    {%- for value in values -%}
-        {%- do listed.append("'" ~ (value | string).replace("'", "''") ~ "'") -%}
-    {%- endfor -%}
-    {%- do checks.append((
+    {%- for column, values in accepted_values.items() -%}
+{%- set listed = [] -%}
+{%- for value in values -%}
+{%- do listed.append("'" ~ (value | string).replace("'", "''") ~ "'") -%}
+{%- endfor -%}
+{%- do checks.append((
         'accepted_values ' ~ column ~ ' [' ~ (values | join(', ')) ~ ']',
         'count(*) filter (where ' ~ column ~ ' not in (' ~ (listed | join(', ')) ~ '))'
     )) -%}
 {%- endfor -%}
-{%- if not checks -%}
+    {%- if not checks -%}
     {{ exceptions.raise_compiler_error('column_rules on ' ~ model.identifier ~ ': no rule given') }}
 {%- endif -%}
 with counts as (
     select
     {%- for label, expression in checks %}
         {{ expression }} as C{{ loop.index }}{{ ',' if not loop.last }}
-    {%- endfor %}
+{%- endfor %}
     from {{ model }}
 ),
 
 failed as (
-    {%- for label, expression in checks %}
+{%- for label, expression in checks %}
     select {{ loop.index }} as N, '{{ label | replace("'", "''") }}' as RULE, C{{ loop.index }} as N_ROWS
     from counts
     where C{{ loop.index }} > 0
     {{- '\n    union all' if not loop.last }}
-    {%- endfor %}
+{%- endfor %}
 )
 
 -- error(): dbt's own failure message would only say how many rules broke, not which column
