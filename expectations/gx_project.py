@@ -20,10 +20,19 @@ when it is written; an unchanged suite keeps its stored objects and Data Docs pa
 
 Several ``dbt build`` processes may share one GX folder (same checkout, same CTWH_GX_DIR):
 all GX work happens under an exclusive lock file in ``<gx dir>/uncommitted/``.
+
+Once per build (issue 16): the four GX phases of a ``dbt build`` (delivery checks, ADaM
+checks, ADaM conformance, study rules) run in the one dbt process. The GX context is created
+by the first phase and reused by the next ones while ``great_expectations.yml`` is unchanged
+(another process sharing the folder may have rewritten it: then it is read again); the Data
+Docs are rendered once, with one index build, when the dbt process ends
+(:func:`defer_data_docs`; always in a dbt process) - every phase's results, as before.
+Outside dbt (tests, scripts) every ``build_docs`` renders at once.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
@@ -32,6 +41,8 @@ import os
 import re
 import shutil
 import string
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +143,51 @@ def format_message(template: str, values: dict) -> str:
         return chosen
 
 
+# One GX context per GX folder and process (the phases of one dbt build), with the
+# (mtime, size) of great_expectations.yml it was read from or last wrote.
+_CONTEXTS: dict[Path, tuple[object, tuple[int, int] | None]] = {}
+# Data Docs deferred to the end of the process: GX folder -> (result ids, suite names)
+_DEFERRED_DOCS: dict[Path, tuple[list, set[str]]] = {}
+_DEFER = {"on": False}
+_STATE_LOCK = threading.Lock()  # dbt runs two models at a time in threads
+_DBT_ADAPTER = "dbt.adapters.duckdb"  # loaded: this is a dbt process
+
+
+def _config_stamp(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = (folder / "great_expectations.yml").stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def defer_data_docs() -> None:
+    """Render the Data Docs of this process's GX phases once, when the process ends (a ``dbt
+    build``), instead of once per phase: each rendering rebuilds the
+    whole index (~1 s), the pages of the results are the same."""
+    with _STATE_LOCK:
+        if not _DEFER["on"]:
+            _DEFER["on"] = True
+            atexit.register(render_deferred_docs)
+
+
+def render_deferred_docs() -> None:
+    """Prune and render the deferred Data Docs of every GX folder (under its lock); a failure
+    is one line on stderr (the results are stored; the next build renders them)."""
+    with _STATE_LOCK:
+        pending = dict(_DEFERRED_DOCS)
+        _DEFERRED_DOCS.clear()
+        _DEFER["on"] = False
+    for folder, (results, suites) in pending.items():
+        try:
+            with GxProject(folder) as gxp:
+                gxp._results_to_render, gxp._suites_to_render = results, suites
+                gxp.prune()
+                gxp._render()
+        except Exception as err:  # at exit: no traceback, the build's status stands
+            print(f"GX Data Docs of {folder} not rendered: {clean_text(err)}", file=sys.stderr)
+
+
 class GxProject:
     """Open with ``with GxProject(folder) as gxp:`` (takes the lock, builds the context).
 
@@ -154,11 +210,18 @@ class GxProject:
         self._lock = open(lock_dir / ".build.lock", "w")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._drop_empty_config_variables()
-        self.context = gx.get_context(mode="file", context_root_dir=str(self.gx_dir))
-        self._configure()
+        key = self.gx_dir.resolve()
+        cached, stamp = _CONTEXTS.get(key, (None, None))
+        if cached is not None and stamp is not None and stamp == _config_stamp(self.gx_dir):
+            self.context = cached  # an earlier phase of this process made it; the file is as it left it
+        else:
+            self.context = gx.get_context(mode="file", context_root_dir=str(self.gx_dir))
+            self._configure()
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.context is not None:
+            _CONTEXTS[self.gx_dir.resolve()] = (self.context, _config_stamp(self.gx_dir))
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
@@ -299,13 +362,28 @@ class GxProject:
 
     def build_docs(self) -> None:
         """Render this build's validation results (and changed suites) into the Data Docs site
-        with one call - the call UpdateDataDocsAction makes for each checkpoint."""
+        with one call - the call UpdateDataDocsAction makes for each checkpoint. After
+        :func:`defer_data_docs` they are kept for the one rendering at its end: always in the dbt
+        process (dbt-duckdb runs the Python models in it), whichever phases a build selects."""
+        if _DBT_ADAPTER in sys.modules:
+            defer_data_docs()
+        if _DEFER["on"]:
+            with _STATE_LOCK:
+                results, suites = _DEFERRED_DOCS.setdefault(self.gx_dir.resolve(), ([], set()))
+                results += self._results_to_render
+                suites |= self._suites_to_render
+            self._results_to_render = []
+            self._suites_to_render = set()
+            return
+        self._render()
+
+    def _render(self) -> None:
         ids = list(self._results_to_render)
         ids += [ExpectationSuiteIdentifier(name=n) for n in sorted(self._suites_to_render)]
         if ids:
             self.context.build_data_docs(site_names=["local_site"], resource_identifiers=ids)
-        self._results_to_render.clear()
-        self._suites_to_render.clear()
+        self._results_to_render = []
+        self._suites_to_render = set()
 
     def prune(self, keep: int = KEEP_RUNS, hours: float = KEEP_HOURS) -> None:
         """Per suite, drop stored results and Data Docs pages of runs that are neither among
