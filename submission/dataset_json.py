@@ -20,8 +20,10 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import io
 import json
 import math
 import re
@@ -29,10 +31,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 import polars as pl
+
+from submission.json_text import row_texts
 
 __all__ = [
     "DATASET_JSON_VERSION",
@@ -43,6 +47,7 @@ __all__ = [
     "dataset_ndjson_bytes",
     "validate_dataset_json",
     "write_dataset_json",
+    "write_dataset_json_files",
     "write_dataset_ndjson",
 ]
 
@@ -57,6 +62,8 @@ DATA_TYPES = frozenset(
     {"string", "integer", "decimal", "float", "double", "boolean", "datetime", "date", "time", "URI"}
 )
 TARGET_DATA_TYPES = frozenset({"integer", "decimal"})
+BATCH_ROWS = 100_000
+"""Rows converted and written at a time: memory stays bounded by a batch, not the dataset."""
 
 # The schema's own datetime pattern for datasetJSONCreationDateTime / dbLastModifiedDateTime.
 _DATETIME_RE = re.compile(
@@ -301,13 +308,36 @@ def json_value(value: Any, column: Column, where: str) -> Any:
 
 
 def json_rows(frame: pl.DataFrame, meta: DatasetMeta) -> Iterator[list[Any]]:
-    """Yield the frame's rows as Dataset-JSON value lists, in frame order."""
+    """Yield the frame's rows as Dataset-JSON value lists, in frame order (the reference form)."""
     check_meta(frame, meta)
     converted = [
         [json_value(value, column, _where(meta, column, row)) for row, value in enumerate(frame[column.name])]
         for column in meta.columns
     ]
     yield from (list(row) for row in zip(*converted))
+
+
+def row_text_batches(
+    frame: pl.DataFrame, meta: DatasetMeta, batch_rows: int | None = None
+) -> Iterator[pl.Series]:
+    """Yield the rows as JSON array texts, ``batch_rows`` rows at a time (default `BATCH_ROWS`; bounded memory).
+
+    Each text is what ``json.dumps`` writes for the row `json_rows` yields (compact separators,
+    UTF-8 kept, NaN refused), produced column at a time by `submission.json_text.row_texts`;
+    a value the writer must refuse raises :class:`DatasetJSONError` naming dataset, variable
+    and row, as `json_value` does.
+    """
+    check_meta(frame, meta)
+    by_name = {column.name: column for column in meta.columns}
+    spec = [(c.name, c.data_type, c.length) for c in meta.columns]
+    size = batch_rows or BATCH_ROWS
+    for offset in range(0, frame.height, size):
+
+        def convert(name: str, value: Any, row: int, offset: int = offset) -> Any:
+            column = by_name[name]
+            return json_value(value, column, _where(meta, column, offset + row))
+
+        yield row_texts(frame.slice(offset, size), spec, convert)
 
 
 def header(meta: DatasetMeta, records: int) -> dict[str, Any]:
@@ -337,22 +367,66 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _json_head(meta: DatasetMeta, records: int) -> str:
+    # the header object with its closing brace replaced by the opening of "rows" (the last key)
+    return _dumps(header(meta, records))[:-1] + ',"rows":['
+
+
+def _write_json_form(out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta) -> None:
+    out.write(_json_head(meta, frame.height).encode("utf-8"))
+    for index, rows in enumerate(row_text_batches(frame, meta)):
+        out.write((("," if index else "") + rows.str.join(",").item()).encode("utf-8"))
+    out.write(b"]}\n")
+
+
+def _write_ndjson_form(out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta) -> None:
+    out.write((_dumps(header(meta, frame.height)) + "\n").encode("utf-8"))
+    for rows in row_text_batches(frame, meta):
+        out.write((rows.str.join("\n").item() + "\n").encode("utf-8"))
+
+
+def _write_both_forms(
+    json_out: BinaryIO, ndjson_out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta
+) -> None:
+    json_out.write(_json_head(meta, frame.height).encode("utf-8"))
+    ndjson_out.write((_dumps(header(meta, frame.height)) + "\n").encode("utf-8"))
+    for index, rows in enumerate(row_text_batches(frame, meta)):
+        json_out.write((("," if index else "") + rows.str.join(",").item()).encode("utf-8"))
+        ndjson_out.write((rows.str.join("\n").item() + "\n").encode("utf-8"))
+    json_out.write(b"]}\n")
+
+
+@contextlib.contextmanager
+def _removed_on_error(*paths: Path) -> Iterator[None]:
+    # rows are written as they are converted: a refused value must not leave half a file
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def dataset_json_bytes(frame: pl.DataFrame, *, meta: DatasetMeta) -> bytes:
     """The Dataset-JSON v1.1 JSON form of ``frame`` as UTF-8 bytes (see :func:`write_dataset_json`)."""
-    document = header(meta, frame.height)
-    document["rows"] = list(json_rows(frame, meta))
-    return (_dumps(document) + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    _write_json_form(buffer, frame, meta)
+    return buffer.getvalue()
 
 
 def dataset_ndjson_bytes(frame: pl.DataFrame, *, meta: DatasetMeta) -> bytes:
     """The NDJSON form: the metadata object on line 1, then one JSON array per row ([1], "NDJSON")."""
-    lines = [_dumps(header(meta, frame.height))]
-    lines.extend(_dumps(row) for row in json_rows(frame, meta))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    _write_ndjson_form(buffer, frame, meta)
+    return buffer.getvalue()
 
 
 def write_dataset_json(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMeta) -> Path:
-    """Write ``frame`` as a Dataset-JSON v1.1 file (JSON form).
+    """Write ``frame`` as a Dataset-JSON v1.1 file (JSON form), streaming in row batches.
+
+    The document is ``json.dumps(header | {"rows": rows}, ensure_ascii=False,
+    separators=(",", ":"))`` plus a newline, written batch by batch (`row_text_batches`) so
+    no Python object of the whole document is built.
 
     Parameters
     ----------
@@ -375,15 +449,32 @@ def write_dataset_json(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMe
         message names dataset, variable and row.
     """
     out = Path(path)
-    out.write_bytes(dataset_json_bytes(frame, meta=meta))
+    with _removed_on_error(out), out.open("wb") as handle:
+        _write_json_form(handle, frame, meta)
     return out
 
 
 def write_dataset_ndjson(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMeta) -> Path:
     """Write ``frame`` as Dataset-JSON v1.1 NDJSON (``<dataset>.ndjson``); see :func:`write_dataset_json`."""
     out = Path(path)
-    out.write_bytes(dataset_ndjson_bytes(frame, meta=meta))
+    with _removed_on_error(out), out.open("wb") as handle:
+        _write_ndjson_form(handle, frame, meta)
     return out
+
+
+def write_dataset_json_files(
+    frame: pl.DataFrame, json_path: str | Path, ndjson_path: str | Path, *, meta: DatasetMeta
+) -> tuple[Path, Path]:
+    """Write both forms in one pass over the rows: the same bytes as `write_dataset_json` and
+    `write_dataset_ndjson`, each row's text made once and written to both files."""
+    json_out, ndjson_out = Path(json_path), Path(ndjson_path)
+    with (
+        _removed_on_error(json_out, ndjson_out),
+        json_out.open("wb") as json_handle,
+        ndjson_out.open("wb") as ndjson_handle,
+    ):
+        _write_both_forms(json_handle, ndjson_handle, frame, meta)
+    return json_out, ndjson_out
 
 
 @cache

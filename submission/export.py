@@ -35,8 +35,7 @@ from submission.dataset_json import (
     Column,
     DatasetJSONError,
     validate_dataset_json,
-    write_dataset_json,
-    write_dataset_ndjson,
+    write_dataset_json_files,
 )
 from submission.dataset_json import DatasetMeta as JsonMeta
 from submission.define_xml import (
@@ -386,8 +385,7 @@ def _write_all(
             variables=xpt_vars,
             created=created,
         )
-        write_dataset_json(frame, folder / f"{stem}.json", meta=meta)
-        write_dataset_ndjson(frame, folder / f"{stem}.ndjson", meta=meta)
+        write_dataset_json_files(frame, folder / f"{stem}.json", folder / f"{stem}.ndjson", meta=meta)
         _verify_xpt(folder / f"{stem}.xpt", xpt_frame, dataset, label, xpt_vars)
         for suffix in ("json", "ndjson"):
             problems = validate_dataset_json(folder / f"{stem}.{suffix}")
