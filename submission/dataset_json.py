@@ -27,7 +27,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 import jsonschema
 import polars as pl
 
+from submission.json_stream import Undecided, scan_json_form, scan_ndjson_form
 from submission.json_text import row_texts
 
 __all__ = [
@@ -503,20 +504,40 @@ def ndjson_schema() -> dict[str, Any]:
     return schema
 
 
-def _schema_messages(instance: Any, schema: dict[str, Any], prefix: str) -> list[str]:
+def _schema_errors(
+    instance: Any, schema: dict[str, Any], at: tuple[str, ...] = ()
+) -> list[tuple[list[str], str]]:
+    """(path, message) of every schema error, the path as a list of strings, ``at`` in front."""
     validator = jsonschema.Draft201909Validator(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     return [
-        f"{prefix}{'/'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
-        for error in errors
+        ([*at, *(str(p) for p in error.absolute_path)], error.message)
+        for error in validator.iter_errors(instance)
     ]
 
 
-def _row_messages(rows: list[Any], width: int, prefix: str, first_row_line: int | None) -> list[str]:
+def _messages(errors: list[tuple[list[str], str]], prefix: str) -> list[str]:
+    # sorted by JSON path as strings, as they have always been reported
+    ordered = sorted(errors, key=lambda error: error[0])
+    return [f"{prefix}{'/'.join(path) or '(top level)'}: {message}" for path, message in ordered]
+
+
+def _schema_messages(instance: Any, schema: dict[str, Any], prefix: str) -> list[str]:
+    return _messages(_schema_errors(instance, schema), prefix)
+
+
+@cache
+def _row_schema() -> dict[str, Any]:
+    """The official schema's ``$defs/Row``, with the definitions it may refer to [2]_."""
+    return {"$ref": "#/$defs/Row", "$defs": json_schema()["$defs"]}
+
+
+def _row_messages(
+    rows: Iterable[tuple[int, Any]], width: int, prefix: str, first_row_line: int | None
+) -> list[str]:
     # The schema's Row definition constrains nothing for an array (its "properties" apply to
     # objects only), so row shape is checked here: each row an array with one value per column.
     messages = []
-    for index, row in enumerate(rows):
+    for index, row in rows:
         where = f"line {first_row_line + index}" if first_row_line else f"rows/{index}"
         if not isinstance(row, list):
             messages.append(f"{prefix}{where}: a row must be an array, got {type(row).__name__}")
@@ -526,19 +547,24 @@ def _row_messages(rows: list[Any], width: int, prefix: str, first_row_line: int 
 
 
 def _content_messages(
-    document: dict[str, Any], rows: list[Any], prefix: str, first_row_line: int | None
+    document: dict[str, Any],
+    rows: Iterable[tuple[int, Any]],
+    count: int,
+    prefix: str,
+    first_row_line: int | None,
 ) -> list[str]:
+    """Row width and record count; ``rows`` (index, row) may leave out rows known to be regular."""
     columns = document.get("columns")
     messages = []
     if isinstance(columns, list):
         messages += _row_messages(rows, len(columns), prefix, first_row_line)
     records = document.get("records")
-    if isinstance(records, int) and records != len(rows):
-        messages.append(f"{prefix}records: says {records} but the file has {len(rows)} rows")
+    if isinstance(records, int) and records != count:
+        messages.append(f"{prefix}records: says {records} but the file has {count} rows")
     return messages
 
 
-def _validate_json_form(path: Path) -> list[str]:
+def _validate_json_form_in_memory(path: Path) -> list[str]:
     prefix = f"{path.name}: "
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -546,11 +572,33 @@ def _validate_json_form(path: Path) -> list[str]:
         return [f"{prefix}not UTF-8 JSON: {error}"]
     messages = _schema_messages(document, json_schema(), prefix)
     if isinstance(document, dict) and isinstance(document.get("rows", []), list):
-        messages += _content_messages(document, document.get("rows", []), prefix, None)
+        rows = document.get("rows", [])
+        messages += _content_messages(document, enumerate(rows), len(rows), prefix, None)
     return messages
 
 
-def _validate_ndjson_form(path: Path) -> list[str]:
+def _validate_json_form(path: Path) -> list[str]:
+    """Streaming first (`scan_json_form`); the whole document in memory when it cannot decide.
+
+    Equal verdict and messages: ``rows`` is optional in the schema and constrained only by
+    ``$defs/Row`` (``"type": "array"``), so the schema errors of the document are those of the
+    document without ``rows`` plus, for each row, that row's errors against ``$defs/Row`` under
+    ``rows/<index>``; the scan returns every row that is not an array of one value per column
+    (all others have no Row error and no content message), and the errors are sorted by path
+    as before.
+    """
+    prefix = f"{path.name}: "
+    try:
+        header, count, irregular = scan_json_form(path)
+    except Undecided:
+        return _validate_json_form_in_memory(path)
+    errors = _schema_errors(header, json_schema())
+    for index, row in irregular:
+        errors += _schema_errors(row, _row_schema(), ("rows", str(index)))
+    return _messages(errors, prefix) + _content_messages(header, irregular, count, prefix, None)
+
+
+def _validate_ndjson_form_in_memory(path: Path) -> list[str]:
     prefix = f"{path.name}: "
     try:
         lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
@@ -560,10 +608,30 @@ def _validate_ndjson_form(path: Path) -> list[str]:
     if not parsed or not isinstance(parsed[0], dict):
         return [f"{prefix}line 1: the first line must be the metadata object"]
     metadata, rows = parsed[0], parsed[1:]
+    return _ndjson_messages(metadata, enumerate(rows), len(rows), prefix)
+
+
+def _ndjson_messages(
+    metadata: dict[str, Any], rows: Iterable[tuple[int, Any]], count: int, prefix: str
+) -> list[str]:
     messages = _schema_messages(metadata, ndjson_schema(), f"{prefix}line 1: ")
     if "rows" in metadata:
         messages.append(f"{prefix}line 1: rows belong on their own lines in NDJSON, not in the metadata")
-    return messages + _content_messages(metadata, rows, prefix, 2)
+    return messages + _content_messages(metadata, rows, count, prefix, 2)
+
+
+def _validate_ndjson_form(path: Path) -> list[str]:
+    """Streaming first (`scan_ndjson_form`); all lines in memory when it cannot decide.
+
+    The NDJSON schema judges the metadata line only; rows get the content checks, which the
+    scan's irregular rows carry in full (every other row line is an array of one value per
+    column).
+    """
+    try:
+        metadata, count, irregular = scan_ndjson_form(path)
+    except Undecided:
+        return _validate_ndjson_form_in_memory(path)
+    return _ndjson_messages(metadata, irregular, count, f"{path.name}: ")
 
 
 def validate_dataset_json(path: str | Path) -> list[str]:
@@ -573,6 +641,11 @@ def validate_dataset_json(path: str | Path) -> list[str]:
     first line, checked with the NDJSON schema; one array per following line), anything else
     the JSON form (checked with ``dataset.schema.json``). Beyond the schema, each row must hold
     one value per column and ``records`` must equal the number of rows.
+
+    The rows are read in blocks (`submission.json_stream`): the metadata is checked against the
+    schema on its own and each row's text against the grammar of an array of one JSON value per
+    column, so a file of a gigabyte is never held as Python objects; a file the scan cannot
+    place is checked whole, in memory. Both give the same messages (see `_validate_json_form`).
 
     Parameters
     ----------
