@@ -1,7 +1,9 @@
 """SAS XPORT version 5 (``.xpt``) writer and reader for ADaM datasets.
 
-The bytes are written by ReadStat through ``pyreadstat.write_xport(file_format_version=5)``.
-ReadStat does not enforce the version 5 limits: it silently truncates variable names longer
+The header records (library, member, namestr) are written by ReadStat through
+``pyreadstat.write_xport(file_format_version=5)``; the observation records, ReadStat's Python
+loop per row, are written here column at a time in batches (fixed-width blank-padded ASCII and
+IBM doubles, `ibm_doubles`), byte for byte what ReadStat writes. ReadStat does not enforce the version 5 limits: it silently truncates variable names longer
 than 8 and labels longer than 40 characters, does not limit character values to 200 bytes
 and writes whatever bytes it is given although the format is US-ASCII only. This module
 therefore checks every limit first (`check_xpt`) and refuses with an `XptError` naming the
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import polars as pl
 import pyreadstat
 
@@ -81,6 +84,10 @@ _HEADER_MARKS = {
     4: b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!",
 }
 _SAS_DATETIME = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+_SAS_MISSING = np.uint64(0x2E << 56)  # "." then seven zero bytes: the SAS missing value [1]_
+BATCH_ROWS = 100_000
+"""Observations converted and written at a time: memory stays bounded by a batch."""
 
 
 class XptError(ValueError):
@@ -334,6 +341,85 @@ def _stamp_headers(data: bytearray, created: dt.datetime, path: str) -> None:
         data[start : start + 16] = stamp
 
 
+def ibm_doubles(values: np.ndarray) -> np.ndarray:
+    """IEEE doubles as 8-byte IBM System/360 doubles, big-endian, NaN as the SAS missing value.
+
+    value = 0.F x 16**(E - 64): the IEEE exponent p (value = m x 2**p, 0.5 <= m < 1) is
+    rounded up to a multiple of 4 and the 53-bit mantissa shifted right by the difference
+    (0-3 bits) into the 56-bit fraction, so every double inside the IBM range (`check_xpt`)
+    converts exactly [1]_, as ReadStat does; zero (either sign) is eight zero bytes.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Float64 values, NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``>u8`` array, one IBM double per value.
+    """
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    bits = x.view(np.uint64)
+    sign = bits >> np.uint64(63)
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1022
+    mantissa = (bits & np.uint64((1 << 52) - 1)) | np.uint64(1 << 52)
+    hex_exponent = -((-exponent) // 4)  # ceil(p / 4)
+    shift = (3 - (4 * hex_exponent - exponent)).astype(np.uint64)
+    ibm = (
+        (sign << np.uint64(63))
+        | ((hex_exponent + 64).astype(np.uint64) << np.uint64(56))
+        | (mantissa << shift)
+    )
+    ibm = np.where(x == 0, np.uint64(0), ibm)
+    return np.where(np.isnan(x), _SAS_MISSING, ibm).astype(">u8")
+
+
+def _observation_bytes(storage: pl.DataFrame, variables: list[VariableMeta]) -> bytes:
+    """Observation records of a batch: per row each variable's stored bytes, in order [1]_."""
+    fields = []
+    for var in variables:
+        column = storage[var.name]
+        if var.type == "Char":
+            # `_to_storage` padded every value to exactly the length; US-ASCII, one byte each
+            text = column.str.join("").item().encode("ascii")
+            fields.append(np.frombuffer(text, dtype=np.uint8).reshape(storage.height, var.length))
+        else:
+            values = column.fill_null(float("nan")).to_numpy()
+            fields.append(ibm_doubles(values).view(np.uint8).reshape(storage.height, NUM_LENGTH))
+    return np.hstack(fields).tobytes() if fields else b""
+
+
+def _record_padding(size: int) -> bytes:
+    return b" " * (-size % _RECORD)  # the last observation record is blank-filled to 80 bytes
+
+
+def _readstat_header(
+    storage: pl.DataFrame, tmp: str, dataset: str, dataset_label: str, variables: list[VariableMeta]
+) -> bytearray:
+    """The header records ReadStat writes for these variables (library to OBS header).
+
+    ReadStat writes a one-row file; its observation record is cut off. Every header field is
+    the same as for the whole frame: the character lengths are the declared ones (each value
+    is padded to them) and XPORT v5 headers do not count observations.
+    """
+    pyreadstat.write_xport(
+        storage.head(1),
+        tmp,
+        file_label=dataset_label,
+        column_labels={v.name: v.label for v in variables},
+        table_name=dataset,
+        file_format_version=5,
+        variable_format={v.name: v.display_format for v in variables if v.display_format},
+    )
+    data = Path(tmp).read_bytes()
+    row_width = sum(v.length for v in variables) * min(storage.height, 1)
+    header = bytearray(data[: len(data) - row_width - len(_record_padding(row_width))])
+    if len(header) % _RECORD or not header[-_RECORD:].startswith(_OBS_HEADER):
+        raise XptError(f"{tmp}: ReadStat's header does not end with the OBS header record; layout changed?")
+    return header
+
+
 def write_xpt(
     frame: pl.DataFrame,
     path: str | os.PathLike[str],
@@ -386,22 +472,16 @@ def write_xpt(
         raise XptError(f"{_where(dataset)}: no rows, so ReadStat cannot set the character lengths")
     target = Path(path)
     storage = _to_storage(frame, variables)
-    formats = {v.name: v.display_format for v in variables if v.display_format}
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        pyreadstat.write_xport(
-            storage,
-            tmp,
-            file_label=dataset_label,
-            column_labels={v.name: v.label for v in variables},
-            table_name=dataset,
-            file_format_version=5,
-            variable_format=formats,
-        )
-        data = bytearray(Path(tmp).read_bytes())
-        _stamp_headers(data, created, str(target))
-        Path(tmp).write_bytes(bytes(data))
+        header = _readstat_header(storage, tmp, dataset, dataset_label, variables)
+        _stamp_headers(header, created, str(target))
+        with open(tmp, "wb") as out:
+            out.write(header)
+            for offset in range(0, storage.height, BATCH_ROWS):
+                out.write(_observation_bytes(storage.slice(offset, BATCH_ROWS), variables))
+            out.write(_record_padding(storage.height * sum(v.length for v in variables)))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
