@@ -48,7 +48,7 @@ from submission.define_xml import (
     validate_define_xml,
     write_define_xml,
 )
-from submission.xpt import NAME_PATTERN, VariableMeta, XptError, read_xpt, write_xpt
+from submission.xpt import NAME_PATTERN, VariableMeta, XptError, read_xpt_batches, write_xpt
 from tlf.paths import tlf_dir
 
 __all__ = [
@@ -273,8 +273,12 @@ def _first_difference(left: pl.Series, right: pl.Series) -> int | None:
 def _verify_xpt(
     path: Path, expected: pl.DataFrame, dataset: str, label: str, variables: list[VariableMeta]
 ) -> None:
-    """The XPT file read back equals the frame: names, labels, lengths, formats, types, values."""
-    frame, meta = read_xpt(path)
+    """The XPT file read back equals the frame: names, labels, lengths, formats, types, values.
+
+    Read back by ReadStat in row batches (`read_xpt_batches`), so memory holds one batch of
+    the file, not all of it.
+    """
+    meta, batches = read_xpt_batches(path)
     where = f"{path.name}: dataset {dataset}"
     if meta.name != dataset.upper() or meta.label != label:
         raise SubmissionExportError(f"{where}: read back as {meta.name!r} labelled {meta.label!r}")
@@ -284,8 +288,21 @@ def _verify_xpt(
         raise SubmissionExportError(
             f"{where}, variable {bad.name}: read back as {got.get(bad.name)}, written {bad}"
         )
+    offset = 0
+    for frame in batches:
+        _compare_values(frame, expected.slice(offset, frame.height), variables, where, offset)
+        offset += frame.height
+    if offset != expected.height:
+        raise SubmissionExportError(f"{where}: {offset} rows read back, {expected.height} written")
+
+
+def _compare_values(
+    frame: pl.DataFrame, expected: pl.DataFrame, variables: list[VariableMeta], where: str, offset: int
+) -> None:
     if frame.height != expected.height:
-        raise SubmissionExportError(f"{where}: {frame.height} rows read back, {expected.height} written")
+        raise SubmissionExportError(
+            f"{where}: more rows read back than the {offset + expected.height} written"
+        )
     for var in variables:
         source = expected[var.name]
         if var.type == "Char":
@@ -293,10 +310,13 @@ def _verify_xpt(
             source = source.cast(pl.String).fill_null("").str.strip_chars_end(" ")
         elif source.dtype != pl.Date:
             source = source.cast(pl.Float64).fill_nan(None)
-        row = _first_difference(frame[var.name], source)
+        got = frame[var.name]
+        if got.null_count() == got.len():
+            got = got.cast(source.dtype)  # a batch of missing dates reads back untyped
+        row = _first_difference(got, source)
         if row is not None:
             raise SubmissionExportError(
-                f"{where}, variable {var.name}, row {row + 1}: read back {frame[var.name][row]!r}, "
+                f"{where}, variable {var.name}, row {offset + row + 1}: read back {frame[var.name][row]!r}, "
                 f"table has {source[row]!r}"
             )
 

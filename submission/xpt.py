@@ -39,6 +39,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,7 @@ __all__ = [
     "XptError",
     "check_xpt",
     "read_xpt",
+    "read_xpt_batches",
     "sas_datetime_text",
     "write_xpt",
     "xpt_path",
@@ -520,9 +522,49 @@ def read_xpt(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, DatasetMeta]:
     """
     frame, meta = pyreadstat.read_xport(str(path), output_format="polars")
     variables = tuple(_variable_meta(meta, name) for name in meta.column_names)
-    frame = frame.with_columns(
+    return _typed(frame, variables), _dataset_meta(meta, variables)
+
+
+def _typed(frame: pl.DataFrame, variables: tuple[VariableMeta, ...]) -> pl.DataFrame:
+    # an all-missing column comes back as polars Null: give it its SAS type
+    return frame.with_columns(
         pl.col(v.name).cast(pl.String if v.type == "Char" else pl.Float64)
         for v in variables
         if frame.schema[v.name] == pl.Null
     )
-    return frame, DatasetMeta(name=meta.table_name or "", label=meta.file_label or "", variables=variables)
+
+
+def _dataset_meta(meta: pyreadstat.metadata_container, variables: tuple[VariableMeta, ...]) -> DatasetMeta:
+    return DatasetMeta(name=meta.table_name or "", label=meta.file_label or "", variables=variables)
+
+
+def read_xpt_batches(
+    path: str | os.PathLike[str], rows: int = BATCH_ROWS
+) -> tuple[DatasetMeta, Iterator[pl.DataFrame]]:
+    """Read a SAS XPORT file as `read_xpt` does, ``rows`` observations at a time.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xpt`` file.
+    rows : int, optional
+        Observations per batch (default `BATCH_ROWS`): memory holds one batch, not the file.
+
+    Returns
+    -------
+    meta : DatasetMeta
+        As `read_xpt` returns it (read from the headers alone).
+    batches : iterator of polars.DataFrame
+        Consecutive row batches, typed as `read_xpt` types them.
+    """
+    _, header = pyreadstat.read_xport(str(path), metadataonly=True)
+    variables = tuple(_variable_meta(header, name) for name in header.column_names)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        chunks = pyreadstat.read_file_in_chunks(
+            pyreadstat.read_xport, str(path), chunksize=rows, output_format="polars"
+        )
+        for frame, _ in chunks:
+            yield _typed(frame, variables)
+
+    return _dataset_meta(header, variables), batches()

@@ -539,3 +539,26 @@ def test_observations_are_the_bytes_readstat_writes(tmp_path, monkeypatch):
     theirs = bytearray((tmp_path / "readstat.xpt").read_bytes())
     xpt._stamp_headers(theirs, xpt.DEFAULT_CREATED, "readstat.xpt")
     assert ours.read_bytes() == bytes(theirs)
+
+
+def test_batches_read_back_what_read_xpt_reads(tmp_path):
+    from submission.xpt import read_xpt_batches
+
+    frame = pl.DataFrame(
+        {
+            "USUBJID": [f"S-{i}" for i in range(25)],
+            "ADT": [None] * 10 + [dt.date(2017, 1, 1) + dt.timedelta(days=i) for i in range(15)],
+        }
+    )
+    variables = [
+        VariableMeta("USUBJID", "Subject", "Char", 8),
+        VariableMeta("ADT", "Date", "Num", 8, "DATE9."),
+    ]
+    path = write_xpt(frame, tmp_path / "adxx.xpt", dataset="ADXX", dataset_label="Test", variables=variables)
+    whole, meta = read_xpt(path)
+    batch_meta, batches = read_xpt_batches(path, rows=10)
+    batches = list(batches)
+    assert batch_meta == meta
+    assert [b.height for b in batches] == [10, 10, 5]
+    assert batches[0]["ADT"].null_count() == 10  # a batch of missing dates
+    assert pl.concat(batches, how="vertical_relaxed").equals(whole)
