@@ -392,7 +392,9 @@ def _write_all(
                 f"dataset {dataset}: in the ADaM specification but no table was given"
             )
         spec_vars = _spec_variables(variables, dataset)
-        frame = _dataset_frame(tables[dataset], dataset, spec_vars)
+        # sorted here, one dataset at a time: a sorted copy of every table is never held at once
+        ordered = in_key_order({dataset: tables[dataset]}, datasets)[dataset]
+        frame = _dataset_frame(ordered, dataset, spec_vars)
         xpt_frame = _xpt_frame(frame, dataset, spec_vars)
         xpt_vars = _xpt_variables(spec_vars)
         meta = _json_meta(dataset, label, spec_vars, study)
@@ -530,7 +532,6 @@ def export_submission(
         spec["analysis_results"] = _frame(analysis_results, "analysis_results")
         spec["ard"] = _frame(ard, "ard").sort("RESULT_ID")
     _check_names(spec["datasets"], spec["variables"])
-    tables = in_key_order(tables, spec["datasets"])
     created = _cutoff(data_cutoff)
     study = DefineStudy(
         study_id=study_id or _study_id(tables),

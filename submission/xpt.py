@@ -401,9 +401,10 @@ def _readstat_header(
 ) -> bytearray:
     """The header records ReadStat writes for these variables (library to OBS header).
 
-    ReadStat writes a one-row file; its observation record is cut off. Every header field is
-    the same as for the whole frame: the character lengths are the declared ones (each value
-    is padded to them) and XPORT v5 headers do not count observations.
+    ``storage`` is the first row at most (`_to_storage` form). ReadStat writes it as a file and
+    its observation record is cut off. Every header field is the same as for the whole frame:
+    the character lengths are the declared ones (each value is padded to them) and XPORT v5
+    headers do not count observations.
     """
     pyreadstat.write_xport(
         storage.head(1),
@@ -415,7 +416,7 @@ def _readstat_header(
         variable_format={v.name: v.display_format for v in variables if v.display_format},
     )
     data = Path(tmp).read_bytes()
-    row_width = sum(v.length for v in variables) * min(storage.height, 1)
+    row_width = sum(v.length for v in variables) * storage.height
     header = bytearray(data[: len(data) - row_width - len(_record_padding(row_width))])
     if len(header) % _RECORD or not header[-_RECORD:].startswith(_OBS_HEADER):
         raise XptError(f"{tmp}: ReadStat's header does not end with the OBS header record; layout changed?")
@@ -473,17 +474,21 @@ def write_xpt(
     if frame.height == 0 and any(v.type == "Char" for v in variables):
         raise XptError(f"{_where(dataset)}: no rows, so ReadStat cannot set the character lengths")
     target = Path(path)
-    storage = _to_storage(frame, variables)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        header = _readstat_header(storage, tmp, dataset, dataset_label, variables)
+        header = _readstat_header(
+            _to_storage(frame.head(1), variables), tmp, dataset, dataset_label, variables
+        )
         _stamp_headers(header, created, str(target))
         with open(tmp, "wb") as out:
             out.write(header)
-            for offset in range(0, storage.height, BATCH_ROWS):
-                out.write(_observation_bytes(storage.slice(offset, BATCH_ROWS), variables))
-            out.write(_record_padding(storage.height * sum(v.length for v in variables)))
+            # converted batch by batch: the padded copy of a whole dataset is never held
+            for offset in range(0, frame.height, BATCH_ROWS):
+                out.write(
+                    _observation_bytes(_to_storage(frame.slice(offset, BATCH_ROWS), variables), variables)
+                )
+            out.write(_record_padding(frame.height * sum(v.length for v in variables)))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
