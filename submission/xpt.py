@@ -36,13 +36,14 @@ References
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import polars as pl
@@ -543,10 +544,26 @@ def _dataset_meta(meta: pyreadstat.metadata_container, variables: tuple[Variable
     return DatasetMeta(name=meta.table_name or "", label=meta.file_label or "", variables=variables)
 
 
+def _data_start(handle: BinaryIO, path: str) -> int:
+    """Byte offset of the first observation: just after the OBS header record [1]_."""
+    record, offset = handle.read(_RECORD), 0
+    while record:
+        offset += _RECORD
+        if record.startswith(_OBS_HEADER):
+            return offset
+        record = handle.read(_RECORD)
+    raise XptError(f"{path}: no OBS header record; not an XPORT file?")
+
+
 def read_xpt_batches(
     path: str | os.PathLike[str], rows: int = BATCH_ROWS
 ) -> tuple[DatasetMeta, Iterator[pl.DataFrame]]:
     """Read a SAS XPORT file as `read_xpt` does, ``rows`` observations at a time.
+
+    Each batch is read by ReadStat from the file's own header records followed by that batch's
+    observation records (fixed width, so a batch is a byte range), blank-filled to a whole
+    record as a file ends; ReadStat's ``row_offset`` would re-read every earlier row for each
+    batch.
 
     Parameters
     ----------
@@ -564,12 +581,16 @@ def read_xpt_batches(
     """
     _, header = pyreadstat.read_xport(str(path), metadataonly=True)
     variables = tuple(_variable_meta(header, name) for name in header.column_names)
+    width = sum(v.length for v in variables)
 
     def batches() -> Iterator[pl.DataFrame]:
-        chunks = pyreadstat.read_file_in_chunks(
-            pyreadstat.read_xport, str(path), chunksize=rows, output_format="polars"
-        )
-        for frame, _ in chunks:
-            yield _typed(frame, variables)
+        with open(path, "rb") as handle:
+            start = _data_start(handle, str(path))
+            handle.seek(0)
+            head = handle.read(start)
+            while chunk := handle.read(rows * width):
+                data = io.BytesIO(head + chunk + _record_padding(len(chunk)))
+                frame, _ = pyreadstat.read_xport(data, output_format="polars")
+                yield _typed(frame, variables)
 
     return _dataset_meta(header, variables), batches()
