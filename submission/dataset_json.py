@@ -20,19 +20,24 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import io
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema
 import polars as pl
+
+from submission.json_stream import Undecided, scan_json_form, scan_ndjson_form
+from submission.json_text import row_texts
 
 __all__ = [
     "DATASET_JSON_VERSION",
@@ -43,6 +48,7 @@ __all__ = [
     "dataset_ndjson_bytes",
     "validate_dataset_json",
     "write_dataset_json",
+    "write_dataset_json_files",
     "write_dataset_ndjson",
 ]
 
@@ -57,6 +63,8 @@ DATA_TYPES = frozenset(
     {"string", "integer", "decimal", "float", "double", "boolean", "datetime", "date", "time", "URI"}
 )
 TARGET_DATA_TYPES = frozenset({"integer", "decimal"})
+BATCH_ROWS = 100_000
+"""Rows converted and written at a time: memory stays bounded by a batch, not the dataset."""
 
 # The schema's own datetime pattern for datasetJSONCreationDateTime / dbLastModifiedDateTime.
 _DATETIME_RE = re.compile(
@@ -301,13 +309,36 @@ def json_value(value: Any, column: Column, where: str) -> Any:
 
 
 def json_rows(frame: pl.DataFrame, meta: DatasetMeta) -> Iterator[list[Any]]:
-    """Yield the frame's rows as Dataset-JSON value lists, in frame order."""
+    """Yield the frame's rows as Dataset-JSON value lists, in frame order (the reference form)."""
     check_meta(frame, meta)
     converted = [
         [json_value(value, column, _where(meta, column, row)) for row, value in enumerate(frame[column.name])]
         for column in meta.columns
     ]
     yield from (list(row) for row in zip(*converted))
+
+
+def row_text_batches(
+    frame: pl.DataFrame, meta: DatasetMeta, batch_rows: int | None = None
+) -> Iterator[pl.Series]:
+    """Yield the rows as JSON array texts, ``batch_rows`` rows at a time (default `BATCH_ROWS`; bounded memory).
+
+    Each text is what ``json.dumps`` writes for the row `json_rows` yields (compact separators,
+    UTF-8 kept, NaN refused), produced column at a time by `submission.json_text.row_texts`;
+    a value the writer must refuse raises :class:`DatasetJSONError` naming dataset, variable
+    and row, as `json_value` does.
+    """
+    check_meta(frame, meta)
+    by_name = {column.name: column for column in meta.columns}
+    spec = [(c.name, c.data_type, c.length) for c in meta.columns]
+    size = batch_rows or BATCH_ROWS
+    for offset in range(0, frame.height, size):
+
+        def convert(name: str, value: Any, row: int, offset: int = offset) -> Any:
+            column = by_name[name]
+            return json_value(value, column, _where(meta, column, offset + row))
+
+        yield row_texts(frame.slice(offset, size), spec, convert)
 
 
 def header(meta: DatasetMeta, records: int) -> dict[str, Any]:
@@ -337,22 +368,66 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _json_head(meta: DatasetMeta, records: int) -> str:
+    # the header object with its closing brace replaced by the opening of "rows" (the last key)
+    return _dumps(header(meta, records))[:-1] + ',"rows":['
+
+
+def _write_json_form(out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta) -> None:
+    out.write(_json_head(meta, frame.height).encode("utf-8"))
+    for index, rows in enumerate(row_text_batches(frame, meta)):
+        out.write((("," if index else "") + rows.str.join(",").item()).encode("utf-8"))
+    out.write(b"]}\n")
+
+
+def _write_ndjson_form(out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta) -> None:
+    out.write((_dumps(header(meta, frame.height)) + "\n").encode("utf-8"))
+    for rows in row_text_batches(frame, meta):
+        out.write((rows.str.join("\n").item() + "\n").encode("utf-8"))
+
+
+def _write_both_forms(
+    json_out: BinaryIO, ndjson_out: BinaryIO, frame: pl.DataFrame, meta: DatasetMeta
+) -> None:
+    json_out.write(_json_head(meta, frame.height).encode("utf-8"))
+    ndjson_out.write((_dumps(header(meta, frame.height)) + "\n").encode("utf-8"))
+    for index, rows in enumerate(row_text_batches(frame, meta)):
+        json_out.write((("," if index else "") + rows.str.join(",").item()).encode("utf-8"))
+        ndjson_out.write((rows.str.join("\n").item() + "\n").encode("utf-8"))
+    json_out.write(b"]}\n")
+
+
+@contextlib.contextmanager
+def _removed_on_error(*paths: Path) -> Iterator[None]:
+    # rows are written as they are converted: a refused value must not leave half a file
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def dataset_json_bytes(frame: pl.DataFrame, *, meta: DatasetMeta) -> bytes:
     """The Dataset-JSON v1.1 JSON form of ``frame`` as UTF-8 bytes (see :func:`write_dataset_json`)."""
-    document = header(meta, frame.height)
-    document["rows"] = list(json_rows(frame, meta))
-    return (_dumps(document) + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    _write_json_form(buffer, frame, meta)
+    return buffer.getvalue()
 
 
 def dataset_ndjson_bytes(frame: pl.DataFrame, *, meta: DatasetMeta) -> bytes:
     """The NDJSON form: the metadata object on line 1, then one JSON array per row ([1], "NDJSON")."""
-    lines = [_dumps(header(meta, frame.height))]
-    lines.extend(_dumps(row) for row in json_rows(frame, meta))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    _write_ndjson_form(buffer, frame, meta)
+    return buffer.getvalue()
 
 
 def write_dataset_json(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMeta) -> Path:
-    """Write ``frame`` as a Dataset-JSON v1.1 file (JSON form).
+    """Write ``frame`` as a Dataset-JSON v1.1 file (JSON form), streaming in row batches.
+
+    The document is ``json.dumps(header | {"rows": rows}, ensure_ascii=False,
+    separators=(",", ":"))`` plus a newline, written batch by batch (`row_text_batches`) so
+    no Python object of the whole document is built.
 
     Parameters
     ----------
@@ -375,15 +450,32 @@ def write_dataset_json(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMe
         message names dataset, variable and row.
     """
     out = Path(path)
-    out.write_bytes(dataset_json_bytes(frame, meta=meta))
+    with _removed_on_error(out), out.open("wb") as handle:
+        _write_json_form(handle, frame, meta)
     return out
 
 
 def write_dataset_ndjson(frame: pl.DataFrame, path: str | Path, *, meta: DatasetMeta) -> Path:
     """Write ``frame`` as Dataset-JSON v1.1 NDJSON (``<dataset>.ndjson``); see :func:`write_dataset_json`."""
     out = Path(path)
-    out.write_bytes(dataset_ndjson_bytes(frame, meta=meta))
+    with _removed_on_error(out), out.open("wb") as handle:
+        _write_ndjson_form(handle, frame, meta)
     return out
+
+
+def write_dataset_json_files(
+    frame: pl.DataFrame, json_path: str | Path, ndjson_path: str | Path, *, meta: DatasetMeta
+) -> tuple[Path, Path]:
+    """Write both forms in one pass over the rows: the same bytes as `write_dataset_json` and
+    `write_dataset_ndjson`, each row's text made once and written to both files."""
+    json_out, ndjson_out = Path(json_path), Path(ndjson_path)
+    with (
+        _removed_on_error(json_out, ndjson_out),
+        json_out.open("wb") as json_handle,
+        ndjson_out.open("wb") as ndjson_handle,
+    ):
+        _write_both_forms(json_handle, ndjson_handle, frame, meta)
+    return json_out, ndjson_out
 
 
 @cache
@@ -412,20 +504,40 @@ def ndjson_schema() -> dict[str, Any]:
     return schema
 
 
-def _schema_messages(instance: Any, schema: dict[str, Any], prefix: str) -> list[str]:
+def _schema_errors(
+    instance: Any, schema: dict[str, Any], at: tuple[str, ...] = ()
+) -> list[tuple[list[str], str]]:
+    """(path, message) of every schema error, the path as a list of strings, ``at`` in front."""
     validator = jsonschema.Draft201909Validator(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     return [
-        f"{prefix}{'/'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
-        for error in errors
+        ([*at, *(str(p) for p in error.absolute_path)], error.message)
+        for error in validator.iter_errors(instance)
     ]
 
 
-def _row_messages(rows: list[Any], width: int, prefix: str, first_row_line: int | None) -> list[str]:
+def _messages(errors: list[tuple[list[str], str]], prefix: str) -> list[str]:
+    # sorted by JSON path as strings, as they have always been reported
+    ordered = sorted(errors, key=lambda error: error[0])
+    return [f"{prefix}{'/'.join(path) or '(top level)'}: {message}" for path, message in ordered]
+
+
+def _schema_messages(instance: Any, schema: dict[str, Any], prefix: str) -> list[str]:
+    return _messages(_schema_errors(instance, schema), prefix)
+
+
+@cache
+def _row_schema() -> dict[str, Any]:
+    """The official schema's ``$defs/Row``, with the definitions it may refer to [2]_."""
+    return {"$ref": "#/$defs/Row", "$defs": json_schema()["$defs"]}
+
+
+def _row_messages(
+    rows: Iterable[tuple[int, Any]], width: int, prefix: str, first_row_line: int | None
+) -> list[str]:
     # The schema's Row definition constrains nothing for an array (its "properties" apply to
     # objects only), so row shape is checked here: each row an array with one value per column.
     messages = []
-    for index, row in enumerate(rows):
+    for index, row in rows:
         where = f"line {first_row_line + index}" if first_row_line else f"rows/{index}"
         if not isinstance(row, list):
             messages.append(f"{prefix}{where}: a row must be an array, got {type(row).__name__}")
@@ -435,19 +547,24 @@ def _row_messages(rows: list[Any], width: int, prefix: str, first_row_line: int 
 
 
 def _content_messages(
-    document: dict[str, Any], rows: list[Any], prefix: str, first_row_line: int | None
+    document: dict[str, Any],
+    rows: Iterable[tuple[int, Any]],
+    count: int,
+    prefix: str,
+    first_row_line: int | None,
 ) -> list[str]:
+    """Row width and record count; ``rows`` (index, row) may leave out rows known to be regular."""
     columns = document.get("columns")
     messages = []
     if isinstance(columns, list):
         messages += _row_messages(rows, len(columns), prefix, first_row_line)
     records = document.get("records")
-    if isinstance(records, int) and records != len(rows):
-        messages.append(f"{prefix}records: says {records} but the file has {len(rows)} rows")
+    if isinstance(records, int) and records != count:
+        messages.append(f"{prefix}records: says {records} but the file has {count} rows")
     return messages
 
 
-def _validate_json_form(path: Path) -> list[str]:
+def _validate_json_form_in_memory(path: Path) -> list[str]:
     prefix = f"{path.name}: "
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -455,11 +572,33 @@ def _validate_json_form(path: Path) -> list[str]:
         return [f"{prefix}not UTF-8 JSON: {error}"]
     messages = _schema_messages(document, json_schema(), prefix)
     if isinstance(document, dict) and isinstance(document.get("rows", []), list):
-        messages += _content_messages(document, document.get("rows", []), prefix, None)
+        rows = document.get("rows", [])
+        messages += _content_messages(document, enumerate(rows), len(rows), prefix, None)
     return messages
 
 
-def _validate_ndjson_form(path: Path) -> list[str]:
+def _validate_json_form(path: Path) -> list[str]:
+    """Streaming first (`scan_json_form`); the whole document in memory when it cannot decide.
+
+    Equal verdict and messages: ``rows`` is optional in the schema and constrained only by
+    ``$defs/Row`` (``"type": "array"``), so the schema errors of the document are those of the
+    document without ``rows`` plus, for each row, that row's errors against ``$defs/Row`` under
+    ``rows/<index>``; the scan returns every row that is not an array of one value per column
+    (all others have no Row error and no content message), and the errors are sorted by path
+    as before.
+    """
+    prefix = f"{path.name}: "
+    try:
+        header, count, irregular = scan_json_form(path)
+    except Undecided:
+        return _validate_json_form_in_memory(path)
+    errors = _schema_errors(header, json_schema())
+    for index, row in irregular:
+        errors += _schema_errors(row, _row_schema(), ("rows", str(index)))
+    return _messages(errors, prefix) + _content_messages(header, irregular, count, prefix, None)
+
+
+def _validate_ndjson_form_in_memory(path: Path) -> list[str]:
     prefix = f"{path.name}: "
     try:
         lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
@@ -469,10 +608,30 @@ def _validate_ndjson_form(path: Path) -> list[str]:
     if not parsed or not isinstance(parsed[0], dict):
         return [f"{prefix}line 1: the first line must be the metadata object"]
     metadata, rows = parsed[0], parsed[1:]
+    return _ndjson_messages(metadata, enumerate(rows), len(rows), prefix)
+
+
+def _ndjson_messages(
+    metadata: dict[str, Any], rows: Iterable[tuple[int, Any]], count: int, prefix: str
+) -> list[str]:
     messages = _schema_messages(metadata, ndjson_schema(), f"{prefix}line 1: ")
     if "rows" in metadata:
         messages.append(f"{prefix}line 1: rows belong on their own lines in NDJSON, not in the metadata")
-    return messages + _content_messages(metadata, rows, prefix, 2)
+    return messages + _content_messages(metadata, rows, count, prefix, 2)
+
+
+def _validate_ndjson_form(path: Path) -> list[str]:
+    """Streaming first (`scan_ndjson_form`); all lines in memory when it cannot decide.
+
+    The NDJSON schema judges the metadata line only; rows get the content checks, which the
+    scan's irregular rows carry in full (every other row line is an array of one value per
+    column).
+    """
+    try:
+        metadata, count, irregular = scan_ndjson_form(path)
+    except Undecided:
+        return _validate_ndjson_form_in_memory(path)
+    return _ndjson_messages(metadata, irregular, count, f"{path.name}: ")
 
 
 def validate_dataset_json(path: str | Path) -> list[str]:
@@ -482,6 +641,11 @@ def validate_dataset_json(path: str | Path) -> list[str]:
     first line, checked with the NDJSON schema; one array per following line), anything else
     the JSON form (checked with ``dataset.schema.json``). Beyond the schema, each row must hold
     one value per column and ``records`` must equal the number of rows.
+
+    The rows are read in blocks (`submission.json_stream`): the metadata is checked against the
+    schema on its own and each row's text against the grammar of an array of one JSON value per
+    column, so a file of a gigabyte is never held as Python objects; a file the scan cannot
+    place is checked whole, in memory. Both give the same messages (see `_validate_json_form`).
 
     Parameters
     ----------

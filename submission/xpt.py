@@ -1,7 +1,9 @@
 """SAS XPORT version 5 (``.xpt``) writer and reader for ADaM datasets.
 
-The bytes are written by ReadStat through ``pyreadstat.write_xport(file_format_version=5)``.
-ReadStat does not enforce the version 5 limits: it silently truncates variable names longer
+The header records (library, member, namestr) are written by ReadStat through
+``pyreadstat.write_xport(file_format_version=5)``; the observation records, ReadStat's Python
+loop per row, are written here column at a time in batches (fixed-width blank-padded ASCII and
+IBM doubles, `ibm_doubles`), byte for byte what ReadStat writes. ReadStat does not enforce the version 5 limits: it silently truncates variable names longer
 than 8 and labels longer than 40 characters, does not limit character values to 200 bytes
 and writes whatever bytes it is given although the format is US-ASCII only. This module
 therefore checks every limit first (`check_xpt`) and refuses with an `XptError` naming the
@@ -34,13 +36,16 @@ References
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
+import numpy as np
 import polars as pl
 import pyreadstat
 
@@ -50,6 +55,7 @@ __all__ = [
     "XptError",
     "check_xpt",
     "read_xpt",
+    "read_xpt_batches",
     "sas_datetime_text",
     "write_xpt",
     "xpt_path",
@@ -81,6 +87,10 @@ _HEADER_MARKS = {
     4: b"HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!",
 }
 _SAS_DATETIME = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+_SAS_MISSING = np.uint64(0x2E << 56)  # "." then seven zero bytes: the SAS missing value [1]_
+BATCH_ROWS = 100_000
+"""Observations converted and written at a time: memory stays bounded by a batch."""
 
 
 class XptError(ValueError):
@@ -334,6 +344,86 @@ def _stamp_headers(data: bytearray, created: dt.datetime, path: str) -> None:
         data[start : start + 16] = stamp
 
 
+def ibm_doubles(values: np.ndarray) -> np.ndarray:
+    """IEEE doubles as 8-byte IBM System/360 doubles, big-endian, NaN as the SAS missing value.
+
+    value = 0.F x 16**(E - 64): the IEEE exponent p (value = m x 2**p, 0.5 <= m < 1) is
+    rounded up to a multiple of 4 and the 53-bit mantissa shifted right by the difference
+    (0-3 bits) into the 56-bit fraction, so every double inside the IBM range (`check_xpt`)
+    converts exactly [1]_, as ReadStat does; zero (either sign) is eight zero bytes.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Float64 values, NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``>u8`` array, one IBM double per value.
+    """
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    bits = x.view(np.uint64)
+    sign = bits >> np.uint64(63)
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1022
+    mantissa = (bits & np.uint64((1 << 52) - 1)) | np.uint64(1 << 52)
+    hex_exponent = -((-exponent) // 4)  # ceil(p / 4)
+    shift = (3 - (4 * hex_exponent - exponent)).astype(np.uint64)
+    ibm = (
+        (sign << np.uint64(63))
+        | ((hex_exponent + 64).astype(np.uint64) << np.uint64(56))
+        | (mantissa << shift)
+    )
+    ibm = np.where(x == 0, np.uint64(0), ibm)
+    return np.where(np.isnan(x), _SAS_MISSING, ibm).astype(">u8")
+
+
+def _observation_bytes(storage: pl.DataFrame, variables: list[VariableMeta]) -> bytes:
+    """Observation records of a batch: per row each variable's stored bytes, in order [1]_."""
+    fields = []
+    for var in variables:
+        column = storage[var.name]
+        if var.type == "Char":
+            # `_to_storage` padded every value to exactly the length; US-ASCII, one byte each
+            text = column.str.join("").item().encode("ascii")
+            fields.append(np.frombuffer(text, dtype=np.uint8).reshape(storage.height, var.length))
+        else:
+            values = column.fill_null(float("nan")).to_numpy()
+            fields.append(ibm_doubles(values).view(np.uint8).reshape(storage.height, NUM_LENGTH))
+    return np.hstack(fields).tobytes() if fields else b""
+
+
+def _record_padding(size: int) -> bytes:
+    return b" " * (-size % _RECORD)  # the last observation record is blank-filled to 80 bytes
+
+
+def _readstat_header(
+    storage: pl.DataFrame, tmp: str, dataset: str, dataset_label: str, variables: list[VariableMeta]
+) -> bytearray:
+    """The header records ReadStat writes for these variables (library to OBS header).
+
+    ``storage`` is the first row at most (`_to_storage` form). ReadStat writes it as a file and
+    its observation record is cut off. Every header field is the same as for the whole frame:
+    the character lengths are the declared ones (each value is padded to them) and XPORT v5
+    headers do not count observations.
+    """
+    pyreadstat.write_xport(
+        storage.head(1),
+        tmp,
+        file_label=dataset_label,
+        column_labels={v.name: v.label for v in variables},
+        table_name=dataset,
+        file_format_version=5,
+        variable_format={v.name: v.display_format for v in variables if v.display_format},
+    )
+    data = Path(tmp).read_bytes()
+    row_width = sum(v.length for v in variables) * storage.height
+    header = bytearray(data[: len(data) - row_width - len(_record_padding(row_width))])
+    if len(header) % _RECORD or not header[-_RECORD:].startswith(_OBS_HEADER):
+        raise XptError(f"{tmp}: ReadStat's header does not end with the OBS header record; layout changed?")
+    return header
+
+
 def write_xpt(
     frame: pl.DataFrame,
     path: str | os.PathLike[str],
@@ -385,23 +475,21 @@ def write_xpt(
     if frame.height == 0 and any(v.type == "Char" for v in variables):
         raise XptError(f"{_where(dataset)}: no rows, so ReadStat cannot set the character lengths")
     target = Path(path)
-    storage = _to_storage(frame, variables)
-    formats = {v.name: v.display_format for v in variables if v.display_format}
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        pyreadstat.write_xport(
-            storage,
-            tmp,
-            file_label=dataset_label,
-            column_labels={v.name: v.label for v in variables},
-            table_name=dataset,
-            file_format_version=5,
-            variable_format=formats,
+        header = _readstat_header(
+            _to_storage(frame.head(1), variables), tmp, dataset, dataset_label, variables
         )
-        data = bytearray(Path(tmp).read_bytes())
-        _stamp_headers(data, created, str(target))
-        Path(tmp).write_bytes(bytes(data))
+        _stamp_headers(header, created, str(target))
+        with open(tmp, "wb") as out:
+            out.write(header)
+            # converted batch by batch: the padded copy of a whole dataset is never held
+            for offset in range(0, frame.height, BATCH_ROWS):
+                out.write(
+                    _observation_bytes(_to_storage(frame.slice(offset, BATCH_ROWS), variables), variables)
+                )
+            out.write(_record_padding(frame.height * sum(v.length for v in variables)))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -440,9 +528,69 @@ def read_xpt(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, DatasetMeta]:
     """
     frame, meta = pyreadstat.read_xport(str(path), output_format="polars")
     variables = tuple(_variable_meta(meta, name) for name in meta.column_names)
-    frame = frame.with_columns(
+    return _typed(frame, variables), _dataset_meta(meta, variables)
+
+
+def _typed(frame: pl.DataFrame, variables: tuple[VariableMeta, ...]) -> pl.DataFrame:
+    # an all-missing column comes back as polars Null: give it its SAS type
+    return frame.with_columns(
         pl.col(v.name).cast(pl.String if v.type == "Char" else pl.Float64)
         for v in variables
         if frame.schema[v.name] == pl.Null
     )
-    return frame, DatasetMeta(name=meta.table_name or "", label=meta.file_label or "", variables=variables)
+
+
+def _dataset_meta(meta: pyreadstat.metadata_container, variables: tuple[VariableMeta, ...]) -> DatasetMeta:
+    return DatasetMeta(name=meta.table_name or "", label=meta.file_label or "", variables=variables)
+
+
+def _data_start(handle: BinaryIO, path: str) -> int:
+    """Byte offset of the first observation: just after the OBS header record [1]_."""
+    record, offset = handle.read(_RECORD), 0
+    while record:
+        offset += _RECORD
+        if record.startswith(_OBS_HEADER):
+            return offset
+        record = handle.read(_RECORD)
+    raise XptError(f"{path}: no OBS header record; not an XPORT file?")
+
+
+def read_xpt_batches(
+    path: str | os.PathLike[str], rows: int = BATCH_ROWS
+) -> tuple[DatasetMeta, Iterator[pl.DataFrame]]:
+    """Read a SAS XPORT file as `read_xpt` does, ``rows`` observations at a time.
+
+    Each batch is read by ReadStat from the file's own header records followed by that batch's
+    observation records (fixed width, so a batch is a byte range), blank-filled to a whole
+    record as a file ends; ReadStat's ``row_offset`` would re-read every earlier row for each
+    batch.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.xpt`` file.
+    rows : int, optional
+        Observations per batch (default `BATCH_ROWS`): memory holds one batch, not the file.
+
+    Returns
+    -------
+    meta : DatasetMeta
+        As `read_xpt` returns it (read from the headers alone).
+    batches : iterator of polars.DataFrame
+        Consecutive row batches, typed as `read_xpt` types them.
+    """
+    _, header = pyreadstat.read_xport(str(path), metadataonly=True)
+    variables = tuple(_variable_meta(header, name) for name in header.column_names)
+    width = sum(v.length for v in variables)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        with open(path, "rb") as handle:
+            start = _data_start(handle, str(path))
+            handle.seek(0)
+            head = handle.read(start)
+            while chunk := handle.read(rows * width):
+                data = io.BytesIO(head + chunk + _record_padding(len(chunk)))
+                frame, _ = pyreadstat.read_xport(data, output_format="polars")
+                yield _typed(frame, variables)
+
+    return _dataset_meta(header, variables), batches()

@@ -500,3 +500,65 @@ def test_pilot_adsl_round_trip_read_by_haven(tmp_path):
                 )  # R prints 15 digits
             else:
                 assert theirs[name] == str(value), (name, row)
+
+
+def test_observations_are_the_bytes_readstat_writes(tmp_path, monkeypatch):
+    # write_xpt takes ReadStat's header records and writes the observations itself, column at a
+    # time in batches: the file must be the one ReadStat writes for the whole frame.
+    import random
+
+    import pyreadstat
+
+    import submission.xpt as xpt
+
+    rng = random.Random(5)
+    rows = 1_003
+    frame = pl.DataFrame(
+        {
+            "USUBJID": [f"S-{i:05d}" if i % 11 else None for i in range(rows)],
+            "AVAL": [
+                None if i % 13 == 0 else rng.uniform(-1, 1) * 10.0 ** rng.randint(-60, 60)
+                for i in range(rows)
+            ],
+            "ZERO": [(-0.0 if i % 2 else 0.0) if i % 3 else float("nan") for i in range(rows)],
+            "ADT": [dt.date(2017, 1, 1) + dt.timedelta(days=i) for i in range(rows)],
+        }
+    )
+    variables = [
+        VariableMeta("USUBJID", "Unique Subject Identifier", "Char", 12),
+        VariableMeta("AVAL", "Analysis Value", "Num", 8),
+        VariableMeta("ZERO", "Signed zeros", "Num", 8),
+        VariableMeta("ADT", "Analysis Date", "Num", 8, "DATE9."),
+    ]
+    monkeypatch.setattr(xpt, "BATCH_ROWS", 100)
+    ours = write_xpt(frame, tmp_path / "ours.xpt", dataset="ADXX", dataset_label="Test", variables=variables)
+    storage = xpt._to_storage(frame, variables)
+    pyreadstat.write_xport(storage, str(tmp_path / "readstat.xpt"), file_label="Test",
+                           column_labels={v.name: v.label for v in variables}, table_name="ADXX",
+                           file_format_version=5, variable_format={"ADT": "DATE9."})  # fmt: skip
+    theirs = bytearray((tmp_path / "readstat.xpt").read_bytes())
+    xpt._stamp_headers(theirs, xpt.DEFAULT_CREATED, "readstat.xpt")
+    assert ours.read_bytes() == bytes(theirs)
+
+
+def test_batches_read_back_what_read_xpt_reads(tmp_path):
+    from submission.xpt import read_xpt_batches
+
+    frame = pl.DataFrame(
+        {
+            "USUBJID": [f"S-{i}" for i in range(25)],
+            "ADT": [None] * 10 + [dt.date(2017, 1, 1) + dt.timedelta(days=i) for i in range(15)],
+        }
+    )
+    variables = [
+        VariableMeta("USUBJID", "Subject", "Char", 8),
+        VariableMeta("ADT", "Date", "Num", 8, "DATE9."),
+    ]
+    path = write_xpt(frame, tmp_path / "adxx.xpt", dataset="ADXX", dataset_label="Test", variables=variables)
+    whole, meta = read_xpt(path)
+    batch_meta, batches = read_xpt_batches(path, rows=10)
+    batches = list(batches)
+    assert batch_meta == meta
+    assert [b.height for b in batches] == [10, 10, 5]
+    assert batches[0]["ADT"].null_count() == 10  # a batch of missing dates
+    assert pl.concat(batches, how="vertical_relaxed").equals(whole)
