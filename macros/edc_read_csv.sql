@@ -28,18 +28,19 @@
     {%- set found = run_query("select READ_PATH from " ~ inventory ~ " where READ_OK and FORM = '" ~ form ~ "'" ~ loaded_filter ~ " order by SOURCE_FILE") -%}
     {%- set paths = found.columns[0].values() -%}
 {%- endif -%}
+{%- set read_files -%}
+read_csv([
+    {%- for path in paths %}'{{ path | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+], {{ parts.group(1) | trim if parts else '' }})
+{%- endset -%}
 {%- if paths | length > 0 and is_incremental() -%}
 {#- appended to the table by name: the contract's columns first (NULL where these files lack
     one, so a file missing a column cannot stop the append), any other column after them -#}
 ({{ edc_empty_read(form) }}
 union all by name
-select * from read_csv([
-    {%- for path in paths %}'{{ path | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-], {{ parts.group(1) | trim if parts else '' }}))
+select * from {{ read_files }})
 {%- elif paths | length > 0 -%}
-read_csv([
-    {%- for path in paths %}'{{ path | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-], {{ parts.group(1) | trim if parts else '' }})
+{{ read_files }}
 {%- else -%}
 ({{ edc_empty_read(form) }})
 {%- endif -%}
